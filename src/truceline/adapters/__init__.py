@@ -1,0 +1,1 @@
+"""Adapters: the SQL store (tables, repositories, unit of work) and migrations."""

@@ -1,0 +1,66 @@
+"""The SQL unit of work: one connection, one transaction, repositories bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, text
+
+from truceline.adapters.db import is_sqlite
+from truceline.adapters.repositories import (
+    ActivityRepository,
+    ConflictRepository,
+    PartyRepository,
+    ZoneRepository,
+)
+from truceline.domain.clock import Clock, utc_now
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, *, write: bool = False, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.write = write
+        self.clock = clock
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        conn = self.engine.connect()
+        if self.write:
+            conn = conn.execution_options(truceline_write=True)
+        conn.begin()
+        self._conn = conn
+        self.parties = PartyRepository(conn)
+        self.zones = ZoneRepository(conn)
+        self.activities = ActivityRepository(conn)
+        self.conflicts = ConflictRepository(conn)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        assert self._conn is not None
+        try:
+            if self._conn.in_transaction():
+                self._conn.rollback()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    def commit(self) -> None:
+        assert self._conn is not None
+        self._conn.commit()
+
+    def rollback(self) -> None:
+        assert self._conn is not None
+        self._conn.rollback()
+
+    def lock_cells(self, cells: Iterable[int]) -> None:
+        # SQLite: BEGIN IMMEDIATE already serialises every writer. PostgreSQL: transaction-scoped
+        # advisory locks on the touched cells, taken in ascending order so two writers cannot deadlock.
+        assert self._conn is not None
+        if is_sqlite(self.engine):
+            return
+        keys = sorted(set(cells))
+        if keys:
+            self._conn.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k "
+                                    "ORDER BY k"), {"keys": keys})

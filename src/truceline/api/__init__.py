@@ -1,0 +1,1 @@
+"""HTTP transport: the FastAPI app factory and thin routes."""

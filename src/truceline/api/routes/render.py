@@ -1,0 +1,15 @@
+"""Shared rendering of conflicts for routes that return them."""
+
+from __future__ import annotations
+
+from truceline.api import schemas, views
+from truceline.api.deps import AppContext
+from truceline.domain.model import Conflict, Party
+from truceline.services import conflicts as conflict_service
+
+
+def conflicts(ctx: AppContext, caller: Party, items: list[Conflict]) -> list[schemas.ConflictRead]:
+    if not items:
+        return []
+    names, titles, zone_names = conflict_service.labels(ctx.uow(), caller, items)
+    return [views.conflict(c, caller, names, titles, zone_names) for c in items]

@@ -1,0 +1,267 @@
+"""API schemas (request and response shapes). Kept apart from the domain model and the tables.
+
+Request models check JSON types and required fields; the domain then checks meaning (geometry
+validity, time order, areas) and names the field of any problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from truceline.domain.model import (
+    ActivityKind,
+    ActivityStatus,
+    ConflictRule,
+    ConflictStatus,
+    ResponsibilityRole,
+    Role,
+    ZoneKind,
+    ZoneStatus,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+# ---- ASTM F3548-21 geotemporal shapes ------------------------------------------------------------
+
+
+class Altitude(Strict):
+    value: float
+    reference: Literal["W84"] = "W84"
+    units: Literal["M", "FT"] = "M"
+
+
+class Time(Strict):
+    value: str = Field(description="RFC 3339 date-time with offset, e.g. 2017-07-10T04:00:00Z")
+    format: Literal["RFC3339"] = "RFC3339"
+
+
+class LatLngPoint(Strict):
+    lat: float
+    lng: float
+
+
+class Radius(Strict):
+    value: float
+    units: Literal["M"] = "M"
+
+
+class OutlinePolygon(Strict):
+    vertices: list[LatLngPoint] = Field(description="at least 3 distinct vertices; the ring closes itself")
+
+
+class OutlineCircle(Strict):
+    center: LatLngPoint
+    radius: Radius
+
+
+class OutlineCorridor(Strict):
+    """Truceline extension: a route (GeoJSON LineString) with a half-width, made into a polygon."""
+
+    line: dict[str, Any] = Field(description="GeoJSON LineString")
+    half_width_m: float
+
+
+class Volume3D(Strict):
+    outline_polygon: OutlinePolygon | None = None
+    outline_circle: OutlineCircle | None = None
+    outline_corridor: OutlineCorridor | None = None
+    altitude_lower: Altitude
+    altitude_upper: Altitude
+
+
+class Volume4D(Strict):
+    volume: Volume3D
+    time_start: Time
+    time_end: Time
+
+
+# ---- Parties -------------------------------------------------------------------------------------
+
+
+class PartyCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+
+
+class PartyRead(BaseModel):
+    id: str
+    name: str
+    role: Role
+    created_at: str
+
+
+class PartyCreated(PartyRead):
+    token: str = Field(description="shown once; store it now")
+
+
+# ---- Zones ---------------------------------------------------------------------------------------
+
+
+class ResponsibilityIn(Strict):
+    party: str = Field(description="party id or name")
+    role: ResponsibilityRole
+
+
+class ZoneCreate(Strict):
+    name: str
+    kind: ZoneKind
+    geometry: dict[str, Any] = Field(description="GeoJSON Polygon, MultiPolygon, or Point (with radius_m)")
+    radius_m: float | None = None
+    altitude_lower: Altitude | None = None
+    altitude_upper: Altitude | None = None
+    effective_from: str | None = Field(None, description="RFC 3339; default now")
+    effective_until: str | None = None
+    forbidden_kinds: list[ActivityKind] = []
+    standoff_m: float = 0.0
+    responsible: list[ResponsibilityIn] = []
+    status: ZoneStatus = ZoneStatus.proposed
+    description: str = ""
+
+
+class ZoneUpdate(Strict):
+    """Any subset of a zone's fields. Boundary or rule changes make a new revision."""
+
+    revision: int | None = Field(None, description="the revision you are changing (optimistic check)")
+    name: str | None = None
+    kind: ZoneKind | None = None
+    geometry: dict[str, Any] | None = None
+    radius_m: float | None = None
+    altitude_lower: Altitude | None = None
+    altitude_upper: Altitude | None = None
+    effective_from: str | None = None
+    effective_until: str | None = None
+    forbidden_kinds: list[ActivityKind] | None = None
+    standoff_m: float | None = None
+    responsible: list[ResponsibilityIn] | None = None
+    status: ZoneStatus | None = None
+    description: str | None = None
+
+
+class ResponsibilityRead(BaseModel):
+    party_id: str
+    party_name: str | None
+    role: ResponsibilityRole
+
+
+class ZoneRead(BaseModel):
+    id: str
+    name: str
+    kind: ZoneKind
+    status: ZoneStatus
+    revision: int
+    geometry: dict[str, Any]
+    radius_m: float | None
+    altitude_lower: Altitude
+    altitude_upper: Altitude
+    effective_from: str
+    effective_until: str | None
+    forbidden_kinds: list[ActivityKind]
+    standoff_m: float
+    responsible: list[ResponsibilityRead]
+    description: str
+    created_by: str
+    created_at: str
+    updated_at: str
+
+
+class ZoneChange(BaseModel):
+    zone: ZoneRead
+    activities_in_conflict: int = Field(description="activities that conflict with this zone after the change")
+
+
+class ZoneRevisionRead(BaseModel):
+    revision: int
+    author: str
+    created_at: str
+    snapshot: dict[str, Any]
+
+
+# ---- Activities and conflicts --------------------------------------------------------------------
+
+
+class ActivityCreate(Strict):
+    kind: ActivityKind
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=10_000)
+    volumes: list[Volume4D] = Field(min_length=1)
+
+
+class ActivityUpdate(ActivityCreate):
+    version: int | None = Field(None, description="the version you are replacing (optimistic check)")
+
+
+class ActivityRead(BaseModel):
+    id: str
+    party_id: str
+    kind: ActivityKind
+    title: str
+    description: str
+    status: ActivityStatus
+    version: int
+    time_start: str
+    time_end: str
+    volumes: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+
+
+class PartyRef(BaseModel):
+    id: str
+    name: str | None
+
+
+class ConflictActivity(BaseModel):
+    """What a conflict shows of an activity. ``title`` only to its owner: others see the kind, the
+    window and the owner, never the plan."""
+
+    id: str
+    owner: PartyRef
+    kind: ActivityKind
+    time_start: str
+    time_end: str | None
+    title: str | None = None
+
+
+class ConflictRegion(BaseModel):
+    geometry: dict[str, Any]
+    time_start: str
+    time_end: str | None
+    altitude_lower: Altitude
+    altitude_upper: Altitude
+
+
+class ZoneRef(BaseModel):
+    id: str
+    name: str | None
+    revision: int | None
+
+
+class ConflictRead(BaseModel):
+    id: str
+    rule: ConflictRule
+    status: ConflictStatus
+    reason: str
+    parties: list[PartyRef]
+    zone: ZoneRef | None
+    activities: list[ConflictActivity]
+    regions: list[ConflictRegion]
+    created_at: str
+    updated_at: str
+    closed_at: str | None
+    closed_reason: str | None
+
+
+class ActivityWithConflicts(BaseModel):
+    activity: ActivityRead
+    conflicts: list[ConflictRead]
+
+
+class Me(BaseModel):
+    id: str
+    name: str
+    role: Role

@@ -1,0 +1,210 @@
+"""The domain model: vocabularies and plain dataclasses. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+
+class Role(StrEnum):
+    officer = "officer"
+    monitor = "monitor"
+    observer = "observer"
+    admin = "admin"
+
+
+class ZoneKind(StrEnum):
+    de_escalation = "de_escalation"
+    buffer = "buffer"
+    safe = "safe"
+    no_fly = "no_fly"
+    protected_site = "protected_site"
+    crossing = "crossing"
+    restricted = "restricted"
+
+
+class ZoneStatus(StrEnum):
+    proposed = "proposed"
+    negotiating = "negotiating"
+    agreed_in_principle = "agreed_in_principle"
+    in_force = "in_force"
+    suspended = "suspended"
+    lapsed = "lapsed"
+
+
+class ActivityKind(StrEnum):
+    air = "air"
+    ground = "ground"
+    maritime = "maritime"
+    fires = "fires"
+    humanitarian_convoy = "humanitarian_convoy"
+    evacuation = "evacuation"
+    patrol = "patrol"
+
+
+class ActivityStatus(StrEnum):
+    active = "active"
+    cancelled = "cancelled"
+
+
+class ResponsibilityRole(StrEnum):
+    guarantor = "guarantor"
+    police = "police"
+    monitor = "monitor"
+
+
+class ConflictRule(StrEnum):
+    zone_rule = "zone_rule"
+    overlap = "overlap"
+
+
+class ConflictStatus(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Half-open ``[start, end)``; ``end`` None means open-ended (zones without an end)."""
+
+    start: datetime
+    end: datetime | None
+
+    def overlaps(self, other: TimeWindow) -> bool:
+        ends_after_other_starts = self.end is None or self.end > other.start
+        other_ends_after_start = other.end is None or other.end > self.start
+        return ends_after_other_starts and other_ends_after_start
+
+    def intersection(self, other: TimeWindow) -> TimeWindow:
+        start = max(self.start, other.start)
+        ends = [e for e in (self.end, other.end) if e is not None]
+        return TimeWindow(start, min(ends) if ends else None)
+
+
+@dataclass(frozen=True)
+class AltitudeBand:
+    """Closed ``[lower, upper]`` in metres above the WGS84 ellipsoid."""
+
+    lower: float
+    upper: float
+
+    def gap_to(self, other: AltitudeBand) -> float:
+        """Vertical distance between the bands; zero or negative when they touch or overlap."""
+        return max(other.lower - self.upper, self.lower - other.upper)
+
+    def meeting_band(self, other: AltitudeBand) -> AltitudeBand:
+        """The overlap of the two bands, or the gap between them when they are apart."""
+        lo, hi = max(self.lower, other.lower), min(self.upper, other.upper)
+        return AltitudeBand(min(lo, hi), max(lo, hi))
+
+
+@dataclass(frozen=True)
+class Volume:
+    """One 4D volume: a footprint (lon/lat, edges straight in lon/lat per RFC 7946), a band, a window."""
+
+    footprint: BaseGeometry
+    altitude: AltitudeBand
+    window: TimeWindow
+    source: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    party_id: str
+    role: ResponsibilityRole
+
+
+@dataclass
+class Zone:
+    id: str
+    name: str
+    kind: ZoneKind
+    status: ZoneStatus
+    revision: int
+    geometry: dict[str, Any]          # GeoJSON as given (normalised)
+    radius_m: float | None            # for a Point zone
+    footprint: BaseGeometry           # the computational polygon(s), lon/lat
+    altitude: AltitudeBand
+    effective: TimeWindow
+    forbidden_kinds: frozenset[ActivityKind]
+    standoff_m: float
+    responsible: list[Responsibility]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+
+    @property
+    def party_ids(self) -> set[str]:
+        return {r.party_id for r in self.responsible}
+
+
+@dataclass
+class Activity:
+    id: str
+    party_id: str
+    kind: ActivityKind
+    title: str
+    status: ActivityStatus
+    version: int
+    volumes: list[Volume]
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+
+    @property
+    def window(self) -> TimeWindow:
+        return TimeWindow(min(v.window.start for v in self.volumes),
+                          max(v.window.end for v in self.volumes if v.window.end is not None))
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where a conflict happens: a footprint (lon/lat), a time window and an altitude band."""
+
+    geometry: BaseGeometry
+    window: TimeWindow
+    altitude: AltitudeBand
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a conflict says about one activity it involves: enough to act on, not the whole plan."""
+
+    activity_id: str
+    party_id: str
+    kind: ActivityKind
+    window: TimeWindow
+
+
+@dataclass
+class Conflict:
+    id: str
+    rule: ConflictRule
+    status: ConflictStatus
+    reason: str
+    party_ids: list[str]
+    subjects: list[Subject]
+    zone_id: str | None
+    zone_revision: int | None
+    regions: list[Region]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    closed_reason: str | None = None
+
+    @property
+    def activity_ids(self) -> list[str]:
+        return [s.activity_id for s in self.subjects]

@@ -1,0 +1,1 @@
+"""Use cases. The only place transactions open (through the unit of work)."""

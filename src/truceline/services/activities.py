@@ -1,0 +1,201 @@
+"""Activities: notify, update, cancel, read. Every write re-runs conflict detection for what it touches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from truceline.domain import cells as cellmod
+from truceline.domain.conflicts import find
+from truceline.domain.errors import InvalidInput, NotFound, StateConflict
+from truceline.domain.model import (
+    Activity,
+    ActivityKind,
+    ActivityStatus,
+    Conflict,
+    Party,
+    TimeWindow,
+    Volume,
+)
+from truceline.domain.states import check_activity_transition
+from truceline.domain.volumes import parse_volumes
+from truceline.services import conflict_sync
+from truceline.services.access import require
+from truceline.services.policy import Policy
+from truceline.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Covering:
+    """Per volume: the cells it occupies (stored in the index) and the cells to search (grown by the
+    horizontal margin)."""
+
+    stored: list[set[int]]
+    search: list[set[int]]
+
+    @property
+    def all_search(self) -> set[int]:
+        return cellmod.union_cells(self.search)
+
+
+@dataclass(frozen=True)
+class ActivityResult:
+    activity: Activity
+    conflicts: list[Conflict]
+
+
+def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
+    stored, search = [], []
+    for v in volumes:
+        plain, grown = cellmod.cover(v.footprint, resolution=policy.resolution,
+                                     grow_m=(0.0, policy.margins.horizontal_m))
+        stored.append(plain)
+        search.append(grown)
+    return Covering(stored, search)
+
+
+def _text(data: dict[str, Any], key: str, *, required: bool, max_len: int) -> str:
+    v = data.get(key, "" if not required else None)
+    if v is None or not isinstance(v, str) or (required and not v.strip()):
+        raise InvalidInput.at(f"/{key}", f"{key} is required and must be a non-empty string" if required
+                              else f"{key} must be a string")
+    if len(v) > max_len:
+        raise InvalidInput.at(f"/{key}", f"{key} is longer than {max_len} characters")
+    return v.strip()
+
+
+def parse_command(data: object, policy: Policy) -> tuple[ActivityKind, str, str, list[Volume]]:
+    if not isinstance(data, dict):
+        raise InvalidInput.at("", "the body must be a JSON object")
+    kind_raw = data.get("kind")
+    try:
+        kind = ActivityKind(kind_raw)
+    except ValueError:
+        raise InvalidInput.at("/kind", f"unknown activity kind {kind_raw!r}; one of "
+                                       f"{', '.join(k.value for k in ActivityKind)}") from None
+    title = _text(data, "title", required=True, max_len=300)
+    description = _text(data, "description", required=False, max_len=10_000)
+    volumes = parse_volumes(data.get("volumes"), "/volumes", policy.limits, policy.max_volumes)
+    return kind, title, description, volumes
+
+
+def _detect(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Covering) -> list[Conflict]:
+    """Find and store every conflict of ``activity``; close the ones of its that no longer hold."""
+    now = uow.clock()
+    decisions = []
+    if activity.status is ActivityStatus.active:
+        window = activity.window
+        zones = uow.zones.candidates(covering.all_search, window)
+        ids: set[str] = set()
+        for v, cells in zip(activity.volumes, covering.search, strict=True):
+            ids |= uow.activities.candidate_ids(cells, cellmod.query_buckets(v.window), v.window, v.altitude,
+                                                vertical_m=policy.margins.vertical_m,
+                                                exclude_party=activity.party_id)
+        # Other parties' activities already in conflict with this one must be re-decided too.
+        in_scope = uow.conflicts.open_ids_for_activity(activity.id)
+        others = uow.activities.get_many(sorted(ids))
+        decisions = find(activity, zones=zones, activities=others, margins=policy.margins)
+        acts = {a.id: a for a in (activity, *others)}
+        zmap = {z.id: z for z in zones}
+    else:
+        in_scope = uow.conflicts.open_ids_for_activity(activity.id)
+        acts, zmap = {activity.id: activity}, {}
+    reason = ("the activity was cancelled" if activity.status is ActivityStatus.cancelled
+              else "after the change, the activity no longer meets it")
+    conflict_sync.sync(uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason)
+    return [c for c in uow.conflicts.get_many(uow.conflicts.open_ids_for_activity(activity.id)).values()]
+
+
+def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> ActivityResult:
+    """Record a party's planned activity and return every conflict it has. Notification is not
+    permission: conflicts are flagged, the activity is stored either way."""
+    require(caller, "activity.write")
+    kind, title, description, volumes = parse_command(data, policy)
+    covering = cover_volumes(volumes, policy)
+    with uow:
+        now = uow.clock()
+        activity = Activity(id=str(uuid.uuid4()), party_id=caller.id, kind=kind, title=title,
+                            status=ActivityStatus.active, version=1, volumes=volumes, created_at=now,
+                            updated_at=now, description=description)
+        uow.lock_cells(covering.all_search)
+        uow.activities.add(activity, covering.stored)
+        conflicts = _detect(uow, policy, activity, covering)
+        uow.commit()
+    return ActivityResult(activity, _sorted(conflicts))
+
+
+def _own(uow: UnitOfWork, caller: Party, activity_id: str) -> Activity:
+    a = uow.activities.get(activity_id)
+    # Another party's activity is reported as absent, not forbidden: its existence is need-to-know.
+    if a is None or a.party_id != caller.id:
+        raise NotFound(f"no activity {activity_id} of yours")
+    return a
+
+
+def _check_version(a: Activity, expected: object) -> None:
+    if expected is not None and expected != a.version:
+        raise StateConflict(f"the activity is at version {a.version}, not {expected}",
+                            extra={"current_version": a.version})
+
+
+def update(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str, data: object) -> ActivityResult:
+    """Replace an activity's kind, title and volumes (a new version) and re-check its conflicts."""
+    require(caller, "activity.write")
+    kind, title, description, volumes = parse_command(data, policy)
+    covering = cover_volumes(volumes, policy)
+    with uow:
+        a = _own(uow, caller, activity_id)
+        _check_version(a, data.get("version") if isinstance(data, dict) else None)
+        if a.status is not ActivityStatus.active:
+            raise StateConflict(f"the activity is {a.status} and cannot be changed")
+        old_cells = cover_volumes(a.volumes, policy).all_search
+        a.kind, a.title, a.description, a.volumes = kind, title, description, volumes
+        a.version += 1
+        a.updated_at = uow.clock()
+        uow.lock_cells(covering.all_search | old_cells)
+        uow.activities.replace(a, covering.stored)
+        conflicts = _detect(uow, policy, a, covering)
+        uow.commit()
+    return ActivityResult(a, _sorted(conflicts))
+
+
+def cancel(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str) -> ActivityResult:
+    """Cancel an activity: it leaves the index and its conflicts close."""
+    require(caller, "activity.write")
+    with uow:
+        a = _own(uow, caller, activity_id)
+        check_activity_transition(a.status, ActivityStatus.cancelled)
+        uow.lock_cells(cover_volumes(a.volumes, policy).all_search)
+        a.status = ActivityStatus.cancelled
+        a.version += 1
+        a.updated_at = uow.clock()
+        uow.activities.set_status(a)
+        uow.activities.drop_index(a.id)
+        _detect(uow, policy, a, Covering([], []))
+        uow.commit()
+    return ActivityResult(a, [])
+
+
+def get(uow: UnitOfWork, caller: Party, activity_id: str) -> ActivityResult:
+    require(caller, "activity.read")
+    with uow:
+        a = _own(uow, caller, activity_id)
+        conflicts = list(uow.conflicts.get_many(uow.conflicts.open_ids_for_activity(a.id)).values())
+    return ActivityResult(a, _sorted(conflicts))
+
+
+def list_activities(uow: UnitOfWork, caller: Party, *, status: str | None = None, kind: str | None = None,
+                    window: TimeWindow | None = None, limit: int = 200, offset: int = 0) -> list[Activity]:
+    require(caller, "activity.read")
+    with uow:
+        return uow.activities.list(party_id=caller.id, status=status, kind=kind, window=window,
+                                   limit=limit, offset=offset)
+
+
+def _sorted(conflicts: list[Conflict]) -> list[Conflict]:
+    return sorted(conflicts, key=lambda c: (c.rule.value, c.id))
+
+
+__all__ = ["ActivityResult", "cancel", "get", "list_activities", "notify", "update"]

@@ -1,0 +1,44 @@
+"""Keep stored conflicts equal to what the rules decide now: open new ones, refresh those that still
+hold, close those that no longer do (with the reason)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from truceline.domain.conflicts import Decision
+from truceline.domain.model import Activity, Conflict, ConflictStatus, Subject, Zone
+from truceline.services.unit_of_work import UnitOfWork
+
+
+def _subject(a: Activity) -> Subject:
+    return Subject(a.id, a.party_id, a.kind, a.window)
+
+
+def sync(uow: UnitOfWork, decisions: Sequence[Decision], *, in_scope: Iterable[str],
+         activities: Mapping[str, Activity], zones: Mapping[str, Zone], now: datetime,
+         gone_reason: str) -> None:
+    """Apply ``decisions``. ``in_scope`` are ids of open conflicts whose truth these decisions settle:
+    any of them not confirmed by a conflicting decision is closed."""
+    found = {d.conflict_id: d for d in decisions if d.conflict}
+    verdicts = {d.conflict_id: d for d in decisions}
+    scope = set(in_scope)
+    existing = uow.conflicts.get_many([*found, *scope])
+    for cid, d in found.items():
+        old = existing.get(cid)
+        zone = zones.get(d.zone_id) if d.zone_id else None
+        c = Conflict(
+            id=cid, rule=d.rule, status=ConflictStatus.open, reason=d.reason, party_ids=list(d.party_ids),
+            subjects=[_subject(activities[a]) for a in d.activity_ids], zone_id=d.zone_id,
+            zone_revision=zone.revision if zone else None, regions=list(d.regions),
+            created_at=old.created_at if old else now, updated_at=now)
+        uow.conflicts.save(c, is_new=old is None)
+    for cid in scope - set(found):
+        old = existing.get(cid)
+        if old is None or old.status is ConflictStatus.closed:
+            continue
+        v = verdicts.get(cid)
+        old.status = ConflictStatus.closed
+        old.closed_at = old.updated_at = now
+        old.closed_reason = v.reason if v is not None else gone_reason
+        uow.conflicts.save(old, is_new=False)

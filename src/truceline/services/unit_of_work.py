@@ -1,0 +1,40 @@
+"""The unit of work's contract, as the services see it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import Protocol
+
+from truceline.adapters.repositories import (
+    ActivityRepository,
+    ConflictRepository,
+    PartyRepository,
+    ZoneRepository,
+)
+
+from truceline.domain.clock import Clock
+
+class UnitOfWork(Protocol):
+    """One transaction. Rolls back on exit unless ``commit()`` was called."""
+
+    parties: PartyRepository
+    zones: ZoneRepository
+    activities: ActivityRepository
+    conflicts: ConflictRepository
+    clock: Clock
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def lock_cells(self, cells: Iterable[int]) -> None:
+        """Serialise writers that touch any of these cells, until the transaction ends."""
+
+
+UnitOfWorkFactory = Callable[..., UnitOfWork]
