@@ -21,13 +21,16 @@ class ApiError(Exception):
         if errs:
             first = errs[0]
             more = f" (+{len(errs) - 1} more)" if len(errs) > 1 else ""
-            return f"{p.get('title', 'Error')} ({self.status}): {first.get('pointer') or '/'}: {first.get('detail')}{more}"
+            return (
+                f"{p.get('title', 'Error')} ({self.status}): {first.get('pointer') or '/'}: {first.get('detail')}{more}"
+            )
         return f"{p.get('title', 'Error')} ({self.status}): {p.get('detail', '')}"
 
 
 class Client:
-    def __init__(self, url: str, token: str | None = None, *, timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self, url: str, token: str | None = None, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     migrate_on_start: bool = True
 
     def policy(self) -> Policy:
-        return Policy(margins=Margins(self.overlap_horizontal_m, self.overlap_vertical_m),
-                      limits=GeometryLimits(self.max_vertices, self.max_area_km2),
-                      resolution=self.cell_resolution, max_volumes=self.max_volumes)
+        return Policy(
+            margins=Margins(self.overlap_horizontal_m, self.overlap_vertical_m),
+            limits=GeometryLimits(self.max_vertices, self.max_area_km2),
+            resolution=self.cell_resolution,
+            max_volumes=self.max_volumes,
+        )

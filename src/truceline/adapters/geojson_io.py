@@ -37,8 +37,9 @@ def zone_bodies(doc: object) -> list[dict[str, Any]]:
     out = []
     for i, f in enumerate(_features(doc)):
         props = dict(f.get("properties") or {})
-        body: dict[str, Any] = {k: v for k, v in props.items()
-                                if k not in ("altitude_lower_m", "altitude_upper_m", "source", "approximate")}
+        body: dict[str, Any] = {
+            k: v for k, v in props.items() if k not in ("altitude_lower_m", "altitude_upper_m", "source", "approximate")
+        }
         body["geometry"] = f.get("geometry")
         if "altitude_lower_m" in props:
             body["altitude_lower"] = _alt(props["altitude_lower_m"])
@@ -64,14 +65,23 @@ def _provenance(props: dict[str, Any]) -> str:
 def _volumes(f: dict[str, Any], pointer: str) -> list[dict[str, Any]]:
     props = f.get("properties") or {}
     geom = f.get("geometry") or {}
-    band = {"altitude_lower": _alt(props.get("altitude_lower_m", 0)),
-            "altitude_upper": _alt(props.get("altitude_upper_m", 1000))}
+    band = {
+        "altitude_lower": _alt(props.get("altitude_lower_m", 0)),
+        "altitude_upper": _alt(props.get("altitude_upper_m", 1000)),
+    }
     times = {"time_start": _time(props.get("time_start")), "time_end": _time(props.get("time_end"))}
     gtype = geom.get("type")
     coords = geom.get("coordinates")
+    outlines: list[dict[str, Any]]
     if gtype == "Point" and isinstance(coords, list) and len(coords) >= 2:
-        outlines = [{"outline_circle": {"center": {"lat": coords[1], "lng": coords[0]},
-                                        "radius": {"value": props.get("radius_m"), "units": "M"}}}]
+        outlines = [
+            {
+                "outline_circle": {
+                    "center": {"lat": coords[1], "lng": coords[0]},
+                    "radius": {"value": props.get("radius_m"), "units": "M"},
+                }
+            }
+        ]
     elif gtype == "LineString":
         outlines = [{"outline_corridor": {"line": geom, "half_width_m": props.get("half_width_m")}}]
     elif gtype in ("Polygon", "MultiPolygon") and isinstance(coords, list):
@@ -81,15 +91,28 @@ def _volumes(f: dict[str, Any], pointer: str) -> list[dict[str, Any]]:
             if not isinstance(rings, list) or not rings:
                 raise InvalidInput.at(f"{pointer}/geometry/coordinates", "a polygon needs at least one ring")
             if len(rings) > 1:
-                raise InvalidInput.at(f"{pointer}/geometry/coordinates/{j}",
-                                      "holes are not supported in activity volumes (ASTM outline_polygon)")
-            outlines.append({"outline_polygon": {"vertices": [
-                {"lat": p[1], "lng": p[0]} if isinstance(p, list) and len(p) >= 2 else {"lat": None, "lng": None}
-                for p in rings[0]]}})
+                raise InvalidInput.at(
+                    f"{pointer}/geometry/coordinates/{j}",
+                    "holes are not supported in activity volumes (ASTM outline_polygon)",
+                )
+            outlines.append(
+                {
+                    "outline_polygon": {
+                        "vertices": [
+                            {"lat": p[1], "lng": p[0]}
+                            if isinstance(p, list) and len(p) >= 2
+                            else {"lat": None, "lng": None}
+                            for p in rings[0]
+                        ]
+                    }
+                }
+            )
     else:
-        raise InvalidInput.at(f"{pointer}/geometry/type",
-                              "an activity geometry must be a Point (with radius_m), LineString (with half_width_m), "
-                              "Polygon or MultiPolygon")
+        raise InvalidInput.at(
+            f"{pointer}/geometry/type",
+            "an activity geometry must be a Point (with radius_m), LineString (with half_width_m), "
+            "Polygon or MultiPolygon",
+        )
     return [{"volume": {**o, **band}, **times} for o in outlines]
 
 
@@ -100,7 +123,14 @@ def activity_bodies(doc: object) -> list[dict[str, Any]]:
             raise InvalidInput.at(f"/features/{i}", "must be a GeoJSON Feature")
         props = f.get("properties") or {}
         key = str(props.get("activity", f"#{i}"))
-        body = groups.setdefault(key, {"kind": props.get("kind"), "title": props.get("title"),
-                                       "description": props.get("description", ""), "volumes": []})
+        body = groups.setdefault(
+            key,
+            {
+                "kind": props.get("kind"),
+                "title": props.get("title"),
+                "description": props.get("description", ""),
+                "volumes": [],
+            },
+        )
         body["volumes"].extend(_volumes(f, f"/features/{i}"))
     return list(groups.values())

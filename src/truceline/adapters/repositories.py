@@ -3,6 +3,7 @@ never commit; the unit of work does."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -49,7 +50,7 @@ def _dt(ms: int) -> datetime:
 
 def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), n):
-        yield items[i:i + n]
+        yield items[i : i + n]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -64,8 +65,15 @@ class PartyRepository:
         return Party(id=r.id, name=r.name, role=Role(r.role), created_at=_dt(r.created_at))
 
     def add(self, party: Party, token_hash: str) -> None:
-        self.conn.execute(insert(t.parties).values(id=party.id, name=party.name, role=party.role.value,
-                                                   token_hash=token_hash, created_at=to_ms(party.created_at)))
+        self.conn.execute(
+            insert(t.parties).values(
+                id=party.id,
+                name=party.name,
+                role=party.role.value,
+                token_hash=token_hash,
+                created_at=to_ms(party.created_at),
+            )
+        )
 
     def set_token_hash(self, party_id: str, token_hash: str) -> None:
         self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(token_hash=token_hash))
@@ -107,14 +115,24 @@ class ZoneRepository:
     @staticmethod
     def _values(z: Zone) -> dict[str, Any]:
         return dict(
-            id=z.id, name=z.name, kind=z.kind.value, status=z.status.value, revision=z.revision,
-            geometry=json.dumps(z.geometry), radius_m=z.radius_m, footprint=shapely.to_wkb(z.footprint),
-            alt_lower=z.altitude.lower, alt_upper=z.altitude.upper,
+            id=z.id,
+            name=z.name,
+            kind=z.kind.value,
+            status=z.status.value,
+            revision=z.revision,
+            geometry=json.dumps(z.geometry),
+            radius_m=z.radius_m,
+            footprint=shapely.to_wkb(z.footprint),
+            alt_lower=z.altitude.lower,
+            alt_upper=z.altitude.upper,
             effective_from=to_ms(z.effective.start),
             effective_until=to_ms(z.effective.end) if z.effective.end else None,
-            forbidden_kinds=json.dumps(sorted(k.value for k in z.forbidden_kinds)), standoff_m=z.standoff_m,
+            forbidden_kinds=json.dumps(sorted(k.value for k in z.forbidden_kinds)),
+            standoff_m=z.standoff_m,
             responsible=json.dumps([{"party_id": r.party_id, "role": r.role.value} for r in z.responsible]),
-            description=z.description, created_by=z.created_by, created_at=to_ms(z.created_at),
+            description=z.description,
+            created_by=z.created_by,
+            created_at=to_ms(z.created_at),
             updated_at=to_ms(z.updated_at),
         )
 
@@ -125,14 +143,24 @@ class ZoneRepository:
         if cached is not None:
             return cached
         z = Zone(
-            id=r.id, name=r.name, kind=ZoneKind(r.kind), status=ZoneStatus(r.status), revision=r.revision,
-            geometry=json.loads(r.geometry), radius_m=r.radius_m, footprint=shapely.from_wkb(r.footprint),
+            id=r.id,
+            name=r.name,
+            kind=ZoneKind(r.kind),
+            status=ZoneStatus(r.status),
+            revision=r.revision,
+            geometry=json.loads(r.geometry),
+            radius_m=r.radius_m,
+            footprint=shapely.from_wkb(r.footprint),
             altitude=AltitudeBand(r.alt_lower, r.alt_upper),
             effective=TimeWindow(_dt(r.effective_from), from_ms(r.effective_until)),
             forbidden_kinds=frozenset(ActivityKind(k) for k in json.loads(r.forbidden_kinds)),
             standoff_m=r.standoff_m,
-            responsible=[Responsibility(x["party_id"], ResponsibilityRole(x["role"])) for x in json.loads(r.responsible)],
-            description=r.description, created_by=r.created_by, created_at=_dt(r.created_at),
+            responsible=[
+                Responsibility(x["party_id"], ResponsibilityRole(x["role"])) for x in json.loads(r.responsible)
+            ],
+            description=r.description,
+            created_by=r.created_by,
+            created_at=_dt(r.created_at),
             updated_at=_dt(r.updated_at),
         )
         if len(_zone_cache) > 10_000:
@@ -159,22 +187,39 @@ class ZoneRepository:
         return {r.cell for r in self.conn.execute(select(t.zone_cells.c.cell).where(t.zone_cells.c.zone_id == zone_id))}
 
     def add_revision(self, zone_id: str, revision: int, snapshot: dict[str, Any], author: str, at: datetime) -> None:
-        self.conn.execute(insert(t.zone_revisions).values(zone_id=zone_id, revision=revision,
-                                                          snapshot=json.dumps(snapshot), author=author,
-                                                          created_at=to_ms(at)))
+        self.conn.execute(
+            insert(t.zone_revisions).values(
+                zone_id=zone_id, revision=revision, snapshot=json.dumps(snapshot), author=author, created_at=to_ms(at)
+            )
+        )
 
     def revisions(self, zone_id: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(select(t.zone_revisions).where(t.zone_revisions.c.zone_id == zone_id)
-                                 .order_by(t.zone_revisions.c.revision))
-        return [{"revision": r.revision, "author": r.author, "created_at": _dt(r.created_at),
-                 "snapshot": json.loads(r.snapshot)} for r in rows]
+        rows = self.conn.execute(
+            select(t.zone_revisions).where(t.zone_revisions.c.zone_id == zone_id).order_by(t.zone_revisions.c.revision)
+        )
+        return [
+            {
+                "revision": r.revision,
+                "author": r.author,
+                "created_at": _dt(r.created_at),
+                "snapshot": json.loads(r.snapshot),
+            }
+            for r in rows
+        ]
 
     def get(self, zone_id: str) -> Zone | None:
         r = self.conn.execute(select(t.zones).where(t.zones.c.id == zone_id)).first()
         return self._row(r) if r else None
 
-    def list(self, *, kind: str | None = None, status: str | None = None,
-             at: datetime | None = None, limit: int = 1000, offset: int = 0) -> list[Zone]:
+    def list(
+        self,
+        *,
+        kind: str | None = None,
+        status: str | None = None,
+        at: datetime | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> builtins.list[Zone]:
         q = select(t.zones)
         if kind:
             q = q.where(t.zones.c.kind == kind)
@@ -182,24 +227,32 @@ class ZoneRepository:
             q = q.where(t.zones.c.status == status)
         if at is not None:
             ms = to_ms(at)
-            q = q.where(t.zones.c.effective_from <= ms,
-                        or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > ms))
+            q = q.where(
+                t.zones.c.effective_from <= ms, or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > ms)
+            )
         q = q.order_by(t.zones.c.name, t.zones.c.id).limit(limit).offset(offset)
         return [self._row(r) for r in self.conn.execute(q)]
 
-    def candidates(self, cells: set[int], window: TimeWindow) -> list[Zone]:
+    def candidates(self, cells: set[int], window: TimeWindow) -> builtins.list[Zone]:
         """Zones in force whose cells meet ``cells`` and whose effective window overlaps ``window``."""
         if not cells:
             return []
         ids: set[str] = set()
         for chunk in _chunks(sorted(cells)):
-            ids.update(r.zone_id for r in self.conn.execute(
-                select(t.zone_cells.c.zone_id).where(t.zone_cells.c.cell.in_(chunk)).distinct()))
+            ids.update(
+                r.zone_id
+                for r in self.conn.execute(
+                    select(t.zone_cells.c.zone_id).where(t.zone_cells.c.cell.in_(chunk)).distinct()
+                )
+            )
         if not ids:
             return []
         start = to_ms(window.start)
-        q = select(t.zones).where(t.zones.c.id.in_(sorted(ids)), t.zones.c.status == ZoneStatus.in_force.value,
-                                  or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > start))
+        q = select(t.zones).where(
+            t.zones.c.id.in_(sorted(ids)),
+            t.zones.c.status == ZoneStatus.in_force.value,
+            or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > start),
+        )
         if window.end is not None:
             q = q.where(t.zones.c.effective_from < to_ms(window.end))
         return [self._row(r) for r in self.conn.execute(q)]
@@ -214,25 +267,55 @@ class ActivityRepository:
 
     def add(self, activity: Activity, cells: Sequence[set[int]]) -> None:
         w = activity.window
-        self.conn.execute(insert(t.activities).values(
-            id=activity.id, party_id=activity.party_id, kind=activity.kind.value, title=activity.title,
-            description=activity.description, status=activity.status.value, version=activity.version,
-            t_start=to_ms(w.start), t_end=to_ms(w.end) if w.end else 0,
-            created_at=to_ms(activity.created_at), updated_at=to_ms(activity.updated_at)))
+        self.conn.execute(
+            insert(t.activities).values(
+                id=activity.id,
+                party_id=activity.party_id,
+                kind=activity.kind.value,
+                title=activity.title,
+                description=activity.description,
+                status=activity.status.value,
+                version=activity.version,
+                t_start=to_ms(w.start),
+                t_end=to_ms(w.end) if w.end else 0,
+                created_at=to_ms(activity.created_at),
+                updated_at=to_ms(activity.updated_at),
+            )
+        )
         self._add_volumes(activity, cells)
 
     def _add_volumes(self, activity: Activity, cells: Sequence[set[int]]) -> None:
-        vols = []
-        idx_rows = []
+        vols: builtins.list[dict[str, Any]] = []
+        idx_rows: builtins.list[dict[str, Any]] = []
         for i, (v, cs) in enumerate(zip(activity.volumes, cells, strict=True)):
             ts, te = to_ms(v.window.start), to_ms(v.window.end) if v.window.end else 0
-            vols.append(dict(activity_id=activity.id, idx=i, footprint=shapely.to_wkb(v.footprint),
-                             alt_lower=v.altitude.lower, alt_upper=v.altitude.upper, t_start=ts, t_end=te,
-                             source=json.dumps(v.source)))
+            vols.append(
+                dict(
+                    activity_id=activity.id,
+                    idx=i,
+                    footprint=shapely.to_wkb(v.footprint),
+                    alt_lower=v.altitude.lower,
+                    alt_upper=v.altitude.upper,
+                    t_start=ts,
+                    t_end=te,
+                    source=json.dumps(v.source),
+                )
+            )
             for day in day_buckets(v.window):
-                idx_rows.extend(dict(cell=c, day=day, activity_id=activity.id, idx=i, party_id=activity.party_id,
-                                     t_start=ts, t_end=te, alt_lower=v.altitude.lower, alt_upper=v.altitude.upper)
-                                for c in cs)
+                idx_rows.extend(
+                    dict(
+                        cell=c,
+                        day=day,
+                        activity_id=activity.id,
+                        idx=i,
+                        party_id=activity.party_id,
+                        t_start=ts,
+                        t_end=te,
+                        alt_lower=v.altitude.lower,
+                        alt_upper=v.altitude.upper,
+                    )
+                    for c in cs
+                )
         self.conn.execute(insert(t.activity_volumes), vols)
         if idx_rows:
             self.conn.execute(insert(t.volume_cells), idx_rows)
@@ -240,10 +323,20 @@ class ActivityRepository:
     def replace(self, activity: Activity, cells: Sequence[set[int]]) -> None:
         """Store a new version of the activity: header, volumes and index rows."""
         w = activity.window
-        self.conn.execute(update(t.activities).where(t.activities.c.id == activity.id).values(
-            kind=activity.kind.value, title=activity.title, description=activity.description,
-            status=activity.status.value, version=activity.version, t_start=to_ms(w.start),
-            t_end=to_ms(w.end) if w.end else 0, updated_at=to_ms(activity.updated_at)))
+        self.conn.execute(
+            update(t.activities)
+            .where(t.activities.c.id == activity.id)
+            .values(
+                kind=activity.kind.value,
+                title=activity.title,
+                description=activity.description,
+                status=activity.status.value,
+                version=activity.version,
+                t_start=to_ms(w.start),
+                t_end=to_ms(w.end) if w.end else 0,
+                updated_at=to_ms(activity.updated_at),
+            )
+        )
         self.drop_index(activity.id)
         self.conn.execute(delete(t.activity_volumes).where(t.activity_volumes.c.activity_id == activity.id))
         self._add_volumes(activity, cells)
@@ -252,8 +345,11 @@ class ActivityRepository:
         self.conn.execute(delete(t.volume_cells).where(t.volume_cells.c.activity_id == activity_id))
 
     def set_status(self, activity: Activity) -> None:
-        self.conn.execute(update(t.activities).where(t.activities.c.id == activity.id).values(
-            status=activity.status.value, version=activity.version, updated_at=to_ms(activity.updated_at)))
+        self.conn.execute(
+            update(t.activities)
+            .where(t.activities.c.id == activity.id)
+            .values(status=activity.status.value, version=activity.version, updated_at=to_ms(activity.updated_at))
+        )
 
     def get(self, activity_id: str) -> Activity | None:
         got = self.get_many([activity_id])
@@ -267,8 +363,11 @@ class ActivityRepository:
         for chunk in _chunks(sorted(set(ids))):
             for r in self.conn.execute(select(t.activities).where(t.activities.c.id.in_(chunk))):
                 heads[r.id] = r
-            for r in self.conn.execute(select(t.activity_volumes).where(t.activity_volumes.c.activity_id.in_(chunk))
-                                       .order_by(t.activity_volumes.c.activity_id, t.activity_volumes.c.idx)):
+            for r in self.conn.execute(
+                select(t.activity_volumes)
+                .where(t.activity_volumes.c.activity_id.in_(chunk))
+                .order_by(t.activity_volumes.c.activity_id, t.activity_volumes.c.idx)
+            ):
                 vols.setdefault(r.activity_id, []).append(r)
         out = []
         for aid in ids:
@@ -276,17 +375,42 @@ class ActivityRepository:
             if h is None:
                 continue
             rows = vols.get(aid, [])
-            shapes = shapely.from_wkb([r.footprint for r in rows]) if rows else []
-            volumes = [Volume(footprint=g, altitude=AltitudeBand(r.alt_lower, r.alt_upper),
-                              window=TimeWindow(_dt(r.t_start), _dt(r.t_end)), source=json.loads(r.source))
-                       for r, g in zip(rows, shapes, strict=True)]
-            out.append(Activity(id=h.id, party_id=h.party_id, kind=ActivityKind(h.kind), title=h.title,
-                                status=ActivityStatus(h.status), version=h.version, volumes=volumes,
-                                created_at=_dt(h.created_at), updated_at=_dt(h.updated_at), description=h.description))
+            shapes: builtins.list[Any] = list(shapely.from_wkb([r.footprint for r in rows])) if rows else []
+            volumes = [
+                Volume(
+                    footprint=g,
+                    altitude=AltitudeBand(r.alt_lower, r.alt_upper),
+                    window=TimeWindow(_dt(r.t_start), _dt(r.t_end)),
+                    source=json.loads(r.source),
+                )
+                for r, g in zip(rows, shapes, strict=True)
+            ]
+            out.append(
+                Activity(
+                    id=h.id,
+                    party_id=h.party_id,
+                    kind=ActivityKind(h.kind),
+                    title=h.title,
+                    status=ActivityStatus(h.status),
+                    version=h.version,
+                    volumes=volumes,
+                    created_at=_dt(h.created_at),
+                    updated_at=_dt(h.updated_at),
+                    description=h.description,
+                )
+            )
         return out
 
-    def list(self, *, party_id: str, status: str | None = None, kind: str | None = None,
-             window: TimeWindow | None = None, limit: int = 200, offset: int = 0) -> list[Activity]:
+    def list(
+        self,
+        *,
+        party_id: str,
+        status: str | None = None,
+        kind: str | None = None,
+        window: TimeWindow | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> builtins.list[Activity]:
         q = select(t.activities.c.id).where(t.activities.c.party_id == party_id)
         if status:
             q = q.where(t.activities.c.status == status)
@@ -299,15 +423,27 @@ class ActivityRepository:
         q = q.order_by(t.activities.c.t_start, t.activities.c.id).limit(limit).offset(offset)
         return self.get_many([r.id for r in self.conn.execute(q)])
 
-    def candidate_ids(self, cells: set[int], buckets: Sequence[int], window: TimeWindow, band: AltitudeBand,
-                      *, vertical_m: float = 0.0, exclude_party: str | None = None) -> set[str]:
+    def candidate_ids(
+        self,
+        cells: set[int],
+        buckets: Sequence[int],
+        window: TimeWindow,
+        band: AltitudeBand,
+        *,
+        vertical_m: float = 0.0,
+        exclude_party: str | None = None,
+    ) -> set[str]:
         """Activities with a volume indexed in ``cells`` whose window overlaps and whose band comes
         within ``vertical_m`` of ``band``. Empty ``buckets`` means every bucket."""
         if not cells:
             return set()
         vc = t.volume_cells.c
-        conds = [vc.t_start < (to_ms(window.end) if window.end else 2**62), vc.t_end > to_ms(window.start),
-                 vc.alt_lower <= band.upper + vertical_m, vc.alt_upper >= band.lower - vertical_m]
+        conds = [
+            vc.t_start < (to_ms(window.end) if window.end else 2**62),
+            vc.t_end > to_ms(window.start),
+            vc.alt_lower <= band.upper + vertical_m,
+            vc.alt_upper >= band.lower - vertical_m,
+        ]
         if buckets:
             conds.append(vc.day.in_(list(buckets)))
         if exclude_party is not None:
@@ -323,14 +459,21 @@ class ActivityRepository:
 
 
 def _region_json(r: Region) -> dict[str, Any]:
-    return {"geometry": to_geojson(r.geometry), "time_start": to_ms(r.window.start),
-            "time_end": to_ms(r.window.end) if r.window.end else None,
-            "altitude_lower": r.altitude.lower, "altitude_upper": r.altitude.upper}
+    return {
+        "geometry": to_geojson(r.geometry),
+        "time_start": to_ms(r.window.start),
+        "time_end": to_ms(r.window.end) if r.window.end else None,
+        "altitude_lower": r.altitude.lower,
+        "altitude_upper": r.altitude.upper,
+    }
 
 
 def _region_from(d: dict[str, Any]) -> Region:
-    return Region(from_geojson(d["geometry"]), TimeWindow(_dt(d["time_start"]), from_ms(d["time_end"])),
-                  AltitudeBand(d["altitude_lower"], d["altitude_upper"]))
+    return Region(
+        from_geojson(d["geometry"]),
+        TimeWindow(_dt(d["time_start"]), from_ms(d["time_end"])),
+        AltitudeBand(d["altitude_lower"], d["altitude_upper"]),
+    )
 
 
 class ConflictRepository:
@@ -339,13 +482,30 @@ class ConflictRepository:
 
     @staticmethod
     def _row(r: Any) -> Conflict:
-        subjects = [Subject(s["activity_id"], s["party_id"], ActivityKind(s["kind"]),
-                            TimeWindow(_dt(s["t_start"]), from_ms(s["t_end"]))) for s in json.loads(r.subjects)]
+        subjects = [
+            Subject(
+                s["activity_id"],
+                s["party_id"],
+                ActivityKind(s["kind"]),
+                TimeWindow(_dt(s["t_start"]), from_ms(s["t_end"])),
+            )
+            for s in json.loads(r.subjects)
+        ]
         return Conflict(
-            id=r.id, rule=ConflictRule(r.rule), status=ConflictStatus(r.status), reason=r.reason,
-            party_ids=json.loads(r.parties), subjects=subjects, zone_id=r.zone_id, zone_revision=r.zone_revision,
-            regions=[_region_from(x) for x in json.loads(r.regions)], created_at=_dt(r.created_at),
-            updated_at=_dt(r.updated_at), closed_at=from_ms(r.closed_at), closed_reason=r.closed_reason)
+            id=r.id,
+            rule=ConflictRule(r.rule),
+            status=ConflictStatus(r.status),
+            reason=r.reason,
+            party_ids=json.loads(r.parties),
+            subjects=subjects,
+            zone_id=r.zone_id,
+            zone_revision=r.zone_revision,
+            regions=[_region_from(x) for x in json.loads(r.regions)],
+            created_at=_dt(r.created_at),
+            updated_at=_dt(r.updated_at),
+            closed_at=from_ms(r.closed_at),
+            closed_reason=r.closed_reason,
+        )
 
     def get(self, conflict_id: str) -> Conflict | None:
         r = self.conn.execute(select(t.conflicts).where(t.conflicts.c.id == conflict_id)).first()
@@ -360,13 +520,17 @@ class ConflictRepository:
 
     def open_ids_for_activity(self, activity_id: str) -> list[str]:
         ca, c = t.conflict_activities.c, t.conflicts.c
-        q = select(c.id).join_from(t.conflict_activities, t.conflicts, ca.conflict_id == c.id).where(
-            ca.activity_id == activity_id, c.status == ConflictStatus.open.value)
+        q = (
+            select(c.id)
+            .join_from(t.conflict_activities, t.conflicts, ca.conflict_id == c.id)
+            .where(ca.activity_id == activity_id, c.status == ConflictStatus.open.value)
+        )
         return [r.id for r in self.conn.execute(q)]
 
     def open_for_zone(self, zone_id: str) -> list[Conflict]:
-        q = select(t.conflicts).where(t.conflicts.c.zone_id == zone_id,
-                                      t.conflicts.c.status == ConflictStatus.open.value)
+        q = select(t.conflicts).where(
+            t.conflicts.c.zone_id == zone_id, t.conflicts.c.status == ConflictStatus.open.value
+        )
         return [self._row(r) for r in self.conn.execute(q)]
 
     def save(self, c: Conflict, *, is_new: bool) -> None:
@@ -374,15 +538,33 @@ class ConflictRepository:
         ends = [r.window.end for r in c.regions]
         end = None if (not ends or any(e is None for e in ends)) else max(e for e in ends if e is not None)
         values = dict(
-            id=c.id, rule=c.rule.value, status=c.status.value, reason=c.reason, zone_id=c.zone_id,
+            id=c.id,
+            rule=c.rule.value,
+            status=c.status.value,
+            reason=c.reason,
+            zone_id=c.zone_id,
             zone_revision=c.zone_revision,
-            subjects=json.dumps([{"activity_id": s.activity_id, "party_id": s.party_id, "kind": s.kind.value,
-                                  "t_start": to_ms(s.window.start),
-                                  "t_end": to_ms(s.window.end) if s.window.end else None} for s in c.subjects]),
-            regions=json.dumps([_region_json(r) for r in c.regions]), parties=json.dumps(c.party_ids),
-            t_start=to_ms(start), t_end=to_ms(end) if end else None, created_at=to_ms(c.created_at),
-            updated_at=to_ms(c.updated_at), closed_at=to_ms(c.closed_at) if c.closed_at else None,
-            closed_reason=c.closed_reason)
+            subjects=json.dumps(
+                [
+                    {
+                        "activity_id": s.activity_id,
+                        "party_id": s.party_id,
+                        "kind": s.kind.value,
+                        "t_start": to_ms(s.window.start),
+                        "t_end": to_ms(s.window.end) if s.window.end else None,
+                    }
+                    for s in c.subjects
+                ]
+            ),
+            regions=json.dumps([_region_json(r) for r in c.regions]),
+            parties=json.dumps(c.party_ids),
+            t_start=to_ms(start),
+            t_end=to_ms(end) if end else None,
+            created_at=to_ms(c.created_at),
+            updated_at=to_ms(c.updated_at),
+            closed_at=to_ms(c.closed_at) if c.closed_at else None,
+            closed_reason=c.closed_reason,
+        )
         if is_new:
             self.conn.execute(insert(t.conflicts).values(key=self._key(c), **values))
         else:
@@ -390,8 +572,10 @@ class ConflictRepository:
             self.conn.execute(delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id == c.id))
             self.conn.execute(delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id == c.id))
         self.conn.execute(insert(t.conflict_parties), [{"party_id": p, "conflict_id": c.id} for p in c.party_ids])
-        self.conn.execute(insert(t.conflict_activities),
-                          [{"activity_id": a, "conflict_id": c.id} for a in sorted(set(c.activity_ids))])
+        self.conn.execute(
+            insert(t.conflict_activities),
+            [{"activity_id": a, "conflict_id": c.id} for a in sorted(set(c.activity_ids))],
+        )
 
     @staticmethod
     def _key(c: Conflict) -> str:
@@ -400,11 +584,22 @@ class ConflictRepository:
         a, b = sorted(c.activity_ids)
         return f"overlap:{a}:{b}"
 
-    def list_for_party(self, party_id: str, *, status: str | None = None, rule: str | None = None,
-                       zone_id: str | None = None, limit: int = 200, offset: int = 0) -> list[Conflict]:
+    def list_for_party(
+        self,
+        party_id: str,
+        *,
+        status: str | None = None,
+        rule: str | None = None,
+        zone_id: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> list[Conflict]:
         cp, c = t.conflict_parties.c, t.conflicts.c
-        q = select(t.conflicts).join_from(t.conflict_parties, t.conflicts, cp.conflict_id == c.id).where(
-            cp.party_id == party_id)
+        q = (
+            select(t.conflicts)
+            .join_from(t.conflict_parties, t.conflicts, cp.conflict_id == c.id)
+            .where(cp.party_id == party_id)
+        )
         if status:
             q = q.where(c.status == status)
         if rule:
@@ -415,8 +610,11 @@ class ConflictRepository:
         return [self._row(r) for r in self.conn.execute(q)]
 
     def count_open(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(t.conflicts).where(
-            t.conflicts.c.status == ConflictStatus.open.value)).scalar_one())
+        return int(
+            self.conn.execute(
+                select(func.count()).select_from(t.conflicts).where(t.conflicts.c.status == ConflictStatus.open.value)
+            ).scalar_one()
+        )
 
 
 __all__ = ["ActivityRepository", "ConflictRepository", "PartyRepository", "ZoneRepository"]

@@ -22,7 +22,8 @@ metadata = MetaData()
 ID = String(36)
 
 parties = Table(
-    "parties", metadata,
+    "parties",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
@@ -31,7 +32,8 @@ parties = Table(
 )
 
 zones = Table(
-    "zones", metadata,
+    "zones",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("name", String(200), nullable=False),
     Column("kind", String(32), nullable=False),
@@ -55,7 +57,8 @@ zones = Table(
 )
 
 zone_revisions = Table(
-    "zone_revisions", metadata,
+    "zone_revisions",
+    metadata,
     Column("zone_id", ID, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("snapshot", Text, nullable=False),
@@ -65,7 +68,8 @@ zone_revisions = Table(
 )
 
 zone_cells = Table(
-    "zone_cells", metadata,
+    "zone_cells",
+    metadata,
     Column("cell", BigInteger, nullable=False),
     Column("zone_id", ID, nullable=False),
     PrimaryKeyConstraint("cell", "zone_id"),
@@ -73,7 +77,8 @@ zone_cells = Table(
 )
 
 activities = Table(
-    "activities", metadata,
+    "activities",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("party_id", ID, nullable=False),
     Column("kind", String(32), nullable=False),
@@ -89,7 +94,8 @@ activities = Table(
 )
 
 activity_volumes = Table(
-    "activity_volumes", metadata,
+    "activity_volumes",
+    metadata,
     Column("activity_id", ID, nullable=False),
     Column("idx", Integer, nullable=False),
     Column("footprint", LargeBinary, nullable=False),
@@ -104,7 +110,8 @@ activity_volumes = Table(
 # The cell index: one row per (cell, day bucket) a volume touches. The lookup index covers every column
 # the candidate query reads, so the search is an index-only range scan per (cell, day).
 volume_cells = Table(
-    "volume_cells", metadata,
+    "volume_cells",
+    metadata,
     Column("cell", BigInteger, nullable=False),
     Column("day", Integer, nullable=False),
     Column("activity_id", ID, nullable=False),
@@ -115,12 +122,14 @@ volume_cells = Table(
     Column("alt_lower", Float, nullable=False),
     Column("alt_upper", Float, nullable=False),
     PrimaryKeyConstraint("activity_id", "idx", "cell", "day"),
-    Index("ix_volume_cells_lookup", "cell", "day", "t_start", "t_end", "alt_lower", "alt_upper",
-          "party_id", "activity_id"),
+    Index(
+        "ix_volume_cells_lookup", "cell", "day", "t_start", "t_end", "alt_lower", "alt_upper", "party_id", "activity_id"
+    ),
 )
 
 conflicts = Table(
-    "conflicts", metadata,
+    "conflicts",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("key", String(200), nullable=False, unique=True),
     Column("rule", String(32), nullable=False),
@@ -141,14 +150,16 @@ conflicts = Table(
 )
 
 conflict_parties = Table(
-    "conflict_parties", metadata,
+    "conflict_parties",
+    metadata,
     Column("party_id", ID, nullable=False),
     Column("conflict_id", ID, nullable=False),
     PrimaryKeyConstraint("party_id", "conflict_id"),
 )
 
 conflict_activities = Table(
-    "conflict_activities", metadata,
+    "conflict_activities",
+    metadata,
     Column("activity_id", ID, nullable=False),
     Column("conflict_id", ID, nullable=False),
     PrimaryKeyConstraint("activity_id", "conflict_id"),

@@ -36,8 +36,9 @@ class SqlUnitOfWork:
         self.conflicts = ConflictRepository(conn)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         assert self._conn is not None
         try:
             if self._conn.in_transaction():
@@ -62,5 +63,7 @@ class SqlUnitOfWork:
             return
         keys = sorted(set(cells))
         if keys:
-            self._conn.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k "
-                                    "ORDER BY k"), {"keys": keys})
+            self._conn.execute(
+                text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
+                {"keys": keys},
+            )

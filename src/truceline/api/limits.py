@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -18,12 +17,25 @@ class BodySizeLimit:
         self.max_bytes = max_bytes
 
     async def _refuse(self, send: Send, path: str) -> None:
-        body = json.dumps({"type": "urn:truceline:problem:payload_too_large", "title": "Payload too large",
-                           "status": 413, "detail": f"the request body is larger than {self.max_bytes} bytes",
-                           "instance": path}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/problem+json"),
-                                (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "type": "urn:truceline:problem:payload_too_large",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"the request body is larger than {self.max_bytes} bytes",
+                "instance": path,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,5 +70,3 @@ class BodySizeLimit:
         except _TooLarge:
             if not started:
                 await self._refuse(send, scope.get("path", ""))
-
-

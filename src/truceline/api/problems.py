@@ -14,11 +14,18 @@ from truceline.domain.errors import FieldError, TrucelineError
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, code: str, title: str, detail: str, *, instance: str | None = None,
-            errors: list[FieldError] | None = None, extra: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"type": f"urn:truceline:problem:{code}", "title": title, "status": status,
-                            "detail": detail}
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    errors: list[FieldError] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": f"urn:truceline:problem:{code}", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     if errors:
@@ -42,20 +49,40 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errs):
         e = next(e for e in errs if e.get("type") == "json_invalid")
         msg = e.get("ctx", {}).get("error", "invalid JSON")
-        return problem(400, "malformed_request", "Malformed request", f"the body is not valid JSON: {msg}",
-                       instance=request.url.path, errors=[FieldError("", f"not valid JSON: {msg}")])
+        return problem(
+            400,
+            "malformed_request",
+            "Malformed request",
+            f"the body is not valid JSON: {msg}",
+            instance=request.url.path,
+            errors=[FieldError("", f"not valid JSON: {msg}")],
+        )
     fields = [FieldError(_pointer(tuple(e.get("loc", ()))), str(e.get("msg", "invalid"))) for e in errs]
     first = fields[0] if fields else FieldError("", "invalid")
-    return problem(422, "invalid_input", "Invalid input", f"{first.pointer or '/'}: {first.reason}",
-                   instance=request.url.path, errors=fields)
+    return problem(
+        422,
+        "invalid_input",
+        "Invalid input",
+        f"{first.pointer or '/'}: {first.reason}",
+        instance=request.url.path,
+        errors=fields,
+    )
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(TrucelineError)
     async def _truceline(request: Request, exc: TrucelineError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.code, exc.title, exc.detail, instance=request.url.path,
-                       errors=exc.errors, extra=exc.extra, headers=headers)
+        return problem(
+            exc.status,
+            exc.code,
+            exc.title,
+            exc.detail,
+            instance=request.url.path,
+            errors=exc.errors,
+            extra=exc.extra,
+            headers=headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -68,5 +95,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return problem(500, "internal", "Internal error", "an unexpected error occurred; it has been logged",
-                       instance=request.url.path)
+        return problem(
+            500,
+            "internal",
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+            instance=request.url.path,
+        )

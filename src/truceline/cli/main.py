@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -16,8 +17,11 @@ from rich.table import Table
 
 from truceline.client import ApiError, Client
 
-app = typer.Typer(help="Truceline: de-escalation zones, activity notification and deconfliction.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Truceline: de-escalation zones, activity notification and deconfliction.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 party_app = typer.Typer(help="Parties and their tokens (works on the database directly).", no_args_is_help=True)
 zones_app = typer.Typer(help="Zones.", no_args_is_help=True)
@@ -34,8 +38,9 @@ err = Console(stderr=True)
 
 T = TypeVar("T")
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: TRUCELINE_DATABASE_URL or "
-                                                        "sqlite:///./truceline.db)")]
+DbOpt = Annotated[
+    str | None, typer.Option("--db", help="Database URL (default: TRUCELINE_DATABASE_URL or sqlite:///./truceline.db)")
+]
 UrlOpt = Annotated[str, typer.Option("--url", envvar="TRUCELINE_URL", help="Server URL")]
 TokenOpt = Annotated[str | None, typer.Option("--token", envvar="TRUCELINE_TOKEN", help="Bearer token")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table")]
@@ -94,9 +99,11 @@ def _read_json(path: Path) -> Any:
 
 
 @app.command()
-def serve(host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
-          port: Annotated[int | None, typer.Option(help="Port")] = None,
-          db: DbOpt = None) -> None:
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port")] = None,
+    db: DbOpt = None,
+) -> None:
     """Run the API server."""
     import uvicorn
 
@@ -108,12 +115,14 @@ def serve(host: Annotated[str | None, typer.Option(help="Interface to listen on"
 
 
 @app.command()
-def demo(host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
-         port: Annotated[int, typer.Option(help="Port")] = 8080,
-         db: Annotated[str, typer.Option("--db", help="Database URL")] = "sqlite:///./truceline-demo.db",
-         tokens_file: Annotated[Path | None, typer.Option(help="Write {party name: token} as JSON here")] = None,
-         scenario: Annotated[str, typer.Option(help="Scenario to load")] = "syria-2017",
-         no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the scenario and exit")] = False) -> None:
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8080,
+    db: Annotated[str, typer.Option("--db", help="Database URL")] = "sqlite:///./truceline-demo.db",
+    tokens_file: Annotated[Path | None, typer.Option(help="Write {party name: token} as JSON here")] = None,
+    scenario: Annotated[str, typer.Option(help="Scenario to load")] = "syria-2017",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the scenario and exit")] = False,
+) -> None:
     """Load the demo scenario (idempotent) and serve it; prints the docs URL and a token per party."""
     import uvicorn
 
@@ -124,8 +133,9 @@ def demo(host: Annotated[str, typer.Option(help="Interface to listen on")] = "12
     settings = _settings(db, host=host, port=port)
     application = guarded(lambda: create_app(settings))
     ctx = application.state.ctx
-    loaded = guarded(lambda: scenarios.load(lambda: SqlUnitOfWork(ctx.engine, write=True), ctx.policy,
-                                            scenarios.read(scenario)))
+    loaded = guarded(
+        lambda: scenarios.load(lambda: SqlUnitOfWork(ctx.engine, write=True), ctx.policy, scenarios.read(scenario))
+    )
     if tokens_file is not None:
         tokens_file.write_text(json.dumps(loaded.tokens, indent=2) + "\n", encoding="utf-8")
     base = f"http://{host}:{port}"
@@ -163,8 +173,12 @@ def _uow_factory(db: str | None) -> Callable[[], Any]:
 
 
 @party_app.command("add")
-def party_add(name: str, role: Annotated[str, typer.Option(help="officer, monitor, observer or admin")] = "officer",
-              db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def party_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="officer, monitor, observer or admin")] = "officer",
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Create a party and print its token (shown once)."""
     from truceline.services import parties
 
@@ -201,16 +215,27 @@ def _zone_table(zones: list[dict[str, Any]]) -> Table:
     table = Table("name", "kind", "status", "rev", "effective", "forbids", "id")
     for z in zones:
         until = z.get("effective_until") or "…"
-        table.add_row(z["name"], z["kind"], z["status"], str(z["revision"]), f"{z['effective_from']} → {until}",
-                      ", ".join(z["forbidden_kinds"]), z["id"])
+        table.add_row(
+            z["name"],
+            z["kind"],
+            z["status"],
+            str(z["revision"]),
+            f"{z['effective_from']} → {until}",
+            ", ".join(z["forbidden_kinds"]),
+            z["id"],
+        )
     return table
 
 
 @zones_app.command("list")
-def zones_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False,
-               kind: Annotated[str | None, typer.Option(help="Filter by kind")] = None,
-               status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
-               bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None) -> None:
+def zones_list(
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+    kind: Annotated[str | None, typer.Option(help="Filter by kind")] = None,
+    status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
+    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
+) -> None:
     """List zones."""
     with _client(url, token) as c:
         zones = guarded(lambda: c.zones(kind=kind, status=status, bbox=bbox))
@@ -241,7 +266,7 @@ def zones_add(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_
     created = []
     with _client(url, token) as c:
         for b in bodies:
-            created.append(guarded(lambda b=b: c.create_zone(b))["zone"])
+            created.append(guarded(partial(c.create_zone, b))["zone"])
     _print_json(created) if as_json else out.print(_zone_table(created))
 
 
@@ -250,12 +275,15 @@ def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:
     if not conflicts:
         out.print("no conflicts")
     for c in conflicts:
-        between = ", ".join(f"{a['owner']['name']} ({a['kind']}{': ' + a['title'] if a.get('title') else ''})"
-                            for a in c["activities"])
+        between = ", ".join(
+            f"{a['owner']['name']} ({a['kind']}{': ' + a['title'] if a.get('title') else ''})" for a in c["activities"]
+        )
         if c.get("zone"):
             between += f"  ×  zone {c['zone']['name']}"
-        out.print(f"[bold]{c['rule']}[/bold] [{'red' if c['status'] == 'open' else 'green'}]{c['status']}[/]  "
-                  f"id {c['id']}", highlight=False)
+        out.print(
+            f"[bold]{c['rule']}[/bold] [{'red' if c['status'] == 'open' else 'green'}]{c['status']}[/]  id {c['id']}",
+            highlight=False,
+        )
         out.print(f"  {between}", markup=False, highlight=False)
         out.print(f"  {c['reason']}", markup=False, highlight=False)
         if c.get("closed_reason"):
@@ -271,7 +299,7 @@ def notify(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_jso
     results = []
     with _client(url, token) as c:
         for b in bodies:
-            results.append(guarded(lambda b=b: c.notify(b)))
+            results.append(guarded(partial(c.notify, b)))
     if as_json:
         _print_json(results)
         return
@@ -283,8 +311,12 @@ def notify(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_jso
 
 
 @activities_app.command("list")
-def activities_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False,
-                    status: Annotated[str | None, typer.Option(help="active or cancelled")] = None) -> None:
+def activities_list(
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+    status: Annotated[str | None, typer.Option(help="active or cancelled")] = None,
+) -> None:
     """List your party's activities."""
     with _client(url, token) as c:
         items = guarded(lambda: c.activities(status=status))
@@ -293,7 +325,9 @@ def activities_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: 
         return
     table = Table("kind", "title", "status", "start", "end", "volumes", "id")
     for a in items:
-        table.add_row(a["kind"], a["title"], a["status"], a["time_start"], a["time_end"], str(len(a["volumes"])), a["id"])
+        table.add_row(
+            a["kind"], a["title"], a["status"], a["time_start"], a["time_end"], str(len(a["volumes"])), a["id"]
+        )
     out.print(table)
 
 
@@ -306,8 +340,12 @@ def activities_cancel(activity_id: str, url: UrlOpt = DEFAULT_URL, token: TokenO
 
 
 @conflicts_app.command("list")
-def conflicts_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False,
-                   status: Annotated[str, typer.Option(help="open, closed or all")] = "open") -> None:
+def conflicts_list(
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+    status: Annotated[str, typer.Option(help="open, closed or all")] = "open",
+) -> None:
     """List the conflicts that concern your party."""
     with _client(url, token) as c:
         items = guarded(lambda: c.conflicts(status=status))

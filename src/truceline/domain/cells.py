@@ -47,8 +47,9 @@ def _cell_polygons(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
     return np.asarray(shapely.polygons(rings))
 
 
-def cover(footprint: BaseGeometry, *, resolution: int = DEFAULT_RESOLUTION,
-          grow_m: Sequence[float] = (0.0,)) -> list[set[int]]:
+def cover(
+    footprint: BaseGeometry, *, resolution: int = DEFAULT_RESOLUTION, grow_m: Sequence[float] = (0.0,)
+) -> list[set[int]]:
     """Cells meeting ``footprint`` grown by each distance in ``grow_m`` (one set per distance).
 
     ``footprint`` is a densified lon/lat polygon (see ``geometry.densify``).
@@ -98,7 +99,7 @@ def cover(footprint: BaseGeometry, *, resolution: int = DEFAULT_RESOLUTION,
 
 
 def to_ms(t: datetime) -> int:
-    return int(round(t.timestamp() * 1000))
+    return round(t.timestamp() * 1000)
 
 
 def day_buckets(window: TimeWindow) -> list[int]:

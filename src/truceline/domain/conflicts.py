@@ -137,19 +137,28 @@ def check_zone(activity: Activity, zone: Zone) -> Decision:
         if d > zone.standoff_m:
             continue
         reach = zp.buffer(zone.standoff_m, quad_segs=8) if zone.standoff_m > 0 else zp
-        regions.append(Region(_region_shape(frame, fp.intersection(reach)),
-                              v.window.intersection(zone.effective), v.altitude.meeting_band(zone.altitude)))
+        regions.append(
+            Region(
+                _region_shape(frame, fp.intersection(reach)),
+                v.window.intersection(zone.effective),
+                v.altitude.meeting_band(zone.altitude),
+            )
+        )
     if not timing:
         return no(f"no volume's time window overlaps the period {_label(zone)} is in force")
     if not altitude:
-        return no(f"no volume's altitude band meets {_label(zone)}'s band "
-                  f"({zone.altitude.lower:.0f}–{zone.altitude.upper:.0f} m)")
+        return no(
+            f"no volume's altitude band meets {_label(zone)}'s band "
+            f"({zone.altitude.lower:.0f}–{zone.altitude.upper:.0f} m)"
+        )
     if not regions:
         return no(f"no volume comes within {zone.standoff_m:.0f} m of {_label(zone)}; nearest is {nearest:,.0f} m away")
     window, _ = _hull(regions)
     within = "inside" if zone.standoff_m == 0 else f"inside or within {zone.standoff_m:.0f} m of"
-    reason = (f"{activity.kind.replace('_', ' ')} activity is {within} {_label(zone)}, which is in force and "
-              f"forbids {activity.kind.replace('_', ' ')} activities, from {_span(window)} at {_band(regions[0])}")
+    reason = (
+        f"{activity.kind.replace('_', ' ')} activity is {within} {_label(zone)}, which is in force and "
+        f"forbids {activity.kind.replace('_', ' ')} activities, from {_span(window)} at {_band(regions[0])}"
+    )
     return Decision(ConflictRule.zone_rule, True, reason, key, (activity.id,), zone.id, parties, tuple(regions))
 
 
@@ -163,7 +172,9 @@ def _pair_region(va: Volume, vb: Volume, margins: Margins) -> tuple[Region | Non
     meet = a.buffer(half, quad_segs=8).intersection(b.buffer(half, quad_segs=8))
     if meet.is_empty:  # exactly at the margin: the buffers only touch
         meet = shapely.shortest_line(a, b)
-    return Region(_region_shape(frame, meet), va.window.intersection(vb.window), va.altitude.meeting_band(vb.altitude)), d
+    return Region(
+        _region_shape(frame, meet), va.window.intersection(vb.window), va.altitude.meeting_band(vb.altitude)
+    ), d
 
 
 def check_overlap(a: Activity, b: Activity, margins: Margins) -> Decision:
@@ -203,14 +214,17 @@ def check_overlap(a: Activity, b: Activity, margins: Margins) -> Decision:
     if not regions:
         return no(f"the footprints are {nearest:,.0f} m apart, more than the {margins.horizontal_m:.0f} m margin")
     window, _ = _hull(regions)
-    reason = (f"{a.kind.replace('_', ' ')} and {b.kind.replace('_', ' ')} activities of two parties come within "
-              f"{margins.horizontal_m:.0f} m horizontally and {margins.vertical_m:.0f} m vertically "
-              f"from {_span(window)}")
+    reason = (
+        f"{a.kind.replace('_', ' ')} and {b.kind.replace('_', ' ')} activities of two parties come within "
+        f"{margins.horizontal_m:.0f} m horizontally and {margins.vertical_m:.0f} m vertically "
+        f"from {_span(window)}"
+    )
     return Decision(ConflictRule.overlap, True, reason, key, ids, None, parties, tuple(regions))
 
 
-def find(subject: Activity, *, zones: Sequence[Zone] = (), activities: Sequence[Activity] = (),
-         margins: Margins = Margins()) -> list[Decision]:
+def find(
+    subject: Activity, *, zones: Sequence[Zone] = (), activities: Sequence[Activity] = (), margins: Margins = Margins()
+) -> list[Decision]:
     """Every decision for ``subject`` against candidate zones and other activities.
 
     Candidates are whatever the cell index returned (a superset of the true conflicts); each gets a

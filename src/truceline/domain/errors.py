@@ -38,15 +38,20 @@ class TrucelineError(Exception):
         return f"{self.title}: {self.detail}"
 
 
-
-
 class InvalidInput(TrucelineError):
     """A request body or argument that does not describe a valid thing (422)."""
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None,
-                 extra: dict[str, object] | None = None) -> None:
-        super().__init__(detail=detail, code="invalid_input", status=422, title="Invalid input",
-                         errors=list(errors or []), extra=dict(extra or {}))
+    def __init__(
+        self, detail: str, *, errors: list[FieldError] | None = None, extra: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(
+            detail=detail,
+            code="invalid_input",
+            status=422,
+            title="Invalid input",
+            errors=list(errors or []),
+            extra=dict(extra or {}),
+        )
 
     @classmethod
     def at(cls, pointer: str, reason: str) -> InvalidInput:
@@ -55,8 +60,9 @@ class InvalidInput(TrucelineError):
 
 class MalformedRequest(TrucelineError):
     def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
-        super().__init__(detail=detail, code="malformed_request", status=400, title="Malformed request",
-                         errors=list(errors or []))
+        super().__init__(
+            detail=detail, code="malformed_request", status=400, title="Malformed request", errors=list(errors or [])
+        )
 
 
 class NotAuthenticated(TrucelineError):
@@ -78,8 +84,13 @@ class StateConflict(TrucelineError):
     """The request is valid but the target's current state does not allow it (409)."""
 
     def __init__(self, detail: str, *, extra: dict[str, object] | None = None) -> None:
-        super().__init__(detail=detail, code="state_conflict", status=409, title="Conflict with current state",
-                         extra=dict(extra or {}))
+        super().__init__(
+            detail=detail,
+            code="state_conflict",
+            status=409,
+            title="Conflict with current state",
+            extra=dict(extra or {}),
+        )
 
 
 class PayloadTooLarge(TrucelineError):

@@ -144,9 +144,18 @@ def split_antimeridian(geom: BaseGeometry) -> BaseGeometry:
             piece = unwrapped.intersection(window)
             if piece.is_empty:
                 continue
-            piece = shapely.transform(piece, lambda c, s=shift: c - np.array([s, 0.0]))
+            piece = shapely.transform(piece, _shift_lon(-shift))
             parts.extend(_polygons_of(piece))
     return MultiPolygon(parts) if len(parts) > 1 else parts[0]
+
+
+def _shift_lon(dlon: float) -> Callable[[np.ndarray], np.ndarray]:
+    offset = np.array([dlon, 0.0])
+
+    def fn(coords: np.ndarray) -> np.ndarray:
+        return np.asarray(coords + offset)
+
+    return fn
 
 
 def _polygons_of(geom: BaseGeometry) -> list[Polygon]:
@@ -189,6 +198,15 @@ def area_km2(geom: BaseGeometry) -> float:
 
 # --------------------------------------------------------------------------------------------------
 # GeoJSON parsing with field-level errors
+
+
+def _count_positions(coords: object) -> int:
+    """Positions in a (possibly malformed) coordinates array; a list of numbers counts as one."""
+    if not isinstance(coords, list):
+        return 0
+    if coords and not isinstance(coords[0], list):
+        return 1
+    return sum(_count_positions(c) for c in coords)
 
 
 def _is_number(v: object) -> bool:
@@ -262,6 +280,9 @@ def parse_geometry(obj: object, pointer: str, *, allowed: Iterable[str], limits:
         raise InvalidInput.at(f"{pointer}/type", f"geometry type {gtype!r} is not one of {', '.join(allowed)}")
     coords = obj.get("coordinates")
     cp = f"{pointer}/coordinates"
+    n = _count_positions(coords)
+    if n > limits.max_vertices:  # before parsing each position: refuse huge inputs cheaply
+        raise InvalidInput.at(cp, f"{n} vertices is more than the limit of {limits.max_vertices}")
     errors: list[FieldError] = []
     geom: BaseGeometry | None = None
     if gtype == "Point":
@@ -288,9 +309,6 @@ def parse_geometry(obj: object, pointer: str, *, allowed: Iterable[str], limits:
     if errors:
         raise InvalidInput(errors[0].reason, errors=errors)
     assert geom is not None
-    n = int(shapely.get_num_coordinates(geom))
-    if n > limits.max_vertices:
-        raise InvalidInput.at(cp, f"{n} vertices is more than the limit of {limits.max_vertices}")
     if isinstance(geom, Polygon | MultiPolygon) and not geom.is_valid:
         why = shapely.is_valid_reason(geom)
         raise InvalidInput.at(cp, f"the polygon is not valid (self-intersecting or overlapping rings): {why}")
@@ -302,12 +320,14 @@ def parse_geometry(obj: object, pointer: str, *, allowed: Iterable[str], limits:
 def check_area(geom: BaseGeometry, pointer: str, limits: GeometryLimits) -> float:
     a = area_km2(geom)
     if a > limits.max_area_km2:
-        raise InvalidInput.at(pointer, f"the area is {a:,.0f} km², more than the limit of {limits.max_area_km2:,.0f} km²")
+        raise InvalidInput.at(
+            pointer, f"the area is {a:,.0f} km², more than the limit of {limits.max_area_km2:,.0f} km²"
+        )
     return a
 
 
 def to_geojson(geom: BaseGeometry, precision: int = 7) -> dict[str, Any]:
-    rounded = shapely.set_precision(geom, 10.0 ** -precision) if not geom.is_empty else geom
+    rounded = shapely.set_precision(geom, 10.0**-precision) if not geom.is_empty else geom
     if rounded.is_empty and not geom.is_empty:  # precision collapsed a tiny region: keep the original
         rounded = geom
     return dict(mapping(rounded))

@@ -133,9 +133,9 @@ class Zone:
     kind: ZoneKind
     status: ZoneStatus
     revision: int
-    geometry: dict[str, Any]          # GeoJSON as given (normalised)
-    radius_m: float | None            # for a Point zone
-    footprint: BaseGeometry           # the computational polygon(s), lon/lat
+    geometry: dict[str, Any]  # GeoJSON as given (normalised)
+    radius_m: float | None  # for a Point zone
+    footprint: BaseGeometry  # the computational polygon(s), lon/lat
     altitude: AltitudeBand
     effective: TimeWindow
     forbidden_kinds: frozenset[ActivityKind]
@@ -166,8 +166,10 @@ class Activity:
 
     @property
     def window(self) -> TimeWindow:
-        return TimeWindow(min(v.window.start for v in self.volumes),
-                          max(v.window.end for v in self.volumes if v.window.end is not None))
+        return TimeWindow(
+            min(v.window.start for v in self.volumes),
+            max(v.window.end for v in self.volumes if v.window.end is not None),
+        )
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,17 @@ def check_zone_transition(current: ZoneStatus, target: ZoneStatus) -> None:
     allowed = ZONE_TRANSITIONS[current]
     if target not in allowed:
         names = ", ".join(sorted(allowed)) or "none"
-        raise StateConflict(f"a zone cannot move from {current} to {target}; allowed from here: {names}",
-                            extra={"current": str(current), "allowed": sorted(allowed)})
+        raise StateConflict(
+            f"a zone cannot move from {current} to {target}; allowed from here: {names}",
+            extra={"current": str(current), "allowed": sorted(allowed)},
+        )
 
 
 def check_activity_transition(current: ActivityStatus, target: ActivityStatus) -> None:
     allowed = ACTIVITY_TRANSITIONS[current]
     if target not in allowed:
         names = ", ".join(sorted(allowed)) or "none"
-        raise StateConflict(f"an activity cannot move from {current} to {target}; allowed from here: {names}",
-                            extra={"current": str(current), "allowed": sorted(allowed)})
+        raise StateConflict(
+            f"an activity cannot move from {current} to {target}; allowed from here: {names}",
+            extra={"current": str(current), "allowed": sorted(allowed)},
+        )

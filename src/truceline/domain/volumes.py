@@ -18,6 +18,8 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from shapely.geometry import LineString
+
 from truceline.domain import geometry as geo
 from truceline.domain.errors import FieldError, InvalidInput
 from truceline.domain.model import AltitudeBand, TimeWindow, Volume
@@ -74,16 +76,21 @@ def parse_altitude(obj: object, pointer: str) -> float:
         raise InvalidInput.at(f"{pointer}/units", f"units {units!r} must be one of M, FT")
     metres = value * ALTITUDE_UNITS[units]
     if not MIN_ALTITUDE_M <= metres <= MAX_ALTITUDE_M:
-        raise InvalidInput.at(f"{pointer}/value", f"{metres:.0f} m is outside [{MIN_ALTITUDE_M:.0f}, {MAX_ALTITUDE_M:.0f}] m")
+        raise InvalidInput.at(
+            f"{pointer}/value", f"{metres:.0f} m is outside [{MIN_ALTITUDE_M:.0f}, {MAX_ALTITUDE_M:.0f}] m"
+        )
     return metres
 
 
-def parse_band(lower: object, upper: object, pointer: str, *, lower_key: str = "altitude_lower",
-               upper_key: str = "altitude_upper") -> AltitudeBand:
+def parse_band(
+    lower: object, upper: object, pointer: str, *, lower_key: str = "altitude_lower", upper_key: str = "altitude_upper"
+) -> AltitudeBand:
     lo = parse_altitude(lower, f"{pointer}/{lower_key}")
     hi = parse_altitude(upper, f"{pointer}/{upper_key}")
     if lo > hi:
-        raise InvalidInput.at(f"{pointer}/{lower_key}", f"the lower altitude ({lo:.1f} m) is above the upper ({hi:.1f} m)")
+        raise InvalidInput.at(
+            f"{pointer}/{lower_key}", f"the lower altitude ({lo:.1f} m) is above the upper ({hi:.1f} m)"
+        )
     return AltitudeBand(lo, hi)
 
 
@@ -121,15 +128,22 @@ def _outline(vol: dict[str, Any], pointer: str, limits: geo.GeometryLimits) -> A
         if not isinstance(verts, list):
             raise InvalidInput.at(f"{p}/vertices", "must be an array of {lat, lng}")
         if len(verts) > limits.max_vertices:
-            raise InvalidInput.at(f"{p}/vertices", f"{len(verts)} vertices is more than the limit of {limits.max_vertices}")
+            raise InvalidInput.at(
+                f"{p}/vertices", f"{len(verts)} vertices is more than the limit of {limits.max_vertices}"
+            )
         pts = [_latlng(v, f"{p}/vertices/{i}") for i, v in enumerate(verts)]
         if len(pts) > 1 and pts[0] == pts[-1]:
             pts = pts[:-1]
         if len(set(pts)) < 3:
             raise InvalidInput.at(f"{p}/vertices", "a polygon needs at least 3 distinct vertices")
         ring = [[lon, lat] for lon, lat in pts]
-        return geo.parse_geometry({"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, f"{p}/vertices",
-                                  allowed=["Polygon"], limits=limits)
+        try:
+            return geo.parse_geometry(
+                {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}, "", allowed=["Polygon"], limits=limits
+            )
+        except InvalidInput as e:  # the problem is in the vertices, whatever GeoJSON path it was found at
+            errors = [FieldError(f"{p}/vertices", x.reason) for x in e.errors]
+            raise InvalidInput(errors[0].reason, errors=errors) from None
     if key == "outline_circle":
         lon, lat = _latlng(obj.get("center"), f"{p}/center")
         radius = obj.get("radius")
@@ -145,6 +159,7 @@ def _outline(vol: dict[str, Any], pointer: str, limits: geo.GeometryLimits) -> A
     hw = _number(obj.get("half_width_m"), f"{p}/half_width_m")
     if not 0 < hw <= MAX_RADIUS_M:
         raise InvalidInput.at(f"{p}/half_width_m", f"half_width_m must be in (0, {MAX_RADIUS_M:.0f}] m")
+    assert isinstance(line, LineString)
     return geo.corridor(line, hw)
 
 
@@ -185,4 +200,3 @@ def volume_to_volume4d(v: Volume) -> dict[str, Any]:
     out["time_start"] = {"value": format_time(v.window.start), "format": "RFC3339"}
     out["time_end"] = {"value": format_time(v.window.end), "format": "RFC3339"}
     return out
-

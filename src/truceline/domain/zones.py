@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shapely.geometry import Point
+
 from truceline.domain import geometry as geo
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import (
@@ -19,11 +21,25 @@ from truceline.domain.model import (
 )
 from truceline.domain.volumes import MAX_RADIUS_M, parse_band, parse_time
 
-DEFAULT_BAND = {"lower": {"value": -500, "reference": "W84", "units": "M"},
-                "upper": {"value": 100_000, "reference": "W84", "units": "M"}}
+DEFAULT_BAND = {
+    "lower": {"value": -500, "reference": "W84", "units": "M"},
+    "upper": {"value": 100_000, "reference": "W84", "units": "M"},
+}
 MAX_STANDOFF_M = 100_000.0
-EDITABLE = ("name", "kind", "geometry", "radius_m", "altitude_lower", "altitude_upper", "effective_from",
-            "effective_until", "forbidden_kinds", "standoff_m", "responsible", "description")
+EDITABLE = (
+    "name",
+    "kind",
+    "geometry",
+    "radius_m",
+    "altitude_lower",
+    "altitude_upper",
+    "effective_from",
+    "effective_until",
+    "forbidden_kinds",
+    "standoff_m",
+    "responsible",
+    "description",
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,14 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
     shape = geo.parse_geometry(gobj, "/geometry", allowed=["Polygon", "MultiPolygon", "Point"], limits=limits)
     radius = data.get("radius_m")
     if shape.geom_type == "Point":
-        if not isinstance(radius, int | float) or isinstance(radius, bool) or not math.isfinite(radius) \
-                or not 0 < radius <= MAX_RADIUS_M:
+        if (
+            not isinstance(radius, int | float)
+            or isinstance(radius, bool)
+            or not math.isfinite(radius)
+            or not 0 < radius <= MAX_RADIUS_M
+        ):
             raise InvalidInput.at("/radius_m", f"a Point zone needs radius_m in (0, {MAX_RADIUS_M:.0f}] metres")
+        assert isinstance(shape, Point)
         footprint = geo.circle(shape.x, shape.y, float(radius))
         radius = float(radius)
     else:
@@ -73,8 +94,9 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
             raise InvalidInput.at("/radius_m", "radius_m is only for Point zones")
         footprint = shape
     geo.check_area(footprint, "/geometry", limits)
-    band = parse_band(data.get("altitude_lower", DEFAULT_BAND["lower"]),
-                      data.get("altitude_upper", DEFAULT_BAND["upper"]), "")
+    band = parse_band(
+        data.get("altitude_lower", DEFAULT_BAND["lower"]), data.get("altitude_upper", DEFAULT_BAND["upper"]), ""
+    )
     start = parse_time(data["effective_from"], "/effective_from") if data.get("effective_from") else now
     end = parse_time(data["effective_until"], "/effective_until") if data.get("effective_until") else None
     if end is not None and end <= start:
@@ -84,8 +106,12 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
         raise InvalidInput.at("/forbidden_kinds", "must be an array of activity kinds")
     forbidden = frozenset(_enum(ActivityKind, k, f"/forbidden_kinds/{i}", "activity kind") for i, k in enumerate(fk))
     standoff = data.get("standoff_m", 0)
-    if not isinstance(standoff, int | float) or isinstance(standoff, bool) or not math.isfinite(standoff) \
-            or not 0 <= standoff <= MAX_STANDOFF_M:
+    if (
+        not isinstance(standoff, int | float)
+        or isinstance(standoff, bool)
+        or not math.isfinite(standoff)
+        or not 0 <= standoff <= MAX_STANDOFF_M
+    ):
         raise InvalidInput.at("/standoff_m", f"standoff_m must be a number in [0, {MAX_STANDOFF_M:.0f}] metres")
     resp = data.get("responsible", [])
     if not isinstance(resp, list):
@@ -94,12 +120,22 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
     for i, r in enumerate(resp):
         if not isinstance(r, dict) or not isinstance(r.get("party"), str):
             raise InvalidInput.at(f"/responsible/{i}/party", "party (a party id or name) is required")
-        responsible.append((r["party"], _enum(ResponsibilityRole, r.get("role"), f"/responsible/{i}/role",
-                                              "responsibility role")))
+        responsible.append(
+            (r["party"], _enum(ResponsibilityRole, r.get("role"), f"/responsible/{i}/role", "responsibility role"))
+        )
     desc = data.get("description", "")
     if not isinstance(desc, str) or len(desc) > 10_000:
         raise InvalidInput.at("/description", "description must be a string of at most 10,000 characters")
-    return ZoneFields(name=name.strip(), kind=kind, geometry=dict(gobj), radius_m=radius if shape.geom_type == "Point"
-                      else None, footprint=geo.densify(footprint), altitude=band, effective=TimeWindow(start, end),
-                      forbidden_kinds=forbidden, standoff_m=float(standoff), responsible=responsible,
-                      description=desc)
+    return ZoneFields(
+        name=name.strip(),
+        kind=kind,
+        geometry=dict(gobj) if isinstance(gobj, dict) else {},
+        radius_m=radius if shape.geom_type == "Point" else None,
+        footprint=geo.densify(footprint),
+        altitude=band,
+        effective=TimeWindow(start, end),
+        forbidden_kinds=forbidden,
+        standoff_m=float(standoff),
+        responsible=responsible,
+        description=desc,
+    )

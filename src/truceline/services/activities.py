@@ -49,8 +49,9 @@ class ActivityResult:
 def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
     stored, search = [], []
     for v in volumes:
-        plain, grown = cellmod.cover(v.footprint, resolution=policy.resolution,
-                                     grow_m=(0.0, policy.margins.horizontal_m))
+        plain, grown = cellmod.cover(
+            v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m)
+        )
         stored.append(plain)
         search.append(grown)
     return Covering(stored, search)
@@ -59,8 +60,9 @@ def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
 def _text(data: dict[str, Any], key: str, *, required: bool, max_len: int) -> str:
     v = data.get(key, "" if not required else None)
     if v is None or not isinstance(v, str) or (required and not v.strip()):
-        raise InvalidInput.at(f"/{key}", f"{key} is required and must be a non-empty string" if required
-                              else f"{key} must be a string")
+        raise InvalidInput.at(
+            f"/{key}", f"{key} is required and must be a non-empty string" if required else f"{key} must be a string"
+        )
     if len(v) > max_len:
         raise InvalidInput.at(f"/{key}", f"{key} is longer than {max_len} characters")
     return v.strip()
@@ -71,10 +73,11 @@ def parse_command(data: object, policy: Policy) -> tuple[ActivityKind, str, str,
         raise InvalidInput.at("", "the body must be a JSON object")
     kind_raw = data.get("kind")
     try:
-        kind = ActivityKind(kind_raw)
+        kind = ActivityKind(str(kind_raw))
     except ValueError:
-        raise InvalidInput.at("/kind", f"unknown activity kind {kind_raw!r}; one of "
-                                       f"{', '.join(k.value for k in ActivityKind)}") from None
+        raise InvalidInput.at(
+            "/kind", f"unknown activity kind {kind_raw!r}; one of {', '.join(k.value for k in ActivityKind)}"
+        ) from None
     title = _text(data, "title", required=True, max_len=300)
     description = _text(data, "description", required=False, max_len=10_000)
     volumes = parse_volumes(data.get("volumes"), "/volumes", policy.limits, policy.max_volumes)
@@ -90,9 +93,14 @@ def _detect(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Cover
         zones = uow.zones.candidates(covering.all_search, window)
         ids: set[str] = set()
         for v, cells in zip(activity.volumes, covering.search, strict=True):
-            ids |= uow.activities.candidate_ids(cells, cellmod.query_buckets(v.window), v.window, v.altitude,
-                                                vertical_m=policy.margins.vertical_m,
-                                                exclude_party=activity.party_id)
+            ids |= uow.activities.candidate_ids(
+                cells,
+                cellmod.query_buckets(v.window),
+                v.window,
+                v.altitude,
+                vertical_m=policy.margins.vertical_m,
+                exclude_party=activity.party_id,
+            )
         # Other parties' activities already in conflict with this one must be re-decided too.
         in_scope = uow.conflicts.open_ids_for_activity(activity.id)
         others = uow.activities.get_many(sorted(ids))
@@ -102,8 +110,11 @@ def _detect(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Cover
     else:
         in_scope = uow.conflicts.open_ids_for_activity(activity.id)
         acts, zmap = {activity.id: activity}, {}
-    reason = ("the activity was cancelled" if activity.status is ActivityStatus.cancelled
-              else "after the change, the activity no longer meets it")
+    reason = (
+        "the activity was cancelled"
+        if activity.status is ActivityStatus.cancelled
+        else "after the change, the activity no longer meets it"
+    )
     conflict_sync.sync(uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason)
     return [c for c in uow.conflicts.get_many(uow.conflicts.open_ids_for_activity(activity.id)).values()]
 
@@ -116,9 +127,18 @@ def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Acti
     covering = cover_volumes(volumes, policy)
     with uow:
         now = uow.clock()
-        activity = Activity(id=str(uuid.uuid4()), party_id=caller.id, kind=kind, title=title,
-                            status=ActivityStatus.active, version=1, volumes=volumes, created_at=now,
-                            updated_at=now, description=description)
+        activity = Activity(
+            id=str(uuid.uuid4()),
+            party_id=caller.id,
+            kind=kind,
+            title=title,
+            status=ActivityStatus.active,
+            version=1,
+            volumes=volumes,
+            created_at=now,
+            updated_at=now,
+            description=description,
+        )
         uow.lock_cells(covering.all_search)
         uow.activities.add(activity, covering.stored)
         conflicts = _detect(uow, policy, activity, covering)
@@ -136,8 +156,9 @@ def _own(uow: UnitOfWork, caller: Party, activity_id: str) -> Activity:
 
 def _check_version(a: Activity, expected: object) -> None:
     if expected is not None and expected != a.version:
-        raise StateConflict(f"the activity is at version {a.version}, not {expected}",
-                            extra={"current_version": a.version})
+        raise StateConflict(
+            f"the activity is at version {a.version}, not {expected}", extra={"current_version": a.version}
+        )
 
 
 def update(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str, data: object) -> ActivityResult:
@@ -186,12 +207,21 @@ def get(uow: UnitOfWork, caller: Party, activity_id: str) -> ActivityResult:
     return ActivityResult(a, _sorted(conflicts))
 
 
-def list_activities(uow: UnitOfWork, caller: Party, *, status: str | None = None, kind: str | None = None,
-                    window: TimeWindow | None = None, limit: int = 200, offset: int = 0) -> list[Activity]:
+def list_activities(
+    uow: UnitOfWork,
+    caller: Party,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    window: TimeWindow | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Activity]:
     require(caller, "activity.read")
     with uow:
-        return uow.activities.list(party_id=caller.id, status=status, kind=kind, window=window,
-                                   limit=limit, offset=offset)
+        return uow.activities.list(
+            party_id=caller.id, status=status, kind=kind, window=window, limit=limit, offset=offset
+        )
 
 
 def _sorted(conflicts: list[Conflict]) -> list[Conflict]:

@@ -15,9 +15,16 @@ def _subject(a: Activity) -> Subject:
     return Subject(a.id, a.party_id, a.kind, a.window)
 
 
-def sync(uow: UnitOfWork, decisions: Sequence[Decision], *, in_scope: Iterable[str],
-         activities: Mapping[str, Activity], zones: Mapping[str, Zone], now: datetime,
-         gone_reason: str) -> None:
+def sync(
+    uow: UnitOfWork,
+    decisions: Sequence[Decision],
+    *,
+    in_scope: Iterable[str],
+    activities: Mapping[str, Activity],
+    zones: Mapping[str, Zone],
+    now: datetime,
+    gone_reason: str,
+) -> None:
     """Apply ``decisions``. ``in_scope`` are ids of open conflicts whose truth these decisions settle:
     any of them not confirmed by a conflicting decision is closed."""
     found = {d.conflict_id: d for d in decisions if d.conflict}
@@ -28,10 +35,18 @@ def sync(uow: UnitOfWork, decisions: Sequence[Decision], *, in_scope: Iterable[s
         old = existing.get(cid)
         zone = zones.get(d.zone_id) if d.zone_id else None
         c = Conflict(
-            id=cid, rule=d.rule, status=ConflictStatus.open, reason=d.reason, party_ids=list(d.party_ids),
-            subjects=[_subject(activities[a]) for a in d.activity_ids], zone_id=d.zone_id,
-            zone_revision=zone.revision if zone else None, regions=list(d.regions),
-            created_at=old.created_at if old else now, updated_at=now)
+            id=cid,
+            rule=d.rule,
+            status=ConflictStatus.open,
+            reason=d.reason,
+            party_ids=list(d.party_ids),
+            subjects=[_subject(activities[a]) for a in d.activity_ids],
+            zone_id=d.zone_id,
+            zone_revision=zone.revision if zone else None,
+            regions=list(d.regions),
+            created_at=old.created_at if old else now,
+            updated_at=now,
+        )
         uow.conflicts.save(c, is_new=old is None)
     for cid in scope - set(found):
         old = existing.get(cid)

@@ -8,12 +8,21 @@ from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
 
-def list_conflicts(uow: UnitOfWork, caller: Party, *, status: str | None = "open", rule: str | None = None,
-                   zone_id: str | None = None, limit: int = 200, offset: int = 0) -> list[Conflict]:
+def list_conflicts(
+    uow: UnitOfWork,
+    caller: Party,
+    *,
+    status: str | None = "open",
+    rule: str | None = None,
+    zone_id: str | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[Conflict]:
     require(caller, "conflict.read")
     with uow:
-        return uow.conflicts.list_for_party(caller.id, status=status, rule=rule, zone_id=zone_id,
-                                            limit=limit, offset=offset)
+        return uow.conflicts.list_for_party(
+            caller.id, status=status, rule=rule, zone_id=zone_id, limit=limit, offset=offset
+        )
 
 
 def get(uow: UnitOfWork, caller: Party, conflict_id: str) -> Conflict:
@@ -25,8 +34,9 @@ def get(uow: UnitOfWork, caller: Party, conflict_id: str) -> Conflict:
     return c
 
 
-def labels(uow: UnitOfWork, caller: Party, conflicts: list[Conflict]) -> tuple[dict[str, str], dict[str, str],
-                                                                         dict[str, str]]:
+def labels(
+    uow: UnitOfWork, caller: Party, conflicts: list[Conflict]
+) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Names to show with conflicts: parties, the caller's own activity titles (others' stay hidden),
     and zones."""
     own = sorted({s.activity_id for c in conflicts for s in c.subjects if s.party_id == caller.id})

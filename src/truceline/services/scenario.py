@@ -26,8 +26,8 @@ SCENARIO_ONLY = ("ref", "creator", "party", "source", "approximate")
 class Loaded:
     name: str
     tokens: dict[str, str] = field(default_factory=dict)
-    zones: dict[str, str] = field(default_factory=dict)        # ref -> zone id
-    activities: dict[str, str] = field(default_factory=dict)   # ref -> activity id
+    zones: dict[str, str] = field(default_factory=dict)  # ref -> zone id
+    activities: dict[str, str] = field(default_factory=dict)  # ref -> activity id
     expected: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,6 +83,6 @@ def load(uow_factory: Callable[[], UnitOfWork], policy: Policy, scenario: dict[s
         if body["title"] in mine:
             out.activities[props["ref"]] = mine[body["title"]]
             continue
-        result = activities.notify(uow_factory(), policy, owner, body)
-        out.activities[props["ref"]] = result.activity.id
+        notified = activities.notify(uow_factory(), policy, owner, body)
+        out.activities[props["ref"]] = notified.activity.id
     return out

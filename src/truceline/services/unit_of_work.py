@@ -12,8 +12,8 @@ from truceline.adapters.repositories import (
     PartyRepository,
     ZoneRepository,
 )
-
 from truceline.domain.clock import Clock
+
 
 class UnitOfWork(Protocol):
     """One transaction. Rolls back on exit unless ``commit()`` was called."""
@@ -26,8 +26,9 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> UnitOfWork: ...
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
     def commit(self) -> None: ...
 

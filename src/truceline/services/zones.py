@@ -52,12 +52,20 @@ def _resolve_responsible(uow: UnitOfWork, fields: ZoneFields) -> list[Responsibi
 
 def snapshot(z: Zone) -> dict[str, Any]:
     """What a revision records: the boundary and the rules."""
-    return {"name": z.name, "kind": z.kind.value, "geometry": z.geometry, "radius_m": z.radius_m,
-            "altitude_lower_m": z.altitude.lower, "altitude_upper_m": z.altitude.upper,
-            "effective_from": format_time(z.effective.start), "effective_until": format_time(z.effective.end),
-            "forbidden_kinds": sorted(k.value for k in z.forbidden_kinds), "standoff_m": z.standoff_m,
-            "responsible": [{"party_id": r.party_id, "role": r.role.value} for r in z.responsible],
-            "description": z.description}
+    return {
+        "name": z.name,
+        "kind": z.kind.value,
+        "geometry": z.geometry,
+        "radius_m": z.radius_m,
+        "altitude_lower_m": z.altitude.lower,
+        "altitude_upper_m": z.altitude.upper,
+        "effective_from": format_time(z.effective.start),
+        "effective_until": format_time(z.effective.end),
+        "forbidden_kinds": sorted(k.value for k in z.forbidden_kinds),
+        "standoff_m": z.standoff_m,
+        "responsible": [{"party_id": r.party_id, "role": r.role.value} for r in z.responsible],
+        "description": z.description,
+    }
 
 
 def recheck(uow: UnitOfWork, policy: Policy, zone: Zone, cells: set[int]) -> tuple[int, int]:
@@ -65,14 +73,21 @@ def recheck(uow: UnitOfWork, policy: Policy, zone: Zone, cells: set[int]) -> tup
     in_scope = [c.id for c in uow.conflicts.open_for_zone(zone.id)]
     ids: set[str] = {a for c in uow.conflicts.get_many(in_scope).values() for a in c.activity_ids}
     if zone.status is ZoneStatus.in_force:
-        ids |= uow.activities.candidate_ids(cells, [], zone.effective, AltitudeBand(zone.altitude.lower,
-                                                                                     zone.altitude.upper))
+        ids |= uow.activities.candidate_ids(
+            cells, [], zone.effective, AltitudeBand(zone.altitude.lower, zone.altitude.upper)
+        )
     acts = uow.activities.get_many(sorted(ids))
     decisions = [check_zone(a, zone) for a in acts]
     in_scope_ids = set(in_scope) | {conflict_id(zone_key(a.id, zone.id)) for a in acts}
-    conflict_sync.sync(uow, decisions, in_scope=in_scope_ids, activities={a.id: a for a in acts},
-                       zones={zone.id: zone}, now=uow.clock(),
-                       gone_reason=f"zone '{zone.name}' changed and no longer applies")
+    conflict_sync.sync(
+        uow,
+        decisions,
+        in_scope=in_scope_ids,
+        activities={a.id: a for a in acts},
+        zones={zone.id: zone},
+        now=uow.clock(),
+        gone_reason=f"zone '{zone.name}' changed and no longer applies",
+    )
     return sum(d.conflict for d in decisions), len(decisions)
 
 
@@ -82,11 +97,25 @@ def create(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Zone
         now = uow.clock()
         fields = parse_zone(data, now=now, limits=policy.limits)
         status = parse_status(data.get("status", "proposed")) if isinstance(data, dict) else ZoneStatus.proposed
-        zone = Zone(id=str(uuid.uuid4()), name=fields.name, kind=fields.kind, status=status, revision=1,
-                    geometry=fields.geometry, radius_m=fields.radius_m, footprint=fields.footprint,
-                    altitude=fields.altitude, effective=fields.effective, forbidden_kinds=fields.forbidden_kinds,
-                    standoff_m=fields.standoff_m, responsible=_resolve_responsible(uow, fields),
-                    created_by=caller.id, created_at=now, updated_at=now, description=fields.description)
+        zone = Zone(
+            id=str(uuid.uuid4()),
+            name=fields.name,
+            kind=fields.kind,
+            status=status,
+            revision=1,
+            geometry=fields.geometry,
+            radius_m=fields.radius_m,
+            footprint=fields.footprint,
+            altitude=fields.altitude,
+            effective=fields.effective,
+            forbidden_kinds=fields.forbidden_kinds,
+            standoff_m=fields.standoff_m,
+            responsible=_resolve_responsible(uow, fields),
+            created_by=caller.id,
+            created_at=now,
+            updated_at=now,
+            description=fields.description,
+        )
         cells = zone_cells(zone.footprint, zone.standoff_m, policy)
         uow.lock_cells(cells)
         uow.zones.add(zone, cells)
@@ -108,8 +137,10 @@ def update(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str, data: o
     with uow:
         zone = get_or_raise(uow, zone_id)
         if data.get("revision") is not None and data["revision"] != zone.revision:
-            raise StateConflict(f"the zone is at revision {zone.revision}, not {data['revision']}",
-                                extra={"current_revision": zone.revision})
+            raise StateConflict(
+                f"the zone is at revision {zone.revision}, not {data['revision']}",
+                extra={"current_revision": zone.revision},
+            )
         now = uow.clock()
         old_cells = uow.zones.cells(zone.id)
         new_cells = None
@@ -118,7 +149,12 @@ def update(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str, data: o
             if "geometry" in data and "radius_m" not in data and data["geometry"].get("type") != "Point":
                 merged.pop("radius_m", None)
             fields = parse_zone(merged, now=now, limits=policy.limits)
-            zone.name, zone.kind, zone.geometry, zone.radius_m = fields.name, fields.kind, fields.geometry, fields.radius_m
+            zone.name, zone.kind, zone.geometry, zone.radius_m = (
+                fields.name,
+                fields.kind,
+                fields.geometry,
+                fields.radius_m,
+            )
             zone.footprint, zone.altitude, zone.effective = fields.footprint, fields.altitude, fields.effective
             zone.forbidden_kinds, zone.standoff_m = fields.forbidden_kinds, fields.standoff_m
             zone.responsible, zone.description = _resolve_responsible(uow, fields), fields.description
@@ -145,12 +181,18 @@ def lapse(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str) -> ZoneR
 def _as_input(z: Zone) -> dict[str, Any]:
     alt = {"reference": "W84", "units": "M"}
     out: dict[str, Any] = {
-        "name": z.name, "kind": z.kind.value, "geometry": z.geometry,
-        "altitude_lower": {"value": z.altitude.lower, **alt}, "altitude_upper": {"value": z.altitude.upper, **alt},
-        "effective_from": format_time(z.effective.start), "effective_until": format_time(z.effective.end),
-        "forbidden_kinds": sorted(k.value for k in z.forbidden_kinds), "standoff_m": z.standoff_m,
+        "name": z.name,
+        "kind": z.kind.value,
+        "geometry": z.geometry,
+        "altitude_lower": {"value": z.altitude.lower, **alt},
+        "altitude_upper": {"value": z.altitude.upper, **alt},
+        "effective_from": format_time(z.effective.start),
+        "effective_until": format_time(z.effective.end),
+        "forbidden_kinds": sorted(k.value for k in z.forbidden_kinds),
+        "standoff_m": z.standoff_m,
         "responsible": [{"party": r.party_id, "role": r.role.value} for r in z.responsible],
-        "description": z.description}
+        "description": z.description,
+    }
     if z.radius_m is not None:
         out["radius_m"] = z.radius_m
     return out
@@ -176,18 +218,30 @@ def revisions(uow: UnitOfWork, caller: Party, zone_id: str) -> list[dict[str, An
         return uow.zones.revisions(zone_id)
 
 
-def list_zones(uow: UnitOfWork, caller: Party, *, kind: str | None = None, status: str | None = None,
-               bbox: tuple[float, float, float, float] | None = None, at: TimeWindow | None = None,
-               limit: int = 1000, offset: int = 0) -> list[Zone]:
+def list_zones(
+    uow: UnitOfWork,
+    caller: Party,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    at: TimeWindow | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Zone]:
     require(caller, "zone.read")
     with uow:
-        zones = uow.zones.list(kind=kind, status=status, limit=limit if bbox is None and at is None else 100_000,
-                               offset=offset if bbox is None and at is None else 0)
+        zones = uow.zones.list(
+            kind=kind,
+            status=status,
+            limit=limit if bbox is None and at is None else 100_000,
+            offset=offset if bbox is None and at is None else 0,
+        )
     if at is not None:
         zones = [z for z in zones if z.effective.overlaps(at)]
     if bbox is not None:
         area = box(*bbox)
         zones = [z for z in zones if z.footprint.intersects(area)]
     if bbox is not None or at is not None:
-        zones = zones[offset:offset + limit]
+        zones = zones[offset : offset + limit]
     return zones

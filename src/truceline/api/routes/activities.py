@@ -16,12 +16,14 @@ router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
 
 def _result(ctx: AppContext, caller: Party, r: activities.ActivityResult) -> schemas.ActivityWithConflicts:
-    return schemas.ActivityWithConflicts(activity=views.activity(r.activity),
-                                         conflicts=render.conflicts(ctx, caller, r.conflicts))
+    return schemas.ActivityWithConflicts(
+        activity=views.activity(r.activity), conflicts=render.conflicts(ctx, caller, r.conflicts)
+    )
 
 
-@router.post("", operation_id="notifyActivity", status_code=status.HTTP_201_CREATED,
-             response_model=schemas.ActivityWithConflicts)
+@router.post(
+    "", operation_id="notifyActivity", status_code=status.HTTP_201_CREATED, response_model=schemas.ActivityWithConflicts
+)
 def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller) -> schemas.ActivityWithConflicts:
     """Notify a planned activity. It is stored whatever it conflicts with; the response lists every
     conflict found (notification is not permission)."""
@@ -30,10 +32,16 @@ def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller) -> schemas.Ac
 
 
 @router.get("", operation_id="listActivities", response_model=list[schemas.ActivityRead])
-def list_activities(ctx: Ctx, caller: Caller, status: ActivityStatus | None = None, kind: ActivityKind | None = None,
-                    time_start: str | None = None, time_end: str | None = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                    offset: Annotated[int, Query(ge=0)] = 0) -> list[schemas.ActivityRead]:
+def list_activities(
+    ctx: Ctx,
+    caller: Caller,
+    status: ActivityStatus | None = None,
+    kind: ActivityKind | None = None,
+    time_start: str | None = None,
+    time_end: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[schemas.ActivityRead]:
     """Your own party's activities."""
     window = None
     if time_start or time_end:
@@ -42,8 +50,9 @@ def list_activities(ctx: Ctx, caller: Caller, status: ActivityStatus | None = No
         if t1 is not None and t1 <= t0:
             raise InvalidInput.at("#query/time_end", "time_end must be after time_start")
         window = TimeWindow(t0, t1)
-    items = activities.list_activities(ctx.uow(), caller, status=status, kind=kind, window=window,
-                                       limit=limit, offset=offset)
+    items = activities.list_activities(
+        ctx.uow(), caller, status=status, kind=kind, window=window, limit=limit, offset=offset
+    )
     return [views.activity(a) for a in items]
 
 
@@ -54,8 +63,9 @@ def get_activity(activity_id: str, ctx: Ctx, caller: Caller) -> schemas.Activity
 
 
 @router.put("/{activity_id}", operation_id="updateActivity", response_model=schemas.ActivityWithConflicts)
-def update_activity(activity_id: str, body: schemas.ActivityUpdate, ctx: Ctx,
-                    caller: Caller) -> schemas.ActivityWithConflicts:
+def update_activity(
+    activity_id: str, body: schemas.ActivityUpdate, ctx: Ctx, caller: Caller
+) -> schemas.ActivityWithConflicts:
     """Replace your activity's kind, title and volumes; its conflicts are re-checked."""
     data = body.model_dump(mode="json", exclude_none=True)
     return _result(ctx, caller, activities.update(ctx.uow(write=True), ctx.policy, caller, activity_id, data))

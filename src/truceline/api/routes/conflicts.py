@@ -14,13 +14,25 @@ router = APIRouter(prefix="/v1/conflicts", tags=["conflicts"])
 
 
 @router.get("", operation_id="listConflicts", response_model=list[schemas.ConflictRead])
-def list_conflicts(ctx: Ctx, caller: Caller, status: Literal["open", "closed", "all"] = "open",
-                   rule: ConflictRule | None = None, zone_id: str | None = None,
-                   limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[schemas.ConflictRead]:
+def list_conflicts(
+    ctx: Ctx,
+    caller: Caller,
+    status: Literal["open", "closed", "all"] = "open",
+    rule: ConflictRule | None = None,
+    zone_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[schemas.ConflictRead]:
     """Conflicts that concern your party."""
-    items = conflicts.list_conflicts(ctx.uow(), caller, status=None if status == "all" else status, rule=rule,
-                                     zone_id=zone_id, limit=limit, offset=offset)
+    items = conflicts.list_conflicts(
+        ctx.uow(),
+        caller,
+        status=None if status == "all" else status,
+        rule=rule,
+        zone_id=zone_id,
+        limit=limit,
+        offset=offset,
+    )
     return render.conflicts(ctx, caller, items)
 
 

@@ -16,8 +16,7 @@ def list_parties(ctx: Ctx, caller: Caller) -> list[schemas.PartyRead]:
     return [views.party(p) for p in parties.list_parties(ctx.uow())]
 
 
-@router.post("", operation_id="createParty", status_code=status.HTTP_201_CREATED,
-             response_model=schemas.PartyCreated)
+@router.post("", operation_id="createParty", status_code=status.HTTP_201_CREATED, response_model=schemas.PartyCreated)
 def create_party(body: schemas.PartyCreate, ctx: Ctx, caller: Caller) -> schemas.PartyCreated:
     """Admin only. The token in the response is shown once."""
     p, token = parties.add_as(ctx.uow(write=True), caller, name=body.name, role=body.role)

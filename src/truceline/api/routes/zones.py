@@ -20,7 +20,9 @@ def _render(ctx: AppContext, items: list[Zone]) -> list[schemas.ZoneRead]:
 
 
 def _change(ctx: AppContext, result: zones.ZoneResult) -> schemas.ZoneChange:
-    return schemas.ZoneChange(zone=_render(ctx, [result.zone])[0], activities_in_conflict=result.conflicts_opened_or_kept)
+    return schemas.ZoneChange(
+        zone=_render(ctx, [result.zone])[0], activities_in_conflict=result.conflicts_opened_or_kept
+    )
 
 
 def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
@@ -43,13 +45,17 @@ def create_zone(body: schemas.ZoneCreate, ctx: Ctx, caller: Caller) -> schemas.Z
 
 
 @router.get("", operation_id="listZones", response_model=list[schemas.ZoneRead])
-def list_zones(ctx: Ctx, caller: Caller,
-               kind: ZoneKind | None = None, status: ZoneStatus | None = None,
-               bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
-               time_start: Annotated[str | None, Query(description="RFC 3339: zones effective after this")] = None,
-               time_end: Annotated[str | None, Query(description="RFC 3339: zones effective before this")] = None,
-               limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[schemas.ZoneRead]:
+def list_zones(
+    ctx: Ctx,
+    caller: Caller,
+    kind: ZoneKind | None = None,
+    status: ZoneStatus | None = None,
+    bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
+    time_start: Annotated[str | None, Query(description="RFC 3339: zones effective after this")] = None,
+    time_end: Annotated[str | None, Query(description="RFC 3339: zones effective before this")] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[schemas.ZoneRead]:
     """Zones are visible to every party. Filters: kind, status, bbox, and a time window."""
     window = None
     if time_start or time_end:
@@ -58,8 +64,9 @@ def list_zones(ctx: Ctx, caller: Caller,
         if t1 is not None and t1 <= t0:
             raise InvalidInput.at("#query/time_end", "time_end must be after time_start")
         window = TimeWindow(t0, t1)
-    items = zones.list_zones(ctx.uow(), caller, kind=kind, status=status, bbox=_bbox(bbox), at=window,
-                             limit=limit, offset=offset)
+    items = zones.list_zones(
+        ctx.uow(), caller, kind=kind, status=status, bbox=_bbox(bbox), at=window, limit=limit, offset=offset
+    )
     return _render(ctx, items)
 
 
@@ -83,9 +90,12 @@ def lapse_zone(zone_id: str, ctx: Ctx, caller: Caller) -> schemas.ZoneChange:
 
 @router.get("/{zone_id}/revisions", operation_id="listZoneRevisions", response_model=list[schemas.ZoneRevisionRead])
 def zone_revisions(zone_id: str, ctx: Ctx, caller: Caller) -> list[schemas.ZoneRevisionRead]:
-    return [schemas.ZoneRevisionRead(revision=r["revision"], author=r["author"],
-                                     created_at=views._t(r["created_at"]), snapshot=r["snapshot"])
-            for r in zones.revisions(ctx.uow(), caller, zone_id)]
+    return [
+        schemas.ZoneRevisionRead(
+            revision=r["revision"], author=r["author"], created_at=views._t(r["created_at"]), snapshot=r["snapshot"]
+        )
+        for r in zones.revisions(ctx.uow(), caller, zone_id)
+    ]
 
 
 __all__ = ["router"]

@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+PORT   ?= 8080
+
+.PHONY: demo test install install-test lint typecheck openapi bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## The demo server on its embedded default (SQLite), with the syria-2017 scenario loaded.
+demo: install
+	$(BIN)/truceline demo --host 127.0.0.1 --port $(PORT) --db sqlite:///./truceline-demo.db --tokens-file demo-tokens.json
+
+## The whole suite: unit, integration (SQLite and PostgreSQL), end to end; plus lint and types.
+test: install-test lint typecheck
+	$(BIN)/pytest -q
+
+lint: install-test
+	$(BIN)/ruff check src tests bench
+
+typecheck: install-test
+	$(BIN)/mypy
+
+## Regenerate the checked-in OpenAPI document after an API change.
+openapi: install
+	$(BIN)/python -c "import json; from truceline.api.app import create_app; from truceline.settings import Settings; \
+	print(json.dumps(create_app(Settings(database_url='sqlite:///:memory:')).openapi(), indent=2, sort_keys=True))" > docs/openapi.json
+
+bench: install-test
+	$(BIN)/python bench/strategic.py --activities 10000 --zones 200 --json bench/results/strategic-10k.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache truceline-demo.db* demo-tokens.json

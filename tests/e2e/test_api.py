@@ -1,0 +1,268 @@
+"""The HTTP API end to end: authentication, roles, need-to-know, bad input, the contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Api
+from tests.helpers import T0, activity_body, circle_volume, polygon_volume, zone_body
+from truceline.api.app import create_app
+from truceline.settings import Settings
+
+PROBLEM = "application/problem+json"
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
+
+
+def test_open_endpoints_and_authentication(api: Api) -> None:
+    c = api.client
+    assert c.get("/healthz").status_code == 200
+    assert c.get("/openapi.json").status_code == 200
+    assert c.get("/docs").status_code == 200
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        r = c.get("/v1/zones", headers=headers)
+        assert r.status_code == 401 and r.headers["content-type"] == PROBLEM
+        assert r.headers["www-authenticate"] == "Bearer"
+    assert c.get("/v1/me", headers=api.h("A")).json()["name"] == "A"
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "status"),
+    [
+        ("Obs", "POST", "/v1/activities", activity_body(), 403),
+        ("Mon", "POST", "/v1/activities", activity_body(), 403),
+        ("Admin", "POST", "/v1/activities", activity_body(), 403),
+        ("Obs", "POST", "/v1/zones", zone_body(), 403),
+        ("A", "POST", "/v1/parties", {"name": "X", "role": "officer"}, 403),
+        ("Admin", "POST", "/v1/parties", {"name": "X", "role": "officer"}, 201),
+        ("A", "POST", "/v1/zones", zone_body(), 201),
+        ("A", "POST", "/v1/activities", activity_body(), 201),
+        ("Obs", "GET", "/v1/zones", None, 200),
+        ("Mon", "GET", "/v1/conflicts", None, 200),
+    ],
+)
+def test_roles(api: Api, who: str, method: str, path: str, body: Any, status: int) -> None:
+    r = api.client.request(method, path, headers=api.h(who), json=body)
+    assert r.status_code == status, r.text
+    if status >= 400:
+        assert r.headers["content-type"] == PROBLEM
+
+
+def test_admin_creates_a_party_whose_token_works(api: Api) -> None:
+    r = api.client.post("/v1/parties", headers=api.h("Admin"), json={"name": "Jordan", "role": "officer"})
+    token = r.json()["token"]
+    assert api.client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["name"] == "Jordan"
+    listed = api.client.get("/v1/parties", headers=api.h("A")).json()
+    assert "Jordan" in [p["name"] for p in listed] and all("token" not in p for p in listed)
+    again = api.client.post("/v1/parties", headers=api.h("Admin"), json={"name": "Jordan", "role": "officer"})
+    assert again.status_code == 409
+
+
+def test_need_to_know(api: Api) -> None:
+    c = api.client
+    secret = activity_body(title="Secret raid plan")
+    secret["description"] = "go at dawn from the north"
+    a = c.post("/v1/activities", headers=api.h("A"), json=secret).json()
+    b = c.post("/v1/activities", headers=api.h("B"), json=activity_body(kind="patrol", lng=36.51)).json()
+    assert c.get(f"/v1/activities/{a['activity']['id']}", headers=api.h("B")).status_code == 404
+    assert [x["id"] for x in c.get("/v1/activities", headers=api.h("B")).json()] == [b["activity"]["id"]]
+    seen_by_b = json.dumps(c.get("/v1/conflicts", headers=api.h("B")).json()) + json.dumps(b)
+    assert "Secret raid plan" not in seen_by_b and "dawn" not in seen_by_b
+    (conflict,) = c.get("/v1/conflicts", headers=api.h("B")).json()
+    other = next(x for x in conflict["activities"] if x["owner"]["name"] == "A")
+    assert other["kind"] == "ground" and other["title"] is None and other["time_start"] == "2017-07-10T00:00:00Z"
+    assert conflict["regions"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    (as_a,) = c.get("/v1/conflicts", headers=api.h("A")).json()
+    assert next(x for x in as_a["activities"] if x["owner"]["name"] == "A")["title"] == "Secret raid plan"
+    assert c.get("/v1/conflicts", headers=api.h("Obs")).json() == []
+    assert c.get(f"/v1/conflicts/{conflict['id']}", headers=api.h("Obs")).status_code == 404
+
+
+def _ring(n: int) -> list[tuple[float, float]]:
+    import math
+
+    return [(36 + 0.1 * math.cos(2 * math.pi * i / n), 33 + 0.1 * math.sin(2 * math.pi * i / n)) for i in range(n)]
+
+
+H = 3600
+
+
+def _v(**kw: Any) -> dict[str, Any]:
+    from datetime import timedelta
+
+    return circle_volume(33.0, 36.0, 1000, T0, T0 + timedelta(hours=1), **kw)
+
+
+BAD: list[tuple[str, str, Any, int, str]] = [
+    ("malformed JSON", "/v1/activities", b'{"kind": "ground", ', 400, ""),
+    ("not an object", "/v1/activities", [1, 2], 422, ""),
+    ("unknown kind", "/v1/activities", activity_body(kind="tanks"), 422, "/kind"),
+    ("unknown field", "/v1/activities", {**activity_body(), "colour": "red"}, 422, "/colour"),
+    ("no volumes", "/v1/activities", activity_body(volumes=[]), 422, "/volumes"),
+    (
+        "end before start",
+        "/v1/activities",
+        activity_body(volumes=[circle_volume(33, 36, 1000, T0, T0)]),
+        422,
+        "/volumes/0/time_end",
+    ),
+    (
+        "lower above upper",
+        "/v1/activities",
+        activity_body(volumes=[_v(lo=900, hi=100)]),
+        422,
+        "/volumes/0/volume/altitude_lower",
+    ),
+    (
+        "two distinct vertices",
+        "/v1/activities",
+        activity_body(volumes=[polygon_volume([(36, 33), (36.1, 33), (36, 33)], T0, T0.replace(hour=1))]),
+        422,
+        "/volumes/0/volume/outline_polygon/vertices",
+    ),
+    (
+        "self-intersecting",
+        "/v1/activities",
+        activity_body(
+            volumes=[polygon_volume([(36, 33), (36.1, 33.1), (36.1, 33), (36, 33.1)], T0, T0.replace(hour=1))]
+        ),
+        422,
+        "/volumes/0/volume/outline_polygon/vertices",
+    ),
+    (
+        "lat out of range",
+        "/v1/activities",
+        activity_body(volumes=[circle_volume(95, 36, 1000, T0, T0.replace(hour=1))]),
+        422,
+        "/volumes/0/volume/outline_circle/center/lat",
+    ),
+    (
+        "too many vertices",
+        "/v1/activities",
+        activity_body(volumes=[polygon_volume(_ring(10_001), T0, T0.replace(hour=1))]),
+        422,
+        "/volumes/0/volume/outline_polygon/vertices",
+    ),
+    (
+        "area over the maximum",
+        "/v1/activities",
+        activity_body(volumes=[circle_volume(33, 36, 299_000, T0, T0.replace(hour=1))]),
+        422,
+        "/volumes/0/volume",
+    ),
+    (
+        "unclosed zone ring",
+        "/v1/zones",
+        zone_body(geometry={"type": "Polygon", "coordinates": [[[36, 33], [36.1, 33], [36.1, 33.1], [36, 33.1]]]}),
+        422,
+        "/geometry/coordinates/0",
+    ),
+    (
+        "zone lon out of range",
+        "/v1/zones",
+        zone_body(geometry={"type": "Polygon", "coordinates": [[[36, 33], [200, 33], [36.1, 33.1], [36, 33]]]}),
+        422,
+        "/geometry/coordinates/0/1/0",
+    ),
+    (
+        "zone Point without radius",
+        "/v1/zones",
+        zone_body(geometry={"type": "Point", "coordinates": [36, 33]}),
+        422,
+        "/radius_m",
+    ),
+    ("unknown zone kind", "/v1/zones", zone_body(kind="moat"), 422, "/kind"),
+    ("unknown forbidden kind", "/v1/zones", zone_body(forbidden_kinds=["tanks"]), 422, "/forbidden_kinds/0"),
+]
+
+
+def _counts(api: Api) -> tuple[int, int, int]:
+    c = api.client
+    return (
+        len(c.get("/v1/activities", headers=api.h("A")).json()),
+        len(c.get("/v1/zones", headers=api.h("A")).json()),
+        len(c.get("/v1/conflicts?status=all", headers=api.h("A")).json()),
+    )
+
+
+@pytest.mark.parametrize(("label", "path", "body", "status", "pointer"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_is_a_clear_problem_and_changes_nothing(
+    api: Api, label: str, path: str, body: Any, status: int, pointer: str
+) -> None:
+    c = api.client
+    c.post("/v1/activities", headers=api.h("A"), json=activity_body())
+    c.post("/v1/zones", headers=api.h("A"), json=zone_body())
+    before = _counts(api)
+    if isinstance(body, bytes):
+        r = c.post(path, headers={**api.h("A"), "content-type": "application/json"}, content=body)
+    else:
+        r = c.post(path, headers=api.h("A"), json=body)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == PROBLEM
+    p = r.json()
+    assert p["status"] == status and p["title"] and p["detail"]
+    assert any(e["pointer"] == pointer for e in p["errors"]), p["errors"]
+    assert _counts(api) == before
+
+
+def test_nan_and_infinity_are_refused(api: Api) -> None:
+    raw = json.dumps(activity_body()).replace('"value": 1000', '"value": NaN', 1)
+    r = api.client.post("/v1/activities", headers={**api.h("A"), "content-type": "application/json"}, content=raw)
+    assert r.status_code == 422 and "finite" in r.text
+    raw = json.dumps(zone_body()).replace("36.3", "Infinity", 1)
+    r = api.client.post("/v1/zones", headers={**api.h("A"), "content-type": "application/json"}, content=raw)
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"].startswith("/geometry/coordinates")
+
+
+def test_oversized_body_is_413(api: Api) -> None:
+    big = b'{"kind": "ground", "title": "' + b"x" * (1024 * 1024) + b'"}'
+    r = api.client.post("/v1/activities", headers={**api.h("A"), "content-type": "application/json"}, content=big)
+    assert r.status_code == 413 and r.headers["content-type"] == PROBLEM
+    assert _counts(api) == (0, 0, 0)
+
+
+def test_unknown_route_and_ids_are_problems(api: Api) -> None:
+    for path in ("/v1/nothing", "/v1/zones/nope", "/v1/activities/nope", "/v1/conflicts/nope"):
+        r = api.client.get(path, headers=api.h("A"))
+        assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+
+
+def test_zone_update_revisions_and_filters(api: Api) -> None:
+    c = api.client
+    z = c.post("/v1/zones", headers=api.h("A"), json=zone_body(status="negotiating")).json()["zone"]
+    act = c.post("/v1/activities", headers=api.h("B"), json=activity_body()).json()
+    assert act["conflicts"] == []
+    r = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"status": "in_force"}).json()
+    assert r["activities_in_conflict"] == 1 and r["zone"]["revision"] == 1
+    assert len(c.get("/v1/conflicts", headers=api.h("B")).json()) == 1
+    r2 = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"standoff_m": 500, "revision": 1})
+    assert r2.json()["zone"]["revision"] == 2
+    stale = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"standoff_m": 600, "revision": 1})
+    assert stale.status_code == 409 and stale.json()["current_revision"] == 2
+    revs = c.get(f"/v1/zones/{z['id']}/revisions", headers=api.h("B")).json()
+    assert [x["revision"] for x in revs] == [1, 2] and revs[0]["snapshot"]["standoff_m"] == 0
+    q = lambda s: c.get(f"/v1/zones?{s}", headers=api.h("Obs")).json()  # noqa: E731
+    assert len(q("kind=de_escalation")) == 1 and q("kind=buffer") == []
+    assert len(q("status=in_force")) == 1 and q("status=lapsed") == []
+    assert len(q("bbox=36,32,37,33.5")) == 1 and q("bbox=0,0,1,1") == []
+    assert len(q("time_start=2017-07-10T00:00:00Z&time_end=2017-07-11T00:00:00Z")) == 1
+    assert q("time_start=2017-07-01T00:00:00Z&time_end=2017-07-02T00:00:00Z") == []
+    assert c.get("/v1/zones?bbox=1,2", headers=api.h("A")).status_code == 422
+    lapsed = c.post(f"/v1/zones/{z['id']}/lapse", headers=api.h("A")).json()
+    assert lapsed["zone"]["status"] == "lapsed" and lapsed["activities_in_conflict"] == 0
+    assert c.get("/v1/conflicts", headers=api.h("B")).json() == []
+    closed = c.get("/v1/conflicts?status=closed", headers=api.h("B")).json()
+    assert "no longer applies" in closed[0]["closed_reason"] or "lapsed" in closed[0]["closed_reason"]
+
+
+def test_openapi_document_is_current() -> None:
+    """docs/openapi.json is the contract: regenerate it with `make openapi` when the API changes."""
+    app = create_app(Settings(database_url="sqlite:///:memory:"))
+    current = app.openapi()
+    stored = json.loads(OPENAPI.read_text(encoding="utf-8"))
+    assert current == stored, "the API changed: run `make openapi` and commit docs/openapi.json"
+    ops = sorted(op["operationId"] for path in current["paths"].values() for op in path.values())
+    assert "notifyActivity" in ops and len(ops) == len(set(ops))

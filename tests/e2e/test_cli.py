@@ -1,0 +1,175 @@
+"""The CLI through its entry point, against a real server process on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+BIN = Path(sys.executable).parent / "truceline"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(*args: str, token: str | None = None, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    env.pop("TRUCELINE_TOKEN", None)
+    if token:
+        env["TRUCELINE_TOKEN"] = token
+    if url:
+        env["TRUCELINE_URL"] = url
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], str]]:
+    d = tmp_path_factory.mktemp("cli")
+    port = _free_port()
+    db = f"sqlite:///{d / 'demo.db'}"
+    tokens_file = d / "tokens.json"
+    proc = subprocess.Popen(
+        [str(BIN), "demo", "--host", "127.0.0.1", "--port", str(port), "--db", db, "--tokens-file", str(tokens_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the demo server did not come up")
+        yield url, json.loads(tokens_file.read_text()), db
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_demo_serves_the_scenario(server: tuple[str, dict[str, str], str]) -> None:
+    url, tokens, _ = server
+    assert "World Food Programme" in tokens and len(tokens) >= 10
+    r = run("conflicts", "list", "--json", token=tokens["Syrian Arab Republic"], url=url)
+    assert r.returncode == 0, r.stderr
+    rules = sorted(c["rule"] for c in json.loads(r.stdout))
+    assert rules == ["overlap", "overlap", "zone_rule", "zone_rule"]
+    human = run("conflicts", "list", "--url", url, "--token", tokens["Iran"])
+    assert human.returncode == 0 and "Al-Tanf" in human.stdout and "forbids ground" in human.stdout
+    zones = run("zones", "list", "--json", "--status", "in_force", token=tokens["Kazakhstan"], url=url)
+    assert {z["name"] for z in json.loads(zones.stdout)} >= {"Izra joint US-Russian operations centre"}
+    sw = next(z for z in json.loads(zones.stdout) if z["name"].startswith("Southwest"))
+    show = run("zones", "show", sw["id"], token=tokens["Kazakhstan"], url=url)
+    assert "police: Russian Federation" in show.stdout and "approximate" in show.stdout
+
+
+def test_notify_and_zones_add_from_geojson(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    url, tokens, _ = server
+    f = tmp_path / "plan.geojson"
+    f.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [36.45, 32.75]},
+                        "properties": {
+                            "kind": "patrol",
+                            "title": "Jordanian liaison visit",
+                            "radius_m": 1500,
+                            "time_start": "2017-07-10T06:00:00Z",
+                            "time_end": "2017-07-10T09:00:00Z",
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    r = run("notify", str(f), "--json", token=tokens["Jordan"], url=url)
+    assert r.returncode == 0, r.stderr
+    (result,) = json.loads(r.stdout)
+    owners = {a["owner"]["name"] for c in result["conflicts"] for a in c["activities"]}
+    assert {"Syrian Arab Republic", "Armed opposition (Southern Front)"} <= owners
+    listed = run("activities", "list", "--json", token=tokens["Jordan"], url=url)
+    assert [a["title"] for a in json.loads(listed.stdout)] == ["Jordanian liaison visit"]
+    z = tmp_path / "zone.geojson"
+    z.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [36.1, 32.62]},
+                "properties": {
+                    "name": "Daraa hospital",
+                    "kind": "protected_site",
+                    "radius_m": 800,
+                    "status": "in_force",
+                    "forbidden_kinds": ["fires"],
+                },
+            }
+        )
+    )
+    added = run("zones", "add", str(z), "--json", token=tokens["Jordan"], url=url)
+    assert added.returncode == 0, added.stderr
+    assert json.loads(added.stdout)[0]["kind"] == "protected_site"
+
+
+def test_errors_are_one_line(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    url, tokens, _ = server
+    bad = run("activities", "list", token="nope", url=url)
+    assert bad.returncode == 1 and bad.stderr.strip().count("\n") == 0 and "401" in bad.stderr
+    f = tmp_path / "bad.geojson"
+    f.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [36.45, 32.75]},
+                "properties": {
+                    "kind": "patrol",
+                    "title": "x",
+                    "radius_m": 1500,
+                    "time_start": "2017-07-10T09:00:00Z",
+                    "time_end": "2017-07-10T06:00:00Z",
+                },
+            }
+        )
+    )
+    r = run("notify", str(f), token=tokens["Jordan"], url=url)
+    assert r.returncode == 1 and "/volumes/0/time_end" in r.stderr and r.stderr.strip().count("\n") == 0
+    f.write_text("{not json")
+    r = run("notify", str(f), token=tokens["Jordan"], url=url)
+    assert r.returncode == 1 and "not valid JSON" in r.stderr
+    r = run("conflicts", "list", url=url)
+    assert r.returncode == 1 and "no token" in r.stderr
+    down = run("zones", "list", token=tokens["Jordan"], url="http://127.0.0.1:9")
+    assert down.returncode == 1 and down.stderr.startswith("error:")
+
+
+def test_party_and_db_commands(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    up = run("db", "upgrade", "--db", db)
+    assert up.returncode == 0 and "0001" in up.stdout
+    r = run("party", "add", "UNDOF", "--role", "monitor", "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    made = json.loads(r.stdout)
+    assert made["token"].startswith("tl_") and made["role"] == "monitor"
+    dup = run("party", "add", "UNDOF", "--db", db)
+    assert dup.returncode == 1 and "already exists" in dup.stderr
+    wrong = run("party", "add", "X", "--role", "king", "--db", db)
+    assert wrong.returncode == 1 and "/role" in wrong.stderr
+    listed = json.loads(run("party", "list", "--db", db, "--json").stdout)
+    assert [p["name"] for p in listed] == ["UNDOF"] and "token" not in listed[0]

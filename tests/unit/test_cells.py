@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import h3.api.basic_int as h3
+import numpy as np
+import pytest
+import shapely
+
+from tests.awkward import AWKWARD
+from truceline.domain import geometry as geo
+from truceline.domain.cells import LONG_BUCKET, MAX_DAY_BUCKETS, cover, day_buckets, query_buckets
+from truceline.domain.model import TimeWindow
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD))
+def test_every_point_of_a_shape_lies_in_a_covering_cell(name: str) -> None:
+    g = geo.densify(AWKWARD[name])  # type: ignore[arg-type]
+    (cells,) = cover(g, resolution=6)
+    rng = np.random.default_rng(7)
+    minx, miny, maxx, maxy = g.bounds
+    pts = shapely.points(np.column_stack([rng.uniform(minx, maxx, 4000), rng.uniform(miny, maxy, 4000)]))
+    inside = shapely.get_coordinates(pts[shapely.contains(g, pts)])
+    boundary = shapely.get_coordinates(g.boundary)
+    for lon, lat in np.vstack([inside, boundary]):
+        assert h3.latlng_to_cell(lat, lon, 6) in cells
+
+
+def test_growing_adds_the_cells_within_the_distance() -> None:
+    g = geo.densify(geo.circle(36.0, 33.0, 500))
+    plain, grown = cover(g, grow_m=(0.0, 10_000.0))
+    assert plain < grown
+    # A point 9 km east of the circle's edge is within 10 km: its cell must be in the grown covering.
+    lon, lat = geo.frame_at(36.0, 33.0).point_to_lonlat(9_500.0, 0.0)
+    assert h3.latlng_to_cell(lat, lon, 6) in grown
+
+
+def test_day_buckets() -> None:
+    t = datetime(2017, 7, 10, 22, tzinfo=UTC)
+    two_days = day_buckets(TimeWindow(t, t + timedelta(hours=4)))
+    assert len(two_days) == 2 and two_days[1] == two_days[0] + 1
+    # Ending exactly at midnight does not touch the next day (half-open).
+    assert len(day_buckets(TimeWindow(t, datetime(2017, 7, 11, tzinfo=UTC)))) == 1
+    assert day_buckets(TimeWindow(t, t + timedelta(days=MAX_DAY_BUCKETS + 1))) == [LONG_BUCKET]
+    assert day_buckets(TimeWindow(t, None)) == [LONG_BUCKET]
+    q = query_buckets(TimeWindow(t, t + timedelta(hours=4)))
+    assert set(two_days) | {LONG_BUCKET} == set(q)
+    assert query_buckets(TimeWindow(t, None)) == []

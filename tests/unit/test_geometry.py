@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Point
+
+from tests.awkward import AWKWARD
+from truceline.domain import geometry as geo
+from truceline.domain.errors import InvalidInput
+
+LIMITS = geo.GeometryLimits(max_vertices=100, max_area_km2=250_000)
+
+
+def parse(obj: object) -> object:
+    return geo.parse_geometry(
+        obj, "/geometry", allowed=["Polygon", "MultiPolygon", "Point", "LineString"], limits=LIMITS
+    )
+
+
+BAD = [
+    ("not an object", [1, 2], "/geometry", "GeoJSON geometry object"),
+    ("unknown type", {"type": "Circle", "coordinates": []}, "/geometry/type", "not one of"),
+    (
+        "unclosed ring",
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]},
+        "/geometry/coordinates/0",
+        "not closed",
+    ),
+    (
+        "two distinct vertices",
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0], [1, 0], [0, 0]]]},
+        "/geometry/coordinates/0",
+        "3 distinct",
+    ),
+    (
+        "too few positions",
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]},
+        "/geometry/coordinates/0",
+        "at least 4",
+    ),
+    (
+        "self-intersecting",
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+        "/geometry/coordinates",
+        "not valid",
+    ),
+    ("longitude out of range", {"type": "Point", "coordinates": [181, 0]}, "/geometry/coordinates/0", "longitude"),
+    (
+        "latitude out of range",
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 91], [1, 0], [0, 0]]]},
+        "/geometry/coordinates/0/1/1",
+        "latitude",
+    ),
+    ("NaN", {"type": "Point", "coordinates": [math.nan, 0]}, "/geometry/coordinates", "finite"),
+    ("Infinity", {"type": "Point", "coordinates": [0, math.inf]}, "/geometry/coordinates", "finite"),
+    ("strings", {"type": "Point", "coordinates": ["0", "0"]}, "/geometry/coordinates", "numbers"),
+    (
+        "too many vertices",
+        json.loads(json.dumps(geo.to_geojson(geo.densify(geo.circle(0, 0, 50_000))))),
+        "/geometry/coordinates",
+        "limit of 100",
+    ),
+    (
+        "zero-area",
+        {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [2, 2], [0, 0]]]},
+        "/geometry/coordinates",
+        "not valid",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "obj", "pointer", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_geometry_is_refused_naming_the_field(label: str, obj: object, pointer: str, words: str) -> None:
+    with pytest.raises(InvalidInput) as e:
+        parse(obj)
+    assert e.value.errors[0].pointer == pointer
+    assert words in e.value.errors[0].reason
+
+
+def test_area_limit() -> None:
+    big = geo.parse_geometry(
+        {"type": "Polygon", "coordinates": [[[30, 30], [40, 30], [40, 40], [30, 40], [30, 30]]]},
+        "/geometry",
+        allowed=["Polygon"],
+        limits=LIMITS,
+    )
+    with pytest.raises(InvalidInput) as e:
+        geo.check_area(big, "/geometry", LIMITS)
+    assert "km²" in e.value.errors[0].reason
+
+
+def test_circle_contains_the_true_circle() -> None:
+    c = geo.circle(36.0, 33.0, 5_000)
+    frame = geo.frame_at(36.0, 33.0)
+    ring = Point(0, 0).buffer(5_000, quad_segs=256).exterior
+    pts = frame.to_lonlat(shapely.points(list(ring.coords)))
+    assert all(c.buffer(1e-7).contains(p) for p in pts)
+    assert geo.area_km2(c) == pytest.approx(math.pi * 25, rel=0.01)
+
+
+def test_circle_across_the_antimeridian_is_split_into_parts() -> None:
+    c = geo.circle(179.99, 10.0, 5_000)
+    assert isinstance(c, MultiPolygon)
+    for part in c.geoms:
+        lons = [x for x, _ in part.exterior.coords]
+        assert min(lons) >= -180 and max(lons) <= 180
+    assert geo.area_km2(c) == pytest.approx(math.pi * 25, rel=0.01)
+
+
+def test_corridor_has_the_half_width() -> None:
+    line = shapely.LineString([(36.0, 33.0), (36.2, 33.1)])
+    c = geo.corridor(line, 500)
+    frame = geo.frame_for(line)
+    assert frame.to_local(c).distance(frame.to_local(geo.densify(line))) == 0
+    assert frame.to_local(c).exterior.distance(frame.to_local(geo.densify(line))) == pytest.approx(500, rel=0.02)
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD))
+def test_awkward_shapes_have_sane_areas(name: str) -> None:
+    a = geo.area_km2(AWKWARD[name])  # type: ignore[arg-type]
+    assert 0 < a < 250_000
+
+
+def test_shape_enclosing_a_pole_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="pole"):
+        geo.circle(0.0, 89.99, 5_000)
