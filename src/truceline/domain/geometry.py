@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import shapely
 from pyproj import Transformer
+from pyproj.enums import TransformDirection
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -57,30 +58,33 @@ class LocalFrame:
 
     def __init__(self, lon0: float, lat0: float) -> None:
         self.lon0, self.lat0 = lon0, lat0
-        crs = f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +ellps=WGS84 +units=m +no_defs"
-        self._fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        self._inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        # A PROJ pipeline, not from_crs: same maths, but ~0.1 ms to build instead of ~10 ms, because it
+        # skips the CRS database look-up.
+        self._t = Transformer.from_pipeline(
+            "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+            f"+step +proj=aeqd +lat_0={lat0!r} +lon_0={lon0!r} +ellps=WGS84"
+        )
 
-    def _apply(self, t: Transformer) -> Callable[[np.ndarray], np.ndarray]:
+    def _apply(self, direction: TransformDirection) -> Callable[[np.ndarray], np.ndarray]:
         def fn(coords: np.ndarray) -> np.ndarray:
-            x, y = t.transform(coords[:, 0], coords[:, 1])
+            x, y = self._t.transform(coords[:, 0], coords[:, 1], direction=direction)
             return np.column_stack([x, y])
 
         return fn
 
     def to_local(self, geom: Any) -> Any:
         """Project a geometry or an array of geometries from lon/lat into the frame."""
-        return shapely.transform(geom, self._apply(self._fwd))
+        return shapely.transform(geom, self._apply(TransformDirection.FORWARD))
 
     def to_lonlat(self, geom: Any) -> Any:
-        return shapely.transform(geom, self._apply(self._inv))
+        return shapely.transform(geom, self._apply(TransformDirection.INVERSE))
 
     def lonlat_to_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        x, y = self._fwd.transform(lon, lat)
+        x, y = self._t.transform(lon, lat)
         return np.asarray(x), np.asarray(y)
 
     def point_to_lonlat(self, x: float, y: float) -> tuple[float, float]:
-        lon, lat = self._inv.transform(x, y)
+        lon, lat = self._t.transform(x, y, direction=TransformDirection.INVERSE)
         return float(lon), float(lat)
 
 

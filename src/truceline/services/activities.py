@@ -84,7 +84,9 @@ def parse_command(data: object, policy: Policy) -> tuple[ActivityKind, str, str,
     return kind, title, description, volumes
 
 
-def _detect(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Covering) -> list[Conflict]:
+def _detect(
+    uow: UnitOfWork, policy: Policy, activity: Activity, covering: Covering, *, is_new: bool = False
+) -> list[Conflict]:
     """Find and store every conflict of ``activity``; close the ones of its that no longer hold."""
     now = uow.clock()
     decisions = []
@@ -102,7 +104,7 @@ def _detect(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Cover
                 exclude_party=activity.party_id,
             )
         # Other parties' activities already in conflict with this one must be re-decided too.
-        in_scope = uow.conflicts.open_ids_for_activity(activity.id)
+        in_scope = [] if is_new else uow.conflicts.open_ids_for_activity(activity.id)
         others = uow.activities.get_many(sorted(ids))
         decisions = find(activity, zones=zones, activities=others, margins=policy.margins)
         acts = {a.id: a for a in (activity, *others)}
@@ -115,8 +117,10 @@ def _detect(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Cover
         if activity.status is ActivityStatus.cancelled
         else "after the change, the activity no longer meets it"
     )
-    conflict_sync.sync(uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason)
-    return [c for c in uow.conflicts.get_many(uow.conflicts.open_ids_for_activity(activity.id)).values()]
+    # Every open conflict of the activity was in scope, so the ones sync confirms are all of them.
+    return conflict_sync.sync(
+        uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason
+    )
 
 
 def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> ActivityResult:
@@ -141,7 +145,7 @@ def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Acti
         )
         uow.lock_cells(covering.all_search)
         uow.activities.add(activity, covering.stored)
-        conflicts = _detect(uow, policy, activity, covering)
+        conflicts = _detect(uow, policy, activity, covering, is_new=True)
         uow.commit()
     return ActivityResult(activity, _sorted(conflicts))
 

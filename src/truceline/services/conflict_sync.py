@@ -24,13 +24,14 @@ def sync(
     zones: Mapping[str, Zone],
     now: datetime,
     gone_reason: str,
-) -> None:
+) -> list[Conflict]:
     """Apply ``decisions``. ``in_scope`` are ids of open conflicts whose truth these decisions settle:
-    any of them not confirmed by a conflicting decision is closed."""
+    any of them not confirmed by a conflicting decision is closed. Returns the open conflicts."""
     found = {d.conflict_id: d for d in decisions if d.conflict}
     verdicts = {d.conflict_id: d for d in decisions}
     scope = set(in_scope)
-    existing = uow.conflicts.get_many([*found, *scope])
+    existing = uow.conflicts.get_many([*found, *scope]) if (found or scope) else {}
+    opened: list[Conflict] = []
     for cid, d in found.items():
         old = existing.get(cid)
         zone = zones.get(d.zone_id) if d.zone_id else None
@@ -48,6 +49,7 @@ def sync(
             updated_at=now,
         )
         uow.conflicts.save(c, is_new=old is None)
+        opened.append(c)
     for cid in scope - set(found):
         old = existing.get(cid)
         if old is None or old.status is ConflictStatus.closed:
@@ -57,3 +59,4 @@ def sync(
         old.closed_at = old.updated_at = now
         old.closed_reason = v.reason if v is not None else gone_reason
         uow.conflicts.save(old, is_new=False)
+    return opened
