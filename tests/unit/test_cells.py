@@ -46,3 +46,18 @@ def test_day_buckets() -> None:
     q = query_buckets(TimeWindow(t, t + timedelta(hours=4)))
     assert set(two_days) | {LONG_BUCKET} == set(q)
     assert query_buckets(TimeWindow(t, None)) == []
+
+
+def test_ids_are_time_ordered_uuid7() -> None:
+    import time
+    import uuid
+
+    from truceline.domain.ids import new_id
+
+    first = new_id()
+    time.sleep(0.002)
+    later = [new_id() for _ in range(100)]
+    assert all(first < x for x in later)
+    u = uuid.UUID(first)
+    assert u.version == 7 and u.variant == uuid.RFC_4122
+    assert len(set(later)) == 100

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "truceline"
-LAYERS = {"domain": 0, "adapters": 1, "services": 2, "api": 3, "cli": 3, "web": 3}
+LAYERS = {"domain": 0, "adapters": 1, "services": 2, "api": 3, "cli": 3}
 DOMAIN_MAY_IMPORT = {"shapely", "pyproj", "h3", "numpy", "truceline"}
 
 

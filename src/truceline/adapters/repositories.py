@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from truceline.adapters import tables as t
 from truceline.domain.cells import day_buckets, to_ms
@@ -51,6 +51,53 @@ def _dt(ms: int) -> datetime:
 def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
+
+
+# Hot-path statements, built once: SQLAlchemy then reuses their compiled SQL instead of building and
+# keying a new statement on every notification.
+def _candidates_stmt(with_days: bool) -> Any:
+    vc = t.volume_cells.c
+    conds = [
+        vc.cell.in_(bindparam("cells", expanding=True)),
+        vc.t_start < bindparam("t_end"),
+        vc.t_end > bindparam("t_start"),
+        vc.alt_lower <= bindparam("alt_hi"),
+        vc.alt_upper >= bindparam("alt_lo"),
+        vc.party_id != bindparam("party"),
+    ]
+    if with_days:
+        conds.append(vc.day.in_(bindparam("days", expanding=True)))
+    return select(vc.activity_id).where(*conds).distinct()
+
+
+_ZONES_IN_FORCE = (
+    select(t.zones.c.id, t.zones.c.updated_at)
+    .join_from(t.zone_cells, t.zones, t.zone_cells.c.zone_id == t.zones.c.id)
+    .where(
+        t.zone_cells.c.cell.in_(bindparam("cells", expanding=True)),
+        t.zones.c.status == ZoneStatus.in_force.value,
+        or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > bindparam("t_start")),
+        t.zones.c.effective_from < bindparam("t_end"),
+    )
+    .distinct()
+)
+_CANDIDATES_IN_DAYS = _candidates_stmt(True)
+_CANDIDATES_ANY_DAY = _candidates_stmt(False)
+_ACTIVITIES_WITH_VOLUMES = (
+    select(
+        t.activities,
+        t.activity_volumes.c.idx,
+        t.activity_volumes.c.footprint,
+        t.activity_volumes.c.alt_lower,
+        t.activity_volumes.c.alt_upper,
+        t.activity_volumes.c.t_start.label("v_start"),
+        t.activity_volumes.c.t_end.label("v_end"),
+        t.activity_volumes.c.source,
+    )
+    .join_from(t.activities, t.activity_volumes, t.activity_volumes.c.activity_id == t.activities.c.id)
+    .where(t.activities.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(t.activities.c.id, t.activity_volumes.c.idx)
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -234,28 +281,23 @@ class ZoneRepository:
         return [self._row(r) for r in self.conn.execute(q)]
 
     def candidates(self, cells: set[int], window: TimeWindow) -> builtins.list[Zone]:
-        """Zones in force whose cells meet ``cells`` and whose effective window overlaps ``window``."""
+        """Zones in force whose cells meet ``cells`` and whose effective window overlaps ``window``.
+
+        One light query finds (id, updated_at); zones are parsed from the row only when not cached."""
         if not cells:
             return []
-        ids: set[str] = set()
+        z = t.zones.c
+        params = {"t_start": to_ms(window.start), "t_end": to_ms(window.end) if window.end else 2**62}
+        hits: dict[str, int] = {}
         for chunk in _chunks(sorted(cells)):
-            ids.update(
-                r.zone_id
-                for r in self.conn.execute(
-                    select(t.zone_cells.c.zone_id).where(t.zone_cells.c.cell.in_(chunk)).distinct()
-                )
+            hits.update(
+                (r.id, r.updated_at) for r in self.conn.execute(_ZONES_IN_FORCE, {**params, "cells": list(chunk)})
             )
-        if not ids:
-            return []
-        start = to_ms(window.start)
-        q = select(t.zones).where(
-            t.zones.c.id.in_(sorted(ids)),
-            t.zones.c.status == ZoneStatus.in_force.value,
-            or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > start),
-        )
-        if window.end is not None:
-            q = q.where(t.zones.c.effective_from < to_ms(window.end))
-        return [self._row(r) for r in self.conn.execute(q)]
+        out = [_zone_cache[(zid, at)] for zid, at in hits.items() if (zid, at) in _zone_cache]
+        missing = sorted(zid for zid, at in hits.items() if (zid, at) not in _zone_cache)
+        if missing:
+            out.extend(self._row(r) for r in self.conn.execute(select(t.zones).where(z.id.in_(missing))))
+        return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -267,20 +309,25 @@ class ActivityRepository:
 
     def add(self, activity: Activity, cells: Sequence[set[int]]) -> None:
         w = activity.window
+        # A bare insert() with parameters compiles once and is cached; .values(...) would build a new
+        # statement per call (this is the hot path of every notification).
         self.conn.execute(
-            insert(t.activities).values(
-                id=activity.id,
-                party_id=activity.party_id,
-                kind=activity.kind.value,
-                title=activity.title,
-                description=activity.description,
-                status=activity.status.value,
-                version=activity.version,
-                t_start=to_ms(w.start),
-                t_end=to_ms(w.end) if w.end else 0,
-                created_at=to_ms(activity.created_at),
-                updated_at=to_ms(activity.updated_at),
-            )
+            insert(t.activities),
+            [
+                dict(
+                    id=activity.id,
+                    party_id=activity.party_id,
+                    kind=activity.kind.value,
+                    title=activity.title,
+                    description=activity.description,
+                    status=activity.status.value,
+                    version=activity.version,
+                    t_start=to_ms(w.start),
+                    t_end=to_ms(w.end) if w.end else 0,
+                    created_at=to_ms(activity.created_at),
+                    updated_at=to_ms(activity.updated_at),
+                )
+            ],
         )
         self._add_volumes(activity, cells)
 
@@ -361,14 +408,9 @@ class ActivityRepository:
         heads: dict[str, Any] = {}
         vols: dict[str, list[Any]] = {}
         for chunk in _chunks(sorted(set(ids))):
-            for r in self.conn.execute(select(t.activities).where(t.activities.c.id.in_(chunk))):
+            for r in self.conn.execute(_ACTIVITIES_WITH_VOLUMES, {"ids": list(chunk)}):
                 heads[r.id] = r
-            for r in self.conn.execute(
-                select(t.activity_volumes)
-                .where(t.activity_volumes.c.activity_id.in_(chunk))
-                .order_by(t.activity_volumes.c.activity_id, t.activity_volumes.c.idx)
-            ):
-                vols.setdefault(r.activity_id, []).append(r)
+                vols.setdefault(r.id, []).append(r)
         out = []
         for aid in ids:
             h = heads.get(aid)
@@ -380,7 +422,7 @@ class ActivityRepository:
                 Volume(
                     footprint=g,
                     altitude=AltitudeBand(r.alt_lower, r.alt_upper),
-                    window=TimeWindow(_dt(r.t_start), _dt(r.t_end)),
+                    window=TimeWindow(_dt(r.v_start), _dt(r.v_end)),
                     source=json.loads(r.source),
                 )
                 for r, g in zip(rows, shapes, strict=True)
@@ -437,21 +479,18 @@ class ActivityRepository:
         within ``vertical_m`` of ``band``. Empty ``buckets`` means every bucket."""
         if not cells:
             return set()
-        vc = t.volume_cells.c
-        conds = [
-            vc.t_start < (to_ms(window.end) if window.end else 2**62),
-            vc.t_end > to_ms(window.start),
-            vc.alt_lower <= band.upper + vertical_m,
-            vc.alt_upper >= band.lower - vertical_m,
-        ]
-        if buckets:
-            conds.append(vc.day.in_(list(buckets)))
-        if exclude_party is not None:
-            conds.append(vc.party_id != exclude_party)
+        params: dict[str, Any] = {
+            "t_end": to_ms(window.end) if window.end else 2**62,
+            "t_start": to_ms(window.start),
+            "alt_hi": band.upper + vertical_m,
+            "alt_lo": band.lower - vertical_m,
+            "party": exclude_party or "",
+            "days": list(buckets),
+        }
+        stmt = _CANDIDATES_IN_DAYS if buckets else _CANDIDATES_ANY_DAY
         out: set[str] = set()
         for chunk in _chunks(sorted(cells)):
-            q = select(vc.activity_id).where(vc.cell.in_(chunk), *conds).distinct()
-            out.update(r.activity_id for r in self.conn.execute(q))
+            out.update(r.activity_id for r in self.conn.execute(stmt, {**params, "cells": list(chunk)}))
         return out
 
 
@@ -533,29 +572,29 @@ class ConflictRepository:
         )
         return [self._row(r) for r in self.conn.execute(q)]
 
-    def save(self, c: Conflict, *, is_new: bool) -> None:
+    @staticmethod
+    def _values(c: Conflict) -> dict[str, Any]:
         start = min((r.window.start for r in c.regions), default=c.created_at)
         ends = [r.window.end for r in c.regions]
         end = None if (not ends or any(e is None for e in ends)) else max(e for e in ends if e is not None)
-        values = dict(
+        subjects = [
+            {
+                "activity_id": s.activity_id,
+                "party_id": s.party_id,
+                "kind": s.kind.value,
+                "t_start": to_ms(s.window.start),
+                "t_end": to_ms(s.window.end) if s.window.end else None,
+            }
+            for s in c.subjects
+        ]
+        return dict(
             id=c.id,
             rule=c.rule.value,
             status=c.status.value,
             reason=c.reason,
             zone_id=c.zone_id,
             zone_revision=c.zone_revision,
-            subjects=json.dumps(
-                [
-                    {
-                        "activity_id": s.activity_id,
-                        "party_id": s.party_id,
-                        "kind": s.kind.value,
-                        "t_start": to_ms(s.window.start),
-                        "t_end": to_ms(s.window.end) if s.window.end else None,
-                    }
-                    for s in c.subjects
-                ]
-            ),
+            subjects=json.dumps(subjects),
             regions=json.dumps([_region_json(r) for r in c.regions]),
             parties=json.dumps(c.party_ids),
             t_start=to_ms(start),
@@ -565,17 +604,35 @@ class ConflictRepository:
             closed_at=to_ms(c.closed_at) if c.closed_at else None,
             closed_reason=c.closed_reason,
         )
-        if is_new:
-            self.conn.execute(insert(t.conflicts).values(key=self._key(c), **values))
-        else:
-            self.conn.execute(update(t.conflicts).where(t.conflicts.c.id == c.id).values(**values))
-            self.conn.execute(delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id == c.id))
-            self.conn.execute(delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id == c.id))
-        self.conn.execute(insert(t.conflict_parties), [{"party_id": p, "conflict_id": c.id} for p in c.party_ids])
-        self.conn.execute(
-            insert(t.conflict_activities),
-            [{"activity_id": a, "conflict_id": c.id} for a in sorted(set(c.activity_ids))],
-        )
+
+    def save(self, c: Conflict, *, is_new: bool) -> None:
+        self.save_many([c] if is_new else [], [] if is_new else [c])
+
+    def save_many(self, new: Sequence[Conflict], changed: Sequence[Conflict]) -> None:
+        """Insert ``new`` and rewrite ``changed`` conflicts, a few statements for all of them."""
+        if new:
+            self.conn.execute(insert(t.conflicts), [{"key": self._key(c), **self._values(c)} for c in new])
+        if changed:
+            cols = t.conflicts.c
+            stmt = update(t.conflicts).where(cols.id == bindparam("b_id"))
+            rows = []
+            for c in changed:
+                v = self._values(c)
+                v["b_id"] = v.pop("id")
+                rows.append(v)
+            self.conn.execute(stmt, rows)
+            ids = [c.id for c in changed]
+            self.conn.execute(delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id.in_(ids)))
+            self.conn.execute(delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id.in_(ids)))
+        every = [*new, *changed]
+        if every:
+            self.conn.execute(
+                insert(t.conflict_parties), [{"party_id": p, "conflict_id": c.id} for c in every for p in c.party_ids]
+            )
+            self.conn.execute(
+                insert(t.conflict_activities),
+                [{"activity_id": a, "conflict_id": c.id} for c in every for a in sorted(set(c.activity_ids))],
+            )
 
     @staticmethod
     def _key(c: Conflict) -> str:

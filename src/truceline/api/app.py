@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from truceline import __version__
-from truceline.adapters.db import make_engine
+from truceline.adapters.db import WalCheckpointer, make_engine
 from truceline.adapters.migrate import upgrade
 from truceline.api import problems
 from truceline.api.deps import AppContext
@@ -32,7 +32,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        checkpointer = WalCheckpointer(engine).start()
         yield
+        checkpointer.stop()
         engine.dispose()
 
     app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)

@@ -106,8 +106,23 @@ def _hull(regions: Sequence[Region]) -> tuple[TimeWindow, tuple[float, float]]:
     return TimeWindow(start, end), (min(r.altitude.lower for r in regions), max(r.altitude.upper for r in regions))
 
 
-def check_zone(activity: Activity, zone: Zone) -> Decision:
+class Projections:
+    """Each subject volume's local frame and projected footprint, computed once per ``find``."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[geo.LocalFrame, BaseGeometry]] = {}
+
+    def of(self, footprint: BaseGeometry) -> tuple[geo.LocalFrame, BaseGeometry]:
+        hit = self._cache.get(id(footprint))
+        if hit is None:
+            frame = geo.frame_for(footprint)
+            hit = self._cache[id(footprint)] = (frame, frame.to_local(footprint))
+        return hit
+
+
+def check_zone(activity: Activity, zone: Zone, local: Projections | None = None) -> Decision:
     """Decide whether ``activity`` breaks ``zone``'s rules."""
+    local = local or Projections()
     key = zone_key(activity.id, zone.id)
     parties = tuple(sorted({activity.party_id, *zone.party_ids}))
 
@@ -130,8 +145,8 @@ def check_zone(activity: Activity, zone: Zone) -> Decision:
         if v.altitude.gap_to(zone.altitude) > 0:
             continue
         altitude = True
-        frame = geo.frame_for(v.footprint)
-        fp, zp = frame.to_local(v.footprint), frame.to_local(zone.footprint)
+        frame, fp = local.of(v.footprint)
+        zp = frame.to_local(zone.footprint)
         d = float(shapely.distance(fp, zp))
         nearest = min(nearest, d)
         if d > zone.standoff_m:
@@ -162,9 +177,9 @@ def check_zone(activity: Activity, zone: Zone) -> Decision:
     return Decision(ConflictRule.zone_rule, True, reason, key, (activity.id,), zone.id, parties, tuple(regions))
 
 
-def _pair_region(va: Volume, vb: Volume, margins: Margins) -> tuple[Region | None, float]:
-    frame = geo.frame_for(va.footprint)
-    a, b = frame.to_local(va.footprint), frame.to_local(vb.footprint)
+def _pair_region(va: Volume, vb: Volume, margins: Margins, local: Projections) -> tuple[Region | None, float]:
+    frame, a = local.of(va.footprint)
+    b = frame.to_local(vb.footprint)
     d = float(shapely.distance(a, b))
     if d > margins.horizontal_m:
         return None, d
@@ -177,8 +192,9 @@ def _pair_region(va: Volume, vb: Volume, margins: Margins) -> tuple[Region | Non
     ), d
 
 
-def check_overlap(a: Activity, b: Activity, margins: Margins) -> Decision:
+def check_overlap(a: Activity, b: Activity, margins: Margins, local: Projections | None = None) -> Decision:
     """Decide whether two activities come too close in space, altitude and time."""
+    local = local or Projections()
     key = overlap_key(a.id, b.id)
     first, second = sorted((a, b), key=lambda x: x.id)
     ids = (first.id, second.id)
@@ -203,7 +219,7 @@ def check_overlap(a: Activity, b: Activity, margins: Margins) -> Decision:
             if va.altitude.gap_to(vb.altitude) > margins.vertical_m:
                 continue
             vertical = True
-            region, d = _pair_region(va, vb, margins)
+            region, d = _pair_region(va, vb, margins, local)
             nearest = min(nearest, d)
             if region is not None:
                 regions.append(region)
@@ -230,8 +246,9 @@ def find(
     Candidates are whatever the cell index returned (a superset of the true conflicts); each gets a
     decision. The subject itself, if among the candidates, is skipped.
     """
-    out = [check_zone(subject, z) for z in zones]
-    out.extend(check_overlap(subject, other, margins) for other in activities if other.id != subject.id)
+    local = Projections()
+    out = [check_zone(subject, z, local) for z in zones]
+    out.extend(check_overlap(subject, other, margins, local) for other in activities if other.id != subject.id)
     return out
 
 

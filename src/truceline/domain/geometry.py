@@ -331,10 +331,16 @@ def check_area(geom: BaseGeometry, pointer: str, limits: GeometryLimits) -> floa
 
 
 def to_geojson(geom: BaseGeometry, precision: int = 7) -> dict[str, Any]:
-    rounded = shapely.set_precision(geom, 10.0**-precision) if not geom.is_empty else geom
-    if rounded.is_empty and not geom.is_empty:  # precision collapsed a tiny region: keep the original
-        rounded = geom
-    return dict(mapping(rounded))
+    """GeoJSON with coordinates rounded to ``precision`` decimals (7: about a centimetre)."""
+    return dict(mapping(shapely.transform(geom, _rounder(precision))))
+
+
+@lru_cache(maxsize=8)
+def _rounder(precision: int) -> Callable[[np.ndarray], np.ndarray]:
+    def fn(coords: np.ndarray) -> np.ndarray:
+        return np.round(coords, precision)
+
+    return fn
 
 
 def from_geojson(obj: dict[str, Any]) -> BaseGeometry:

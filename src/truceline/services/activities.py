@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from truceline.domain import cells as cellmod
 from truceline.domain.conflicts import find
 from truceline.domain.errors import InvalidInput, NotFound, StateConflict
+from truceline.domain.ids import new_id
 from truceline.domain.model import (
     Activity,
     ActivityKind,
@@ -119,7 +119,7 @@ def _detect(
     )
     # Every open conflict of the activity was in scope, so the ones sync confirms are all of them.
     return conflict_sync.sync(
-        uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason
+        uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason, fresh=is_new
     )
 
 
@@ -132,7 +132,7 @@ def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Acti
     with uow:
         now = uow.clock()
         activity = Activity(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             party_id=caller.id,
             kind=kind,
             title=title,

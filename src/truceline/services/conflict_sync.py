@@ -24,14 +24,18 @@ def sync(
     zones: Mapping[str, Zone],
     now: datetime,
     gone_reason: str,
+    fresh: bool = False,
 ) -> list[Conflict]:
     """Apply ``decisions``. ``in_scope`` are ids of open conflicts whose truth these decisions settle:
-    any of them not confirmed by a conflicting decision is closed. Returns the open conflicts."""
+    any of them not confirmed by a conflicting decision is closed. Returns the open conflicts.
+    ``fresh``: the decisions are about a brand-new activity, so none of their conflicts exists yet."""
     found = {d.conflict_id: d for d in decisions if d.conflict}
     verdicts = {d.conflict_id: d for d in decisions}
     scope = set(in_scope)
-    existing = uow.conflicts.get_many([*found, *scope]) if (found or scope) else {}
+    existing = {} if fresh or not (found or scope) else uow.conflicts.get_many([*found, *scope])
     opened: list[Conflict] = []
+    new: list[Conflict] = []
+    changed: list[Conflict] = []
     for cid, d in found.items():
         old = existing.get(cid)
         zone = zones.get(d.zone_id) if d.zone_id else None
@@ -48,8 +52,8 @@ def sync(
             created_at=old.created_at if old else now,
             updated_at=now,
         )
-        uow.conflicts.save(c, is_new=old is None)
         opened.append(c)
+        (new if old is None else changed).append(c)
     for cid in scope - set(found):
         old = existing.get(cid)
         if old is None or old.status is ConflictStatus.closed:
@@ -58,5 +62,6 @@ def sync(
         old.status = ConflictStatus.closed
         old.closed_at = old.updated_at = now
         old.closed_reason = v.reason if v is not None else gone_reason
-        uow.conflicts.save(old, is_new=False)
+        changed.append(old)
+    uow.conflicts.save_many(new, changed)
     return opened

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import uuid
 
 from truceline.domain.errors import InvalidInput, NotAuthenticated, NotFound, StateConflict
+from truceline.domain.ids import new_id
 from truceline.domain.model import Party, Role
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
@@ -40,7 +40,7 @@ def add(uow: UnitOfWork, *, name: str, role: Role | str) -> tuple[Party, str]:
     with uow:
         if uow.parties.by_name(name) is not None:
             raise StateConflict(f"a party named {name!r} already exists")
-        party = Party(id=str(uuid.uuid4()), name=name, role=role, created_at=uow.clock())
+        party = Party(id=new_id(), name=name, role=role, created_at=uow.clock())
         token = new_token()
         uow.parties.add(party, hash_token(token))
         uow.commit()

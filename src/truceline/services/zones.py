@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ from shapely.geometry import box
 from truceline.domain import cells as cellmod
 from truceline.domain.conflicts import check_zone, conflict_id, zone_key
 from truceline.domain.errors import InvalidInput, NotFound, StateConflict
+from truceline.domain.ids import new_id
 from truceline.domain.model import (
     AltitudeBand,
     Party,
@@ -98,7 +98,7 @@ def create(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Zone
         fields = parse_zone(data, now=now, limits=policy.limits)
         status = parse_status(data.get("status", "proposed")) if isinstance(data, dict) else ZoneStatus.proposed
         zone = Zone(
-            id=str(uuid.uuid4()),
+            id=new_id(),
             name=fields.name,
             kind=fields.kind,
             status=status,

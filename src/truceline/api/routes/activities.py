@@ -6,10 +6,8 @@ from fastapi import APIRouter, Query, status
 
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx
-from truceline.api.routes import render
-from truceline.domain.errors import InvalidInput
-from truceline.domain.model import ActivityKind, ActivityStatus, Party, TimeWindow
-from truceline.domain.volumes import parse_time
+from truceline.api.routes import params, render
+from truceline.domain.model import ActivityKind, ActivityStatus, Party
 from truceline.services import activities
 
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
@@ -43,13 +41,7 @@ def list_activities(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[schemas.ActivityRead]:
     """Your own party's activities."""
-    window = None
-    if time_start or time_end:
-        t0 = parse_time(time_start, "#query/time_start") if time_start else parse_time("0001-01-01T00:00:00Z", "")
-        t1 = parse_time(time_end, "#query/time_end") if time_end else None
-        if t1 is not None and t1 <= t0:
-            raise InvalidInput.at("#query/time_end", "time_end must be after time_start")
-        window = TimeWindow(t0, t1)
+    window = params.time_window(time_start, time_end)
     items = activities.list_activities(
         ctx.uow(), caller, status=status, kind=kind, window=window, limit=limit, offset=offset
     )

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, status
 
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx
+from truceline.api.routes import params
 from truceline.domain.errors import InvalidInput
-from truceline.domain.model import TimeWindow, Zone, ZoneKind, ZoneStatus
-from truceline.domain.volumes import parse_time
+from truceline.domain.model import Zone, ZoneKind, ZoneStatus
 from truceline.services import parties, zones
 
 router = APIRouter(prefix="/v1/zones", tags=["zones"])
@@ -57,13 +57,7 @@ def list_zones(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[schemas.ZoneRead]:
     """Zones are visible to every party. Filters: kind, status, bbox, and a time window."""
-    window = None
-    if time_start or time_end:
-        t0 = parse_time(time_start, "#query/time_start") if time_start else parse_time("0001-01-01T00:00:00Z", "")
-        t1 = parse_time(time_end, "#query/time_end") if time_end else None
-        if t1 is not None and t1 <= t0:
-            raise InvalidInput.at("#query/time_end", "time_end must be after time_start")
-        window = TimeWindow(t0, t1)
+    window = params.time_window(time_start, time_end)
     items = zones.list_zones(
         ctx.uow(), caller, kind=kind, status=status, bbox=_bbox(bbox), at=window, limit=limit, offset=offset
     )

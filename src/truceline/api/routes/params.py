@@ -1,0 +1,20 @@
+"""Query parameters shared by several routes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from truceline.domain.errors import InvalidInput
+from truceline.domain.model import TimeWindow
+from truceline.domain.volumes import parse_time
+
+
+def time_window(time_start: str | None, time_end: str | None) -> TimeWindow | None:
+    """A window from optional RFC 3339 bounds; None when neither is given."""
+    if not (time_start or time_end):
+        return None
+    t0 = parse_time(time_start, "#query/time_start") if time_start else datetime.min.replace(tzinfo=UTC)
+    t1 = parse_time(time_end, "#query/time_end") if time_end else None
+    if t1 is not None and t1 <= t0:
+        raise InvalidInput.at("#query/time_end", "time_end must be after time_start")
+    return TimeWindow(t0, t1)
