@@ -90,3 +90,9 @@ def make_party(uow: Callable[[], SqlUnitOfWork]) -> Callable[..., Party]:
         return p
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _audit_key_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps made by tests keep their audit signing key out of the working tree."""
+    monkeypatch.setenv("TRUCELINE_AUDIT_KEY_FILE", str(tmp_path_factory.getbasetemp() / "audit.key"))

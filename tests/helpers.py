@@ -90,8 +90,7 @@ def zone_body(**over: Any) -> dict[str, Any]:
         "name": "test zone",
         "kind": "de_escalation",
         "geometry": square(36.5, 32.8, 0.2),
-        "status": "in_force",
-        "effective_from": "2017-07-09T09:00:00Z",
+        "effective_from": "2017-07-01T00:00:00Z",
         "forbidden_kinds": ["ground", "fires"],
     }
     body.update(over)
@@ -149,3 +148,11 @@ def make_zone(
         created_at=T0,
         updated_at=T0,
     )
+
+
+def zone_in_force(uow: Any, policy: Any, party: Any, **over: Any) -> Zone:
+    """Propose a zone with ``party`` as its only signatory and sign it final: it enters force."""
+    from truceline.services import zones
+
+    z = zones.create(uow(), policy, party, zone_body(**over)).zone
+    return zones.take_position(uow(), policy, party, z.id, {"revision": z.revision, "strength": "final"}).zone

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from truceline.domain.audit import request_message
 
 
 class ApiError(Exception):
@@ -28,11 +32,23 @@ class ApiError(Exception):
 
 
 class Client:
+    """``signing_key``: the party's Ed25519 private key; every write is then signed (required once the
+    party has registered its public key)."""
+
     def __init__(
-        self, url: str, token: str | None = None, *, timeout: float = 30.0, transport: httpx.BaseTransport | None = None
+        self,
+        url: str,
+        token: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        signing_key: Ed25519PrivateKey | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+        self._key = signing_key
+        #: the audit receipt of the last write ("seq=N; hash=H"), if the server gave one
+        self.last_receipt: str | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -44,7 +60,12 @@ class Client:
         self.close()
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
-        r = self._http.request(method, path, **kw)
+        req = self._http.build_request(method, path, **kw)
+        if self._key is not None and method.upper() != "GET":
+            message = request_message(method, req.url.path, kw.get("json"))
+            req.headers["Truceline-Signature"] = base64.b64encode(self._key.sign(message)).decode()
+        r = self._http.send(req)
+        self.last_receipt = r.headers.get("truceline-receipt") or self.last_receipt
         if r.status_code >= 400:
             try:
                 body = r.json()
@@ -85,3 +106,41 @@ class Client:
 
     def conflicts(self, **params: Any) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/conflicts", params={k: v for k, v in params.items() if v is not None})  # type: ignore[no-any-return]
+
+    def update_zone_status(self, zone_id: str, status: str) -> dict[str, Any]:
+        return self._call("PATCH", f"/v1/zones/{zone_id}", json={"status": status})  # type: ignore[no-any-return]
+
+    def sign_zone(self, zone_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/v1/zones/{zone_id}/signoffs", json=body)  # type: ignore[no-any-return]
+
+    def object_to_zone(self, zone_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/v1/zones/{zone_id}/objections", json=body)  # type: ignore[no-any-return]
+
+    def negotiation(self, zone_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/zones/{zone_id}/negotiation")  # type: ignore[no-any-return]
+
+    def diff(self, zone_id: str, a: int, b: int) -> dict[str, Any]:
+        return self._call("GET", f"/v1/zones/{zone_id}/revisions/{a}/diff/{b}")  # type: ignore[no-any-return]
+
+    def request_responsibility(self, zone_id: str, party: str, role: str) -> dict[str, Any]:
+        return self._call(  # type: ignore[no-any-return]
+            "POST", f"/v1/zones/{zone_id}/responsibilities", json={"party": party, "role": role}
+        )
+
+    def answer_responsibility(self, zone_id: str, rid: str, accept: bool, statement: str) -> dict[str, Any]:
+        verb = "accept" if accept else "decline"
+        return self._call(  # type: ignore[no-any-return]
+            "POST", f"/v1/zones/{zone_id}/responsibilities/{rid}/{verb}", json={"statement": statement}
+        )
+
+    def register_key(self, public_key: str) -> dict[str, Any]:
+        return self._call("PUT", "/v1/me/key", json={"public_key": public_key})  # type: ignore[no-any-return]
+
+    def audit_head(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/audit/head")  # type: ignore[no-any-return]
+
+    def audit_chain(self, first: int, last: int) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/audit/chain", params={"from": first, "to": last})  # type: ignore[no-any-return]
+
+    def audit_entries(self, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/audit", params={"after": after, "limit": limit})  # type: ignore[no-any-return]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +26,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, ge=1024)
     cell_resolution: int = Field(6, ge=3, le=9)
     migrate_on_start: bool = True
+    audit_key_file: Path = Path("./truceline-audit.key")
+    audit_head_seconds: float = Field(60.0, gt=0, le=60.0)
+    zone_clock_seconds: float = Field(5.0, gt=0)
 
     def policy(self) -> Policy:
         return Policy(

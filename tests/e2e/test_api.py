@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Api
-from tests.helpers import T0, activity_body, circle_volume, polygon_volume, zone_body
+from tests.helpers import T0, activity_body, circle_volume, polygon_volume, square, zone_body
 from truceline.api.app import create_app
 from truceline.settings import Settings
 
@@ -230,32 +230,80 @@ def test_unknown_route_and_ids_are_problems(api: Api) -> None:
         assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
 
 
-def test_zone_update_revisions_and_filters(api: Api) -> None:
+def zone_in_force_over_http(api: Api, who: str = "A", **over: Any) -> dict[str, Any]:
     c = api.client
-    z = c.post("/v1/zones", headers=api.h("A"), json=zone_body(status="negotiating")).json()["zone"]
+    z = c.post("/v1/zones", headers=api.h(who), json=zone_body(**over)).json()["zone"]
+    r = c.post(f"/v1/zones/{z['id']}/signoffs", headers=api.h(who), json={"revision": 1, "strength": "final"})
+    assert r.status_code == 200, r.text
+    return dict(r.json()["zone"])
+
+
+def test_negotiation_over_http(api: Api) -> None:
+    c = api.client
     act = c.post("/v1/activities", headers=api.h("B"), json=activity_body()).json()
-    assert act["conflicts"] == []
-    r = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"status": "in_force"}).json()
-    assert r["activities_in_conflict"] == 1 and r["zone"]["revision"] == 1
+    r = c.post("/v1/zones", headers=api.h("A"), json=zone_body(signatories=["A", "B"], rationale="draft"))
+    assert r.status_code == 201 and r.headers["truceline-receipt"].startswith("seq=")
+    z = r.json()["zone"]
+    assert z["status"] == "proposed" and [s["name"] for s in z["signatories"]] == ["A", "B"]
+    sign = lambda who, body: c.post(f"/v1/zones/{z['id']}/signoffs", headers=api.h(who), json=body)  # noqa: E731
+    assert sign("Obs", {"revision": 1, "strength": "final"}).status_code == 403
+    assert sign("A", {"revision": 2, "strength": "final"}).status_code == 409
+    assert sign("A", {"revision": 1, "strength": "maybe"}).status_code == 422
+    assert sign("A", {"revision": 1, "strength": "final"}).json()["zone"]["status"] == "negotiating"
+    assert (
+        c.post(f"/v1/zones/{z['id']}/objections", headers=api.h("B"), json={"revision": 1, "statement": ""}).status_code
+        == 422
+    )
+    r = sign("B", {"revision": 1, "strength": "final"}).json()
+    assert r["zone"]["status"] == "in_force" and r["activities_in_conflict"] == 1
     assert len(c.get("/v1/conflicts", headers=api.h("B")).json()) == 1
-    r2 = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"standoff_m": 500, "revision": 1})
-    assert r2.json()["zone"]["revision"] == 2
+    # Status moves by hand: only the ones people make; agreement and force are computed.
+    by_hand = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"status": "agreed_in_principle"})
+    assert by_hand.status_code == 409 and "by hand" in by_hand.json()["detail"]
+    revise = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"standoff_m": 500})
+    assert revise.status_code == 409  # a zone in force is not revised
+    page = c.get(f"/v1/zones/{z['id']}/negotiation", headers=api.h("Obs")).json()
+    assert [p["position"] for p in page["positions"]] == ["final", "final"]
+    assert page["awaiting_final"] == [] and page["revisions"][0]["rationale"] == "draft"
+    assert c.get(f"/v1/zones/{z['id']}/revisions/1/diff/1", headers=api.h("A")).json()["added_km2"] == 0
+    assert c.get(f"/v1/zones/{z['id']}/revisions/1/diff/5", headers=api.h("A")).status_code == 404
+    assert c.post(f"/v1/zones/{z['id']}/lapse", headers=api.h("Obs")).status_code == 403
+    lapsed = c.post(f"/v1/zones/{z['id']}/lapse", headers=api.h("B")).json()
+    assert lapsed["zone"]["status"] == "lapsed" and c.get("/v1/conflicts", headers=api.h("B")).json() == []
+    assert act["activity"]["status"] == "active"
+
+
+def test_zone_revision_diff_and_filters(api: Api) -> None:
+    c = api.client
+    z = c.post("/v1/zones", headers=api.h("A"), json=zone_body(forbidden_kinds=["ground"])).json()["zone"]
+    r2 = c.patch(
+        f"/v1/zones/{z['id']}",
+        headers=api.h("A"),
+        json={
+            "revision": 1,
+            "geometry": square(36.6, 32.8, 0.2),
+            "forbidden_kinds": ["ground", "air"],
+            "rationale": "moved east, air added",
+        },
+    )
+    assert r2.status_code == 200 and r2.json()["zone"]["revision"] == 2
     stale = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"standoff_m": 600, "revision": 1})
     assert stale.status_code == 409 and stale.json()["current_revision"] == 2
-    revs = c.get(f"/v1/zones/{z['id']}/revisions", headers=api.h("B")).json()
-    assert [x["revision"] for x in revs] == [1, 2] and revs[0]["snapshot"]["standoff_m"] == 0
+    assert c.patch(f"/v1/zones/{z['id']}", headers=api.h("B"), json={"standoff_m": 1}).status_code == 403
+    d = c.get(f"/v1/zones/{z['id']}/revisions/1/diff/2", headers=api.h("B")).json()
+    assert d["added"]["type"] in ("Polygon", "MultiPolygon") and d["removed"]["type"] in ("Polygon", "MultiPolygon")
+    assert d["added_km2"] == pytest.approx(d["removed_km2"], rel=0.01) and d["added_km2"] > 100
+    fields = {x["field"]: x for x in d["rule_changes"]}
+    assert fields["forbidden_kinds"]["from"] == ["ground"] and fields["forbidden_kinds"]["to"] == ["air", "ground"]
+    assert "boundary" in fields
+    zone_in_force_over_http(api, name="in force")
     q = lambda s: c.get(f"/v1/zones?{s}", headers=api.h("Obs")).json()  # noqa: E731
-    assert len(q("kind=de_escalation")) == 1 and q("kind=buffer") == []
-    assert len(q("status=in_force")) == 1 and q("status=lapsed") == []
-    assert len(q("bbox=36,32,37,33.5")) == 1 and q("bbox=0,0,1,1") == []
-    assert len(q("time_start=2017-07-10T00:00:00Z&time_end=2017-07-11T00:00:00Z")) == 1
-    assert q("time_start=2017-07-01T00:00:00Z&time_end=2017-07-02T00:00:00Z") == []
+    assert len(q("kind=de_escalation")) == 2 and q("kind=buffer") == []
+    assert len(q("status=in_force")) == 1 and len(q("status=negotiating")) == 1
+    assert len(q("bbox=36,32,37,33.5")) == 2 and q("bbox=0,0,1,1") == []
+    assert len(q("time_start=2017-07-10T00:00:00Z&time_end=2017-07-11T00:00:00Z")) == 2
+    assert q("time_start=2017-06-01T00:00:00Z&time_end=2017-06-02T00:00:00Z") == []
     assert c.get("/v1/zones?bbox=1,2", headers=api.h("A")).status_code == 422
-    lapsed = c.post(f"/v1/zones/{z['id']}/lapse", headers=api.h("A")).json()
-    assert lapsed["zone"]["status"] == "lapsed" and lapsed["activities_in_conflict"] == 0
-    assert c.get("/v1/conflicts", headers=api.h("B")).json() == []
-    closed = c.get("/v1/conflicts?status=closed", headers=api.h("B")).json()
-    assert "no longer applies" in closed[0]["closed_reason"] or "lapsed" in closed[0]["closed_reason"]
 
 
 def test_openapi_document_is_current() -> None:

@@ -13,8 +13,8 @@ def test_scenario_conflicts_are_exactly_the_expected_ones(db_url: str) -> None:
     app = create_app(Settings(database_url=db_url))
     ctx = app.state.ctx
     data = scenario.read("syria-2017")
-    loaded = scenario.load(lambda: ctx.uow(write=True), ctx.policy, data)
-    again = scenario.load(lambda: ctx.uow(write=True), ctx.policy, data)  # idempotent, new tokens
+    loaded = scenario.load(ctx.writer_at, ctx.policy, data)
+    again = scenario.load(ctx.writer_at, ctx.policy, data)  # idempotent, new tokens
     assert again.activities == loaded.activities and again.zones == loaded.zones
     ref = {v: k for k, v in loaded.activities.items()}
     zref = {v: k for k, v in loaded.zones.items()}
@@ -40,3 +40,28 @@ def test_scenario_conflicts_are_exactly_the_expected_ones(db_url: str) -> None:
     # Every conflict names its parties and where and when it happens.
     for x in found.values():
         assert x["parties"] and x["regions"] and x["reason"]
+
+
+def test_scenario_zone_statuses_and_southwest_history(db_url: str) -> None:
+    app = create_app(Settings(database_url=db_url))
+    ctx = app.state.ctx
+    loaded = scenario.load(ctx.writer_at, ctx.policy, scenario.read("syria-2017"))
+    h = {"Authorization": f"Bearer {loaded.tokens['Kazakhstan']}"}
+    with TestClient(app) as c:
+        for ref, zid in loaded.zones.items():
+            assert c.get(f"/v1/zones/{zid}", headers=h).json()["status"] == loaded.expected_status[ref], ref
+        sw = c.get(f"/v1/zones/{loaded.zones['southwest']}/negotiation", headers=h).json()
+        assert [r["revision"] for r in sw["revisions"]] == [1, 2]
+        assert "Amman" in sw["revisions"][0]["rationale"] and "Al-Suweida" in sw["revisions"][1]["rationale"]
+        assert sw["revisions"][0]["created_at"].startswith("2017-06-22")
+        finals = [p for p in sw["positions"] if p["position"] == "final"]
+        assert {p["party"]["name"] for p in finals} == {"United States", "Russian Federation", "Jordan"}
+        declined = {(r["party_name"], r["role"]) for r in sw["zone"]["responsible"] if r["status"] == "declined"}
+        assert declined == {("Jordan", "police"), ("Kazakhstan", "monitor")}
+        idlib = c.get(f"/v1/zones/{loaded.zones['idlib']}/negotiation", headers=h).json()
+        assert idlib["documents_to_finalise"] == 2 and idlib["zone"]["status"] == "negotiating"
+        assert any(p["position"] == "objection" for p in idlib["positions"])
+        # The audit log tells the story, with the times it happened.
+        entries = c.get("/v1/audit?limit=5000", headers=h).json()
+        went = [e for e in entries if e["action"] == "zone.status" and e["entity_id"] == loaded.zones["southwest"]]
+        assert [(e["payload"]["to"], e["at"][:10]) for e in went][-1] == ("in_force", "2017-07-09")

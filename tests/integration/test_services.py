@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import T0, activity_body, circle_volume, square, zone_body
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.errors import Forbidden, InvalidInput, NotFound, StateConflict
-from truceline.domain.model import ConflictRule, ConflictStatus, Party
+from truceline.domain.model import ConflictRule, ConflictStatus, Party, ZoneStatus
 from truceline.services import activities, conflicts, zones
 from truceline.services.policy import Policy
 
@@ -60,32 +60,126 @@ def test_update_moves_away_and_back_keeping_the_conflict_id(
     assert ra.activity.id != rb.activity.id
 
 
-def test_zone_lifecycle_rechecks_activities(uow: Uow, policy: Policy, make_party: Callable[..., Party]) -> None:
-    a, guard = make_party("A"), make_party("Guard")
+def test_zone_enters_and_leaves_force_rechecking_activities(
+    uow: Uow, policy: Policy, make_party: Callable[..., Party]
+) -> None:
+    a, us, ru = make_party("A"), make_party("US"), make_party("RU")
     act = activities.notify(uow(), policy, a, activity_body(kind="ground"))
     z = zones.create(
-        uow(), policy, guard, zone_body(status="negotiating", responsible=[{"party": "Guard", "role": "police"}])
+        uow(), policy, us, zone_body(signatories=["US", "RU"], responsible=[{"party": "US", "role": "police"}])
     ).zone
+    assert z.status is ZoneStatus.proposed and z.signatories == [us.id, ru.id]
+    zones.take_position(uow(), policy, us, z.id, {"revision": 1, "strength": "final"})
+    assert zones.get(uow(), us, z.id).status is ZoneStatus.negotiating
+    zones.take_position(uow(), policy, ru, z.id, {"revision": 1, "strength": "in_principle"})
+    assert zones.get(uow(), us, z.id).status is ZoneStatus.agreed_in_principle
     assert open_conflicts(uow, a) == []
-    zones.update(uow(), policy, guard, z.id, {"status": "in_force"})
+    zones.take_position(uow(), policy, ru, z.id, {"revision": 1, "strength": "final"})
+    assert zones.get(uow(), us, z.id).status is ZoneStatus.in_force
     (c,) = open_conflicts(uow, a)
     assert c.rule is ConflictRule.zone_rule and c.zone_id == z.id
-    assert [x.id for x in open_conflicts(uow, guard)] == [c.id]  # the zone's police is concerned
-    # A new revision that moves the boundary away closes it; the old revision is kept.
-    r2 = zones.update(uow(), policy, guard, z.id, {"geometry": square(38.0, 35.0, 0.1), "revision": 1}).zone
-    assert r2.revision == 2 and open_conflicts(uow, a) == []
-    revs = zones.revisions(uow(), guard, z.id)
-    assert [r["revision"] for r in revs] == [1, 2]
-    assert revs[0]["snapshot"]["geometry"] == square(36.5, 32.8, 0.2)
-    with pytest.raises(StateConflict):
-        zones.update(uow(), policy, guard, z.id, {"name": "x", "revision": 1})
-    zones.update(uow(), policy, guard, z.id, {"geometry": square(36.5, 32.8, 0.2)})
-    assert len(open_conflicts(uow, a)) == 1
-    zones.lapse(uow(), policy, guard, z.id)
+    assert [x.id for x in open_conflicts(uow, us)] == [c.id]  # the zone's police is concerned
+    zones.update(uow(), policy, ru, z.id, {"status": "suspended"})
+    assert open_conflicts(uow, a) == []
+    zones.update(uow(), policy, us, z.id, {"status": "in_force"})
+    assert [x.id for x in open_conflicts(uow, a)] == [c.id]
+    zones.lapse(uow(), policy, us, z.id)
     assert open_conflicts(uow, a) == []
     with pytest.raises(StateConflict, match="allowed from here"):
-        zones.update(uow(), policy, guard, z.id, {"status": "in_force"})
+        zones.update(uow(), policy, us, z.id, {"status": "in_force"})
     assert activities.get(uow(), a, act.activity.id).activity.status.value == "active"
+
+
+def test_a_new_revision_voids_sign_offs_and_history_is_kept(
+    uow: Uow, policy: Policy, make_party: Callable[..., Party]
+) -> None:
+    us, ru = make_party("US"), make_party("RU")
+    z = zones.create(uow(), policy, us, zone_body(signatories=["US", "RU"], rationale="first draft")).zone
+    for p in (us, ru):
+        zones.take_position(uow(), policy, p, z.id, {"revision": 1, "strength": "in_principle"})
+    assert zones.get(uow(), us, z.id).status is ZoneStatus.agreed_in_principle
+    with pytest.raises(StateConflict):
+        zones.update(uow(), policy, ru, z.id, {"standoff_m": 500, "revision": 7})
+    r2 = zones.update(uow(), policy, ru, z.id, {"geometry": square(36.6, 32.8, 0.2), "rationale": "move east"}).zone
+    assert r2.revision == 2 and r2.status is ZoneStatus.negotiating  # the sign-offs on revision 1 no longer count
+    with pytest.raises(StateConflict, match="not current"):
+        zones.take_position(uow(), policy, us, z.id, {"revision": 1, "strength": "final"})
+    zones.take_position(uow(), policy, us, z.id, {"revision": 2, "statement": "too far east"}, objection=True)
+    n = zones.negotiation(uow(), us, z.id)
+    assert [r["rationale"] for r in n.revisions] == ["first draft", "move east"]
+    assert [(p.revision, p.position.value) for p in n.positions] == [
+        (1, "in_principle"),
+        (1, "in_principle"),
+        (2, "objection"),
+    ]
+    assert n.awaiting_in_principle == [us.id, ru.id]
+    d = zones.diff(uow(), policy, us, z.id, 1, 2)
+    assert d.added_km2 == pytest.approx(d.removed_km2, rel=0.01) and d.added_km2 > 50
+    assert d.rule_changes[0]["field"] == "boundary"
+    outsider = make_party("X")
+    with pytest.raises(Forbidden, match="signatories"):
+        zones.take_position(uow(), policy, outsider, z.id, {"revision": 2, "strength": "final"})
+    zones.update(uow(), policy, us, z.id, {"status": "withdrawn"})
+    with pytest.raises(StateConflict):
+        zones.update(uow(), policy, us, z.id, {"standoff_m": 10})
+
+
+def test_entry_into_force_waits_for_effective_from(
+    uow: Uow, policy: Policy, make_party: Callable[..., Party], clock: object
+) -> None:
+    us = make_party("US")
+    z = zones.create(uow(), policy, us, zone_body(effective_from="2017-07-09T09:00:00Z")).zone
+    zones.take_position(uow(), policy, us, z.id, {"revision": 1, "strength": "final"})
+    assert zones.get(uow(), us, z.id).status is ZoneStatus.agreed_in_principle  # the clock says 8 July
+    assert zones.advance(uow(), policy) == []
+    clock.now = clock.now.replace(day=9, hour=9)  # type: ignore[attr-defined]
+    (changed,) = zones.advance(uow(), policy)
+    assert changed.id == z.id and changed.status is ZoneStatus.in_force
+
+
+def test_responsibilities_are_requested_and_answered(
+    uow: Uow, policy: Policy, make_party: Callable[..., Party]
+) -> None:
+    ru, jo, kz = make_party("RU"), make_party("JO"), make_party("KZ")
+    un = make_party("UN", role="monitor")
+    z = zones.create(uow(), policy, ru, zone_body(responsible=[{"party": "JO", "role": "police"}])).zone
+    (req,) = z.responsible
+    assert req.status.value == "requested"
+    with pytest.raises(Forbidden, match="only the party asked"):
+        zones.answer_responsibility(uow(), policy, kz, z.id, req.id, {"statement": "no"}, accept=False)
+    with pytest.raises(InvalidInput, match="statement"):
+        zones.answer_responsibility(uow(), policy, jo, z.id, req.id, {}, accept=False)
+    declined = zones.answer_responsibility(
+        uow(), policy, jo, z.id, req.id, {"statement": "not our troops"}, accept=False
+    )
+    assert declined.status.value == "declined" and declined.statement == "not our troops"
+    with pytest.raises(StateConflict, match="already answered"):
+        zones.answer_responsibility(uow(), policy, jo, z.id, req.id, {"statement": ""}, accept=True)
+    mon = zones.request_responsibility(uow(), policy, ru, z.id, {"party": "UN", "role": "monitor"})
+    with pytest.raises(Forbidden):  # only signatories ask
+        zones.request_responsibility(uow(), policy, kz, z.id, {"party": "KZ", "role": "monitor"})
+    assert [r.id for r in zones.negotiation(uow(), ru, z.id).open_responsibilities] == [mon.id]
+    zones.answer_responsibility(uow(), policy, un, z.id, mon.id, {"statement": "will deploy"}, accept=True)
+    assert zones.negotiation(uow(), ru, z.id).open_responsibilities == []
+    assert un.id in zones.get(uow(), ru, z.id).party_ids
+
+
+def test_documents_are_signed_like_revisions(uow: Uow, policy: Policy, make_party: Callable[..., Party]) -> None:
+    ru, tr = make_party("RU"), make_party("TR")
+    z = zones.create(uow(), policy, ru, zone_body(signatories=["RU", "TR"])).zone
+    d = zones.add_document(uow(), ru, z.id, {"title": "Rules of the buffer", "body": "# Rules"})
+    zones.sign_document(uow(), ru, z.id, d.id, {"version": 1, "strength": "final"})
+    (status,) = zones.negotiation(uow(), ru, z.id).documents
+    assert status.unsigned_by == [tr.id]
+    d2 = zones.revise_document(uow(), tr, z.id, d.id, {"body": "# Rules, amended", "version": 1})
+    assert d2.version == 2
+    (status,) = zones.negotiation(uow(), ru, z.id).documents
+    assert status.unsigned_by == [ru.id, tr.id]  # the new version voids the signature
+    with pytest.raises(StateConflict):
+        zones.sign_document(uow(), tr, z.id, d.id, {"version": 1, "strength": "final"})
+    for p in (ru, tr):
+        zones.sign_document(uow(), p, z.id, d.id, {"version": 2, "strength": "final"})
+    assert zones.negotiation(uow(), ru, z.id).documents[0].unsigned_by == []
 
 
 def test_need_to_know_and_roles(uow: Uow, policy: Policy, make_party: Callable[..., Party]) -> None:

@@ -4,6 +4,7 @@ never commit; the unit of work does."""
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import shapely
 from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from truceline.adapters import tables as t
+from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
 from truceline.domain.cells import day_buckets, to_ms
 from truceline.domain.geometry import from_geojson, to_geojson
 from truceline.domain.model import (
@@ -23,10 +25,12 @@ from truceline.domain.model import (
     Conflict,
     ConflictRule,
     ConflictStatus,
+    Document,
     Party,
     Region,
     Responsibility,
     ResponsibilityRole,
+    ResponsibilityStatus,
     Role,
     Subject,
     TimeWindow,
@@ -35,6 +39,7 @@ from truceline.domain.model import (
     ZoneKind,
     ZoneStatus,
 )
+from truceline.domain.negotiation import Position, Stance
 
 #: Bind-parameter chunk for IN lists (SQLite's default limit is generous, but keep statements small).
 CHUNK = 500
@@ -109,7 +114,10 @@ class PartyRepository:
 
     @staticmethod
     def _row(r: Any) -> Party:
-        return Party(id=r.id, name=r.name, role=Role(r.role), created_at=_dt(r.created_at))
+        return Party(id=r.id, name=r.name, role=Role(r.role), created_at=_dt(r.created_at), public_key=r.public_key)
+
+    def set_public_key(self, party_id: str, public_key: str | None) -> None:
+        self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(public_key=public_key))
 
     def add(self, party: Party, token_hash: str) -> None:
         self.conn.execute(
@@ -151,8 +159,52 @@ class PartyRepository:
 
 # --------------------------------------------------------------------------------------------------
 
-# Zones are few and read on every notification; parsed zones are cached per (id, updated_at).
+# Zones are few and read on every notification; parsed zones are cached per (id, updated_at). Every
+# save moves updated_at forward (see services.zones), so a key never names two different states.
 _zone_cache: dict[tuple[str, int], Zone] = {}
+
+
+def _responsibility_json(r: Responsibility) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "party_id": r.party_id,
+        "role": r.role.value,
+        "status": r.status.value,
+        "statement": r.statement,
+        "requested_by": r.requested_by,
+        "requested_at": to_ms(r.requested_at) if r.requested_at else None,
+        "answered_at": to_ms(r.answered_at) if r.answered_at else None,
+    }
+
+
+def _responsibility_from(x: dict[str, Any]) -> Responsibility:
+    return Responsibility(
+        party_id=x["party_id"],
+        role=ResponsibilityRole(x["role"]),
+        id=x.get("id", ""),
+        status=ResponsibilityStatus(x.get("status", "accepted")),
+        statement=x.get("statement", ""),
+        requested_by=x.get("requested_by"),
+        requested_at=from_ms(x.get("requested_at")),
+        answered_at=from_ms(x.get("answered_at")),
+    )
+
+
+def _document_values(d: Document) -> dict[str, Any]:
+    return dict(
+        id=d.id,
+        zone_id=d.zone_id,
+        title=d.title,
+        body=d.body,
+        version=d.version,
+        created_by=d.created_by,
+        created_at=to_ms(d.created_at),
+        updated_at=to_ms(d.updated_at),
+    )
+
+
+def _document_from(r: Any) -> Document:
+    return Document(r.id, r.zone_id, r.title, r.body, r.version, r.created_by, _dt(r.created_at), _dt(r.updated_at))
 
 
 class ZoneRepository:
@@ -176,7 +228,8 @@ class ZoneRepository:
             effective_until=to_ms(z.effective.end) if z.effective.end else None,
             forbidden_kinds=json.dumps(sorted(k.value for k in z.forbidden_kinds)),
             standoff_m=z.standoff_m,
-            responsible=json.dumps([{"party_id": r.party_id, "role": r.role.value} for r in z.responsible]),
+            responsible=json.dumps([_responsibility_json(r) for r in z.responsible]),
+            signatories=json.dumps(z.signatories),
             description=z.description,
             created_by=z.created_by,
             created_at=to_ms(z.created_at),
@@ -202,9 +255,8 @@ class ZoneRepository:
             effective=TimeWindow(_dt(r.effective_from), from_ms(r.effective_until)),
             forbidden_kinds=frozenset(ActivityKind(k) for k in json.loads(r.forbidden_kinds)),
             standoff_m=r.standoff_m,
-            responsible=[
-                Responsibility(x["party_id"], ResponsibilityRole(x["role"])) for x in json.loads(r.responsible)
-            ],
+            responsible=[_responsibility_from(x) for x in json.loads(r.responsible)],
+            signatories=json.loads(r.signatories),
             description=r.description,
             created_by=r.created_by,
             created_at=_dt(r.created_at),
@@ -233,10 +285,17 @@ class ZoneRepository:
     def cells(self, zone_id: str) -> set[int]:
         return {r.cell for r in self.conn.execute(select(t.zone_cells.c.cell).where(t.zone_cells.c.zone_id == zone_id))}
 
-    def add_revision(self, zone_id: str, revision: int, snapshot: dict[str, Any], author: str, at: datetime) -> None:
+    def add_revision(
+        self, zone_id: str, revision: int, snapshot: dict[str, Any], author: str, at: datetime, rationale: str = ""
+    ) -> None:
         self.conn.execute(
             insert(t.zone_revisions).values(
-                zone_id=zone_id, revision=revision, snapshot=json.dumps(snapshot), author=author, created_at=to_ms(at)
+                zone_id=zone_id,
+                revision=revision,
+                snapshot=json.dumps(snapshot),
+                author=author,
+                created_at=to_ms(at),
+                rationale=rationale,
             )
         )
 
@@ -249,14 +308,56 @@ class ZoneRepository:
                 "revision": r.revision,
                 "author": r.author,
                 "created_at": _dt(r.created_at),
+                "rationale": r.rationale,
                 "snapshot": json.loads(r.snapshot),
             }
             for r in rows
         ]
 
-    def get(self, zone_id: str) -> Zone | None:
-        r = self.conn.execute(select(t.zones).where(t.zones.c.id == zone_id)).first()
-        return self._row(r) if r else None
+    def get(self, zone_id: str, *, for_update: bool = False) -> Zone | None:
+        """The zone, as a copy the caller may change; ``for_update`` locks its row until commit."""
+        q = select(t.zones).where(t.zones.c.id == zone_id)
+        r = self.conn.execute(q.with_for_update() if for_update else q).first()
+        if r is None:
+            return None
+        z = self._row(r)
+        return dataclasses.replace(z, responsible=list(z.responsible), signatories=list(z.signatories))
+
+    # -- positions (sign-offs and objections) and documents --------------------------------------
+
+    def add_position(self, subject_type: str, subject_id: str, stance: Stance) -> None:
+        self.conn.execute(
+            insert(t.positions),
+            [
+                dict(
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    version=stance.revision,
+                    party_id=stance.party_id,
+                    position=stance.position.value,
+                    statement=stance.statement,
+                    at=to_ms(stance.at),
+                )
+            ],
+        )
+
+    def positions(self, subject_type: str, subject_id: str) -> builtins.list[Stance]:
+        p = t.positions.c
+        rows = self.conn.execute(
+            select(t.positions).where(p.subject_type == subject_type, p.subject_id == subject_id).order_by(p.id)
+        )
+        return [Stance(r.party_id, r.version, Position(r.position), r.statement, _dt(r.at)) for r in rows]
+
+    def add_document(self, d: Document) -> None:
+        self.conn.execute(insert(t.zone_documents), [_document_values(d)])
+
+    def save_document(self, d: Document) -> None:
+        self.conn.execute(update(t.zone_documents).where(t.zone_documents.c.id == d.id).values(**_document_values(d)))
+
+    def documents(self, zone_id: str) -> builtins.list[Document]:
+        dc = t.zone_documents.c
+        rows = self.conn.execute(select(t.zone_documents).where(dc.zone_id == zone_id).order_by(dc.created_at, dc.id))
+        return [_document_from(r) for r in rows]
 
     def list(
         self,
@@ -674,4 +775,145 @@ class ConflictRepository:
         )
 
 
-__all__ = ["ActivityRepository", "ConflictRepository", "PartyRepository", "ZoneRepository"]
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Receipt:
+    seq: int
+    hash: str
+
+    def header(self) -> str:
+        return f"seq={self.seq}; hash={self.hash}"
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredEntry:
+    entry: Entry
+    concerns: builtins.list[str]
+    payload: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class SignedHead:
+    seq: int
+    hash: str
+    signed_at: datetime
+    public_key: str
+    signature: str
+
+
+class AuditRepository:
+    """Append-only. Entries are appended in the transaction of the change they record; the head row is
+    locked while appending so that concurrent writers get consecutive numbers and one chain."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def append(
+        self,
+        *,
+        at: datetime,
+        party_id: str | None,
+        action: str,
+        entity_type: str,
+        entity_id: str,
+        payload: Any,
+        concerns: Iterable[str] = ("*",),
+    ) -> Receipt:
+        st = t.audit_state.c
+        head = self.conn.execute(select(st.seq, st.hash).where(st.id == 1).with_for_update()).one()
+        body_payload = canonical(payload)
+        body = EntryBody(
+            seq=head.seq + 1,
+            at_ms=to_ms(at),
+            party_id=party_id,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            payload_digest=sha256_hex(body_payload),
+        )
+        entry = Entry.make(body, head.hash)
+        self.conn.execute(
+            insert(t.audit_log),
+            [
+                dict(
+                    **body.as_dict(),
+                    concerns=json.dumps(sorted(set(concerns))),
+                    payload=body_payload.decode(),
+                    prev_hash=entry.prev_hash,
+                    hash=entry.hash,
+                )
+            ],
+        )
+        self.conn.execute(update(t.audit_state).where(st.id == 1).values(seq=body.seq, hash=entry.hash))
+        return Receipt(body.seq, entry.hash)
+
+    def head(self) -> Receipt:
+        st = t.audit_state.c
+        r = self.conn.execute(select(st.seq, st.hash).where(st.id == 1)).one()
+        return Receipt(r.seq, r.hash)
+
+    @staticmethod
+    def _entry(r: Any) -> StoredEntry:
+        body = EntryBody(r.seq, r.at_ms, r.party_id, r.action, r.entity_type, r.entity_id, r.payload_digest)
+        return StoredEntry(Entry(body, r.prev_hash, r.hash), json.loads(r.concerns), json.loads(r.payload))
+
+    def entries(
+        self, *, after: int = 0, limit: int | None = None, party_id: str | None = None
+    ) -> builtins.list[StoredEntry]:
+        """Entries in order; with ``party_id``, those it made or that concern it (or everyone)."""
+        a = t.audit_log.c
+        q = select(t.audit_log).where(a.seq > after).order_by(a.seq)
+        if limit is not None and party_id is None:
+            q = q.limit(limit)
+        out = []
+        for r in self.conn.execute(q):
+            e = self._entry(r)
+            if party_id is None or r.party_id == party_id or party_id in e.concerns or "*" in e.concerns:
+                out.append(e)
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+
+    def links(self, first: int, last: int) -> builtins.list[Link]:
+        a = t.audit_log.c
+        rows = self.conn.execute(select(t.audit_log).where(a.seq >= first, a.seq <= last).order_by(a.seq))
+        out = []
+        for r in rows:
+            e = self._entry(r).entry
+            out.append(Link(e.body.seq, e.body.body_digest, e.prev_hash, e.hash))
+        return out
+
+    def entry_hash(self, seq: int) -> str | None:
+        r = self.conn.execute(select(t.audit_log.c.hash).where(t.audit_log.c.seq == seq)).first()
+        return None if r is None else str(r.hash)
+
+    def add_signed_head(self, h: SignedHead) -> None:
+        self.conn.execute(
+            insert(t.audit_heads),
+            [
+                dict(
+                    seq=h.seq, hash=h.hash, signed_at=to_ms(h.signed_at), public_key=h.public_key, signature=h.signature
+                )
+            ],
+        )
+
+    def signed_heads(self) -> builtins.list[SignedHead]:
+        rows = self.conn.execute(select(t.audit_heads).order_by(t.audit_heads.c.seq))
+        return [SignedHead(r.seq, r.hash, _dt(r.signed_at), r.public_key, r.signature) for r in rows]
+
+    def latest_signed_head(self) -> SignedHead | None:
+        r = self.conn.execute(select(t.audit_heads).order_by(t.audit_heads.c.seq.desc()).limit(1)).first()
+        return None if r is None else SignedHead(r.seq, r.hash, _dt(r.signed_at), r.public_key, r.signature)
+
+
+__all__ = [
+    "GENESIS",
+    "ActivityRepository",
+    "AuditRepository",
+    "ConflictRepository",
+    "PartyRepository",
+    "Receipt",
+    "ZoneRepository",
+]

@@ -29,6 +29,7 @@ parties = Table(
     Column("role", String(16), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
+    Column("public_key", String(64)),
 )
 
 zones = Table(
@@ -53,6 +54,7 @@ zones = Table(
     Column("created_by", ID, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    Column("signatories", Text, nullable=False, server_default="[]"),
     Index("ix_zones_kind_status", "kind", "status"),
 )
 
@@ -64,6 +66,7 @@ zone_revisions = Table(
     Column("snapshot", Text, nullable=False),
     Column("author", ID, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("rationale", Text, nullable=False, server_default=""),
     PrimaryKeyConstraint("zone_id", "revision"),
 )
 
@@ -163,4 +166,69 @@ conflict_activities = Table(
     Column("activity_id", ID, nullable=False),
     Column("conflict_id", ID, nullable=False),
     PrimaryKeyConstraint("activity_id", "conflict_id"),
+)
+
+# Sign-offs and objections, on zone revisions and on document versions; the latest per party counts.
+positions = Table(
+    "positions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject_type", String(16), nullable=False),
+    Column("subject_id", ID, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("position", String(16), nullable=False),
+    Column("statement", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_positions_subject", "subject_type", "subject_id", "version"),
+)
+
+zone_documents = Table(
+    "zone_documents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("zone_id", ID, nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_by", ID, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_zone_documents_zone", "zone_id"),
+)
+
+# The append-only, hash-chained audit log (see domain.audit). ``audit_state`` holds the chain's head in
+# one row, locked by each appending transaction so entries get consecutive numbers.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("party_id", ID),
+    Column("action", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("concerns", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("payload_digest", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_state = Table(
+    "audit_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("signed_at", BigInteger, nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
 )

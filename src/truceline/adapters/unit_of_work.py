@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, text
@@ -10,18 +10,33 @@ from sqlalchemy import Connection, Engine, text
 from truceline.adapters.db import is_sqlite
 from truceline.adapters.repositories import (
     ActivityRepository,
+    AuditRepository,
     ConflictRepository,
     PartyRepository,
+    Receipt,
     ZoneRepository,
 )
 from truceline.domain.clock import Clock, utc_now
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine, *, write: bool = False, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        write: bool = False,
+        clock: Clock = utc_now,
+        signature: str | None = None,
+        on_commit: Callable[[Receipt | None], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.write = write
         self.clock = clock
+        #: the request's detached Ed25519 signature, verified by the API; recorded in the audit log
+        self.signature = signature
+        #: the audit receipt of the last entry this unit of work appended
+        self.receipt: Receipt | None = None
+        self._on_commit = on_commit
         self._conn: Connection | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -34,6 +49,7 @@ class SqlUnitOfWork:
         self.zones = ZoneRepository(conn)
         self.activities = ActivityRepository(conn)
         self.conflicts = ConflictRepository(conn)
+        self.audit = AuditRepository(conn)
         return self
 
     def __exit__(
@@ -50,6 +66,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._conn is not None
         self._conn.commit()
+        if self._on_commit is not None:
+            self._on_commit(self.receipt)
 
     def rollback(self) -> None:
         assert self._conn is not None

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from truceline import __version__
 from truceline.adapters.db import WalCheckpointer, make_engine
+from truceline.adapters.keys import load_or_create
 from truceline.adapters.migrate import upgrade
 from truceline.api import problems
 from truceline.api.deps import AppContext
 from truceline.api.limits import BodySizeLimit
-from truceline.api.routes import activities, conflicts, parties, system, zones
+from truceline.api.routes import activities, conflicts, parties, system
+from truceline.api.routes import audit as audit_routes
+from truceline.api.routes import zones as zone_routes
 from truceline.domain.clock import Clock, utc_now
+from truceline.services import audit, zones
 from truceline.settings import Settings
+
+log = logging.getLogger("truceline")
 
 DESCRIPTION = """Truceline lets parties who do not trust each other run a de-escalation and
 deconfliction mechanism: zones with rules, notified activities as 4D volumes (ASTM F3548-21
@@ -23,24 +31,50 @@ Volume4D), and conflicts found between them. Authenticate with `Authorization: B
 Errors are RFC 9457 problem+json naming the field (JSON pointer) and the reason."""
 
 
+async def _every(seconds: float, job: Callable[[], object]) -> None:
+    """Run a blocking job every ``seconds`` on a worker thread; a failure is logged, not fatal."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(job)
+        except Exception:
+            log.exception("background job failed")
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
     if settings.migrate_on_start:
         upgrade(engine)
-    ctx = AppContext(settings=settings, engine=engine, policy=settings.policy(), clock=clock)
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        policy=settings.policy(),
+        audit_key=load_or_create(settings.audit_key_file),
+        clock=clock,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         checkpointer = WalCheckpointer(engine).start()
+        tasks = [
+            asyncio.create_task(
+                _every(settings.zone_clock_seconds, lambda: zones.advance(ctx.uow(write=True), ctx.policy))
+            ),
+            asyncio.create_task(
+                _every(settings.audit_head_seconds, lambda: audit.sign_head(ctx.uow(write=True), ctx.audit_key))
+            ),
+        ]
         yield
+        for t in tasks:
+            t.cancel()
         checkpointer.stop()
         engine.dispose()
 
     app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     problems.install(app)
-    for module in (system, parties, zones, activities, conflicts):
+    for module in (system, parties, zone_routes, activities, conflicts, audit_routes):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

@@ -1,19 +1,27 @@
-"""Request-scoped dependencies: the app's context and the authenticated caller."""
+"""Request-scoped dependencies: the app's context, the authenticated caller, signed writes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+import json
+from dataclasses import dataclass, field
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, Request, Response
 from sqlalchemy import Engine
 
+from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.domain.audit import request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
+from truceline.domain.errors import MalformedRequest, NotAuthenticated
 from truceline.domain.model import Party
 from truceline.services import parties
 from truceline.services.policy import Policy
 from truceline.settings import Settings
+
+SIGNATURE_HEADER = "Truceline-Signature"
+RECEIPT_HEADER = "Truceline-Receipt"
 
 
 @dataclass
@@ -21,10 +29,16 @@ class AppContext:
     settings: Settings
     engine: Engine
     policy: Policy
+    audit_key: Ed25519PrivateKey
     clock: Clock = utc_now
+    background: list[Any] = field(default_factory=list)
 
-    def uow(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, clock=self.clock)
+    def uow(self, *, write: bool = False, **kw: Any) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write=write, clock=self.clock, **kw)
+
+    def writer_at(self, clock: Clock | None) -> SqlUnitOfWork:
+        """A write unit of work on ``clock`` (the app's own when None): scenarios replay history."""
+        return SqlUnitOfWork(self.engine, write=True, clock=clock or self.clock)
 
 
 def context(request: Request) -> AppContext:
@@ -40,3 +54,49 @@ def caller(request: Request, ctx: Annotated[AppContext, Depends(context)]) -> Pa
 
 Ctx = Annotated[AppContext, Depends(context)]
 Caller = Annotated[Party, Depends(caller)]
+
+
+def signing_message(method: str, path: str, body: bytes) -> bytes:
+    """What a party signs (see ``domain.audit.request_message``), from the raw request."""
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except ValueError:
+        raise MalformedRequest("the body is not valid JSON") from None
+    return request_message(method, path, parsed)
+
+
+async def request_signature(request: Request, who: Caller) -> str | None:
+    """Verify the request's detached signature when the caller has registered a key (then it is
+    required): so a party cannot deny what it sent, and nobody can send in its name."""
+    sig = request.headers.get(SIGNATURE_HEADER)
+    if who.public_key is None:
+        return None
+    if not sig:
+        raise NotAuthenticated(f"your party has registered a signing key: sign this request ({SIGNATURE_HEADER})")
+    message = signing_message(request.method, request.url.path, await request.body())
+    if not verify_signature(who.public_key, message, sig):
+        raise NotAuthenticated(f"the {SIGNATURE_HEADER} does not verify against your party's registered key")
+    return sig
+
+
+@dataclass
+class Writer:
+    """Hands out write units of work for one request; the last audit receipt goes in a header."""
+
+    ctx: AppContext
+    signature: str | None
+    response: Response
+
+    def uow(self) -> SqlUnitOfWork:
+        return self.ctx.uow(write=True, signature=self.signature, on_commit=self._receipt)
+
+    def _receipt(self, receipt: Receipt | None) -> None:
+        if receipt is not None:
+            self.response.headers[RECEIPT_HEADER] = receipt.header()
+
+
+def writer(ctx: Ctx, response: Response, signature: Annotated[str | None, Depends(request_signature)]) -> Writer:
+    return Writer(ctx, signature, response)
+
+
+Write = Annotated[Writer, Depends(writer)]

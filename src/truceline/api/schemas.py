@@ -16,6 +16,7 @@ from truceline.domain.model import (
     ConflictRule,
     ConflictStatus,
     ResponsibilityRole,
+    ResponsibilityStatus,
     Role,
     ZoneKind,
     ZoneStatus,
@@ -83,6 +84,11 @@ class Volume4D(Strict):
 # ---- Parties -------------------------------------------------------------------------------------
 
 
+class PartyRef(BaseModel):
+    id: str
+    name: str | None
+
+
 class PartyCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     role: Role
@@ -93,6 +99,7 @@ class PartyRead(BaseModel):
     name: str
     role: Role
     created_at: str
+    public_key: str | None = None
 
 
 class PartyCreated(PartyRead):
@@ -118,8 +125,10 @@ class ZoneCreate(Strict):
     effective_until: str | None = None
     forbidden_kinds: list[ActivityKind] = []
     standoff_m: float = 0.0
-    responsible: list[ResponsibilityIn] = []
-    status: ZoneStatus = ZoneStatus.proposed
+    signatories: list[str] = Field([], description="party ids or names whose sign-off the zone needs (default: you)")
+    responsible: list[ResponsibilityIn] = Field([], description="responsibilities to request from these parties")
+    status: Literal["proposed"] = Field("proposed", description="a new zone is proposed; the rest follows sign-offs")
+    rationale: str = ""
     description: str = ""
 
 
@@ -137,15 +146,21 @@ class ZoneUpdate(Strict):
     effective_until: str | None = None
     forbidden_kinds: list[ActivityKind] | None = None
     standoff_m: float | None = None
-    responsible: list[ResponsibilityIn] | None = None
-    status: ZoneStatus | None = None
+    status: ZoneStatus | None = Field(None, description="suspended, in_force (resume), lapsed or withdrawn")
+    rationale: str | None = Field(None, description="why this revision")
     description: str | None = None
 
 
 class ResponsibilityRead(BaseModel):
+    id: str
     party_id: str
     party_name: str | None
     role: ResponsibilityRole
+    status: ResponsibilityStatus
+    statement: str
+    requested_by: str | None
+    requested_at: str | None
+    answered_at: str | None
 
 
 class ZoneRead(BaseModel):
@@ -163,6 +178,7 @@ class ZoneRead(BaseModel):
     forbidden_kinds: list[ActivityKind]
     standoff_m: float
     responsible: list[ResponsibilityRead]
+    signatories: list[PartyRef]
     description: str
     created_by: str
     created_at: str
@@ -178,7 +194,120 @@ class ZoneRevisionRead(BaseModel):
     revision: int
     author: str
     created_at: str
+    rationale: str
     snapshot: dict[str, Any]
+
+
+class PositionIn(Strict):
+    revision: int
+    strength: Literal["in_principle", "final"]
+    statement: str = ""
+
+
+class ObjectionIn(Strict):
+    revision: int
+    statement: str = Field(min_length=1)
+
+
+class PositionRead(BaseModel):
+    party: PartyRef
+    revision: int
+    position: Literal["in_principle", "final", "objection"]
+    statement: str
+    at: str
+
+
+class ResponsibilityRequest(Strict):
+    party: str = Field(description="party id or name")
+    role: ResponsibilityRole
+
+
+class ResponsibilityAnswer(Strict):
+    statement: str = ""
+
+
+class DocumentIn(Strict):
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(max_length=200_000, description="markdown")
+
+
+class DocumentUpdate(Strict):
+    version: int | None = None
+    title: str | None = Field(None, min_length=1, max_length=300)
+    body: str | None = Field(None, max_length=200_000)
+
+
+class DocumentPositionIn(Strict):
+    version: int
+    strength: Literal["in_principle", "final"]
+    statement: str = ""
+
+
+class DocumentRead(BaseModel):
+    id: str
+    zone_id: str
+    title: str
+    body: str
+    version: int
+    created_by: str
+    created_at: str
+    updated_at: str
+    unsigned_by: list[PartyRef] = Field([], description="signatories yet to sign this version final")
+
+
+class NegotiationRead(BaseModel):
+    zone: ZoneRead
+    revisions: list[ZoneRevisionRead]
+    positions: list[PositionRead]
+    current_positions: list[PositionRead]
+    awaiting_in_principle: list[PartyRef]
+    awaiting_final: list[PartyRef]
+    documents: list[DocumentRead]
+    documents_to_finalise: int
+    open_responsibilities: list[ResponsibilityRead]
+
+
+class RevisionDiffRead(BaseModel):
+    zone_id: str
+    a: int
+    b: int
+    added: dict[str, Any] = Field(description="GeoJSON of the area in b and not in a")
+    removed: dict[str, Any] = Field(description="GeoJSON of the area in a and not in b")
+    added_km2: float
+    removed_km2: float
+    rule_changes: list[dict[str, Any]]
+
+
+class KeyIn(Strict):
+    public_key: str = Field(description="Ed25519 public key, 32 bytes, base64")
+
+
+class AuditEntryRead(BaseModel):
+    seq: int
+    at: str
+    party_id: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    payload_digest: str
+    payload: Any
+    prev_hash: str
+    hash: str
+
+
+class AuditLinkRead(BaseModel):
+    seq: int
+    body_digest: str
+    prev_hash: str
+    hash: str
+
+
+class SignedHeadRead(BaseModel):
+    seq: int
+    hash: str
+    signed_at: str
+    public_key: str
+    signature: str
 
 
 # ---- Activities and conflicts --------------------------------------------------------------------
@@ -208,11 +337,6 @@ class ActivityRead(BaseModel):
     volumes: list[dict[str, Any]]
     created_at: str
     updated_at: str
-
-
-class PartyRef(BaseModel):
-    id: str
-    name: str | None
 
 
 class ConflictActivity(BaseModel):

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from truceline.adapters.repositories import SignedHead, StoredEntry
 from truceline.api import schemas as s
 from truceline.domain.geometry import to_geojson
-from truceline.domain.model import Activity, Conflict, Party, Zone
+from truceline.domain.model import Activity, Conflict, Document, Party, Responsibility, Zone
+from truceline.domain.negotiation import Stance
 from truceline.domain.volumes import format_time, volume_to_volume4d
+from truceline.services.zones import Negotiation
 
 
 def _t(x: object) -> str:
@@ -19,7 +24,91 @@ def _alt(m: float) -> s.Altitude:
 
 
 def party(p: Party) -> s.PartyRead:
-    return s.PartyRead(id=p.id, name=p.name, role=p.role, created_at=_t(p.created_at))
+    return s.PartyRead(id=p.id, name=p.name, role=p.role, created_at=_t(p.created_at), public_key=p.public_key)
+
+
+def responsibility(r: Responsibility, names: dict[str, str]) -> s.ResponsibilityRead:
+    return s.ResponsibilityRead(
+        id=r.id,
+        party_id=r.party_id,
+        party_name=names.get(r.party_id),
+        role=r.role,
+        status=r.status,
+        statement=r.statement,
+        requested_by=r.requested_by,
+        requested_at=format_time(r.requested_at),
+        answered_at=format_time(r.answered_at),
+    )
+
+
+def ref(party_id: str, names: dict[str, str]) -> s.PartyRef:
+    return s.PartyRef(id=party_id, name=names.get(party_id))
+
+
+def position(p: Stance, names: dict[str, str]) -> s.PositionRead:
+    return s.PositionRead(
+        party=ref(p.party_id, names), revision=p.revision, position=p.position.value, statement=p.statement, at=_t(p.at)
+    )
+
+
+def document(d: Document, unsigned_by: list[str], names: dict[str, str]) -> s.DocumentRead:
+    return s.DocumentRead(
+        id=d.id,
+        zone_id=d.zone_id,
+        title=d.title,
+        body=d.body,
+        version=d.version,
+        created_by=d.created_by,
+        created_at=_t(d.created_at),
+        updated_at=_t(d.updated_at),
+        unsigned_by=[ref(p, names) for p in unsigned_by],
+    )
+
+
+def revision(r: dict[str, object]) -> s.ZoneRevisionRead:
+    return s.ZoneRevisionRead(
+        revision=r["revision"],
+        author=r["author"],
+        created_at=_t(r["created_at"]),
+        rationale=r.get("rationale", ""),
+        snapshot=r["snapshot"],
+    )  # type: ignore[arg-type]
+
+
+def negotiation(n: Negotiation, names: dict[str, str]) -> s.NegotiationRead:
+    return s.NegotiationRead(
+        zone=zone(n.zone, names),
+        revisions=[revision(r) for r in n.revisions],
+        positions=[position(p, names) for p in n.positions],
+        current_positions=[position(p, names) for p in n.current.values()],
+        awaiting_in_principle=[ref(p, names) for p in n.awaiting_in_principle],
+        awaiting_final=[ref(p, names) for p in n.awaiting_final],
+        documents=[document(d.document, d.unsigned_by, names) for d in n.documents],
+        documents_to_finalise=sum(1 for d in n.documents if d.unsigned_by),
+        open_responsibilities=[responsibility(r, names) for r in n.open_responsibilities],
+    )
+
+
+def audit_entry(e: StoredEntry) -> s.AuditEntryRead:
+    b = e.entry.body
+    return s.AuditEntryRead(
+        seq=b.seq,
+        at=_t(datetime.fromtimestamp(b.at_ms / 1000, tz=UTC)),
+        party_id=b.party_id,
+        action=b.action,
+        entity_type=b.entity_type,
+        entity_id=b.entity_id,
+        payload_digest=b.payload_digest,
+        payload=e.payload,
+        prev_hash=e.entry.prev_hash,
+        hash=e.entry.hash,
+    )
+
+
+def signed_head(h: SignedHead) -> s.SignedHeadRead:
+    return s.SignedHeadRead(
+        seq=h.seq, hash=h.hash, signed_at=_t(h.signed_at), public_key=h.public_key, signature=h.signature
+    )
 
 
 def zone(z: Zone, names: dict[str, str]) -> s.ZoneRead:
@@ -37,10 +126,8 @@ def zone(z: Zone, names: dict[str, str]) -> s.ZoneRead:
         effective_until=format_time(z.effective.end),
         forbidden_kinds=sorted(z.forbidden_kinds),
         standoff_m=z.standoff_m,
-        responsible=[
-            s.ResponsibilityRead(party_id=r.party_id, party_name=names.get(r.party_id), role=r.role)
-            for r in z.responsible
-        ],
+        responsible=[responsibility(r, names) for r in z.responsible],
+        signatories=[ref(p, names) for p in z.signatories],
         description=z.description,
         created_by=z.created_by,
         created_at=_t(z.created_at),

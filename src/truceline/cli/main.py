@@ -5,6 +5,7 @@ the rest talk to a running server through ``truceline.client`` (URL and token fr
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -32,6 +33,14 @@ app.add_typer(party_app, name="party")
 app.add_typer(zones_app, name="zones")
 app.add_typer(activities_app, name="activities")
 app.add_typer(conflicts_app, name="conflicts")
+resp_app = typer.Typer(help="Responsibilities (guarantor, police, monitor) for a zone.", no_args_is_help=True)
+audit_app = typer.Typer(
+    help="The audit log: verify it, get its signed head, check receipts offline.", no_args_is_help=True
+)
+keys_app = typer.Typer(help="Your party's Ed25519 signing key.", no_args_is_help=True)
+app.add_typer(resp_app, name="responsibilities")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -79,9 +88,30 @@ def _settings(db: str | None, **extra: Any) -> Any:
 
 
 def _client(url: str, token: str | None) -> Client:
+    """A client for the server; writes are signed with the key in TRUCELINE_SIGNING_KEY (a PEM file) if set."""
     if not token:
         fail("no token: pass --token or set TRUCELINE_TOKEN")
-    return Client(url, token)
+    key_file = os.environ.get("TRUCELINE_SIGNING_KEY")
+    key = _load_private_key(Path(key_file)) if key_file else None
+    return Client(url, token, signing_key=key)
+
+
+def _load_private_key(path: Path) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError) as e:
+        fail(f"{path}: cannot read an Ed25519 private key: {e}")
+    if not isinstance(key, Ed25519PrivateKey):
+        fail(f"{path}: not an Ed25519 private key")
+    return key
+
+
+def _receipt(c: Client) -> None:
+    if c.last_receipt:
+        err.print(f"receipt: {c.last_receipt}", markup=False, highlight=False)
 
 
 def _print_json(data: Any) -> None:
@@ -126,16 +156,13 @@ def demo(
     """Load the demo scenario (idempotent) and serve it; prints the docs URL and a token per party."""
     import uvicorn
 
-    from truceline.adapters.unit_of_work import SqlUnitOfWork
     from truceline.api.app import create_app
     from truceline.services import scenario as scenarios
 
     settings = _settings(db, host=host, port=port)
     application = guarded(lambda: create_app(settings))
     ctx = application.state.ctx
-    loaded = guarded(
-        lambda: scenarios.load(lambda: SqlUnitOfWork(ctx.engine, write=True), ctx.policy, scenarios.read(scenario))
-    )
+    loaded = guarded(lambda: scenarios.load(ctx.writer_at, ctx.policy, scenarios.read(scenario)))
     if tokens_file is not None:
         tokens_file.write_text(json.dumps(loaded.tokens, indent=2) + "\n", encoding="utf-8")
     base = f"http://{host}:{port}"
@@ -300,6 +327,7 @@ def notify(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_jso
     with _client(url, token) as c:
         for b in bodies:
             results.append(guarded(partial(c.notify, b)))
+        _receipt(c)
     if as_json:
         _print_json(results)
         return
@@ -350,6 +378,317 @@ def conflicts_list(
     with _client(url, token) as c:
         items = guarded(lambda: c.conflicts(status=status))
     _print_json(items) if as_json else _print_conflicts(items)
+
+
+# ---- negotiation ---------------------------------------------------------------------------------
+
+ZoneArg = Annotated[str, typer.Argument(help="zone id")]
+
+
+@zones_app.command("propose")
+def zones_propose(
+    file: Path,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+    signatory: Annotated[list[str] | None, typer.Option(help="a signatory (repeat); default: you")] = None,
+    rationale: Annotated[str, typer.Option(help="why this zone")] = "",
+) -> None:
+    """Propose zones from a GeoJSON Feature or FeatureCollection, with their signatories."""
+    from truceline.adapters.geojson_io import zone_bodies
+
+    bodies = guarded(lambda: zone_bodies(_read_json(file)))
+    created = []
+    with _client(url, token) as c:
+        for b in bodies:
+            if signatory:
+                b["signatories"] = signatory
+            if rationale:
+                b["rationale"] = rationale
+            created.append(guarded(partial(c.create_zone, b))["zone"])
+        _receipt(c)
+    _print_json(created) if as_json else out.print(_zone_table(created))
+
+
+@zones_app.command("revise")
+def zones_revise(
+    zone_id: ZoneArg,
+    rationale: Annotated[str, typer.Option(help="why this revision")],
+    file: Annotated[Path | None, typer.Option(help="a GeoJSON Feature: new boundary and fields")] = None,
+    revision: Annotated[int | None, typer.Option(help="the revision you are changing")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a new revision of a zone (earlier sign-offs no longer count)."""
+    from truceline.adapters.geojson_io import zone_bodies
+
+    body: dict[str, Any] = {"rationale": rationale}
+    if file is not None:
+        (fields,) = guarded(lambda: zone_bodies(_read_json(file)))
+        body.update({k: v for k, v in fields.items() if v is not None})
+    if revision is not None:
+        body["revision"] = revision
+    with _client(url, token) as c:
+        z = guarded(lambda: c.update_zone(zone_id, body))["zone"]
+        _receipt(c)
+    _print_json(z) if as_json else out.print(_zone_table([z]))
+
+
+@zones_app.command("sign")
+def zones_sign(
+    zone_id: ZoneArg,
+    revision: Annotated[int, typer.Option(help="the revision you sign")],
+    strength: Annotated[str, typer.Option(help="in_principle or final")] = "in_principle",
+    statement: Annotated[str, typer.Option(help="a statement")] = "",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sign a zone's current revision, in principle or final."""
+    with _client(url, token) as c:
+        r = guarded(lambda: c.sign_zone(zone_id, {"revision": revision, "strength": strength, "statement": statement}))
+        _receipt(c)
+    _print_json(r) if as_json else out.print(f"signed revision {revision} ({strength}); zone is {r['zone']['status']}")
+
+
+@zones_app.command("object")
+def zones_object(
+    zone_id: ZoneArg,
+    revision: Annotated[int, typer.Option(help="the revision you refuse")],
+    statement: Annotated[str, typer.Option(help="why")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Object to a zone's current revision, with a statement."""
+    with _client(url, token) as c:
+        r = guarded(lambda: c.object_to_zone(zone_id, {"revision": revision, "statement": statement}))
+        _receipt(c)
+    _print_json(r) if as_json else out.print(f"objected to revision {revision}; zone is {r['zone']['status']}")
+
+
+@zones_app.command("status")
+def zones_status(
+    zone_id: ZoneArg,
+    status: Annotated[str, typer.Argument(help="suspended, in_force, lapsed, withdrawn")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Suspend, resume (in_force), lapse or withdraw a zone."""
+    with _client(url, token) as c:
+        r = guarded(lambda: c.update_zone_status(zone_id, status))
+        _receipt(c)
+    out.print(f"zone is {r['zone']['status']}")
+
+
+@zones_app.command("diff")
+def zones_diff(
+    zone_id: ZoneArg, a: int, b: int, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """What changed between two revisions: area added and removed (km², GeoJSON with --json), rules."""
+    with _client(url, token) as c:
+        d = guarded(lambda: c.diff(zone_id, a, b))
+    if as_json:
+        _print_json(d)
+        return
+    out.print(f"revision {a} → {b}: +{d['added_km2']:,.1f} km² added, -{d['removed_km2']:,.1f} km² removed")
+    for ch in d["rule_changes"]:
+        if ch["field"] != "boundary":
+            out.print(f"  {ch['field']}: {ch['from']!r} → {ch['to']!r}", markup=False, highlight=False)
+
+
+@zones_app.command("negotiation")
+def zones_negotiation(
+    zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """A zone's negotiation: revisions, sign-offs, who has yet to sign, documents, open responsibilities."""
+    with _client(url, token) as c:
+        n = guarded(lambda: c.negotiation(zone_id))
+    if as_json:
+        _print_json(n)
+        return
+    z = n["zone"]
+    out.print(f"[bold]{z['name']}[/bold]: {z['status']}, revision {z['revision']}")
+    for r in n["revisions"]:
+        out.print(f"  revision {r['revision']} ({r['created_at']}): {r['rationale']}", markup=False, highlight=False)
+    for p in n["positions"]:
+        out.print(
+            f"  {p['at']} {p['party']['name']}: {p['position']} on revision {p['revision']} {p['statement']}",
+            markup=False,
+            highlight=False,
+        )
+    out.print(f"  yet to sign in principle: {_names(n['awaiting_in_principle'])}; final: {_names(n['awaiting_final'])}")
+    out.print(f"  documents to finalise: {n['documents_to_finalise']} of {len(n['documents'])}")
+    for r in z["responsible"]:
+        out.print(f"  {r['role']}: {r['party_name']} ({r['status']}) {r['statement']}", markup=False, highlight=False)
+
+
+def _names(refs: list[dict[str, Any]]) -> str:
+    return ", ".join(x["name"] or x["id"] for x in refs) or "nobody"
+
+
+@resp_app.command("list")
+def resp_list(zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """A zone's responsibilities and their answers."""
+    with _client(url, token) as c:
+        z = guarded(lambda: c.zone(zone_id))
+    if as_json:
+        _print_json(z["responsible"])
+        return
+    table = Table("role", "party", "status", "statement", "id")
+    for r in z["responsible"]:
+        table.add_row(r["role"], r["party_name"] or r["party_id"], r["status"], r["statement"], r["id"])
+    out.print(table)
+
+
+@resp_app.command("request")
+def resp_request(zone_id: ZoneArg, party: str, role: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+    """Ask a party to be guarantor, police or monitor of a zone."""
+    with _client(url, token) as c:
+        r = guarded(lambda: c.request_responsibility(zone_id, party, role))
+        _receipt(c)
+    out.print(f"asked {r['party_name']} to be {r['role']}: {r['status']} (id {r['id']})")
+
+
+def _answer(zone_id: str, rid: str, accept: bool, statement: str, url: str, token: str | None) -> None:
+    with _client(url, token) as c:
+        r = guarded(lambda: c.answer_responsibility(zone_id, rid, accept, statement))
+        _receipt(c)
+    out.print(f"{r['role']}: {r['status']}")
+
+
+@resp_app.command("accept")
+def resp_accept(
+    zone_id: ZoneArg, responsibility_id: str, statement: str = "", url: UrlOpt = DEFAULT_URL, token: TokenOpt = None
+) -> None:
+    """Accept a responsibility your party was asked to take."""
+    _answer(zone_id, responsibility_id, True, statement, url, token)
+
+
+@resp_app.command("decline")
+def resp_decline(
+    zone_id: ZoneArg,
+    responsibility_id: str,
+    statement: Annotated[str, typer.Option(help="why")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Decline a responsibility, with a statement (it is kept)."""
+    _answer(zone_id, responsibility_id, False, statement, url, token)
+
+
+# ---- audit and keys ------------------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOpt = None) -> None:
+    """Check the whole audit chain in the database, and every signed head against it. Exit 1 and name
+    the first bad entry if anything was modified, deleted, reordered or inserted."""
+    from truceline.adapters.db import make_engine
+    from truceline.adapters.unit_of_work import SqlUnitOfWork
+    from truceline.services import audit
+
+    engine = make_engine(_settings(db).database_url)
+    v = guarded(lambda: audit.verify(SqlUnitOfWork(engine)))
+    if v.problem is not None:
+        fail(f"audit log broken at entry {v.problem.seq}: {v.problem.problem}")
+    out.print(f"audit log intact: {v.entries} entries, {v.signed_heads} signed heads verified")
+
+
+@audit_app.command("head")
+def audit_head(
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="save the signed head here")] = None,
+) -> None:
+    """The audit chain's head, signed by the service."""
+    with _client(url, token) as c:
+        h = guarded(c.audit_head)
+    if out_file:
+        out_file.write_text(json.dumps(h, indent=2) + "\n", encoding="utf-8")
+    _print_json(h)
+
+
+def _parse_receipt(text: str) -> tuple[int, str]:
+    parts = dict(p.strip().split("=", 1) for p in text.split(";") if "=" in p)
+    try:
+        return int(parts["seq"]), parts["hash"].strip()
+    except (KeyError, ValueError):
+        fail("a receipt looks like 'seq=42; hash=<64 hex>' (the Truceline-Receipt header)")
+
+
+@audit_app.command("proof")
+def audit_proof(
+    receipt: Annotated[str, typer.Option(help="the receipt: 'seq=N; hash=H'")],
+    out_file: Annotated[Path, typer.Option("--out", help="write the proof here")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Fetch what proves a receipt: the signed head and the chain from the receipt to it."""
+    seq, _ = _parse_receipt(receipt)
+    with _client(url, token) as c:
+        head = guarded(c.audit_head)
+        chain = guarded(lambda: c.audit_chain(seq, head["seq"]))
+    out_file.write_text(json.dumps({"head": head, "chain": chain}, indent=2) + "\n", encoding="utf-8")
+    out.print(f"proof for entry {seq} up to signed head {head['seq']} written to {out_file}")
+
+
+@audit_app.command("check-receipt")
+def audit_check_receipt(
+    receipt: Annotated[str, typer.Option(help="the receipt: 'seq=N; hash=H'")],
+    proof: Annotated[Path, typer.Option(help="a file from `truceline audit proof`")],
+    public_key: Annotated[str | None, typer.Option(help="the service's public key you trust (base64)")] = None,
+) -> None:
+    """Offline: check that a receipt is in the chain the service signed. Needs no server."""
+    from truceline.domain.audit import Link, head_message, verify_links, verify_signature
+
+    seq, h = _parse_receipt(receipt)
+    data = _read_json(proof)
+    try:
+        head = data["head"]
+        links = [Link(int(x["seq"]), x["body_digest"], x["prev_hash"], x["hash"]) for x in data["chain"]]
+    except (KeyError, TypeError, ValueError):
+        fail(f"{proof}: not a proof file (from `truceline audit proof`)")
+    key = public_key or head["public_key"]
+    if public_key and public_key != head["public_key"]:
+        fail("the head was signed with another key than the one you trust")
+    if not verify_signature(key, head_message(int(head["seq"]), head["hash"]), head["signature"]):
+        fail("the head's signature does not verify")
+    problem = verify_links(links, receipt_seq=seq, receipt_hash=h, head_seq=int(head["seq"]), head_hash=head["hash"])
+    if problem:
+        fail(f"receipt not proven: {problem}")
+    trust = "" if public_key else " (key taken from the head: pass --public-key to pin the one you trust)"
+    out.print(f"receipt {seq} is in the chain signed at head {head['seq']} on {head['signed_at']}{trust}")
+
+
+@keys_app.command("generate")
+def keys_generate(
+    out_file: Annotated[Path, typer.Option("--out", help="where to write the private key (PEM)")],
+) -> None:
+    """Make an Ed25519 key pair; prints the public key to register."""
+    from truceline.adapters.keys import generate_pem
+    from truceline.domain.audit import public_key_b64
+
+    if out_file.exists():
+        fail(f"{out_file} exists: not overwriting a key")
+    pem, key = generate_pem()
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(pem)
+    out.print(public_key_b64(key))
+
+
+@keys_app.command("register")
+def keys_register(key_file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+    """Register your key's public half: from then on every write of your party must be signed
+    (set TRUCELINE_SIGNING_KEY to the key file)."""
+    from truceline.domain.audit import public_key_b64
+
+    key = _load_private_key(key_file)
+    with Client(url, token, signing_key=key) as c:
+        p = guarded(lambda: c.register_key(public_key_b64(key)))
+    out.print(f"registered {p['public_key']} for {p['name']}")
 
 
 def main() -> None:

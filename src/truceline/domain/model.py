@@ -34,6 +34,7 @@ class ZoneStatus(StrEnum):
     in_force = "in_force"
     suspended = "suspended"
     lapsed = "lapsed"
+    withdrawn = "withdrawn"
 
 
 class ActivityKind(StrEnum):
@@ -55,6 +56,12 @@ class ResponsibilityRole(StrEnum):
     guarantor = "guarantor"
     police = "police"
     monitor = "monitor"
+
+
+class ResponsibilityStatus(StrEnum):
+    requested = "requested"
+    accepted = "accepted"
+    declined = "declined"
 
 
 class ConflictRule(StrEnum):
@@ -118,12 +125,21 @@ class Party:
     name: str
     role: Role
     created_at: datetime
+    public_key: str | None = None  # Ed25519, base64: when set, the party's writes must be signed
 
 
 @dataclass(frozen=True)
 class Responsibility:
+    """A party asked to guarantee, police or monitor a zone, and its answer."""
+
     party_id: str
     role: ResponsibilityRole
+    id: str = ""
+    status: ResponsibilityStatus = ResponsibilityStatus.accepted
+    statement: str = ""
+    requested_by: str | None = None
+    requested_at: datetime | None = None
+    answered_at: datetime | None = None
 
 
 @dataclass
@@ -145,10 +161,12 @@ class Zone:
     created_at: datetime
     updated_at: datetime
     description: str = ""
+    signatories: list[str] = field(default_factory=list)
 
     @property
     def party_ids(self) -> set[str]:
-        return {r.party_id for r in self.responsible}
+        """Parties that have accepted a responsibility for the zone (they are told of its conflicts)."""
+        return {r.party_id for r in self.responsible if r.status is ResponsibilityStatus.accepted}
 
 
 @dataclass
@@ -170,6 +188,20 @@ class Activity:
             min(v.window.start for v in self.volumes),
             max(v.window.end for v in self.volumes if v.window.end is not None),
         )
+
+
+@dataclass
+class Document:
+    """A document attached to a zone (how the zone works), signed like a revision."""
+
+    id: str
+    zone_id: str
+    title: str
+    body: str
+    version: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)

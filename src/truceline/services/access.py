@@ -7,21 +7,28 @@ from collections.abc import Mapping
 from truceline.domain.errors import Forbidden
 from truceline.domain.model import Party, Role
 
-# action -> roles allowed to perform it. Reads of shared things (zones, the party list) are open to
-# every authenticated role; what each party sees of activities and conflicts is scoped in the services.
-PERMISSIONS: Mapping[str, frozenset[Role]] = {
-    "party.create": frozenset({Role.admin}),
-    "party.list": frozenset(Role),
-    "zone.read": frozenset(Role),
-    "zone.write": frozenset({Role.officer, Role.admin}),
-    "activity.read": frozenset({Role.officer, Role.observer, Role.monitor, Role.admin}),
-    "activity.write": frozenset({Role.officer}),
-    "conflict.read": frozenset(Role),
+ALL = frozenset(Role)
+
+# action -> (roles allowed, what it is, in words). Reads of shared things (zones, the party list) are
+# open to every role; what each party sees of activities, conflicts and the audit log is scoped in
+# the services. Acting *for* a party (zones, activities, sign-offs) is for its officers; answering a
+# request to monitor is also for monitors.
+PERMISSIONS: Mapping[str, tuple[frozenset[Role], str]] = {
+    "party.create": (frozenset({Role.admin}), "create parties"),
+    "party.list": (ALL, "list parties"),
+    "zone.read": (ALL, "read zones"),
+    "zone.write": (frozenset({Role.officer}), "propose or change zones"),
+    "zone.sign": (frozenset({Role.officer}), "sign or object to zones and their documents"),
+    "responsibility.answer": (frozenset({Role.officer, Role.monitor}), "answer responsibility requests"),
+    "activity.read": (ALL, "read activities"),
+    "activity.write": (frozenset({Role.officer}), "notify or change activities"),
+    "conflict.read": (ALL, "read conflicts"),
+    "audit.read": (ALL, "read the audit log"),
 }
 
 
 def require(caller: Party, action: str) -> None:
-    allowed = PERMISSIONS[action]
+    allowed, what = PERMISSIONS[action]
     if caller.role not in allowed:
         names = ", ".join(sorted(r.value for r in allowed))
-        raise Forbidden(f"the {caller.role.value} role may not {action.replace('.', ' ')}; allowed roles: {names}")
+        raise Forbidden(f"the {caller.role.value} role may not {what}; allowed roles: {names}")

@@ -21,7 +21,7 @@ from truceline.domain.model import (
 )
 from truceline.domain.states import check_activity_transition
 from truceline.domain.volumes import parse_volumes
-from truceline.services import conflict_sync
+from truceline.services import audit, conflict_sync
 from truceline.services.access import require
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
@@ -145,6 +145,7 @@ def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Acti
         )
         uow.lock_cells(covering.all_search)
         uow.activities.add(activity, covering.stored)
+        audit.record(uow, caller, "activity.notified", "activity", activity.id, data, concerns=[caller.id])
         conflicts = _detect(uow, policy, activity, covering, is_new=True)
         uow.commit()
     return ActivityResult(activity, _sorted(conflicts))
@@ -181,6 +182,7 @@ def update(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str, dat
         a.updated_at = uow.clock()
         uow.lock_cells(covering.all_search | old_cells)
         uow.activities.replace(a, covering.stored)
+        audit.record(uow, caller, "activity.updated", "activity", a.id, data, concerns=[caller.id])
         conflicts = _detect(uow, policy, a, covering)
         uow.commit()
     return ActivityResult(a, _sorted(conflicts))
@@ -198,6 +200,7 @@ def cancel(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str) -> 
         a.updated_at = uow.clock()
         uow.activities.set_status(a)
         uow.activities.drop_index(a.id)
+        audit.record(uow, caller, "activity.cancelled", "activity", a.id, {"version": a.version}, concerns=[caller.id])
         _detect(uow, policy, a, Covering([], []))
         uow.commit()
     return ActivityResult(a, [])

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from truceline.domain.conflicts import Decision
 from truceline.domain.model import Activity, Conflict, ConflictStatus, Subject, Zone
+from truceline.services import audit
 from truceline.services.unit_of_work import UnitOfWork
 
 
@@ -64,4 +65,19 @@ def sync(
         old.closed_reason = v.reason if v is not None else gone_reason
         changed.append(old)
     uow.conflicts.save_many(new, changed)
+    for c in new:
+        audit.record(
+            uow,
+            None,
+            "conflict.opened",
+            "conflict",
+            c.id,
+            {"rule": c.rule.value, "reason": c.reason},
+            concerns=c.party_ids,
+        )
+    for c in changed:
+        if c.status is ConflictStatus.closed:
+            audit.record(
+                uow, None, "conflict.closed", "conflict", c.id, {"reason": c.closed_reason}, concerns=c.party_ids
+            )
     return opened

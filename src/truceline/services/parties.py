@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 
 from truceline.domain.errors import InvalidInput, NotAuthenticated, NotFound, StateConflict
 from truceline.domain.ids import new_id
 from truceline.domain.model import Party, Role
+from truceline.services import audit
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -30,7 +32,7 @@ def _check_name(name: str) -> str:
     return name
 
 
-def add(uow: UnitOfWork, *, name: str, role: Role | str) -> tuple[Party, str]:
+def add(uow: UnitOfWork, *, name: str, role: Role | str, actor: Party | None = None) -> tuple[Party, str]:
     """Create a party; return it with its token (the only time the token is visible)."""
     name = _check_name(name)
     try:
@@ -43,13 +45,14 @@ def add(uow: UnitOfWork, *, name: str, role: Role | str) -> tuple[Party, str]:
         party = Party(id=new_id(), name=name, role=role, created_at=uow.clock())
         token = new_token()
         uow.parties.add(party, hash_token(token))
+        audit.record(uow, actor, "party.created", "party", party.id, {"name": name, "role": party.role.value})
         uow.commit()
     return party, token
 
 
 def add_as(uow: UnitOfWork, caller: Party, *, name: str, role: Role | str) -> tuple[Party, str]:
     require(caller, "party.create")
-    return add(uow, name=name, role=role)
+    return add(uow, name=name, role=role, actor=caller)
 
 
 def rotate_token(uow: UnitOfWork, *, name: str) -> str:
@@ -60,6 +63,7 @@ def rotate_token(uow: UnitOfWork, *, name: str) -> str:
             raise NotFound(f"no party named {name!r}")
         token = new_token()
         uow.parties.set_token_hash(party.id, hash_token(token))
+        audit.record(uow, None, "party.token_rotated", "party", party.id, {"name": name})
         uow.commit()
     return token
 
@@ -82,3 +86,21 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Party:
 def names(uow: UnitOfWork, ids: set[str]) -> dict[str, str]:
     with uow:
         return uow.parties.names(ids)
+
+
+def register_key(uow: UnitOfWork, caller: Party, public_key: object) -> Party:
+    """Register (or replace) the caller's Ed25519 public key. From then on every write of the party must
+    carry its signature, so it cannot deny what it sent and nobody can send in its name."""
+    if not isinstance(public_key, str):
+        raise InvalidInput.at("/public_key", "public_key must be a base64 string")
+    try:
+        raw = base64.b64decode(public_key, validate=True)
+    except ValueError:
+        raise InvalidInput.at("/public_key", "public_key is not valid base64") from None
+    if len(raw) != 32:
+        raise InvalidInput.at("/public_key", "an Ed25519 public key is 32 bytes")
+    with uow:
+        uow.parties.set_public_key(caller.id, public_key)
+        audit.record(uow, caller, "party.key_registered", "party", caller.id, {"public_key": public_key})
+        uow.commit()
+    return Party(caller.id, caller.name, caller.role, caller.created_at, public_key)

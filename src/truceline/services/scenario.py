@@ -1,6 +1,11 @@
-"""Load a scenario (parties, zones, activities) through the ordinary use cases.
+"""Load a scenario through the ordinary use cases, replaying its history at the times it gives.
 
-Loading is idempotent: parties that exist get a fresh token (so a demo can print them again), zones
+Parties come first. Then every zone proposal, negotiation step (revisions, sign-offs, objections,
+responsibility requests and answers, documents) and activity notification runs in time order, each
+with the clock set to its moment, so the audit log and each zone's history read as they happened.
+Before each step the zones' clock-driven changes (entry into force) are applied.
+
+Loading is idempotent: parties that exist get a fresh token (so a demo can print them again); zones
 and activities that exist (same name / same party and title) are left as they are.
 """
 
@@ -9,17 +14,31 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from truceline.adapters.geojson_io import activity_bodies, zone_bodies
+from truceline.domain.clock import Clock
 from truceline.domain.errors import InvalidInput
-from truceline.domain.model import Party
+from truceline.domain.model import Party, ResponsibilityStatus
+from truceline.domain.volumes import parse_time
 from truceline.services import activities, parties, zones
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
 
-SCENARIO_ONLY = ("ref", "creator", "party", "source", "approximate")
+SCENARIO_ONLY = (
+    "ref",
+    "creator",
+    "party",
+    "source",
+    "approximate",
+    "history",
+    "proposed_at",
+    "expected_status",
+    "notified_at",
+)
+UowFactory = Callable[[Clock | None], UnitOfWork]
 
 
 @dataclass
@@ -29,12 +48,12 @@ class Loaded:
     zones: dict[str, str] = field(default_factory=dict)  # ref -> zone id
     activities: dict[str, str] = field(default_factory=dict)  # ref -> activity id
     expected: dict[str, Any] = field(default_factory=dict)
+    expected_status: dict[str, str] = field(default_factory=dict)  # zone ref -> status
 
 
 def read(name: str) -> dict[str, Any]:
     """A scenario shipped with the package, by name (``syria-2017``)."""
-    fname = name.replace("-", "_") + ".json"
-    res = resources.files("truceline.scenarios").joinpath(fname)
+    res = resources.files("truceline.scenarios").joinpath(name.replace("-", "_") + ".json")
     if not res.is_file():
         raise InvalidInput.at("/scenario", f"no scenario named {name!r}")
     data: dict[str, Any] = json.loads(res.read_text(encoding="utf-8"))
@@ -43,46 +62,152 @@ def read(name: str) -> dict[str, Any]:
 
 def _strip(feature: dict[str, Any]) -> dict[str, Any]:
     props = dict(feature.get("properties") or {})
-    ref = props.get("ref")
     clean = {k: v for k, v in props.items() if k not in SCENARIO_ONLY}
-    if props.get("source") or props.get("approximate"):
-        note = f"Source: {props['source']}." if props.get("source") else ""
-        if props.get("approximate"):
-            note += " Boundary approximate, drawn from the places the source names."
+    note = f"Source: {props['source']}." if props.get("source") else ""
+    if props.get("approximate"):
+        note += " Boundary approximate, drawn from the places the source names."
+    if note:
         clean["description"] = (clean.get("description", "") + "\n\n" + note.strip()).strip()
-    if ref is not None:
-        clean["activity"] = ref
+    if props.get("ref") is not None:
+        clean["activity"] = props["ref"]
     return {**feature, "properties": clean}
 
 
-def load(uow_factory: Callable[[], UnitOfWork], policy: Policy, scenario: dict[str, Any]) -> Loaded:
+def _at(text: str) -> datetime:
+    return parse_time(text, "/at")
+
+
+def load(make_uow: UowFactory, policy: Policy, scenario: dict[str, Any]) -> Loaded:
     out = Loaded(name=scenario.get("name", "scenario"), expected=scenario.get("expected", {}))
-    by_name: dict[str, Party] = {p.name: p for p in parties.list_parties(uow_factory())}
+    by_name: dict[str, Party] = {p.name: p for p in parties.list_parties(make_uow(None))}
     for p in scenario.get("parties", []):
         if p["name"] in by_name:
-            out.tokens[p["name"]] = parties.rotate_token(uow_factory(), name=p["name"])
+            out.tokens[p["name"]] = parties.rotate_token(make_uow(None), name=p["name"])
         else:
-            party, token = parties.add(uow_factory(), name=p["name"], role=p["role"])
+            party, token = parties.add(make_uow(None), name=p["name"], role=p["role"])
             by_name[party.name] = party
             out.tokens[party.name] = token
-    existing_zones = {z.name: z.id for z in zones.list_zones(uow_factory(), by_name[next(iter(by_name))])}
+    anyone = next(iter(by_name.values()))
+    existing_zones = {z.name: z.id for z in zones.list_zones(make_uow(None), anyone, limit=100_000)}
+
+    events: list[tuple[datetime, int, Callable[[Clock], None]]] = []
     for f in scenario.get("zones", {}).get("features", []):
         props = f["properties"]
+        ref = props["ref"]
+        out.expected_status[ref] = props.get("expected_status", "")
         (body,) = zone_bodies(_strip(f))
         body.pop("activity", None)
         if body["name"] in existing_zones:
-            out.zones[props["ref"]] = existing_zones[body["name"]]
+            out.zones[ref] = existing_zones[body["name"]]
             continue
-        result = zones.create(uow_factory(), policy, by_name[props["creator"]], body)
-        out.zones[props["ref"]] = result.zone.id
+        body["signatories"] = props.get("signatories", [props["creator"]])
+        body["rationale"] = props.get("rationale", "")
+        events.append(
+            (
+                _at(props["proposed_at"]),
+                len(events),
+                _propose(make_uow, policy, out, by_name, ref, props["creator"], body),
+            )
+        )
+        for step in props.get("history", []):
+            events.append((_at(step["at"]), len(events), _step(make_uow, policy, out, by_name, ref, step)))
     for f in scenario.get("activities", {}).get("features", []):
         props = f["properties"]
         owner = by_name[props["party"]]
         (body,) = activity_bodies({"type": "FeatureCollection", "features": [_strip(f)]})
-        mine = {a.title: a.id for a in activities.list_activities(uow_factory(), owner, limit=1000)}
+        mine = {a.title: a.id for a in activities.list_activities(make_uow(None), owner, limit=1000)}
         if body["title"] in mine:
             out.activities[props["ref"]] = mine[body["title"]]
             continue
-        notified = activities.notify(uow_factory(), policy, owner, body)
-        out.activities[props["ref"]] = notified.activity.id
+        when = _at(props["notified_at"]) if props.get("notified_at") else _at(props["time_start"]) - timedelta(hours=6)
+        events.append((when, len(events), _notify(make_uow, policy, out, owner, props["ref"], body)))
+
+    for when, _, run in sorted(events, key=lambda e: (e[0], e[1])):
+
+        def clock(w: datetime = when) -> datetime:
+            return w
+
+        zones.advance(make_uow(clock), policy)
+        run(clock)
+    zones.advance(make_uow(None), policy)
     return out
+
+
+def _propose(
+    make_uow: UowFactory,
+    policy: Policy,
+    out: Loaded,
+    by_name: dict[str, Party],
+    ref: str,
+    creator: str,
+    body: dict[str, Any],
+) -> Callable[[Clock], None]:
+    def run(clock: Clock) -> None:
+        out.zones[ref] = zones.create(make_uow(clock), policy, by_name[creator], body).zone.id
+
+    return run
+
+
+def _notify(
+    make_uow: UowFactory, policy: Policy, out: Loaded, owner: Party, ref: str, body: dict[str, Any]
+) -> Callable[[Clock], None]:
+    def run(clock: Clock) -> None:
+        out.activities[ref] = activities.notify(make_uow(clock), policy, owner, body).activity.id
+
+    return run
+
+
+def _step(
+    make_uow: UowFactory, policy: Policy, out: Loaded, by_name: dict[str, Party], ref: str, step: dict[str, Any]
+) -> Callable[[Clock], None]:
+    def run(clock: Clock) -> None:
+        zid = out.zones[ref]
+        who = by_name[step["by"]]
+        do = step["do"]
+        zone = zones.get(make_uow(clock), who, zid)
+        if do == "sign":
+            zones.take_position(
+                make_uow(clock),
+                policy,
+                who,
+                zid,
+                {"revision": zone.revision, "strength": step["strength"], "statement": step.get("statement", "")},
+            )
+        elif do == "object":
+            zones.take_position(
+                make_uow(clock),
+                policy,
+                who,
+                zid,
+                {"revision": zone.revision, "statement": step["statement"]},
+                objection=True,
+            )
+        elif do == "revise":
+            changes = {k: v for k, v in step.items() if k not in ("at", "by", "do")}
+            zones.update(make_uow(clock), policy, who, zid, changes)
+        elif do == "request":
+            zones.request_responsibility(
+                make_uow(clock), policy, who, zid, {"party": step["party"], "role": step["role"]}
+            )
+        elif do in ("accept", "decline"):
+            party = by_name[step["party"]]
+            rid = next(
+                r.id
+                for r in zone.responsible
+                if r.party_id == party.id
+                and r.role.value == step["role"]
+                and r.status is ResponsibilityStatus.requested
+            )
+            zones.answer_responsibility(
+                make_uow(clock), policy, who, zid, rid, {"statement": step.get("statement", "")}, accept=do == "accept"
+            )
+        elif do == "document":
+            zones.add_document(make_uow(clock), who, zid, {"title": step["title"], "body": step["body"]})
+        elif do == "sign_document":
+            n = zones.negotiation(make_uow(clock), who, zid)
+            d = next(x.document for x in n.documents if x.document.title == step["title"])
+            zones.sign_document(make_uow(clock), who, zid, d.id, {"version": d.version, "strength": step["strength"]})
+        else:
+            raise InvalidInput.at("/history", f"unknown scenario step {do!r}")
+
+    return run

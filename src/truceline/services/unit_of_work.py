@@ -8,8 +8,10 @@ from typing import Protocol
 
 from truceline.adapters.repositories import (
     ActivityRepository,
+    AuditRepository,
     ConflictRepository,
     PartyRepository,
+    Receipt,
     ZoneRepository,
 )
 from truceline.domain.clock import Clock
@@ -22,7 +24,10 @@ class UnitOfWork(Protocol):
     zones: ZoneRepository
     activities: ActivityRepository
     conflicts: ConflictRepository
+    audit: AuditRepository
     clock: Clock
+    signature: str | None
+    receipt: Receipt | None
 
     def __enter__(self) -> UnitOfWork: ...
 

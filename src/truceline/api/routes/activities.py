@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from truceline.api import schemas, views
-from truceline.api.deps import AppContext, Caller, Ctx
+from truceline.api.deps import AppContext, Caller, Ctx, Write
 from truceline.api.routes import params, render
 from truceline.domain.model import ActivityKind, ActivityStatus, Party
 from truceline.services import activities
@@ -22,11 +22,11 @@ def _result(ctx: AppContext, caller: Party, r: activities.ActivityResult) -> sch
 @router.post(
     "", operation_id="notifyActivity", status_code=status.HTTP_201_CREATED, response_model=schemas.ActivityWithConflicts
 )
-def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller) -> schemas.ActivityWithConflicts:
+def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
     """Notify a planned activity. It is stored whatever it conflicts with; the response lists every
     conflict found (notification is not permission)."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _result(ctx, caller, activities.notify(ctx.uow(write=True), ctx.policy, caller, data))
+    return _result(ctx, caller, activities.notify(w.uow(), ctx.policy, caller, data))
 
 
 @router.get("", operation_id="listActivities", response_model=list[schemas.ActivityRead])
@@ -56,14 +56,14 @@ def get_activity(activity_id: str, ctx: Ctx, caller: Caller) -> schemas.Activity
 
 @router.put("/{activity_id}", operation_id="updateActivity", response_model=schemas.ActivityWithConflicts)
 def update_activity(
-    activity_id: str, body: schemas.ActivityUpdate, ctx: Ctx, caller: Caller
+    activity_id: str, body: schemas.ActivityUpdate, ctx: Ctx, caller: Caller, w: Write
 ) -> schemas.ActivityWithConflicts:
     """Replace your activity's kind, title and volumes; its conflicts are re-checked."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _result(ctx, caller, activities.update(ctx.uow(write=True), ctx.policy, caller, activity_id, data))
+    return _result(ctx, caller, activities.update(w.uow(), ctx.policy, caller, activity_id, data))
 
 
 @router.post("/{activity_id}/cancel", operation_id="cancelActivity", response_model=schemas.ActivityWithConflicts)
-def cancel_activity(activity_id: str, ctx: Ctx, caller: Caller) -> schemas.ActivityWithConflicts:
+def cancel_activity(activity_id: str, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
     """Cancel your activity; its conflicts close."""
-    return _result(ctx, caller, activities.cancel(ctx.uow(write=True), ctx.policy, caller, activity_id))
+    return _result(ctx, caller, activities.cancel(w.uow(), ctx.policy, caller, activity_id))

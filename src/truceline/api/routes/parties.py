@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from truceline.api import schemas, views
-from truceline.api.deps import Caller, Ctx
+from truceline.api.deps import Caller, Ctx, Write
 from truceline.services import access, parties
 
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
@@ -17,7 +17,7 @@ def list_parties(ctx: Ctx, caller: Caller) -> list[schemas.PartyRead]:
 
 
 @router.post("", operation_id="createParty", status_code=status.HTTP_201_CREATED, response_model=schemas.PartyCreated)
-def create_party(body: schemas.PartyCreate, ctx: Ctx, caller: Caller) -> schemas.PartyCreated:
+def create_party(body: schemas.PartyCreate, ctx: Ctx, caller: Caller, w: Write) -> schemas.PartyCreated:
     """Admin only. The token in the response is shown once."""
-    p, token = parties.add_as(ctx.uow(write=True), caller, name=body.name, role=body.role)
+    p, token = parties.add_as(w.uow(), caller, name=body.name, role=body.role)
     return schemas.PartyCreated(**views.party(p).model_dump(), token=token)

@@ -3,8 +3,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from truceline import __version__
-from truceline.api import schemas
-from truceline.api.deps import Caller
+from truceline.api import schemas, views
+from truceline.api.deps import Caller, Ctx, Write
+from truceline.services import parties
 
 router = APIRouter()
 
@@ -19,3 +20,11 @@ def health() -> dict[str, str]:
 def me(caller: Caller) -> schemas.Me:
     """The party the bearer token belongs to."""
     return schemas.Me(id=caller.id, name=caller.name, role=caller.role)
+
+
+@router.put("/v1/me/key", operation_id="registerKey", tags=["parties"], response_model=schemas.PartyRead)
+def register_key(body: schemas.KeyIn, ctx: Ctx, caller: Caller, w: Write) -> schemas.PartyRead:
+    """Register your party's Ed25519 public key. From then on, every write must carry a detached
+    signature in `Truceline-Signature`: base64 Ed25519 over canonical JSON of
+    `{"method", "path", "body"}` (keys sorted, no spaces, UTF-8)."""
+    return views.party(parties.register_key(w.uow(), caller, body.public_key))

@@ -5,17 +5,24 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from truceline.api import schemas, views
-from truceline.api.deps import AppContext, Caller, Ctx
+from truceline.api.deps import AppContext, Caller, Ctx, Write, Writer
 from truceline.api.routes import params
 from truceline.domain.errors import InvalidInput
-from truceline.domain.model import Zone, ZoneKind, ZoneStatus
+from truceline.domain.geometry import to_geojson
+from truceline.domain.model import Document, Party, Zone, ZoneKind, ZoneStatus
 from truceline.services import parties, zones
 
 router = APIRouter(prefix="/v1/zones", tags=["zones"])
 
 
+def _names(ctx: AppContext, items: list[Zone], *more: str) -> dict[str, str]:
+    return parties.names(
+        ctx.uow(), {p for z in items for p in (*z.signatories, *(r.party_id for r in z.responsible))} | set(more)
+    )
+
+
 def _render(ctx: AppContext, items: list[Zone]) -> list[schemas.ZoneRead]:
-    names = parties.names(ctx.uow(), {r.party_id for z in items for r in z.responsible})
+    names = _names(ctx, items)
     return [views.zone(z, names) for z in items]
 
 
@@ -38,10 +45,10 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
 
 
 @router.post("", operation_id="createZone", status_code=status.HTTP_201_CREATED, response_model=schemas.ZoneChange)
-def create_zone(body: schemas.ZoneCreate, ctx: Ctx, caller: Caller) -> schemas.ZoneChange:
+def create_zone(body: schemas.ZoneCreate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ZoneChange:
     """Create a zone (revision 1). If it is in force, activities it touches are checked at once."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _change(ctx, zones.create(ctx.uow(write=True), ctx.policy, caller, data))
+    return _change(ctx, zones.create(w.uow(), ctx.policy, caller, data))
 
 
 @router.get("", operation_id="listZones", response_model=list[schemas.ZoneRead])
@@ -70,26 +77,138 @@ def get_zone(zone_id: str, ctx: Ctx, caller: Caller) -> schemas.ZoneRead:
 
 
 @router.patch("/{zone_id}", operation_id="updateZone", response_model=schemas.ZoneChange)
-def update_zone(zone_id: str, body: schemas.ZoneUpdate, ctx: Ctx, caller: Caller) -> schemas.ZoneChange:
+def update_zone(zone_id: str, body: schemas.ZoneUpdate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ZoneChange:
     """Change a zone. Boundary or rule changes make a new revision; the old one is kept."""
     data = body.model_dump(mode="json", exclude_unset=True)
-    return _change(ctx, zones.update(ctx.uow(write=True), ctx.policy, caller, zone_id, data))
+    return _change(ctx, zones.update(w.uow(), ctx.policy, caller, zone_id, data))
 
 
 @router.post("/{zone_id}/lapse", operation_id="lapseZone", response_model=schemas.ZoneChange)
-def lapse_zone(zone_id: str, ctx: Ctx, caller: Caller) -> schemas.ZoneChange:
+def lapse_zone(zone_id: str, ctx: Ctx, caller: Caller, w: Write) -> schemas.ZoneChange:
     """End a zone: it stops applying and its conflicts close."""
-    return _change(ctx, zones.lapse(ctx.uow(write=True), ctx.policy, caller, zone_id))
+    return _change(ctx, zones.lapse(w.uow(), ctx.policy, caller, zone_id))
 
 
 @router.get("/{zone_id}/revisions", operation_id="listZoneRevisions", response_model=list[schemas.ZoneRevisionRead])
 def zone_revisions(zone_id: str, ctx: Ctx, caller: Caller) -> list[schemas.ZoneRevisionRead]:
-    return [
-        schemas.ZoneRevisionRead(
-            revision=r["revision"], author=r["author"], created_at=views._t(r["created_at"]), snapshot=r["snapshot"]
-        )
-        for r in zones.revisions(ctx.uow(), caller, zone_id)
-    ]
+    return [views.revision(r) for r in zones.revisions(ctx.uow(), caller, zone_id)]
 
 
 __all__ = ["router"]
+
+
+@router.get("/{zone_id}/negotiation", operation_id="getZoneNegotiation", response_model=schemas.NegotiationRead)
+def zone_negotiation(zone_id: str, ctx: Ctx, caller: Caller) -> schemas.NegotiationRead:
+    """The zone's page: revisions with author and rationale, every sign-off and objection, who has yet to
+    sign, documents still to finalise, responsibilities awaiting an answer."""
+    n = zones.negotiation(ctx.uow(), caller, zone_id)
+    names = _names(ctx, [n.zone], *(p.party_id for p in n.positions))
+    return views.negotiation(n, names)
+
+
+@router.get(
+    "/{zone_id}/revisions/{a}/diff/{b}", operation_id="diffZoneRevisions", response_model=schemas.RevisionDiffRead
+)
+def zone_diff(zone_id: str, a: int, b: int, ctx: Ctx, caller: Caller) -> schemas.RevisionDiffRead:
+    """GeoJSON of the area added and removed between two revisions, with km², and the rule changes."""
+    d = zones.diff(ctx.uow(), ctx.policy, caller, zone_id, a, b)
+    return schemas.RevisionDiffRead(
+        zone_id=zone_id,
+        a=d.a,
+        b=d.b,
+        added=to_geojson(d.added),
+        removed=to_geojson(d.removed),
+        added_km2=round(d.added_km2, 3),
+        removed_km2=round(d.removed_km2, 3),
+        rule_changes=d.rule_changes,
+    )
+
+
+@router.post("/{zone_id}/signoffs", operation_id="signZone", response_model=schemas.ZoneChange)
+def sign_zone(zone_id: str, body: schemas.PositionIn, ctx: Ctx, caller: Caller, w: Write) -> schemas.ZoneChange:
+    """Sign the current revision, in principle or final. Agreement and entry into force follow."""
+    return _change(ctx, zones.take_position(w.uow(), ctx.policy, caller, zone_id, body.model_dump()))
+
+
+@router.post("/{zone_id}/objections", operation_id="objectToZone", response_model=schemas.ZoneChange)
+def object_to_zone(zone_id: str, body: schemas.ObjectionIn, ctx: Ctx, caller: Caller, w: Write) -> schemas.ZoneChange:
+    """Refuse the current revision, with a statement."""
+    return _change(ctx, zones.take_position(w.uow(), ctx.policy, caller, zone_id, body.model_dump(), objection=True))
+
+
+@router.post(
+    "/{zone_id}/responsibilities",
+    operation_id="requestResponsibility",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.ResponsibilityRead,
+)
+def request_responsibility(
+    zone_id: str, body: schemas.ResponsibilityRequest, ctx: Ctx, caller: Caller, w: Write
+) -> schemas.ResponsibilityRead:
+    """A signatory asks a party to guarantee, police or monitor the zone."""
+    r = zones.request_responsibility(w.uow(), ctx.policy, caller, zone_id, body.model_dump())
+    return views.responsibility(r, parties.names(ctx.uow(), {r.party_id}))
+
+
+def _answer(
+    ctx: AppContext, caller: Party, w: Writer, zone_id: str, rid: str, body: schemas.ResponsibilityAnswer, accept: bool
+) -> schemas.ResponsibilityRead:
+    r = zones.answer_responsibility(w.uow(), ctx.policy, caller, zone_id, rid, body.model_dump(), accept=accept)
+    return views.responsibility(r, parties.names(ctx.uow(), {r.party_id}))
+
+
+@router.post(
+    "/{zone_id}/responsibilities/{responsibility_id}/accept",
+    operation_id="acceptResponsibility",
+    response_model=schemas.ResponsibilityRead,
+)
+def accept_responsibility(
+    zone_id: str, responsibility_id: str, body: schemas.ResponsibilityAnswer, ctx: Ctx, caller: Caller, w: Write
+) -> schemas.ResponsibilityRead:
+    return _answer(ctx, caller, w, zone_id, responsibility_id, body, True)
+
+
+@router.post(
+    "/{zone_id}/responsibilities/{responsibility_id}/decline",
+    operation_id="declineResponsibility",
+    response_model=schemas.ResponsibilityRead,
+)
+def decline_responsibility(
+    zone_id: str, responsibility_id: str, body: schemas.ResponsibilityAnswer, ctx: Ctx, caller: Caller, w: Write
+) -> schemas.ResponsibilityRead:
+    """Decline, with a statement (it is kept)."""
+    return _answer(ctx, caller, w, zone_id, responsibility_id, body, False)
+
+
+def _doc(d: Document) -> schemas.DocumentRead:
+    return views.document(d, [], {})
+
+
+@router.post(
+    "/{zone_id}/documents",
+    operation_id="addZoneDocument",
+    status_code=status.HTTP_201_CREATED,
+    response_model=schemas.DocumentRead,
+)
+def add_document(zone_id: str, body: schemas.DocumentIn, ctx: Ctx, caller: Caller, w: Write) -> schemas.DocumentRead:
+    """Attach a document on how the zone works; signatories sign it like a revision."""
+    return _doc(zones.add_document(w.uow(), caller, zone_id, body.model_dump()))
+
+
+@router.patch(
+    "/{zone_id}/documents/{document_id}", operation_id="reviseZoneDocument", response_model=schemas.DocumentRead
+)
+def revise_document(
+    zone_id: str, document_id: str, body: schemas.DocumentUpdate, ctx: Ctx, caller: Caller, w: Write
+) -> schemas.DocumentRead:
+    """A new version of the document; earlier signatures no longer count."""
+    return _doc(zones.revise_document(w.uow(), caller, zone_id, document_id, body.model_dump(exclude_unset=True)))
+
+
+@router.post(
+    "/{zone_id}/documents/{document_id}/signoffs", operation_id="signZoneDocument", response_model=schemas.DocumentRead
+)
+def sign_document(
+    zone_id: str, document_id: str, body: schemas.DocumentPositionIn, ctx: Ctx, caller: Caller, w: Write
+) -> schemas.DocumentRead:
+    return _doc(zones.sign_document(w.uow(), caller, zone_id, document_id, body.model_dump()))

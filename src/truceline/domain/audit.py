@@ -1,0 +1,171 @@
+"""The audit log's pure half: canonical JSON, entry hashing, chain verification, signed heads.
+
+Each entry has a *body* (seq, time, acting party, action, entity, payload digest) and two hashes:
+
+    body_digest = SHA-256(canonical JSON of the body)
+    hash        = SHA-256(prev_hash ":" body_digest)
+
+so the chain can be proven from (seq, body_digest, prev_hash, hash) alone, without showing what any
+entry was about. The first entry's ``prev_hash`` is ``GENESIS``. A signed head is the service's
+Ed25519 signature over ``"truceline-audit-head:" seq ":" hash``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+GENESIS = "0" * 64
+
+
+def canonical(obj: Any) -> bytes:
+    """Canonical JSON (sorted keys, no spaces, UTF-8): the bytes that are hashed and signed."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest(obj: Any) -> str:
+    return sha256_hex(canonical(obj))
+
+
+@dataclass(frozen=True)
+class EntryBody:
+    seq: int
+    at_ms: int
+    party_id: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    payload_digest: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at_ms": self.at_ms,
+            "party_id": self.party_id,
+            "action": self.action,
+            "entity_type": self.entity_type,
+            "entity_id": self.entity_id,
+            "payload_digest": self.payload_digest,
+        }
+
+    @property
+    def body_digest(self) -> str:
+        return digest(self.as_dict())
+
+
+def link(prev_hash: str, body_digest: str) -> str:
+    return sha256_hex(f"{prev_hash}:{body_digest}".encode())
+
+
+@dataclass(frozen=True)
+class Entry:
+    body: EntryBody
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def make(cls, body: EntryBody, prev_hash: str) -> Entry:
+        return cls(body, prev_hash, link(prev_hash, body.body_digest))
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a chain proof shows of an entry: enough to check the chain, nothing of its content."""
+
+    seq: int
+    body_digest: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    seq: int
+    problem: str
+
+
+def verify_chain(entries: Iterable[Entry], *, start_seq: int = 1, start_prev: str = GENESIS) -> Finding | None:
+    """The first problem in a stored chain, or None. Detects a modified entry (its hash no longer
+    matches its content), a deleted, inserted or reordered entry (a gap in the sequence or a broken
+    link)."""
+    expect_seq, prev = start_seq, start_prev
+    for e in entries:
+        if e.body.seq != expect_seq:
+            return Finding(
+                expect_seq, f"expected entry {expect_seq}, found {e.body.seq}: deleted, inserted or reordered"
+            )
+        if e.prev_hash != prev:
+            return Finding(e.body.seq, "its previous-hash does not match the entry before it")
+        if link(e.prev_hash, e.body.body_digest) != e.hash:
+            return Finding(e.body.seq, "its content does not match its hash: the entry was modified")
+        prev, expect_seq = e.hash, expect_seq + 1
+    return None
+
+
+def verify_links(
+    links: Sequence[Link], *, receipt_seq: int, receipt_hash: str, head_seq: int, head_hash: str
+) -> str | None:
+    """Check that a receipt is an ancestor of a head through the given links; None if it is."""
+    by_seq = {lk.seq: lk for lk in links}
+    first = by_seq.get(receipt_seq)
+    if first is None or first.hash != receipt_hash:
+        return f"the chain does not contain the receipt's entry {receipt_seq} with that hash"
+    prev = first.hash
+    for seq in range(receipt_seq + 1, head_seq + 1):
+        lk = by_seq.get(seq)
+        if lk is None:
+            return f"entry {seq} is missing from the chain"
+        if lk.prev_hash != prev or link(lk.prev_hash, lk.body_digest) != lk.hash:
+            return f"entry {seq} does not link to the entry before it"
+        prev = lk.hash
+    if prev != head_hash:
+        return "the chain does not end at the signed head"
+    return None
+
+
+def request_message(method: str, path: str, body: Any) -> bytes:
+    """What a party signs for one request: canonical JSON of the method, the path and the body (parsed
+    JSON, or null when there is none)."""
+    return canonical({"method": method.upper(), "path": path, "body": body})
+
+
+def head_message(seq: int, head_hash: str) -> bytes:
+    return f"truceline-audit-head:{seq}:{head_hash}".encode()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode(), validate=True)
+
+
+def public_key_b64(key: Ed25519PrivateKey) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    return b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
+def sign(key: Ed25519PrivateKey, message: bytes) -> str:
+    return b64(key.sign(message))
+
+
+def verify_signature(public_key: str, message: bytes, signature: str) -> bool:
+    """True when ``signature`` (base64) is a valid Ed25519 signature of ``message`` by ``public_key``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(unb64(public_key)).verify(unb64(signature), message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True

@@ -1,0 +1,116 @@
+"""The audit log's use cases: record, read (need-to-know), prove, sign the head, verify."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from truceline.adapters.repositories import SignedHead, StoredEntry
+from truceline.domain.audit import (
+    GENESIS,
+    Finding,
+    Link,
+    head_message,
+    public_key_b64,
+    sign,
+    verify_chain,
+    verify_signature,
+)
+from truceline.domain.errors import InvalidInput
+from truceline.domain.model import Party, Role
+from truceline.services.access import require
+from truceline.services.unit_of_work import UnitOfWork
+
+EVERYONE = "*"
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Party | None,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    payload: Any,
+    *,
+    concerns: Iterable[str] = (EVERYONE,),
+) -> None:
+    """Append an entry in the current transaction; the unit of work keeps the receipt."""
+    if uow.signature is not None:
+        payload = {"request": payload, "signature": uow.signature}
+    uow.receipt = uow.audit.append(
+        at=uow.clock(),
+        party_id=actor.id if actor else None,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        payload=payload,
+        concerns=concerns,
+    )
+
+
+def entries(uow: UnitOfWork, caller: Party, *, after: int = 0, limit: int = 500) -> list[StoredEntry]:
+    """Admin: every entry. Others: their own party's entries and those concerning them."""
+    require(caller, "audit.read")
+    with uow:
+        return uow.audit.entries(after=after, limit=limit, party_id=None if caller.role is Role.admin else caller.id)
+
+
+def chain(uow: UnitOfWork, caller: Party, first: int, last: int) -> list[Link]:
+    """The links from ``first`` to ``last``: proves one entry leads to another, shows no content."""
+    require(caller, "audit.read")
+    if first < 1 or last < first or last - first > 100_000:
+        raise InvalidInput.at("#query/from", "from must be ≥ 1 and at most 100,000 entries before to")
+    with uow:
+        return uow.audit.links(first, last)
+
+
+def sign_head(uow: UnitOfWork, key: Ed25519PrivateKey) -> SignedHead | None:
+    """Sign the chain's head unless it is signed already; returns the latest signed head."""
+    with uow:
+        head = uow.audit.head()
+        latest = uow.audit.latest_signed_head()
+        if head.seq == 0 or (latest is not None and latest.seq >= head.seq):
+            return latest
+        signed = SignedHead(
+            head.seq, head.hash, uow.clock(), public_key_b64(key), sign(key, head_message(head.seq, head.hash))
+        )
+        uow.audit.add_signed_head(signed)
+        uow.commit()
+        return signed
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    signed_heads: int
+    problem: Finding | None
+
+
+def verify(uow: UnitOfWork) -> Verification:
+    """Check the whole chain, then every signed head against it. Names the first bad entry."""
+    with uow:
+        stored = uow.audit.entries()
+        heads = uow.audit.signed_heads()
+        state = uow.audit.head()
+    problem = verify_chain(e.entry for e in stored)
+    last_seq = stored[-1].entry.body.seq if stored else 0
+    last_hash = stored[-1].entry.hash if stored else GENESIS
+    if problem is None and (state.seq, state.hash) != (last_seq, last_hash):
+        problem = Finding(
+            min(state.seq, last_seq) + 1,
+            f"entries after this one were deleted (the head says {state.seq}, the log ends at {last_seq})",
+        )
+    hashes = {e.entry.body.seq: e.entry.hash for e in stored}
+    for h in heads:
+        if problem is not None:
+            break
+        if not verify_signature(h.public_key, head_message(h.seq, h.hash), h.signature):
+            problem = Finding(h.seq, "a signed head's signature is not valid")
+        elif h.seq not in hashes:
+            problem = Finding(h.seq, "a signed head names an entry that is no longer in the log")
+        elif hashes[h.seq] != h.hash:
+            problem = Finding(h.seq, "the log was rewritten: this entry no longer has the hash the service signed")
+    return Verification(len(stored), len(heads), problem)
