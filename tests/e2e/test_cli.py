@@ -176,3 +176,176 @@ def test_party_and_db_commands(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "/role" in wrong.stderr
     listed = json.loads(run("party", "list", "--db", db, "--json").stdout)
     assert [p["name"] for p in listed] == ["UNDOF"] and "token" not in listed[0]
+
+
+def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    url, tokens, _ = server
+    f = tmp_path / "zone.geojson"
+    f.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [35.9, 32.7]},
+                "properties": {
+                    "name": "Yarmouk valley buffer",
+                    "kind": "buffer",
+                    "radius_m": 3000,
+                    "forbidden_kinds": ["fires"],
+                },
+            }
+        )
+    )
+    made = run(
+        "zones",
+        "propose",
+        str(f),
+        "--signatory",
+        "Jordan",
+        "--signatory",
+        "Israel",
+        "--rationale",
+        "draft",
+        "--json",
+        token=tokens["Jordan"],
+        url=url,
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stderr.startswith("receipt: seq=")
+    zid = json.loads(made.stdout)[0]["id"]
+    f.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [35.9, 32.7]},
+                "properties": {"radius_m": 4000},
+            }
+        )
+    )
+    rev = run(
+        "zones",
+        "revise",
+        zid,
+        "--file",
+        str(f),
+        "--rationale",
+        "wider",
+        "--revision",
+        "1",
+        "--json",
+        token=tokens["Israel"],
+        url=url,
+    )
+    assert rev.returncode == 0, rev.stderr
+    assert json.loads(rev.stdout)["revision"] == 2
+    diff = run("zones", "diff", zid, "1", "2", token=tokens["Jordan"], url=url)
+    assert diff.returncode == 0 and "km² added" in diff.stdout
+    stale = run("zones", "sign", zid, "--revision", "1", "--strength", "final", token=tokens["Jordan"], url=url)
+    assert stale.returncode == 1 and "not current" in stale.stderr
+    for who in ("Jordan", "Israel"):
+        ok = run("zones", "sign", zid, "--revision", "2", "--strength", "final", token=tokens[who], url=url)
+        assert ok.returncode == 0, ok.stderr
+    assert "zone is in_force" in ok.stdout
+    ask = run("responsibilities", "request", zid, "Kazakhstan", "monitor", token=tokens["Jordan"], url=url)
+    assert ask.returncode == 0 and "requested" in ask.stdout
+    rid = ask.stdout.strip().split("id ")[-1].rstrip(")")
+    no = run(
+        "responsibilities", "decline", zid, rid, "--statement", "not our troops", token=tokens["Kazakhstan"], url=url
+    )
+    assert no.returncode == 0 and "declined" in no.stdout
+    page = run("zones", "negotiation", zid, token=tokens["Kazakhstan"], url=url)
+    assert "revision 2" in page.stdout and "wider" in page.stdout and "monitor: Kazakhstan (declined)" in page.stdout
+    obj = run("zones", "object", zid, "--revision", "2", "--statement", "x", token=tokens["Jordan"], url=url)
+    assert obj.returncode == 1 and "negotiation is over" in obj.stderr
+
+
+def test_audit_receipts_proofs_and_verify(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    url, tokens, db = server
+    f = tmp_path / "plan.geojson"
+    f.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [37.0, 34.0]},
+                "properties": {
+                    "kind": "patrol",
+                    "title": "receipt check",
+                    "radius_m": 500,
+                    "time_start": "2017-07-20T06:00:00Z",
+                    "time_end": "2017-07-20T09:00:00Z",
+                },
+            }
+        )
+    )
+    r = run("notify", str(f), token=tokens["Turkey"], url=url)
+    receipt = r.stderr.strip().removeprefix("receipt: ")
+    assert receipt.startswith("seq=")
+    proof = tmp_path / "proof.json"
+    assert (
+        run("audit", "proof", "--receipt", receipt, "--out", str(proof), token=tokens["Turkey"], url=url).returncode
+        == 0
+    )
+    ok = run("audit", "check-receipt", "--receipt", receipt, "--proof", str(proof))  # offline: no url, no token
+    assert ok.returncode == 0, ok.stderr
+    head = json.loads(proof.read_text())["head"]
+    pinned = run(
+        "audit", "check-receipt", "--receipt", receipt, "--proof", str(proof), "--public-key", head["public_key"]
+    )
+    assert pinned.returncode == 0 and "pass --public-key" not in pinned.stdout
+    seq = int(receipt.split(";")[0].split("=")[1])
+    forged = receipt.replace(receipt.split("hash=")[1], "0" * 64)
+    bad = run("audit", "check-receipt", "--receipt", forged, "--proof", str(proof))
+    assert bad.returncode == 1 and "not proven" in bad.stderr
+    data = json.loads(proof.read_text())
+    data["head"]["hash"] = "1" * 64
+    proof.write_text(json.dumps(data))
+    assert (
+        "signature does not verify" in run("audit", "check-receipt", "--receipt", receipt, "--proof", str(proof)).stderr
+    )
+    intact = run("audit", "verify", "--db", db)
+    assert intact.returncode == 0 and "intact" in intact.stdout
+    import sqlite3
+
+    path = db.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as c:
+        (original,) = c.execute("SELECT entity_id FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+        c.execute("UPDATE audit_log SET entity_id = 'someone-else' WHERE seq = ?", (seq,))
+    broken = run("audit", "verify", "--db", db)
+    assert broken.returncode == 1 and f"entry {seq}" in broken.stderr and "modified" in broken.stderr
+    with sqlite3.connect(path) as c:  # put it back for the tests that follow
+        c.execute("UPDATE audit_log SET entity_id = ? WHERE seq = ?", (original, seq))
+    assert run("audit", "verify", "--db", db).returncode == 0
+
+
+def test_keys_generate_and_signed_cli_writes(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    url, tokens, _ = server
+    key = tmp_path / "israel.pem"
+    gen = run("keys", "generate", "--out", str(key))
+    assert gen.returncode == 0 and len(gen.stdout.strip()) == 44
+    assert run("keys", "register", str(key), token=tokens["Israel"], url=url).returncode == 0
+    f = tmp_path / "plan.geojson"
+    f.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [35.7, 33.2]},
+                "properties": {
+                    "kind": "air",
+                    "title": "signed sortie",
+                    "radius_m": 500,
+                    "time_start": "2017-07-21T06:00:00Z",
+                    "time_end": "2017-07-21T07:00:00Z",
+                },
+            }
+        )
+    )
+    unsigned = run("notify", str(f), token=tokens["Israel"], url=url)
+    assert unsigned.returncode == 1 and "sign" in unsigned.stderr
+    env = {
+        **os.environ,
+        "COLUMNS": "200",
+        "TRUCELINE_TOKEN": tokens["Israel"],
+        "TRUCELINE_URL": url,
+        "TRUCELINE_SIGNING_KEY": str(key),
+    }
+    signed = subprocess.run([str(BIN), "notify", str(f)], capture_output=True, text=True, env=env, timeout=120)
+    assert signed.returncode == 0, signed.stderr

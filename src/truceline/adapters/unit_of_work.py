@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -26,13 +27,13 @@ class SqlUnitOfWork:
         *,
         write: bool = False,
         clock: Clock = utc_now,
-        signature: str | None = None,
+        signature: dict[str, Any] | None = None,
         on_commit: Callable[[Receipt | None], None] | None = None,
     ) -> None:
         self.engine = engine
         self.write = write
         self.clock = clock
-        #: the request's detached Ed25519 signature, verified by the API; recorded in the audit log
+        #: the signed request and its verified Ed25519 signature (from the API), recorded in the audit log
         self.signature = signature
         #: the audit receipt of the last entry this unit of work appended
         self.receipt: Receipt | None = None

@@ -65,18 +65,20 @@ def signing_message(method: str, path: str, body: bytes) -> bytes:
     return request_message(method, path, parsed)
 
 
-async def request_signature(request: Request, who: Caller) -> str | None:
+async def request_signature(request: Request, who: Caller) -> dict[str, Any] | None:
     """Verify the request's detached signature when the caller has registered a key (then it is
-    required): so a party cannot deny what it sent, and nobody can send in its name."""
+    required): so a party cannot deny what it sent, and nobody can send in its name. Returns what was
+    signed and the signature, for the audit log."""
     sig = request.headers.get(SIGNATURE_HEADER)
     if who.public_key is None:
         return None
     if not sig:
         raise NotAuthenticated(f"your party has registered a signing key: sign this request ({SIGNATURE_HEADER})")
-    message = signing_message(request.method, request.url.path, await request.body())
+    raw = await request.body()
+    message = signing_message(request.method, request.url.path, raw)
     if not verify_signature(who.public_key, message, sig):
         raise NotAuthenticated(f"the {SIGNATURE_HEADER} does not verify against your party's registered key")
-    return sig
+    return {"signed": json.loads(message), "signature": sig, "public_key": who.public_key}
 
 
 @dataclass
@@ -84,7 +86,7 @@ class Writer:
     """Hands out write units of work for one request; the last audit receipt goes in a header."""
 
     ctx: AppContext
-    signature: str | None
+    signature: dict[str, Any] | None
     response: Response
 
     def uow(self) -> SqlUnitOfWork:
@@ -95,7 +97,9 @@ class Writer:
             self.response.headers[RECEIPT_HEADER] = receipt.header()
 
 
-def writer(ctx: Ctx, response: Response, signature: Annotated[str | None, Depends(request_signature)]) -> Writer:
+def writer(
+    ctx: Ctx, response: Response, signature: Annotated[dict[str, Any] | None, Depends(request_signature)]
+) -> Writer:
     return Writer(ctx, signature, response)
 
 

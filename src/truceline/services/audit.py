@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,9 +37,10 @@ def record(
     *,
     concerns: Iterable[str] = (EVERYONE,),
 ) -> None:
-    """Append an entry in the current transaction; the unit of work keeps the receipt."""
+    """Append an entry in the current transaction; the unit of work keeps the receipt. A signed
+    request is kept whole with its signature, so anyone can check later who sent exactly what."""
     if uow.signature is not None:
-        payload = {"request": payload, "signature": uow.signature}
+        payload = {"change": payload, **uow.signature}
     uow.receipt = uow.audit.append(
         at=uow.clock(),
         party_id=actor.id if actor else None,
@@ -52,10 +53,17 @@ def record(
 
 
 def entries(uow: UnitOfWork, caller: Party, *, after: int = 0, limit: int = 500) -> list[StoredEntry]:
-    """Admin: every entry. Others: their own party's entries and those concerning them."""
+    """Admin: every entry. Others: their own party's entries and those concerning them. A payload is
+    shown only to the parties it concerns: the admin sees that a plan was notified, and its digest,
+    never the plan."""
     require(caller, "audit.read")
     with uow:
-        return uow.audit.entries(after=after, limit=limit, party_id=None if caller.role is Role.admin else caller.id)
+        found = uow.audit.entries(after=after, limit=limit, party_id=None if caller.role is Role.admin else caller.id)
+    return [e if _concerns(e, caller) else replace(e, payload=None) for e in found]
+
+
+def _concerns(e: StoredEntry, caller: Party) -> bool:
+    return e.entry.body.party_id == caller.id or caller.id in e.concerns or EVERYONE in e.concerns
 
 
 def chain(uow: UnitOfWork, caller: Party, first: int, last: int) -> list[Link]:

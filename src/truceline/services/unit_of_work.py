@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from truceline.adapters.repositories import (
     ActivityRepository,
@@ -26,7 +26,7 @@ class UnitOfWork(Protocol):
     conflicts: ConflictRepository
     audit: AuditRepository
     clock: Clock
-    signature: str | None
+    signature: dict[str, Any] | None
     receipt: Receipt | None
 
     def __enter__(self) -> UnitOfWork: ...

@@ -1,0 +1,153 @@
+"""Every endpoint × every role × own/other party: the exact status code, and no response body leaks
+another party's activity. Callers: A (officer; owns the activity, sole signatory of the zone), B
+(officer of another party; asked to monitor the zone), Mon (monitor), Obs (observer), Adm (admin).
+The callers run in the order below, so the one expected to succeed goes last."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import activity_body, zone_body
+from truceline.api.app import create_app
+from truceline.services import parties
+from truceline.settings import Settings
+
+CALLERS = ["Obs", "Mon", "Adm", "B", "A"]
+SECRET = "SECRET-PLAN-TITLE"
+
+
+@dataclass
+class World:
+    client: TestClient
+    tokens: dict[str, str]
+    ids: dict[str, str]
+
+    def h(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def world(tmp_path: Any) -> Any:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}"))
+    ctx = app.state.ctx
+    tokens = {}
+    for name, role in [("A", "officer"), ("B", "officer"), ("Mon", "monitor"), ("Obs", "observer"), ("Adm", "admin")]:
+        _, tokens[name] = parties.add(ctx.uow(write=True), name=name, role=role)
+    with TestClient(app) as c:
+        w = World(c, tokens, {})
+        body = activity_body(title=SECRET)
+        w.ids["activity"] = c.post("/v1/activities", headers=w.h("A"), json=body).json()["activity"]["id"]
+        z = c.post("/v1/zones", headers=w.h("A"), json=zone_body(name="Z")).json()["zone"]
+        w.ids["zone"] = z["id"]
+        r = c.post(f"/v1/zones/{z['id']}/responsibilities", headers=w.h("A"), json={"party": "B", "role": "monitor"})
+        w.ids["resp"] = r.json()["id"]
+        other = c.post("/v1/activities", headers=w.h("B"), json=activity_body(kind="patrol", lng=36.51)).json()
+        w.ids["conflict"] = other["conflicts"][0]["id"]
+        yield w
+
+
+def _b(n: int) -> dict[str, int]:
+    return dict(zip(CALLERS, [n] * 5, strict=True))
+
+
+def _with(base: int, **over: int) -> dict[str, int]:
+    return {**_b(base), **over}
+
+
+Z, ACT, R, C = "{zone}", "{activity}", "{resp}", "{conflict}"
+MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
+    ("GET", "/v1/me", None, _b(200)),
+    ("GET", "/v1/parties", None, _b(200)),
+    ("POST", "/v1/parties", {"name": "New", "role": "observer"}, _with(403, Adm=201)),
+    ("PUT", "/v1/me/key", {"public_key": "A" * 43 + "="}, _b(200)),
+    ("GET", "/v1/zones", None, _b(200)),
+    ("POST", "/v1/zones", zone_body(name="Z2"), _with(403, B=201, A=201)),
+    ("GET", f"/v1/zones/{Z}", None, _b(200)),
+    ("PATCH", f"/v1/zones/{Z}", {"standoff_m": 100, "rationale": "r"}, _with(403, A=200)),
+    ("POST", f"/v1/zones/{Z}/lapse", None, _with(403, A=409)),  # A may, but a proposed zone does not lapse
+    ("GET", f"/v1/zones/{Z}/revisions", None, _b(200)),
+    ("GET", f"/v1/zones/{Z}/revisions/1/diff/1", None, _b(200)),
+    ("GET", f"/v1/zones/{Z}/negotiation", None, _b(200)),
+    ("POST", f"/v1/zones/{Z}/signoffs", {"revision": 1, "strength": "final"}, _with(403, A=200)),
+    ("POST", f"/v1/zones/{Z}/objections", {"revision": 1, "statement": "no"}, _with(403, A=200)),
+    ("POST", f"/v1/zones/{Z}/responsibilities", {"party": "Mon", "role": "monitor"}, _with(403, A=201)),
+    ("POST", f"/v1/zones/{Z}/responsibilities/{R}/accept", {}, _with(403, B=200)),
+    ("POST", f"/v1/zones/{Z}/responsibilities/{R}/decline", {"statement": "no"}, _with(403, B=200)),
+    ("POST", f"/v1/zones/{Z}/documents", {"title": "t", "body": "b"}, _with(403, A=201)),
+    ("GET", "/v1/activities", None, _b(200)),
+    ("POST", "/v1/activities", activity_body(lng=38.0), _with(403, B=201, A=201)),
+    ("GET", f"/v1/activities/{ACT}", None, _with(404, A=200)),
+    ("PUT", f"/v1/activities/{ACT}", activity_body(title=SECRET), _with(403, B=404, A=200)),
+    ("POST", f"/v1/activities/{ACT}/cancel", None, _with(403, B=404, A=200)),
+    ("GET", "/v1/conflicts", None, _b(200)),
+    ("GET", f"/v1/conflicts/{C}", None, _with(404, B=200, A=200)),
+    ("GET", "/v1/audit", None, _b(200)),
+    ("GET", "/v1/audit/head", None, _b(200)),
+    ("GET", "/v1/audit/chain?from=1&to=3", None, _b(200)),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_permission_matrix(world: World, method: str, path: str, body: Any, expected: dict[str, int]) -> None:
+    url = path.format(**world.ids)
+    for who in CALLERS:
+        r = world.client.request(method, url, headers=world.h(who), json=body)
+        assert r.status_code == expected[who], f"{who}: {r.status_code} {r.text}"
+        if r.status_code >= 400:
+            assert r.headers["content-type"] == "application/problem+json"
+        if who != "A":
+            assert SECRET not in r.text, f"{who} saw A's plan via {method} {path}"
+        if method != "GET" and r.status_code < 300:
+            assert r.headers["truceline-receipt"].startswith("seq=")  # every write carries its receipt
+
+
+def test_unauthenticated_is_401_everywhere(world: World) -> None:
+    for method, path, body, _ in MATRIX:
+        r = world.client.request(method, path.format(**world.ids), json=body)
+        assert r.status_code == 401, f"{method} {path}"
+
+
+def test_signed_writes(world: World) -> None:
+    """A party that registers a key must sign its writes; the audit log keeps what it signed."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from truceline.client import ApiError, Client
+    from truceline.domain.audit import public_key_b64, request_message, verify_signature
+
+    key = Ed25519PrivateKey.generate()
+    c = world.client
+    assert c.put("/v1/me/key", headers=world.h("B"), json={"public_key": "bm90IGEga2V5"}).status_code == 422
+    assert c.put("/v1/me/key", headers=world.h("B"), json={"public_key": public_key_b64(key)}).status_code == 200
+    unsigned = c.post("/v1/activities", headers=world.h("B"), json=activity_body(lng=39.0))
+    assert unsigned.status_code == 401 and "sign" in unsigned.json()["detail"]
+    forged_key = Ed25519PrivateKey.generate()
+    body = activity_body(lng=39.0)
+    forged = base64.b64encode(forged_key.sign(request_message("POST", "/v1/activities", body))).decode()
+    r = c.post("/v1/activities", headers={**world.h("B"), "Truceline-Signature": forged}, json=body)
+    assert r.status_code == 401
+    # Signed with the right key but for another path: refused too (no replay elsewhere).
+    wrong_path = base64.b64encode(key.sign(request_message("POST", "/v1/zones", body))).decode()
+    assert (
+        c.post("/v1/activities", headers={**world.h("B"), "Truceline-Signature": wrong_path}, json=body).status_code
+        == 401
+    )
+    client = Client("http://testserver", world.tokens["B"], transport=c._transport, signing_key=key)
+    made = client.notify(body)
+    assert made["activity"]["title"] == "test activity" and client.last_receipt
+    entries = c.get("/v1/audit?limit=5000", headers=world.h("B")).json()
+    (entry,) = [e for e in entries if e["action"] == "activity.notified" and e["entity_id"] == made["activity"]["id"]]
+    p = entry["payload"]
+    # Anyone can check, from the log alone, that B sent exactly this.
+    signed = p["signed"]
+    message = request_message(signed["method"], signed["path"], signed["body"])
+    assert verify_signature(p["public_key"], message, p["signature"])
+    assert signed["body"] == json.loads(json.dumps(body))
+    with pytest.raises(ApiError):
+        Client("http://testserver", world.tokens["B"], transport=c._transport).notify(body)

@@ -1,0 +1,182 @@
+"""The audit log: every change appends in its own transaction; tampering with the database directly —
+modifying, deleting, reordering, inserting, truncating, or rewriting the whole chain — is detected and
+the first bad entry named. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, text
+
+from tests.helpers import T0, activity_body, circle_volume, zone_in_force
+from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.domain.audit import GENESIS, Entry, EntryBody
+from truceline.domain.errors import InvalidInput
+from truceline.domain.model import Party
+from truceline.services import activities, audit
+from truceline.services.policy import Policy
+
+Uow = Callable[[], SqlUnitOfWork]
+
+
+@pytest.fixture
+def history(uow: Uow, policy: Policy, make_party: Callable[..., Party]) -> int:
+    """A few changes of several kinds; returns how many entries they made."""
+    a, b = make_party("A"), make_party("B")
+    zone_in_force(uow, policy, a)
+    activities.notify(uow(), policy, a, activity_body())
+    activities.notify(uow(), policy, b, activity_body(kind="patrol", lng=36.51))
+    with uow() as u:
+        return u.audit.head().seq
+
+
+def _verify(engine: Engine) -> audit.Verification:
+    return audit.verify(SqlUnitOfWork(engine))
+
+
+def _exec(engine: Engine, *sql: str) -> None:
+    with engine.begin() as c:
+        for s in sql:
+            c.execute(text(s))
+
+
+def test_changes_are_recorded_and_chain_verifies(engine: Engine, uow: Uow, policy: Policy, history: int) -> None:
+    with uow() as u:
+        entries = u.audit.entries()
+    actions = [e.entry.body.action for e in entries]
+    assert actions[:2] == ["party.created", "party.created"]
+    assert {"zone.proposed", "zone.signed", "zone.status", "activity.notified", "conflict.opened"} <= set(actions)
+    assert [e.entry.body.seq for e in entries] == list(range(1, history + 1))
+    v = _verify(engine)
+    assert v.problem is None and v.entries == history
+    # A refused change leaves no trace.
+    with pytest.raises(InvalidInput):
+        activities.notify(uow(), policy, _party(uow, "A"), activity_body(volumes=[circle_volume(33, 36, 1, T0, T0)]))
+    with uow() as u:
+        assert u.audit.head().seq == history
+
+
+def _party(uow: Uow, name: str) -> Party:
+    with uow() as u:
+        p = u.parties.by_name(name)
+    assert p is not None
+    return p
+
+
+TAMPER = {
+    "modified": (["UPDATE audit_log SET action = 'zone.withdrawn' WHERE seq = 4"], 4, "modified"),
+    "payload swapped": (["UPDATE audit_log SET payload_digest = '" + "a" * 64 + "' WHERE seq = 5"], 5, "modified"),
+    "deleted": (["DELETE FROM audit_log WHERE seq = 4"], 4, "deleted, inserted or reordered"),
+    "reordered": (
+        [
+            "UPDATE audit_log SET seq = -1 WHERE seq = 4",
+            "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+            "UPDATE audit_log SET seq = 5 WHERE seq = -1",
+        ],
+        4,
+        "previous-hash",
+    ),
+    "truncated": (["DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"], None, "deleted"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPER))
+def test_tampering_is_detected(engine: Engine, history: int, case: str) -> None:
+    sql, bad_seq, words = TAMPER[case]
+    _exec(engine, *sql)
+    v = _verify(engine)
+    assert v.problem is not None, case
+    assert v.problem.seq == (bad_seq if bad_seq is not None else history)
+    assert words in v.problem.problem
+
+
+def test_an_inserted_entry_is_detected(engine: Engine, uow: Uow, history: int) -> None:
+    # Shift entries 3.. up by one and insert a well-formed entry at 3 that links to entry 2.
+    with uow() as u:
+        prev = u.audit.links(2, 2)[0].hash
+    body = EntryBody(3, 1_500_000_000_000, None, "zone.signed", "zone", "forged", "b" * 64)
+    forged = Entry.make(body, prev)
+    _exec(
+        engine,
+        "UPDATE audit_log SET seq = seq + 1000 WHERE seq >= 3",
+        "UPDATE audit_log SET seq = seq - 999 WHERE seq >= 1003",
+    )
+    _exec(
+        engine,
+        "INSERT INTO audit_log (seq, at_ms, party_id, action, entity_type, entity_id, concerns, payload, "
+        f"payload_digest, prev_hash, hash) VALUES (3, {body.at_ms}, NULL, 'zone.signed', 'zone', 'forged', "
+        f"'[\"*\"]', '{{}}', '{body.payload_digest}', '{forged.prev_hash}', '{forged.hash}')",
+    )
+    v = _verify(engine)
+    assert v.problem is not None and v.problem.seq == 4 and "previous-hash" in v.problem.problem
+
+
+def test_a_rewritten_chain_is_caught_by_the_signed_head(engine: Engine, uow: Uow, history: int) -> None:
+    """The operator rewrites entry 4 and recomputes every hash after it: the chain is consistent again,
+    but the head the service signed before no longer matches."""
+    key = Ed25519PrivateKey.generate()
+    signed = audit.sign_head(uow(), key)
+    assert signed is not None and signed.seq == history
+    with uow() as u:
+        stored = u.audit.entries()
+    prev = GENESIS
+    with engine.begin() as c:
+        for e in stored:
+            b = e.entry.body
+            if b.seq == 4:
+                b = EntryBody(
+                    b.seq, b.at_ms, b.party_id, "zone.withdrawn", b.entity_type, b.entity_id, b.payload_digest
+                )
+            new = Entry.make(b, prev)
+            c.execute(
+                text("UPDATE audit_log SET action = :a, prev_hash = :p, hash = :h WHERE seq = :s"),
+                {"a": b.action, "p": new.prev_hash, "h": new.hash, "s": b.seq},
+            )
+            prev = new.hash
+        c.execute(text("UPDATE audit_state SET hash = :h WHERE id = 1"), {"h": prev})
+    v = _verify(engine)
+    assert v.problem is not None and v.problem.seq == history and "rewritten" in v.problem.problem
+
+
+def test_signed_heads_and_receipts(engine: Engine, uow: Uow, policy: Policy, history: int) -> None:
+    from truceline.domain.audit import head_message, verify_links, verify_signature
+
+    key = Ed25519PrivateKey.generate()
+    a = _party(uow, "A")
+    unit = uow()
+    activities.notify(unit, policy, a, activity_body(lng=37.0))
+    receipt = unit.receipt
+    assert receipt is not None and receipt.seq > history
+    head = audit.sign_head(uow(), key)
+    assert head is not None and head.seq >= receipt.seq
+    assert audit.sign_head(uow(), key) == head  # nothing new: the same head
+    assert verify_signature(head.public_key, head_message(head.seq, head.hash), head.signature)
+    links = audit.chain(uow(), a, receipt.seq, head.seq)
+    assert (
+        verify_links(links, receipt_seq=receipt.seq, receipt_hash=receipt.hash, head_seq=head.seq, head_hash=head.hash)
+        is None
+    )
+    assert (
+        verify_links(links, receipt_seq=receipt.seq, receipt_hash="f" * 64, head_seq=head.seq, head_hash=head.hash)
+        is not None
+    )
+    # Links show nothing of what the entries were about.
+    assert set(vars(links[0])) == {"seq", "body_digest", "prev_hash", "hash"}
+
+
+def test_parties_see_their_own_entries_and_those_concerning_them(
+    uow: Uow, history: int, make_party: Callable[..., Party]
+) -> None:
+    a, b = _party(uow, "A"), _party(uow, "B")
+    admin = make_party("Admin", role="admin")
+    outsider = make_party("Outsider")
+    seen_a = {e.entry.body.seq for e in audit.entries(uow(), a)}
+    seen_out = audit.entries(uow(), outsider)
+    assert len(audit.entries(uow(), admin, limit=10_000)) == history + 2
+    assert all(e.entry.body.action != "activity.notified" for e in seen_out)  # plans are need-to-know
+    b_plan = [e for e in audit.entries(uow(), b) if e.entry.body.action == "activity.notified"]
+    assert len(b_plan) == 1 and b_plan[0].entry.body.party_id == b.id and b_plan[0].entry.body.seq not in seen_a
+    conflict = [e for e in seen_out if e.entry.body.action == "conflict.opened"]
+    assert conflict == []  # a conflict between A and B concerns neither the outsider
