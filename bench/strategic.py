@@ -103,8 +103,8 @@ def random_zone(rng: random.Random, i: int) -> dict[str, Any]:
     list: hospitals, schools, water works), some buffers and restricted areas, a few large zones."""
     lon = rng.uniform(REGION[0], REGION[2])
     lat = rng.uniform(REGION[1], REGION[3])
-    status = "in_force" if rng.random() < 0.8 else rng.choice(["proposed", "negotiating", "agreed_in_principle"])
-    base: dict[str, Any] = {"name": f"zone {i}", "status": status, "effective_from": "2017-07-01T00:00:00Z"}
+    sign = "final" if rng.random() < 0.8 else rng.choice([None, "in_principle"])  # 80 % end up in force
+    base: dict[str, Any] = {"name": f"zone {i}", "sign": sign, "effective_from": "2017-07-01T00:00:00Z"}
     r = rng.random()
     if r < 0.80:
         kind = rng.choice(["protected_site", "protected_site", "protected_site", "crossing"])
@@ -141,7 +141,14 @@ def random_zone(rng: random.Random, i: int) -> dict[str, Any]:
 def fill(engine: Any, policy: Policy, owners: list[Any], n: int, m: int, rng: random.Random) -> float:
     t0 = time.perf_counter()
     for i in range(m):
-        zones.create(SqlUnitOfWork(engine, write=True), policy, owners[i % len(owners)], random_zone(rng, i))
+        owner = owners[i % len(owners)]
+        body = random_zone(rng, i)
+        sign = body.pop("sign")
+        z = zones.create(SqlUnitOfWork(engine, write=True), policy, owner, body).zone
+        if sign:  # the owner is the only signatory: a final signature puts the zone in force
+            zones.take_position(
+                SqlUnitOfWork(engine, write=True), policy, owner, z.id, {"revision": 1, "strength": sign}
+            )
     batch = 5_000
     done = 0
     while done < n:
