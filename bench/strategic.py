@@ -35,8 +35,7 @@ from typing import Any
 from truceline.adapters.db import WalCheckpointer, make_engine
 from truceline.adapters.migrate import upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
-from truceline.domain.ids import new_id
-from truceline.domain.model import Activity, ActivityKind, ActivityStatus
+from truceline.domain.model import ActivityKind
 from truceline.services import activities, parties, zones
 from truceline.services.policy import Policy
 
@@ -155,21 +154,8 @@ def fill(engine: Any, policy: Policy, owners: list[Any], n: int, m: int, rng: ra
         with SqlUnitOfWork(engine, write=True) as uow:
             for _ in range(min(batch, n - done)):
                 owner = rng.choice(owners)
-                kind, title, desc, volumes = activities.parse_command(random_activity(rng), policy)
-                cov = activities.cover_volumes(volumes, policy)
-                a = Activity(
-                    id=new_id(),
-                    party_id=owner.id,
-                    kind=kind,
-                    title=title,
-                    status=ActivityStatus.active,
-                    version=1,
-                    volumes=volumes,
-                    created_at=WEEK_START,
-                    updated_at=WEEK_START,
-                    description=desc,
-                )
-                uow.activities.add(a, cov.stored)
+                prepared = activities.prepare(random_activity(rng), policy)
+                uow.activities.add(prepared.activity(owner.id, WEEK_START), prepared.covering.stored)
                 done += 1
             uow.commit()
         if done % 50_000 == 0 or done == n:

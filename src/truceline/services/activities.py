@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from truceline.domain import cells as cellmod
@@ -123,26 +124,45 @@ def _detect(
     )
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A notification checked and indexed, before any transaction: what notify stores."""
+
+    kind: ActivityKind
+    title: str
+    description: str
+    volumes: list[Volume]
+    covering: Covering
+
+    def activity(self, party_id: str, now: datetime) -> Activity:
+        return Activity(
+            id=new_id(),
+            party_id=party_id,
+            kind=self.kind,
+            title=self.title,
+            status=ActivityStatus.active,
+            version=1,
+            volumes=self.volumes,
+            created_at=now,
+            updated_at=now,
+            description=self.description,
+        )
+
+
+def prepare(data: object, policy: Policy) -> Prepared:
+    """Validate and cover a notification (pure work, outside the transaction)."""
+    kind, title, description, volumes = parse_command(data, policy)
+    return Prepared(kind, title, description, volumes, cover_volumes(volumes, policy))
+
+
 def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> ActivityResult:
     """Record a party's planned activity and return every conflict it has. Notification is not
     permission: conflicts are flagged, the activity is stored either way."""
     require(caller, "activity.write")
-    kind, title, description, volumes = parse_command(data, policy)
-    covering = cover_volumes(volumes, policy)
+    prepared = prepare(data, policy)
+    covering = prepared.covering
     with uow:
-        now = uow.clock()
-        activity = Activity(
-            id=new_id(),
-            party_id=caller.id,
-            kind=kind,
-            title=title,
-            status=ActivityStatus.active,
-            version=1,
-            volumes=volumes,
-            created_at=now,
-            updated_at=now,
-            description=description,
-        )
+        activity = prepared.activity(caller.id, uow.clock())
         uow.lock_cells(covering.all_search)
         uow.activities.add(activity, covering.stored)
         audit.record(uow, caller, "activity.notified", "activity", activity.id, data, concerns=[caller.id])
