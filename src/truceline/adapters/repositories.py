@@ -809,6 +809,8 @@ class AuditRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._head: tuple[int, str] | None = None  # the chain's head, once locked by this transaction
+        self._pending: builtins.list[dict[str, Any]] = []
 
     def append(
         self,
@@ -821,11 +823,15 @@ class AuditRepository:
         payload: Any,
         concerns: Iterable[str] = ("*",),
     ) -> Receipt:
-        st = t.audit_state.c
-        head = self.conn.execute(select(st.seq, st.hash).where(st.id == 1).with_for_update()).one()
+        """Add an entry to this transaction's part of the chain; ``flush`` writes them all."""
+        if self._head is None:
+            st = t.audit_state.c
+            row = self.conn.execute(select(st.seq, st.hash).where(st.id == 1).with_for_update()).one()
+            self._head = (row.seq, row.hash)
+        seq, prev = self._head
         body_payload = canonical(payload)
         body = EntryBody(
-            seq=head.seq + 1,
+            seq=seq + 1,
             at_ms=to_ms(at),
             party_id=party_id,
             action=action,
@@ -833,21 +839,28 @@ class AuditRepository:
             entity_id=entity_id,
             payload_digest=sha256_hex(body_payload),
         )
-        entry = Entry.make(body, head.hash)
-        self.conn.execute(
-            insert(t.audit_log),
-            [
-                dict(
-                    **body.as_dict(),
-                    concerns=json.dumps(sorted(set(concerns))),
-                    payload=body_payload.decode(),
-                    prev_hash=entry.prev_hash,
-                    hash=entry.hash,
-                )
-            ],
+        entry = Entry.make(body, prev)
+        self._pending.append(
+            dict(
+                **body.as_dict(),
+                concerns=json.dumps(sorted(set(concerns))),
+                payload=body_payload.decode(),
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
         )
-        self.conn.execute(update(t.audit_state).where(st.id == 1).values(seq=body.seq, hash=entry.hash))
+        self._head = (body.seq, entry.hash)
         return Receipt(body.seq, entry.hash)
+
+    def flush(self) -> None:
+        """Write the entries appended in this transaction and move the head (called before commit)."""
+        if self._pending:
+            self.conn.execute(insert(t.audit_log), self._pending)
+            assert self._head is not None
+            self.conn.execute(
+                update(t.audit_state).where(t.audit_state.c.id == 1).values(seq=self._head[0], hash=self._head[1])
+            )
+            self._pending = []
 
     def head(self) -> Receipt:
         st = t.audit_state.c

@@ -66,6 +66,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
+        self.audit.flush()
         self._conn.commit()
         if self._on_commit is not None:
             self._on_commit(self.receipt)
