@@ -378,15 +378,23 @@ def take_position(
     return ZoneResult(zone, *result)
 
 
+def _due(z: Zone, now: datetime) -> bool:
+    """Whether the clock may change this zone's status now (cheap, before any lock)."""
+    if z.status is ZoneStatus.agreed_in_principle:
+        return z.effective.start <= now
+    if z.status in (ZoneStatus.in_force, ZoneStatus.suspended):
+        return z.effective.end is not None and z.effective.end <= now
+    return False
+
+
 def advance(uow: UnitOfWork, policy: Policy) -> list[Zone]:
     """Apply what the clock implies to every zone (entry into force at effective_from, lapse at
-    effective_until). Safe to run from any number of processes: each change is conditional."""
+    effective_until). Safe to run from any number of processes: each zone is locked and re-read."""
     changed = []
     with uow:
-        for z in uow.zones.list(limit=1_000_000):
-            if z.status not in (ZoneStatus.agreed_in_principle, ZoneStatus.in_force, ZoneStatus.suspended):
-                continue
-            zone = get_or_raise(uow, z.id, for_update=True)
+        now = uow.clock()
+        for zid in [z.id for z in uow.zones.list(limit=1_000_000) if _due(z, now)]:
+            zone = get_or_raise(uow, zid, for_update=True)
             before = zone.status
             _settle(uow, policy, zone, actor=None)
             if zone.status is not before:
