@@ -46,14 +46,15 @@ def zone_bodies(doc: object) -> list[dict[str, Any]]:
         if "altitude_upper_m" in props:
             body["altitude_upper"] = _alt(props["altitude_upper_m"])
         if "description" not in body and (props.get("source") or props.get("approximate")):
-            body["description"] = _provenance(props)
+            body["description"] = provenance(props)
         if not isinstance(f, dict) or f.get("type") != "Feature":
             raise InvalidInput.at(f"/features/{i}", "must be a GeoJSON Feature")
         out.append(body)
     return out
 
 
-def _provenance(props: dict[str, Any]) -> str:
+def provenance(props: dict[str, Any]) -> str:
+    """The note a feature's ``source`` and ``approximate`` properties make (empty without them)."""
     parts = []
     if props.get("source"):
         parts.append(f"Source: {props['source']}.")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from truceline.adapters import tables as t
 from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
@@ -706,9 +706,6 @@ class ConflictRepository:
             closed_reason=c.closed_reason,
         )
 
-    def save(self, c: Conflict, *, is_new: bool) -> None:
-        self.save_many([c] if is_new else [], [] if is_new else [c])
-
     def save_many(self, new: Sequence[Conflict], changed: Sequence[Conflict]) -> None:
         """Insert ``new`` and rewrite ``changed`` conflicts, a few statements for all of them."""
         if new:
@@ -766,13 +763,6 @@ class ConflictRepository:
             q = q.where(c.zone_id == zone_id)
         q = q.order_by(c.t_start, c.id).limit(limit).offset(offset)
         return [self._row(r) for r in self.conn.execute(q)]
-
-    def count_open(self) -> int:
-        return int(
-            self.conn.execute(
-                select(func.count()).select_from(t.conflicts).where(t.conflicts.c.status == ConflictStatus.open.value)
-            ).scalar_one()
-        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -897,10 +887,6 @@ class AuditRepository:
             e = self._entry(r).entry
             out.append(Link(e.body.seq, e.body.body_digest, e.prev_hash, e.hash))
         return out
-
-    def entry_hash(self, seq: int) -> str | None:
-        r = self.conn.execute(select(t.audit_log.c.hash).where(t.audit_log.c.seq == seq)).first()
-        return None if r is None else str(r.hash)
 
     def add_signed_head(self, h: SignedHead) -> None:
         self.conn.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,7 +31,6 @@ class AppContext:
     policy: Policy
     audit_key: Ed25519PrivateKey
     clock: Clock = utc_now
-    background: list[Any] = field(default_factory=list)
 
     def uow(self, *, write: bool = False, **kw: Any) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, write=write, clock=self.clock, **kw)

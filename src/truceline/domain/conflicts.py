@@ -250,7 +250,3 @@ def find(
     out = [check_zone(subject, z, local) for z in zones]
     out.extend(check_overlap(subject, other, margins, local) for other in activities if other.id != subject.id)
     return out
-
-
-def conflicts_only(decisions: Sequence[Decision]) -> list[Decision]:
-    return [d for d in decisions if d.conflict]

@@ -189,15 +189,20 @@ def _check_version(a: Activity, expected: object) -> None:
 def update(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str, data: object) -> ActivityResult:
     """Replace an activity's kind, title and volumes (a new version) and re-check its conflicts."""
     require(caller, "activity.write")
-    kind, title, description, volumes = parse_command(data, policy)
-    covering = cover_volumes(volumes, policy)
+    prepared = prepare(data, policy)
+    covering = prepared.covering
     with uow:
         a = _own(uow, caller, activity_id)
         _check_version(a, data.get("version") if isinstance(data, dict) else None)
         if a.status is not ActivityStatus.active:
             raise StateConflict(f"the activity is {a.status} and cannot be changed")
         old_cells = cover_volumes(a.volumes, policy).all_search
-        a.kind, a.title, a.description, a.volumes = kind, title, description, volumes
+        a.kind, a.title, a.description, a.volumes = (
+            prepared.kind,
+            prepared.title,
+            prepared.description,
+            prepared.volumes,
+        )
         a.version += 1
         a.updated_at = uow.clock()
         uow.lock_cells(covering.all_search | old_cells)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
-from truceline.adapters.geojson_io import activity_bodies, zone_bodies
+from truceline.adapters.geojson_io import activity_bodies, provenance, zone_bodies
 from truceline.domain.clock import Clock
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import Party, ResponsibilityStatus
@@ -63,11 +63,9 @@ def read(name: str) -> dict[str, Any]:
 def _strip(feature: dict[str, Any]) -> dict[str, Any]:
     props = dict(feature.get("properties") or {})
     clean = {k: v for k, v in props.items() if k not in SCENARIO_ONLY}
-    note = f"Source: {props['source']}." if props.get("source") else ""
-    if props.get("approximate"):
-        note += " Boundary approximate, drawn from the places the source names."
+    note = provenance(props)
     if note:
-        clean["description"] = (clean.get("description", "") + "\n\n" + note.strip()).strip()
+        clean["description"] = (clean.get("description", "") + "\n\n" + note).strip()
     if props.get("ref") is not None:
         clean["activity"] = props["ref"]
     return {**feature, "properties": clean}

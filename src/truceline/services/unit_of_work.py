@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -41,6 +41,3 @@ class UnitOfWork(Protocol):
 
     def lock_cells(self, cells: Iterable[int]) -> None:
         """Serialise writers that touch any of these cells, until the transaction ends."""
-
-
-UnitOfWorkFactory = Callable[..., UnitOfWork]

@@ -137,7 +137,6 @@ def _move(
     *,
     actor: Party | None,
     computed: bool,
-    cells: set[int] | None = None,
 ) -> tuple[int, int]:
     was_in_force = zone.status is ZoneStatus.in_force
     if target is not zone.status:
@@ -154,8 +153,8 @@ def _move(
             zone.id,
             {"from": before.value, "to": target.value, "computed": computed, "revision": zone.revision},
         )
-    if was_in_force or zone.status is ZoneStatus.in_force or cells is not None:
-        return recheck(uow, policy, zone, cells if cells is not None else uow.zones.cells(zone.id))
+    if was_in_force or zone.status is ZoneStatus.in_force:
+        return recheck(uow, policy, zone, uow.zones.cells(zone.id))
     return 0, 0
 
 
