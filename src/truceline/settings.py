@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from truceline.domain.conflicts import Margins
 from truceline.domain.geometry import GeometryLimits
-from truceline.services.policy import Policy
+from truceline.domain.hotline import HotlinePolicy, Severity
+from truceline.services.policy import Policy, WebhookPolicy
+
+RULES = ("zone_rule", "overlap", "separation", "incursion")
 
 
 class Settings(BaseSettings):
@@ -29,6 +32,41 @@ class Settings(BaseSettings):
     audit_key_file: Path = Path("./truceline-audit.key")
     audit_head_seconds: float = Field(60.0, gt=0, le=60.0)
     zone_clock_seconds: float = Field(5.0, gt=0)
+    # the hotline: acknowledgement deadlines (seconds) for messages people send, by CAP severity, and for
+    # the alert a conflict opens, by rule; escalation steps in seconds after the deadline (JSON in env)
+    ack_seconds_by_severity: dict[str, float] = Field(
+        default_factory=lambda: {
+            "Extreme": 120.0, "Severe": 600.0, "Moderate": 1800.0, "Minor": 7200.0, "Unknown": 1800.0
+        }
+    )
+    ack_seconds_by_rule: dict[str, float] = Field(
+        default_factory=lambda: {"separation": 120.0, "incursion": 120.0, "overlap": 1800.0, "zone_rule": 7200.0}
+    )
+    escalation_steps_seconds: list[float] = Field(default_factory=lambda: [0.0, 600.0, 1800.0], min_length=1)
+    hotline_clock_seconds: float = Field(1.0, gt=0)
+    events_poll_seconds: float = Field(1.0, gt=0, le=30)
+    webhook_poll_seconds: float = Field(1.0, gt=0)
+    webhook_max_attempts: int = Field(8, ge=1, le=50)
+    webhook_backoff_base_seconds: float = Field(2.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("ack_seconds_by_severity")
+    @classmethod
+    def _severities(cls, v: dict[str, float]) -> dict[str, float]:
+        return _durations(v, tuple(Severity), "severity")
+
+    @field_validator("ack_seconds_by_rule")
+    @classmethod
+    def _rules(cls, v: dict[str, float]) -> dict[str, float]:
+        return _durations(v, RULES, "conflict rule")
+
+    @field_validator("escalation_steps_seconds")
+    @classmethod
+    def _steps(cls, v: list[float]) -> list[float]:
+        if any(x < 0 for x in v) or v != sorted(v):
+            raise ValueError("escalation steps are seconds after the deadline, ≥ 0 and in increasing order")
+        return v
 
     def policy(self) -> Policy:
         return Policy(
@@ -36,4 +74,24 @@ class Settings(BaseSettings):
             limits=GeometryLimits(self.max_vertices, self.max_area_km2),
             resolution=self.cell_resolution,
             max_volumes=self.max_volumes,
+            hotline=HotlinePolicy(
+                ack_by_severity=dict(self.ack_seconds_by_severity),
+                ack_by_rule=dict(self.ack_seconds_by_rule),
+                escalation_steps=tuple(self.escalation_steps_seconds),
+            ),
+            webhooks=WebhookPolicy(
+                max_attempts=self.webhook_max_attempts,
+                backoff_base_s=self.webhook_backoff_base_seconds,
+                backoff_cap_s=self.webhook_backoff_cap_seconds,
+                timeout_s=self.webhook_timeout_seconds,
+            ),
         )
+
+
+def _durations(v: dict[str, float], known: tuple[str, ...], what: str) -> dict[str, float]:
+    for k, seconds in v.items():
+        if k not in known:
+            raise ValueError(f"unknown {what} {k!r}; known: {', '.join(known)}")
+        if not 1 <= seconds <= 7 * 24 * 3600:
+            raise ValueError(f"the deadline for {k} must be between 1 s and 7 days")
+    return v

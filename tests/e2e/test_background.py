@@ -4,7 +4,7 @@ time comes, without anyone asking."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -47,3 +47,33 @@ def test_head_is_signed_and_zones_enter_force_on_schedule(tmp_path: Path) -> Non
         assert _wait_for(signed_up_to_head)
         clock.now = datetime(2017, 7, 9, 9, tzinfo=UTC)
         assert _wait_for(lambda: c.get(f"/v1/zones/{z['id']}", headers=h).json()["status"] == "in_force")
+
+
+def test_overdue_messages_escalate_and_webhooks_go_out_on_their_own(tmp_path: Path) -> None:
+    from tests.e2e.test_live import Receiver
+
+    clock = FakeClock(datetime(2017, 7, 9, 12, tzinfo=UTC))
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'bg.db'}", hotline_clock_seconds=0.1,
+                        webhook_poll_seconds=0.1)
+    app = create_app(settings, clock=clock)
+    ctx = app.state.ctx
+    (a, ta), (b, tb) = (parties.add(ctx.uow(write=True), name=n, role="officer") for n in ("A", "B"))
+    rx = Receiver()
+    try:
+        with TestClient(app) as c:
+            hook = c.post("/v1/webhooks", headers={"Authorization": f"Bearer {tb}"}, json={"url": rx.url}).json()
+            rx.secret = hook["secret"]
+            c.post("/v1/threads", headers={"Authorization": f"Bearer {ta}"},
+                   json={"subject": "s", "parties": [b.id], "message": {"headline": "h", "ack_within_s": 30}})
+            assert _wait_for(lambda: len(rx.received) == 1)
+            clock.now += timedelta(seconds=31)
+
+            def overdue() -> bool:
+                s = c.get("/v1/inbox/summary", headers={"Authorization": f"Bearer {tb}"}).json()
+                return bool(s["overdue"] == 1)
+
+            assert _wait_for(overdue)
+            assert _wait_for(lambda: [x[2]["type"] for x in rx.received] == ["message", "message.overdue"])
+            assert all(ok for ok, *_ in rx.received)
+    finally:
+        rx.close()

@@ -129,6 +129,7 @@ class PartyRepository:
                 created_at=to_ms(party.created_at),
             )
         )
+        self.conn.execute(insert(t.feed_heads).values(party_id=party.id, seq=0))
 
     def set_token_hash(self, party_id: str, token_hash: str) -> None:
         self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(token_hash=token_hash))
@@ -598,7 +599,7 @@ class ActivityRepository:
 # --------------------------------------------------------------------------------------------------
 
 
-def _region_json(r: Region) -> dict[str, Any]:
+def region_json(r: Region) -> dict[str, Any]:
     return {
         "geometry": to_geojson(r.geometry),
         "time_start": to_ms(r.window.start),
@@ -608,7 +609,7 @@ def _region_json(r: Region) -> dict[str, Any]:
     }
 
 
-def _region_from(d: dict[str, Any]) -> Region:
+def region_from(d: dict[str, Any]) -> Region:
     return Region(
         from_geojson(d["geometry"]),
         TimeWindow(_dt(d["time_start"]), from_ms(d["time_end"])),
@@ -640,7 +641,7 @@ class ConflictRepository:
             subjects=subjects,
             zone_id=r.zone_id,
             zone_revision=r.zone_revision,
-            regions=[_region_from(x) for x in json.loads(r.regions)],
+            regions=[region_from(x) for x in json.loads(r.regions)],
             created_at=_dt(r.created_at),
             updated_at=_dt(r.updated_at),
             closed_at=from_ms(r.closed_at),
@@ -696,7 +697,7 @@ class ConflictRepository:
             zone_id=c.zone_id,
             zone_revision=c.zone_revision,
             subjects=json.dumps(subjects),
-            regions=json.dumps([_region_json(r) for r in c.regions]),
+            regions=json.dumps([region_json(r) for r in c.regions]),
             parties=json.dumps(c.party_ids),
             t_start=to_ms(start),
             t_end=to_ms(end) if end else None,

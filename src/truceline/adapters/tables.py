@@ -232,3 +232,132 @@ audit_heads = Table(
     Column("public_key", String(64), nullable=False),
     Column("signature", String(128), nullable=False),
 )
+
+# --- the hotline -----------------------------------------------------------------------------------
+# Threads between parties. An automatic thread (conflicts) has ``key``: a digest of its party set, so
+# later conflicts between the same parties join it.
+threads = Table(
+    "threads",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("subject", String(300), nullable=False),
+    Column("key", String(64), unique=True),
+    Column("created_by", ID),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+thread_members = Table(
+    "thread_members",
+    metadata,
+    Column("thread_id", ID, nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("role", String(16), nullable=False),  # member | escalation
+    Column("joined_at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("thread_id", "party_id"),
+    Index("ix_thread_members_party", "party_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("thread_id", ID, nullable=False),
+    Column("sender_id", ID),
+    Column("msg_type", String(8), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("certainty", String(16), nullable=False),
+    Column("headline", String(300), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("refs", Text, nullable=False),
+    Column("conflict_id", ID),
+    Column("activity_ids", Text, nullable=False),
+    Column("zone_ids", Text, nullable=False),
+    Column("regions", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_messages_thread", "thread_id", "id"),
+    Index("ix_messages_conflict", "conflict_id"),
+)
+
+# One row per addressed party and message: its acknowledgement deadline and escalation progress.
+# ``next_due`` is when the next escalation step fires (NULL: nothing more to do); the scheduler's scan.
+message_addressees = Table(
+    "message_addressees",
+    metadata,
+    Column("message_id", ID, nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("deadline", BigInteger, nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("next_due", BigInteger),
+    Column("acked_at", BigInteger),
+    Column("ack_message_id", ID),
+    PrimaryKeyConstraint("message_id", "party_id"),
+    Index("ix_message_addressees_party", "party_id", "state"),
+    Index("ix_message_addressees_due", "next_due"),
+)
+
+escalation_contacts = Table(
+    "escalation_contacts",
+    metadata,
+    Column("party_id", ID, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("contact_id", ID, nullable=False),
+    PrimaryKeyConstraint("party_id", "position"),
+)
+
+# --- the live feed ---------------------------------------------------------------------------------
+# Each party's events are numbered 1, 2, 3, … by its ``feed_heads`` row, locked by the appending
+# transaction: numbers become visible in order, so a reader resuming after N misses nothing.
+feed_heads = Table(
+    "feed_heads",
+    metadata,
+    Column("party_id", ID, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+feed_events = Table(
+    "feed_events",
+    metadata,
+    Column("party_id", ID, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(48), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("party_id", "seq"),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("party_id", ID, nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("active", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index("ix_webhooks_party", "party_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("webhook_id", ID, nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("event_type", String(48), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger),
+    Column("replay_of", ID),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_hook", "webhook_id", "id"),
+)

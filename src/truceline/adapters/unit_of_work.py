@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from truceline.adapters.db import is_sqlite
+from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
 from truceline.adapters.repositories import (
     ActivityRepository,
     AuditRepository,
@@ -17,6 +18,7 @@ from truceline.adapters.repositories import (
     Receipt,
     ZoneRepository,
 )
+from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock, utc_now
 
 
@@ -29,6 +31,7 @@ class SqlUnitOfWork:
         clock: Clock = utc_now,
         signature: dict[str, Any] | None = None,
         on_commit: Callable[[Receipt | None], None] | None = None,
+        on_publish: Callable[[set[str]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.write = write
@@ -38,6 +41,8 @@ class SqlUnitOfWork:
         #: the audit receipt of the last entry this unit of work appended
         self.receipt: Receipt | None = None
         self._on_commit = on_commit
+        #: told, after commit, which parties' live feeds got new events (wakes their SSE streams)
+        self._on_publish = on_publish
         self._conn: Connection | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
@@ -51,6 +56,9 @@ class SqlUnitOfWork:
         self.activities = ActivityRepository(conn)
         self.conflicts = ConflictRepository(conn)
         self.audit = AuditRepository(conn)
+        self.hotline = HotlineRepository(conn)
+        self.feed = FeedRepository(conn)
+        self.webhooks = WebhookRepository(conn)
         return self
 
     def __exit__(
@@ -67,9 +75,12 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._conn is not None
         self.audit.flush()
+        published = self.feed.flush()
         self._conn.commit()
         if self._on_commit is not None:
             self._on_commit(self.receipt)
+        if published and self._on_publish is not None:
+            self._on_publish(published)
 
     def rollback(self) -> None:
         assert self._conn is not None

@@ -13,14 +13,17 @@ from truceline import __version__
 from truceline.adapters.db import WalCheckpointer, make_engine
 from truceline.adapters.keys import load_or_create
 from truceline.adapters.migrate import upgrade
+from truceline.adapters.webhook_sender import HttpSender
 from truceline.api import problems
 from truceline.api.deps import AppContext
 from truceline.api.limits import BodySizeLimit
-from truceline.api.routes import activities, conflicts, parties, system
+from truceline.api.routes import activities, conflicts, hotline, parties, system, webhooks
 from truceline.api.routes import audit as audit_routes
 from truceline.api.routes import zones as zone_routes
 from truceline.domain.clock import Clock, utc_now
 from truceline.services import audit, zones
+from truceline.services import hotline as hotline_service
+from truceline.services import webhooks as webhook_service
 from truceline.settings import Settings
 
 log = logging.getLogger("truceline")
@@ -57,7 +60,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         checkpointer = WalCheckpointer(engine).start()
+        ctx.signal.bind(asyncio.get_running_loop())
+        policy = ctx.policy
+        sender = HttpSender(timeout_s=policy.webhooks.timeout_s)
         tasks = [
+            asyncio.create_task(
+                _every(
+                    settings.hotline_clock_seconds,
+                    lambda: hotline_service.escalate_due(ctx.uow(write=True), policy.hotline),
+                )
+            ),
+            asyncio.create_task(
+                _every(
+                    settings.webhook_poll_seconds,
+                    lambda: webhook_service.dispatch_due(lambda: ctx.uow(write=True), sender, policy.webhooks),
+                )
+            ),
             asyncio.create_task(
                 _every(settings.zone_clock_seconds, lambda: zones.advance(ctx.uow(write=True), ctx.policy))
             ),
@@ -74,7 +92,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     problems.install(app)
-    for module in (system, parties, zone_routes, activities, conflicts, audit_routes):
+    for module in (system, parties, zone_routes, activities, conflicts, hotline, webhooks, audit_routes):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

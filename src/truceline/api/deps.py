@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.api.live import FeedSignal
 from truceline.domain.audit import request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
 from truceline.domain.errors import MalformedRequest, NotAuthenticated
@@ -31,13 +32,14 @@ class AppContext:
     policy: Policy
     audit_key: Ed25519PrivateKey
     clock: Clock = utc_now
+    signal: FeedSignal = field(default_factory=FeedSignal)
 
     def uow(self, *, write: bool = False, **kw: Any) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write=write, clock=self.clock, **kw)
+        return SqlUnitOfWork(self.engine, write=write, clock=self.clock, on_publish=self.signal.notify, **kw)
 
     def writer_at(self, clock: Clock | None) -> SqlUnitOfWork:
         """A write unit of work on ``clock`` (the app's own when None): scenarios replay history."""
-        return SqlUnitOfWork(self.engine, write=True, clock=clock or self.clock)
+        return SqlUnitOfWork(self.engine, write=True, clock=clock or self.clock, on_publish=self.signal.notify)
 
 
 def context(request: Request) -> AppContext:

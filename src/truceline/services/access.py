@@ -24,6 +24,11 @@ PERMISSIONS: Mapping[str, tuple[frozenset[Role], str]] = {
     "activity.write": (frozenset({Role.officer}), "notify or change activities"),
     "conflict.read": (ALL, "read conflicts"),
     "audit.read": (ALL, "read the audit log"),
+    "hotline.read": (ALL, "read the hotline"),
+    "hotline.send": (frozenset({Role.officer, Role.monitor, Role.admin}), "open hotline threads or send messages"),
+    "hotline.ack": (ALL, "acknowledge messages"),
+    "escalation.write": (frozenset({Role.officer, Role.admin}), "set escalation contacts"),
+    "webhook.manage": (ALL, "manage your party's webhooks"),
 }
 
 

@@ -120,7 +120,15 @@ def _detect(
     )
     # Every open conflict of the activity was in scope, so the ones sync confirms are all of them.
     return conflict_sync.sync(
-        uow, decisions, in_scope=in_scope, activities=acts, zones=zmap, now=now, gone_reason=reason, fresh=is_new
+        uow,
+        policy,
+        decisions,
+        in_scope=in_scope,
+        activities=acts,
+        zones=zmap,
+        now=now,
+        gone_reason=reason,
+        fresh=is_new,
     )
 
 

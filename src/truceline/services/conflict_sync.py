@@ -1,5 +1,5 @@
 """Keep stored conflicts equal to what the rules decide now: open new ones, refresh those that still
-hold, close those that no longer do (with the reason)."""
+hold, close those that no longer do (with the reason); the hotline hears of each opening and closing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from datetime import datetime
 
 from truceline.domain.conflicts import Decision
 from truceline.domain.model import Activity, Conflict, ConflictStatus, Subject, Zone
-from truceline.services import audit
+from truceline.services import audit, hotline
+from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
 
 
@@ -18,6 +19,7 @@ def _subject(a: Activity) -> Subject:
 
 def sync(
     uow: UnitOfWork,
+    policy: Policy,
     decisions: Sequence[Decision],
     *,
     in_scope: Iterable[str],
@@ -65,6 +67,7 @@ def sync(
         old.closed_reason = v.reason if v is not None else gone_reason
         changed.append(old)
     uow.conflicts.save_many(new, changed)
+    closed = [c for c in changed if c.status is ConflictStatus.closed]
     for c in new:
         audit.record(
             uow,
@@ -75,9 +78,7 @@ def sync(
             {"rule": c.rule.value, "reason": c.reason},
             concerns=c.party_ids,
         )
-    for c in changed:
-        if c.status is ConflictStatus.closed:
-            audit.record(
-                uow, None, "conflict.closed", "conflict", c.id, {"reason": c.closed_reason}, concerns=c.party_ids
-            )
+    for c in closed:
+        audit.record(uow, None, "conflict.closed", "conflict", c.id, {"reason": c.closed_reason}, concerns=c.party_ids)
+    hotline.announce(uow, policy.hotline, new, closed)
     return opened

@@ -7,6 +7,21 @@ from dataclasses import dataclass, field
 from truceline.domain.cells import DEFAULT_RESOLUTION
 from truceline.domain.conflicts import Margins
 from truceline.domain.geometry import GeometryLimits
+from truceline.domain.hotline import HotlinePolicy
+
+
+@dataclass(frozen=True)
+class WebhookPolicy:
+    """Retries back off exponentially (base, 2·base, … up to cap) until ``max_attempts``; a claimed
+    delivery is leased for ``lease_s`` so a process that dies mid-send does not lose it."""
+
+    max_attempts: int = 8
+    backoff_base_s: float = 2.0
+    backoff_cap_s: float = 3600.0
+    timeout_s: float = 5.0
+    lease_s: float = 60.0
+    batch: int = 100
+    per_hook: int = 10
 
 
 @dataclass(frozen=True)
@@ -15,3 +30,5 @@ class Policy:
     limits: GeometryLimits = field(default_factory=GeometryLimits)
     resolution: int = DEFAULT_RESOLUTION
     max_volumes: int = 100
+    hotline: HotlinePolicy = field(default_factory=HotlinePolicy)
+    webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Protocol
 
+from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
 from truceline.adapters.repositories import (
     ActivityRepository,
     AuditRepository,
@@ -14,6 +15,7 @@ from truceline.adapters.repositories import (
     Receipt,
     ZoneRepository,
 )
+from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock
 
 
@@ -25,6 +27,9 @@ class UnitOfWork(Protocol):
     activities: ActivityRepository
     conflicts: ConflictRepository
     audit: AuditRepository
+    hotline: HotlineRepository
+    feed: FeedRepository
+    webhooks: WebhookRepository
     clock: Clock
     signature: dict[str, Any] | None
     receipt: Receipt | None

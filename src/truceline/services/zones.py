@@ -107,6 +107,7 @@ def recheck(uow: UnitOfWork, policy: Policy, zone: Zone, cells: set[int]) -> tup
     in_scope_ids = set(in_scope) | {conflict_id(zone_key(a.id, zone.id)) for a in acts}
     conflict_sync.sync(
         uow,
+        policy,
         decisions,
         in_scope=in_scope_ids,
         activities={a.id: a for a in acts},

@@ -1,0 +1,269 @@
+"""The hotline end to end over HTTP: conflicts open threads, messages are acknowledged by their
+addressees only and once, deadlines escalate on a controllable clock, bad input changes nothing."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.conftest import FakeClock
+from tests.e2e.conftest import Line, quiet_settings
+from tests.helpers import activity_body
+from truceline.api.app import create_app
+from truceline.services import hotline
+
+
+def _open(line: Line, who: str, others: list[str], **message: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"subject": "Coordination", "parties": [line.ids[o] for o in others]}
+    if message:
+        body["message"] = {"headline": "Convoy moving at 06:00", **message}
+    r = line.client.post("/v1/threads", headers=line.h(who), json=body)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def test_a_conflict_opens_a_thread_between_its_parties_and_later_ones_join_it(line: Line) -> None:
+    c = line.client
+    c.post("/v1/activities", headers=line.h("A"), json=activity_body(title="A's patrol"))
+    r = c.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", lng=36.51)).json()
+    (conflict,) = r["conflicts"]
+    for who in ("A", "B"):
+        (alert,) = line.inbox(who)
+        assert alert["msgType"] == "Alert" and alert["sender"] == {"id": None, "name": "Truceline"}
+        assert alert["conflict_id"] == conflict["id"] and alert["severity"] == "Severe"
+        assert conflict["reason"] in alert["headline"] and alert["description"] == conflict["reason"]
+        assert alert["regions"] == conflict["regions"]  # the conflict's 4D region travels with it
+        assert {a["party"]["name"] for a in alert["addresses"]} == {"A", "B"}
+        assert all(a["deadline"] == "2017-07-09T12:30:00Z" for a in alert["addresses"])  # overlaps: 30 min
+    (thread,) = c.get("/v1/threads", headers=line.h("A")).json()
+    assert thread["automatic"] and {m["name"] for m in thread["members"]} == {"A", "B"}
+    assert line.inbox("Obs") == [] and c.get("/v1/threads", headers=line.h("Obs")).json() == []
+    assert c.get(f"/v1/threads/{thread['id']}", headers=line.h("Obs")).status_code == 404
+    # a second conflict between the same two parties joins the same thread
+    c.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="air", lng=36.52))
+    assert [t["id"] for t in c.get("/v1/threads", headers=line.h("B")).json()] == [thread["id"]]
+    msgs = c.get(f"/v1/threads/{thread['id']}", headers=line.h("A")).json()["messages"]
+    assert [m["msgType"] for m in msgs] == ["Alert", "Alert"]
+    assert [e["type"] for e in line.events("B")] == ["message", "message"]
+    assert "message.sent" in line.audit_actions()
+
+
+def test_a_conflict_that_closes_posts_an_update_that_stands_the_alert_down(line: Line) -> None:
+    c = line.client
+    c.post("/v1/activities", headers=line.h("A"), json=activity_body())
+    b = c.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", lng=36.51)).json()
+    (alert,) = line.inbox("A")
+    assert c.post(f"/v1/messages/{alert['id']}/ack", headers=line.h("A")).status_code == 200
+    assert c.post(f"/v1/activities/{b['activity']['id']}/cancel", headers=line.h("B")).status_code == 200
+    msgs = c.get(f"/v1/threads/{alert['thread_id']}", headers=line.h("B")).json()["messages"]
+    update = next(m for m in msgs if m["msgType"] == "Update")
+    assert update["references"] == [alert["id"]] and update["headline"].startswith("Conflict closed")
+    now = c.get(f"/v1/messages/{alert['id']}", headers=line.h("B")).json()
+    states = {a["party"]["name"]: a["state"] for a in now["addresses"]}
+    assert states == {"A": "acknowledged", "B": "superseded"}  # B's ack no longer escalates
+    # B can still acknowledge the superseded alert: the receipt is worth having
+    r = c.post(f"/v1/messages/{alert['id']}/ack", headers=line.h("B"))
+    assert r.status_code == 200 and {a["state"] for a in r.json()["addresses"]} == {"acknowledged"}
+    # the Update itself asks both for a receipt (Minor: 2 h); the stood-down alert never escalates
+    line.clock.now += timedelta(hours=3)
+    assert line.escalate() == 2
+    overdue = line.inbox("B", "overdue")
+    assert [m["id"] for m in overdue] == [update["id"]]
+
+
+def test_only_the_addressed_party_acknowledges_and_only_once(line: Line) -> None:
+    c = line.client
+    opened = _open(line, "A", ["B", "Mon"], addresses=[line.ids["B"]], severity="Severe")
+    mid = opened["message"]["id"]
+    assert [a["party"]["name"] for a in opened["message"]["addresses"]] == ["B"]
+    before = c.get(f"/v1/threads/{opened['thread']['id']}", headers=line.h("A")).json()
+    # a member it is not addressed to, the sender itself, an outsider
+    r = c.post(f"/v1/messages/{mid}/ack", headers=line.h("Mon"))
+    assert r.status_code == 403 and "not addressed to your party" in r.json()["detail"]
+    assert c.post(f"/v1/messages/{mid}/ack", headers=line.h("A")).status_code == 403
+    assert c.post(f"/v1/messages/{mid}/ack", headers=line.h("Obs")).status_code == 404
+    assert c.post("/v1/messages/nope/ack", headers=line.h("B")).status_code == 404
+    assert c.get(f"/v1/threads/{opened['thread']['id']}", headers=line.h("A")).json() == before  # nothing changed
+    line.clock.now += timedelta(seconds=30)
+    r = c.post(f"/v1/messages/{mid}/ack", headers=line.h("B"), json={"note": "received, holding at checkpoint"})
+    assert r.status_code == 200, r.text
+    (b,) = r.json()["addresses"]
+    assert b["state"] == "acknowledged" and b["acknowledged_at"] == "2017-07-09T12:00:30Z"
+    again = c.post(f"/v1/messages/{mid}/ack", headers=line.h("B"))
+    assert again.status_code == 409 and again.json()["acknowledged_at"] == "2017-07-09T12:00:30Z"
+    msgs = c.get(f"/v1/threads/{opened['thread']['id']}", headers=line.h("Mon")).json()["messages"]
+    assert [m["msgType"] for m in msgs] == ["Alert", "Ack"]
+    ack = msgs[1]
+    assert ack["references"] == [mid] and ack["sender"]["name"] == "B" and ack["addresses"] == []
+    assert ack["description"] == "received, holding at checkpoint"
+    assert line.inbox("B") == [] and [m["id"] for m in line.inbox("B", "acknowledged")] == [mid]
+    assert [e["type"] for e in line.events("A")][-1] == "message.acknowledged"
+
+
+def test_an_observer_acknowledges_what_is_addressed_to_it_but_cannot_send(line: Line) -> None:
+    c = line.client
+    opened = _open(line, "A", ["Obs"])
+    r = c.post(f"/v1/threads/{opened['thread']['id']}/messages", headers=line.h("Obs"), json={"headline": "hi"})
+    assert r.status_code == 403
+    r = c.post(f"/v1/threads/{opened['thread']['id']}/messages", headers=line.h("A"), json={"headline": "FYI"})
+    assert r.status_code == 201
+    assert c.post(f"/v1/messages/{r.json()['id']}/ack", headers=line.h("Obs")).status_code == 200
+
+
+def test_deadline_overdue_resend_and_escalation_steps(line: Line) -> None:
+    c = line.client
+    r = c.put(f"/v1/parties/{line.ids['B']}/escalation-contacts", headers=line.h("B"),
+              json={"contacts": [line.ids["HQ"], line.ids["JC"]]})
+    assert r.status_code == 200 and [x["name"] for x in r.json()["contacts"]] == ["HQ", "JC"]
+    opened = _open(line, "A", ["B"], severity="Extreme", ack_within_s=60)
+    mid, tid = opened["message"]["id"], opened["thread"]["id"]
+    assert opened["message"]["addresses"][0]["deadline"] == "2017-07-09T12:01:00Z"
+    line.clock.now += timedelta(seconds=59)
+    assert line.escalate() == 0
+    line.clock.now += timedelta(seconds=2)
+    assert line.escalate() == 1
+    assert line.escalate() == 0  # fires once
+    (m,) = line.inbox("B", "overdue")
+    (b,) = m["addresses"]
+    assert b["state"] == "overdue" and b["escalation_step"] == 1
+    assert b["next_escalation_at"] == "2017-07-09T12:11:00Z"  # step 2: 600 s after the deadline
+    assert c.get("/v1/inbox/summary", headers=line.h("B")).json()["overdue"] == 1
+    assert [e["type"] for e in line.events("B")] == ["message", "message.overdue"]  # re-sent to B
+    (esc,) = line.events("HQ")
+    assert esc["type"] == "message.escalated" and esc["data"]["message"]["id"] == mid
+    assert esc["data"]["party"]["name"] == "B" and [p["name"] for p in esc["data"]["informed"]] == ["HQ"]
+    assert line.events("JC") == []
+    # HQ joined the thread to see it, but may not acknowledge for B
+    assert c.get(f"/v1/threads/{tid}", headers=line.h("HQ")).status_code == 200
+    assert c.post(f"/v1/messages/{mid}/ack", headers=line.h("HQ")).status_code == 403
+    line.clock.now = datetime(2017, 7, 9, 12, 11, 1, tzinfo=UTC)
+    assert line.escalate() == 1
+    assert [e["type"] for e in line.events("JC")] == ["message.escalated"]
+    line.clock.now = datetime(2017, 7, 9, 12, 31, 1, tzinfo=UTC)
+    assert line.escalate() == 1
+    line.clock.now += timedelta(days=2)
+    assert line.escalate() == 0  # every step has fired
+    (m,) = line.inbox("B", "overdue")
+    assert m["addresses"][0]["escalation_step"] == 3 and m["addresses"][0]["next_escalation_at"] is None
+    # a late acknowledgement still counts, and says it was late
+    assert c.post(f"/v1/messages/{mid}/ack", headers=line.h("B")).status_code == 200
+    assert c.get("/v1/inbox/summary", headers=line.h("B")).json() == {
+        "unacknowledged": 0, "overdue": 0, "last_event_id": len(line.events("B"))
+    }
+    with line.ctx.uow() as u:
+        entries = [e for e in u.audit.entries() if e.entry.body.entity_id == mid]
+    assert [e.entry.body.action for e in entries] == ["message.sent"] + ["message.escalated"] * 3 + [
+        "message.acknowledged"
+    ]
+    assert entries[-1].payload["late"] is True and entries[-1].payload["was"] == "overdue"
+
+
+def test_escalation_survives_a_restart(line: Line, db_url: str) -> None:
+    """Deadlines are stored: a new process (a new app on the same database) fires them."""
+    _open(line, "A", ["B"], ack_within_s=60)
+    clock = FakeClock(line.clock.now + timedelta(minutes=5))
+    other = create_app(quiet_settings(db_url), clock=clock)
+    assert hotline.escalate_due(other.state.ctx.uow(write=True), other.state.ctx.policy.hotline) == 1
+    assert [m["addresses"][0]["state"] for m in line.inbox("B", "overdue")] == ["overdue"]
+    other.state.ctx.engine.dispose()
+
+
+def test_each_step_fires_exactly_once_with_concurrent_schedulers(line: Line) -> None:
+    for i in range(12):
+        _open(line, "A", ["B"], headline=f"message {i}", ack_within_s=60)
+    line.clock.now += timedelta(minutes=2)
+    fired: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for _ in range(5):
+                fired.append(hotline.escalate_due(line.ctx.uow(write=True), line.ctx.policy.hotline, limit=3))
+        except BaseException as e:
+            errors.append(e)
+
+    workers = [threading.Thread(target=run) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+    assert sum(fired) == 12
+    overdue_events = [e for e in line.events("B") if e["type"] == "message.overdue"]
+    assert len(overdue_events) == 12 and len({e["data"]["message"]["id"] for e in overdue_events}) == 12
+
+
+def test_update_and_cancel_supersede_the_senders_earlier_message(line: Line) -> None:
+    c = line.client
+    opened = _open(line, "A", ["B"], severity="Moderate")
+    tid, first = opened["thread"]["id"], opened["message"]["id"]
+    r = c.post(f"/v1/threads/{tid}/messages", headers=line.h("A"),
+               json={"msgType": "Update", "headline": "Convoy delayed to 08:00", "references": [first]})
+    assert r.status_code == 201
+    states = {m["id"]: m["addresses"][0]["state"] for m in line.inbox("B", "all")}
+    assert states == {first: "superseded", r.json()["id"]: "awaiting"}
+    r2 = c.post(f"/v1/threads/{tid}/messages", headers=line.h("A"),
+                json={"msgType": "Cancel", "headline": "Convoy cancelled", "references": [r.json()["id"]]})
+    assert r2.status_code == 201
+    # B cannot cancel A's message
+    bad = c.post(f"/v1/threads/{tid}/messages", headers=line.h("B"),
+                 json={"msgType": "Cancel", "headline": "no", "references": [first]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/references/0"
+
+
+BAD_MESSAGES = [
+    ({"headline": "x", "references": ["01234567-0000-7000-8000-000000000000"]}, "/references/0", "no message"),
+    ({"headline": "x", "addresses": ["01234567-0000-7000-8000-000000000000"]}, "/addresses/0", "not in this thread"),
+    ({"headline": "x", "addresses": []}, "/addresses", "at least one"),
+    ({"headline": "x", "msgType": "Update"}, "/references", "names the message"),
+    ({"headline": "x", "msgType": "Ack"}, "/msgType", ""),
+    ({"headline": "x", "severity": "Apocalyptic"}, "/severity", ""),
+    ({"headline": ""}, "/headline", ""),
+    ({"headline": "x", "conflict_id": "nope"}, "/conflict_id", "no conflict"),
+    ({"headline": "x", "activity_ids": ["nope"]}, "/activity_ids/0", "no activity"),
+    ({"headline": "x", "zone_ids": ["nope"]}, "/zone_ids/0", "no zone"),
+    ({"headline": "x", "ack_within_s": 1}, "/ack_within_s", ""),
+    ({"headline": "x", "colour": "red"}, "/colour", ""),
+]
+
+
+@pytest.mark.parametrize(("body", "pointer", "says"), BAD_MESSAGES)
+def test_bad_messages_are_refused_and_change_nothing(
+    line: Line, body: dict[str, Any], pointer: str, says: str
+) -> None:
+    c = line.client
+    opened = _open(line, "A", ["B"])
+    tid = opened["thread"]["id"]
+    before = (c.get(f"/v1/threads/{tid}", headers=line.h("A")).json(), line.events("B"), line.audit_actions())
+    r = c.post(f"/v1/threads/{tid}/messages", headers=line.h("A"), json=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["errors"][0]["pointer"] == pointer and says in problem["errors"][0]["detail"]
+    assert (c.get(f"/v1/threads/{tid}", headers=line.h("A")).json(), line.events("B"), line.audit_actions()) == before
+
+
+def test_other_bad_hotline_requests(line: Line) -> None:
+    c = line.client
+    assert c.post("/v1/threads/nope/messages", headers=line.h("A"), json={"headline": "x"}).status_code == 404
+    r = c.post("/v1/threads", headers=line.h("A"), json={"subject": "x", "parties": ["nope"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/parties/0"
+    r = c.post("/v1/threads", headers=line.h("A"), json={"subject": "x", "parties": [line.ids["A"]]})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/parties"
+    big = {"subject": "x", "parties": [line.ids["B"]], "message": {"headline": "x", "description": "y" * 1_100_000}}
+    assert c.post("/v1/threads", headers=line.h("A"), json=big).status_code == 413
+    r = c.post("/v1/messages/x/ack", headers={**line.h("B"), "content-type": "application/json"}, content=b"{oops")
+    assert r.status_code == 400
+    assert c.get("/v1/threads", headers=line.h("A")).json() == []
+    r = c.put(f"/v1/parties/{line.ids['B']}/escalation-contacts", headers=line.h("A"),
+              json={"contacts": [line.ids["HQ"]]})
+    assert r.status_code == 403  # only B itself (or an admin)
+    r = c.put(f"/v1/parties/{line.ids['B']}/escalation-contacts", headers=line.h("B"),
+              json={"contacts": [line.ids["B"], "nope"]})
+    assert r.status_code == 422 and [e["pointer"] for e in r.json()["errors"]] == ["/contacts/0", "/contacts/1"]
+    assert c.get(f"/v1/parties/{line.ids['B']}/escalation-contacts", headers=line.h("B")).json()["contacts"] == []
+    r = c.get("/v1/events", headers={**line.h("B"), "Last-Event-ID": "soon"})
+    assert r.status_code == 422
