@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -144,3 +146,85 @@ class Client:
 
     def audit_entries(self, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/audit", params={"after": after, "limit": limit})  # type: ignore[no-any-return]
+
+    # ---- the hotline ------------------------------------------------------------------------------
+    def open_thread(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/v1/threads", json=body)  # type: ignore[no-any-return]
+
+    def threads(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/threads")  # type: ignore[no-any-return]
+
+    def thread(self, thread_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/threads/{thread_id}")  # type: ignore[no-any-return]
+
+    def send(self, thread_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/v1/threads/{thread_id}/messages", json=body)  # type: ignore[no-any-return]
+
+    def message(self, message_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/messages/{message_id}")  # type: ignore[no-any-return]
+
+    def ack(self, message_id: str, note: str = "") -> dict[str, Any]:
+        return self._call("POST", f"/v1/messages/{message_id}/ack", json={"note": note})  # type: ignore[no-any-return]
+
+    def inbox(self, state: str = "unacknowledged") -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/inbox", params={"state": state})  # type: ignore[no-any-return]
+
+    def inbox_summary(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/inbox/summary")  # type: ignore[no-any-return]
+
+    def events(self, after: int | None = None) -> Iterator[dict[str, Any]]:
+        """The live feed (Server-Sent Events), as dicts {id, type, data}; resumes after ``after``
+        (default: from now). Reconnects with Last-Event-ID if the connection drops."""
+        last = after
+        while True:
+            headers = {"Accept": "text/event-stream"}
+            if last is not None:
+                headers["Last-Event-ID"] = str(last)
+            try:
+                with self._http.stream("GET", "/v1/events", headers=headers, timeout=httpx.Timeout(30, read=60)) as r:
+                    if r.status_code >= 400:
+                        r.read()
+                        raise ApiError(r.status_code, r.json())
+                    for ev in _sse_events(r.iter_lines()):
+                        last = ev["id"]
+                        yield ev
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout):
+                continue  # dropped: resume where we were
+
+    # ---- webhooks and escalation contacts ---------------------------------------------------------
+    def add_webhook(self, url: str, event_types: list[str]) -> dict[str, Any]:
+        return self._call("POST", "/v1/webhooks", json={"url": url, "event_types": event_types})  # type: ignore[no-any-return]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/webhooks")  # type: ignore[no-any-return]
+
+    def remove_webhook(self, hook_id: str) -> None:
+        self._call("DELETE", f"/v1/webhooks/{hook_id}")
+
+    def deliveries(self, hook_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        params = {"status": status} if status else {}
+        return self._call("GET", f"/v1/webhooks/{hook_id}/deliveries", params=params)  # type: ignore[no-any-return]
+
+    def replay(self, hook_id: str, delivery_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/webhooks/{hook_id}/deliveries/{delivery_id}/replay")  # type: ignore[no-any-return]
+
+    def escalation_contacts(self, party_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/parties/{party_id}/escalation-contacts")  # type: ignore[no-any-return]
+
+    def set_escalation_contacts(self, party_id: str, contacts: list[str]) -> dict[str, Any]:
+        return self._call(  # type: ignore[no-any-return]
+            "PUT", f"/v1/parties/{party_id}/escalation-contacts", json={"contacts": contacts}
+        )
+
+
+def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """Parse a Server-Sent Events stream into {id, type, data} (comments and retry lines skipped)."""
+    ev: dict[str, Any] = {}
+    for line in lines:
+        if not line:
+            if "data" in ev:
+                yield {"id": int(ev.get("id", 0)), "type": ev.get("event", "message"), "data": json.loads(ev["data"])}
+            ev = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(":")
+            ev[key] = value[1:] if value.startswith(" ") else value

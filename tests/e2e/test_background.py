@@ -57,7 +57,7 @@ def test_overdue_messages_escalate_and_webhooks_go_out_on_their_own(tmp_path: Pa
                         webhook_poll_seconds=0.1)
     app = create_app(settings, clock=clock)
     ctx = app.state.ctx
-    (a, ta), (b, tb) = (parties.add(ctx.uow(write=True), name=n, role="officer") for n in ("A", "B"))
+    (_, ta), (b, tb) = (parties.add(ctx.uow(write=True), name=n, role="officer") for n in ("A", "B"))
     rx = Receiver()
     try:
         with TestClient(app) as c:

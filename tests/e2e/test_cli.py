@@ -349,3 +349,37 @@ def test_keys_generate_and_signed_cli_writes(server: tuple[str, dict[str, str], 
     }
     signed = subprocess.run([str(BIN), "notify", str(f)], capture_output=True, text=True, env=env, timeout=120)
     assert signed.returncode == 0, signed.stderr
+
+
+def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
+    url, tokens, _ = server
+    us, jordan = tokens["United States"], tokens["Jordan"]
+    summary = httpx.get(f"{url}/v1/inbox/summary", headers={"Authorization": f"Bearer {jordan}"}).json()
+    sent = run("send", "Convoy crossing Nasib at 06:00", "--to", "united states", "--severity", "Severe",
+               "--ack-within", "600", "--json", token=jordan, url=url)
+    assert sent.returncode == 0, sent.stderr
+    m = json.loads(sent.stdout)
+    assert [a["party"]["name"] for a in m["addresses"]] == ["United States"]
+    inbox = run("inbox", "--json", token=us, url=url)
+    assert m["id"] in [x["id"] for x in json.loads(inbox.stdout)]
+    human = run("inbox", token=us, url=url)
+    assert "Convoy crossing Nasib" in human.stdout and "unacknowledged:" in human.stdout
+    wrong = run("ack", m["id"], token=jordan, url=url)
+    assert wrong.returncode == 1 and "403" in wrong.stderr and wrong.stderr.strip().count("\n") == 0
+    ok = run("ack", m["id"], "--note", "seen, will hold fire", token=us, url=url)
+    assert ok.returncode == 0 and f"acknowledged {m['id']}" in ok.stdout
+    twice = run("ack", m["id"], token=us, url=url)
+    assert twice.returncode == 1 and "409" in twice.stderr
+    reply = run("send", "Roger, corridor clear", "--thread", m["thread_id"], "--type", "Update", "--ref", m["id"],
+                token=us, url=url)
+    assert reply.returncode == 0 and "to acknowledge: Jordan" in reply.stdout
+    # Jordan's feed since before it sent: its message, the ack, and the reply, in order
+    watched = run("watch", "--after", str(summary["last_event_id"]), "--count", "3", token=jordan, url=url)
+    assert watched.returncode == 0, watched.stderr
+    lines = [x for x in watched.stdout.splitlines() if x.startswith("#")]
+    assert [x.split()[1] for x in lines] == ["message", "message.acknowledged", "message"]
+    assert "acknowledged by United States" in watched.stdout and "overdue:" in watched.stdout
+    shown = run("threads", "show", m["thread_id"], token=us, url=url)
+    assert "Ack" in shown.stdout and "Jordan: awaiting" in shown.stdout
+    bad = run("send", "x", "--to", "Atlantis", token=jordan, url=url)
+    assert bad.returncode == 1 and "no party named 'Atlantis'" in bad.stderr

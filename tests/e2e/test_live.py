@@ -56,8 +56,15 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]
     t.join(timeout=10)
 
 
-def _sse(url: str, token: str, *, want: int, headers: dict[str, str] | None = None, params: dict[str, Any] | None = None,
-         quiet_s: float = 1.5) -> tuple[list[dict[str, Any]], bool]:
+def _sse(
+    url: str,
+    token: str,
+    *,
+    want: int,
+    headers: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+    quiet_s: float = 1.5,
+) -> tuple[list[dict[str, Any]], bool]:
     """Read ``want`` events, then keep listening ``quiet_s`` more: returns the events and whether the
     stream stayed quiet after them (nothing repeated, nothing extra)."""
     got: list[dict[str, Any]] = []
@@ -107,7 +114,8 @@ def test_sse_resume_after_a_dropped_connection_loses_nothing_and_repeats_nothing
     assert [e["id"] for e in again] == [3, 4, 5] and [e["data"]["headline"] for e in again] == ["m3", "m4", "m5"]
     # an acknowledgement reaches the sender's stream too
     mid = again[0]["data"]["id"]
-    assert httpx.post(f"{url}/v1/messages/{mid}/ack", headers={"Authorization": f"Bearer {tokens['B']}"}).status_code == 200
+    ack = httpx.post(f"{url}/v1/messages/{mid}/ack", headers={"Authorization": f"Bearer {tokens['B']}"})
+    assert ack.status_code == 200
     acks, _ = _sse(url, tokens["A"], want=1, params={"after": 5})
     assert acks[0]["event"] == "message.acknowledged" and acks[0]["data"]["message"]["id"] == mid
 
@@ -146,7 +154,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 ok = verify(outer.secret, self.headers[SIGNATURE_HEADER], body, now=int(time.time()))
                 outer.received.append((ok, self.headers[DELIVERY_HEADER], json.loads(body)))

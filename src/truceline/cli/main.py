@@ -692,6 +692,8 @@ def keys_register(key_file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = N
 
 
 def main() -> None:
+    from truceline.cli import hotline  # noqa: F401 - registers the hotline's commands on ``app``
+
     app()
 
 

@@ -1,0 +1,318 @@
+"""The hotline from the command line: ``inbox``, ``send``, ``ack``, ``watch``, ``threads``,
+``webhooks`` and ``escalation``. Parties may be named by name or id."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from truceline.cli.main import (
+    DEFAULT_URL,
+    JsonOpt,
+    TokenOpt,
+    UrlOpt,
+    _client,
+    _print_json,
+    _receipt,
+    app,
+    fail,
+    guarded,
+    out,
+)
+from truceline.client import Client
+
+threads_app = typer.Typer(help="Hotline threads your party is in.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Your party's webhooks and their delivery log.", no_args_is_help=True)
+escalation_app = typer.Typer(help="Who is told when your party leaves a message unacknowledged.",
+                             no_args_is_help=True)
+app.add_typer(threads_app, name="threads")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(escalation_app, name="escalation")
+
+STATE_STYLE = {"awaiting": "yellow", "overdue": "bold red", "superseded": "dim", "acknowledged": "green"}
+
+
+def _party_ids(c: Client, names: list[str]) -> list[str]:
+    """Resolve party names (case-insensitive) or ids to ids; one line naming the unknown one."""
+    known = guarded(c.parties)
+    by_name = {p["name"].casefold(): p["id"] for p in known}
+    ids = {p["id"] for p in known}
+    out_ids = []
+    for n in names:
+        pid = n if n in ids else by_name.get(n.casefold())
+        if pid is None:
+            fail(f"no party named {n!r}; see `truceline party list` or GET /v1/parties")
+        out_ids.append(pid)
+    return out_ids
+
+
+def _my_state(m: dict[str, Any], me: str) -> dict[str, Any] | None:
+    return next((a for a in m["addresses"] if a["party"]["id"] == me), None)
+
+
+@app.command()
+def inbox(
+    state: Annotated[
+        str, typer.Option(help="unacknowledged, awaiting, overdue, acknowledged or all")
+    ] = "unacknowledged",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Messages addressed to your party, newest first, with their deadlines."""
+    with _client(url, token) as c:
+        me = guarded(c.me)["id"]
+        items = guarded(lambda: c.inbox(state))
+        summary = guarded(c.inbox_summary)
+    if as_json:
+        _print_json(items)
+        return
+    table = Table("state", "deadline", "severity", "type", "from", "headline", "id")
+    for m in items:
+        mine = _my_state(m, me) or {"state": "?", "deadline": ""}
+        table.add_row(
+            f"[{STATE_STYLE.get(mine['state'], '')}]{mine['state']}[/]",
+            mine["deadline"],
+            m["severity"],
+            m["msgType"],
+            m["sender"]["name"] or "",
+            m["headline"],
+            m["id"],
+        )
+    out.print(table)
+    out.print(f"unacknowledged: {summary['unacknowledged']}  overdue: {summary['overdue']}")
+
+
+@app.command()
+def send(
+    headline: str,
+    thread: Annotated[str | None, typer.Option(help="Post in this thread (id); without it, open a new one")] = None,
+    to: Annotated[list[str] | None, typer.Option(help="Party (name or id): the new thread's members, or, in an "
+                                                 "existing thread, who must acknowledge (default: all)")] = None,
+    subject: Annotated[str | None, typer.Option(help="Subject of a new thread (default: the headline)")] = None,
+    msg_type: Annotated[str, typer.Option("--type", help="Alert, Update or Cancel")] = "Alert",
+    severity: Annotated[str, typer.Option(help="Extreme, Severe, Moderate, Minor or Unknown")] = "Moderate",
+    urgency: Annotated[str, typer.Option(help="Immediate, Expected, Future, Past or Unknown")] = "Expected",
+    certainty: Annotated[str, typer.Option(help="Observed, Likely, Possible, Unlikely or Unknown")] = "Unknown",
+    description: Annotated[str, typer.Option(help="The body of the message")] = "",
+    ref: Annotated[list[str] | None, typer.Option(help="A message this one updates or cancels (id)")] = None,
+    conflict: Annotated[str | None, typer.Option(help="The conflict it is about (id)")] = None,
+    ack_within: Annotated[float | None, typer.Option(help="Acknowledgement deadline, seconds")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a CAP message: in a thread (--thread) or to parties in a new thread (--to, repeatable)."""
+    body: dict[str, Any] = {
+        "msgType": msg_type,
+        "severity": severity,
+        "urgency": urgency,
+        "certainty": certainty,
+        "headline": headline,
+        "description": description,
+        "references": ref or [],
+    }
+    if conflict:
+        body["conflict_id"] = conflict
+    if ack_within is not None:
+        body["ack_within_s"] = ack_within
+    with _client(url, token) as c:
+        parties = _party_ids(c, to or [])
+        if thread:
+            if parties:
+                body["addresses"] = parties
+            m = guarded(lambda: c.send(thread, body))
+        else:
+            if not parties:
+                fail("name the parties of a new thread with --to, or post in a thread with --thread")
+            opened = guarded(lambda: c.open_thread({"subject": subject or headline, "parties": parties,
+                                                     "message": body}))
+            m = opened["message"]
+        _receipt(c)
+    if as_json:
+        _print_json(m)
+        return
+    to_line = ", ".join(f"{a['party']['name']} by {a['deadline']}" for a in m["addresses"]) or "nobody"
+    out.print(f"sent {m['msgType']} {m['id']} in thread {m['thread_id']}; to acknowledge: {to_line}", markup=False)
+
+
+@app.command()
+def ack(
+    message_id: str,
+    note: Annotated[str, typer.Option(help="A note with the acknowledgement")] = "",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Acknowledge a message addressed to your party."""
+    with _client(url, token) as c:
+        me = guarded(c.me)["id"]
+        m = guarded(lambda: c.ack(message_id, note))
+        _receipt(c)
+    mine = _my_state(m, me) or {}
+    late = " (late)" if (mine.get("acknowledged_at") or "") > (mine.get("deadline") or "") else ""
+    out.print(f"acknowledged {m['id']} at {mine.get('acknowledged_at')}{late}: {m['headline']}", markup=False)
+
+
+def _event_line(ev: dict[str, Any]) -> str:
+    d = ev["data"]
+    m = d.get("message", d)
+    who = m.get("sender", {}).get("name") or ""
+    extra = ""
+    if ev["type"] == "message.acknowledged":
+        extra = f" acknowledged by {d['party']['name']}"
+    elif ev["type"] in ("message.overdue", "message.escalated"):
+        informed = ", ".join(p["name"] for p in d.get("informed", []))
+        extra = f" overdue for {d['party']['name']} (step {d['step']}{'; told ' + informed if informed else ''})"
+    return f"#{ev['id']} {ev['type']:<21} {m.get('severity', ''):<8} {who}: {m.get('headline', '')}{extra}"
+
+
+@app.command()
+def watch(
+    after: Annotated[int | None, typer.Option(help="Start after this event id (0: from the first)")] = None,
+    count: Annotated[int | None, typer.Option(help="Stop after this many events")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """A live tail of your party's feed, with unacknowledged and overdue counts. Resumes by itself if the
+    connection drops (nothing lost, nothing repeated)."""
+    with _client(url, token) as c:
+        s = guarded(c.inbox_summary)
+        out.print(f"watching (unacknowledged: {s['unacknowledged']}, overdue: {s['overdue']}); Ctrl-C to stop")
+        seen = 0
+        try:
+            for ev in guarded(lambda: c.events(after)):
+                out.print(_event_line(ev), markup=False, highlight=False)
+                s = guarded(c.inbox_summary)
+                out.print(f"  unacknowledged: {s['unacknowledged']}  overdue: {s['overdue']}", style="dim")
+                seen += 1
+                if count is not None and seen >= count:
+                    break
+        except KeyboardInterrupt:
+            pass
+
+
+@threads_app.command("list")
+def threads_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """Threads your party is in, most recently active first."""
+    with _client(url, token) as c:
+        items = guarded(c.threads)
+    if as_json:
+        _print_json(items)
+        return
+    table = Table("subject", "members", "updated", "id")
+    for t in items:
+        table.add_row(t["subject"], ", ".join(m["name"] or m["id"] for m in t["members"]), t["updated_at"], t["id"])
+    out.print(table)
+
+
+@threads_app.command("show")
+def threads_show(thread_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """A thread's messages in order, with each addressee's acknowledgement."""
+    with _client(url, token) as c:
+        t = guarded(lambda: c.thread(thread_id))
+    if as_json:
+        _print_json(t)
+        return
+    out.print(f"[bold]{t['thread']['subject']}[/bold]  id {t['thread']['id']}", highlight=False)
+    for m in t["messages"]:
+        out.print(f"{m['sent']}  {m['msgType']} {m['severity']}  {m['sender']['name']}: {m['headline']}  ({m['id']})",
+                  markup=False, highlight=False)
+        for a in m["addresses"]:
+            when = a["acknowledged_at"] or f"due {a['deadline']}"
+            out.print(f"    {a['party']['name']}: {a['state']} {when}", markup=False, highlight=False)
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    target: Annotated[str, typer.Argument(metavar="URL", help="Where to POST deliveries")],
+    event: Annotated[list[str] | None, typer.Option(help="Only this event type (repeatable)")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a webhook; prints its signing secret once."""
+    with _client(url, token) as c:
+        h = guarded(lambda: c.add_webhook(target, event or []))
+        _receipt(c)
+    if as_json:
+        _print_json(h)
+        return
+    out.print(f"webhook {h['id']} → {h['url']}", markup=False)
+    out.print(f"signing secret (shown once): {h['secret']}", markup=False)
+
+
+@webhooks_app.command("list")
+def webhooks_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    with _client(url, token) as c:
+        items = guarded(c.webhooks)
+    if as_json:
+        _print_json(items)
+        return
+    table = Table("url", "events", "active", "deliveries", "id")
+    for h in items:
+        table.add_row(h["url"], ", ".join(h["event_types"]) or "all", str(h["active"]),
+                      ", ".join(f"{k} {v}" for k, v in sorted(h["deliveries"].items())), h["id"])
+    out.print(table)
+
+
+@webhooks_app.command("remove")
+def webhooks_remove(hook_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+    with _client(url, token) as c:
+        guarded(lambda: c.remove_webhook(hook_id))
+    out.print(f"webhook {hook_id} removed (its delivery log is kept)")
+
+
+@webhooks_app.command("deliveries")
+def webhooks_deliveries(
+    hook_id: str,
+    status: Annotated[str | None, typer.Option(help="pending, delivered or failed")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The delivery log, newest first."""
+    with _client(url, token) as c:
+        items = guarded(lambda: c.deliveries(hook_id, status))
+    if as_json:
+        _print_json(items)
+        return
+    table = Table("event", "type", "status", "attempts", "last", "next attempt", "id")
+    for d in items:
+        last = str(d["last_status_code"] or d["last_error"] or "")
+        table.add_row(str(d["event_id"]), d["event_type"], d["status"], str(d["attempts"]), last,
+                      d["next_attempt_at"] or "", d["id"])
+    out.print(table)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(hook_id: str, delivery_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+    """Send a logged delivery again."""
+    with _client(url, token) as c:
+        d = guarded(lambda: c.replay(hook_id, delivery_id))
+    out.print(f"queued delivery {d['id']} (replay of {d['replay_of']})")
+
+
+@escalation_app.command("show")
+def escalation_show(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+    """Your party's escalation contacts, in the order they are told."""
+    with _client(url, token) as c:
+        me = guarded(c.me)["id"]
+        r = guarded(lambda: c.escalation_contacts(me))
+    out.print(", ".join(p["name"] or p["id"] for p in r["contacts"]) or "no escalation contacts")
+
+
+@escalation_app.command("set")
+def escalation_set(
+    contacts: Annotated[list[str], typer.Argument(help="Parties (names or ids), first told first")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Set your party's escalation contacts."""
+    with _client(url, token) as c:
+        me = guarded(c.me)["id"]
+        ids = _party_ids(c, contacts)
+        r = guarded(lambda: c.set_escalation_contacts(me, ids))
+        _receipt(c)
+    out.print("escalation contacts: " + (", ".join(p["name"] for p in r["contacts"]) or "none"))
