@@ -36,10 +36,14 @@ def world(tmp_path: Any) -> Any:
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}"))
     ctx = app.state.ctx
     tokens = {}
+    ids = {}
     for name, role in [("A", "officer"), ("B", "officer"), ("Mon", "monitor"), ("Obs", "observer"), ("Adm", "admin")]:
-        _, tokens[name] = parties.add(ctx.uow(write=True), name=name, role=role)
+        p, tokens[name] = parties.add(ctx.uow(write=True), name=name, role=role)
+        ids[f"party{name}"] = p.id
     with TestClient(app) as c:
-        w = World(c, tokens, {})
+        w = World(c, tokens, ids)
+        hook = c.post("/v1/webhooks", headers=w.h("B"), json={"url": "https://example.invalid/hook"}).json()
+        w.ids["hook"] = hook["id"]
         body = activity_body(title=SECRET)
         w.ids["activity"] = c.post("/v1/activities", headers=w.h("A"), json=body).json()["activity"]["id"]
         z = c.post("/v1/zones", headers=w.h("A"), json=zone_body(name="Z")).json()["zone"]
@@ -48,6 +52,9 @@ def world(tmp_path: Any) -> Any:
         w.ids["resp"] = r.json()["id"]
         other = c.post("/v1/activities", headers=w.h("B"), json=activity_body(kind="patrol", lng=36.51)).json()
         w.ids["conflict"] = other["conflicts"][0]["id"]
+        (alert,) = c.get("/v1/inbox", headers=w.h("A")).json()
+        w.ids["message"], w.ids["thread"] = alert["id"], alert["thread_id"]
+        w.ids["delivery"] = c.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=w.h("B")).json()[0]["id"]
         yield w
 
 
@@ -60,6 +67,7 @@ def _with(base: int, **over: int) -> dict[str, int]:
 
 
 Z, ACT, R, C = "{zone}", "{activity}", "{resp}", "{conflict}"
+TH, MSG, HOOK, DLV, PB = "{thread}", "{message}", "{hook}", "{delivery}", "{partyB}"
 MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/me", None, _b(200)),
     ("GET", "/v1/parties", None, _b(200)),
@@ -89,14 +97,39 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/audit", None, _b(200)),
     ("GET", "/v1/audit/head", None, _b(200)),
     ("GET", "/v1/audit/chain?from=1&to=3", None, _b(200)),
+    ("GET", "/v1/threads", None, _b(200)),
+    ("POST", "/v1/threads", {"subject": "s", "parties": [PB]}, _with(201, Obs=403, B=422)),  # B: nobody else
+    ("GET", f"/v1/threads/{TH}", None, _with(404, B=200, A=200)),
+    ("POST", f"/v1/threads/{TH}/messages", {"headline": "h"}, _with(404, Obs=403, B=201, A=201)),
+    ("GET", f"/v1/messages/{MSG}", None, _with(404, B=200, A=200)),
+    ("POST", f"/v1/messages/{MSG}/ack", {"note": "seen"}, _with(404, B=200, A=200)),
+    ("GET", "/v1/inbox", None, _b(200)),
+    ("GET", "/v1/inbox/summary", None, _b(200)),
+    ("GET", "/v1/events/history", None, _b(200)),
+    ("POST", "/v1/webhooks", {"url": "https://example.invalid/x"}, _b(201)),
+    ("GET", "/v1/webhooks", None, _b(200)),
+    ("GET", f"/v1/webhooks/{HOOK}/deliveries", None, _with(404, B=200)),
+    ("POST", f"/v1/webhooks/{HOOK}/deliveries/{DLV}/replay", None, _with(404, B=201)),
+    ("DELETE", f"/v1/webhooks/{HOOK}", None, _with(404, B=204)),
+    ("GET", f"/v1/parties/{PB}/escalation-contacts", None, _with(403, Adm=200, B=200)),
+    ("PUT", f"/v1/parties/{PB}/escalation-contacts", {"contacts": []}, _with(403, Adm=200, B=200)),
 ]
+
+
+def _fill(body: Any, ids: dict[str, str]) -> Any:
+    if body is None:
+        return None
+    text = json.dumps(body)
+    for k, v in ids.items():
+        text = text.replace("{" + k + "}", v)
+    return json.loads(text)
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
 def test_permission_matrix(world: World, method: str, path: str, body: Any, expected: dict[str, int]) -> None:
     url = path.format(**world.ids)
     for who in CALLERS:
-        r = world.client.request(method, url, headers=world.h(who), json=body)
+        r = world.client.request(method, url, headers=world.h(who), json=_fill(body, world.ids))
         assert r.status_code == expected[who], f"{who}: {r.status_code} {r.text}"
         if r.status_code >= 400:
             assert r.headers["content-type"] == "application/problem+json"
@@ -108,8 +141,9 @@ def test_permission_matrix(world: World, method: str, path: str, body: Any, expe
 
 def test_unauthenticated_is_401_everywhere(world: World) -> None:
     for method, path, body, _ in MATRIX:
-        r = world.client.request(method, path.format(**world.ids), json=body)
+        r = world.client.request(method, path.format(**world.ids), json=_fill(body, world.ids))
         assert r.status_code == 401, f"{method} {path}"
+    assert world.client.get("/v1/events").status_code == 401
 
 
 def test_signed_writes(world: World) -> None:

@@ -62,11 +62,11 @@ def list_hooks(ctx: Ctx, caller: Caller) -> list[s.WebhookRead]:
     return [_hook(h, stats.get(h.id)) for h in hooks]
 
 
-@router.delete("/v1/webhooks/{webhook_id}", operation_id="removeWebhook", status_code=status.HTTP_204_NO_CONTENT)
-def remove(webhook_id: str, caller: Caller, w: Write) -> Response:
+@router.delete("/v1/webhooks/{webhook_id}", operation_id="removeWebhook", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response)
+def remove(webhook_id: str, caller: Caller, w: Write) -> None:
     """Stop deliveries to this webhook; its delivery log is kept."""
     webhooks.remove(w.uow(), caller, webhook_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/v1/webhooks/{webhook_id}/deliveries", operation_id="listDeliveries",
