@@ -10,7 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from truceline.domain.conflicts import Margins
 from truceline.domain.geometry import GeometryLimits
 from truceline.domain.hotline import HotlinePolicy, Severity
+from truceline.domain.tactical import Minima
 from truceline.services.policy import Policy, WebhookPolicy
+from truceline.services.tracks import TrackPolicy
 
 RULES = ("zone_rule", "overlap", "separation", "incursion")
 
@@ -50,6 +52,15 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = Field(2.0, gt=0)
     webhook_backoff_cap_seconds: float = Field(3600.0, gt=0)
     webhook_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    # live tracks: separation minima (defaults 5 NM, 1,000 ft), look-ahead, detection cycle
+    separation_horizontal_m: float = Field(9_260.0, gt=0, le=200_000)
+    separation_vertical_m: float = Field(304.8, gt=0, le=10_000)
+    lookahead_seconds: float = Field(300.0, gt=0, le=3_600)
+    track_cycle_seconds: float = Field(1.0, gt=0)
+    track_stale_seconds: float = Field(30.0, gt=0)
+    track_clear_seconds: float = Field(10.0, ge=0)
+    track_near_m: float = Field(50_000.0, ge=0)
+    max_track_body_bytes: int = Field(32 * 1_048_576, ge=1024)
 
     @field_validator("ack_seconds_by_severity")
     @classmethod
@@ -67,6 +78,14 @@ class Settings(BaseSettings):
         if any(x < 0 for x in v) or v != sorted(v):
             raise ValueError("escalation steps are seconds after the deadline, ≥ 0 and in increasing order")
         return v
+
+    def track_policy(self) -> TrackPolicy:
+        return TrackPolicy(
+            minima=Minima(self.separation_horizontal_m, self.separation_vertical_m, self.lookahead_seconds),
+            stale_s=self.track_stale_seconds,
+            clear_s=self.track_clear_seconds,
+            near_m=self.track_near_m,
+        )
 
     def policy(self) -> Policy:
         return Policy(

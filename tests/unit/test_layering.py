@@ -9,7 +9,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "truceline"
 LAYERS = {"domain": 0, "adapters": 1, "services": 2, "api": 3, "cli": 3}
-DOMAIN_MAY_IMPORT = {"shapely", "pyproj", "h3", "numpy", "cryptography", "truceline"}
+DOMAIN_MAY_IMPORT = {"shapely", "pyproj", "h3", "numpy", "numba", "cryptography", "truceline"}
 
 
 def _imports(path: Path) -> list[str]:

@@ -34,6 +34,7 @@ from truceline.domain.model import (
     Role,
     Subject,
     TimeWindow,
+    TrackRef,
     Volume,
     Zone,
     ZoneKind,
@@ -231,6 +232,8 @@ class ZoneRepository:
             standoff_m=z.standoff_m,
             responsible=json.dumps([_responsibility_json(r) for r in z.responsible]),
             signatories=json.dumps(z.signatories),
+            separation_m=z.separation_m,
+            vertical_separation_m=z.vertical_separation_m,
             description=z.description,
             created_by=z.created_by,
             created_at=to_ms(z.created_at),
@@ -258,6 +261,8 @@ class ZoneRepository:
             standoff_m=r.standoff_m,
             responsible=[_responsibility_from(x) for x in json.loads(r.responsible)],
             signatories=json.loads(r.signatories),
+            separation_m=r.separation_m,
+            vertical_separation_m=r.vertical_separation_m,
             description=r.description,
             created_by=r.created_by,
             created_at=_dt(r.created_at),
@@ -623,6 +628,7 @@ class ConflictRepository:
 
     @staticmethod
     def _row(r: Any) -> Conflict:
+        stored = json.loads(r.subjects)
         subjects = [
             Subject(
                 s["activity_id"],
@@ -630,7 +636,13 @@ class ConflictRepository:
                 ActivityKind(s["kind"]),
                 TimeWindow(_dt(s["t_start"]), from_ms(s["t_end"])),
             )
-            for s in json.loads(r.subjects)
+            for s in stored
+            if "track_id" not in s
+        ]
+        tracks = [
+            TrackRef(s["party_id"], s["track_id"], s["callsign"], ActivityKind(s["kind"]), s.get("activity_id"))
+            for s in stored
+            if "track_id" in s
         ]
         return Conflict(
             id=r.id,
@@ -646,6 +658,7 @@ class ConflictRepository:
             updated_at=_dt(r.updated_at),
             closed_at=from_ms(r.closed_at),
             closed_reason=r.closed_reason,
+            tracks=tracks,
         )
 
     def get(self, conflict_id: str) -> Conflict | None:
@@ -669,8 +682,11 @@ class ConflictRepository:
         return [r.id for r in self.conn.execute(q)]
 
     def open_for_zone(self, zone_id: str) -> list[Conflict]:
+        """Open zone-rule conflicts of a zone (incursions of live tracks are the detector's)."""
         q = select(t.conflicts).where(
-            t.conflicts.c.zone_id == zone_id, t.conflicts.c.status == ConflictStatus.open.value
+            t.conflicts.c.zone_id == zone_id,
+            t.conflicts.c.status == ConflictStatus.open.value,
+            t.conflicts.c.rule == ConflictRule.zone_rule.value,
         )
         return [self._row(r) for r in self.conn.execute(q)]
 
@@ -688,6 +704,10 @@ class ConflictRepository:
                 "t_end": to_ms(s.window.end) if s.window.end else None,
             }
             for s in c.subjects
+        ] + [
+            {"party_id": x.party_id, "track_id": x.track_id, "callsign": x.callsign, "kind": x.kind.value,
+             "activity_id": x.activity_id}
+            for x in c.tracks
         ]
         return dict(
             id=c.id,
@@ -735,10 +755,21 @@ class ConflictRepository:
 
     @staticmethod
     def _key(c: Conflict) -> str:
+        if c.tracks:  # one conflict per episode: a pair that clears and meets again is a new one
+            who = ":".join(f"{x.party_id}/{x.track_id}" for x in c.tracks)
+            return f"{c.rule.value}:{who}:{c.zone_id or ''}:{to_ms(c.created_at)}"
         if c.rule is ConflictRule.zone_rule:
             return f"zone_rule:{c.subjects[0].activity_id}:{c.zone_id}"
         a, b = sorted(c.activity_ids)
         return f"overlap:{a}:{b}"
+
+    def open_tactical(self) -> list[Conflict]:
+        """Open conflicts between live tracks (and zones)."""
+        q = select(t.conflicts).where(
+            t.conflicts.c.status == ConflictStatus.open.value,
+            t.conflicts.c.rule.in_([ConflictRule.separation.value, ConflictRule.incursion.value]),
+        )
+        return [self._row(r) for r in self.conn.execute(q)]
 
     def list_for_party(
         self,

@@ -55,6 +55,8 @@ zones = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Column("signatories", Text, nullable=False, server_default="[]"),
+    Column("separation_m", Float),
+    Column("vertical_separation_m", Float),
     Index("ix_zones_kind_status", "kind", "status"),
 )
 
@@ -360,4 +362,42 @@ webhook_deliveries = Table(
     Column("replay_of", ID),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index("ix_webhook_deliveries_hook", "webhook_id", "id"),
+)
+
+# --- live tracks -----------------------------------------------------------------------------------
+# The latest state of each track (one row per party and track id; older reports never overwrite newer),
+# and every report as received, for replay and review (retention is an operations setting).
+tracks = Table(
+    "tracks",
+    metadata,
+    Column("party_id", ID, nullable=False),
+    Column("track_id", String(64), nullable=False),
+    Column("callsign", String(32), nullable=False),
+    Column("t_ms", BigInteger, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("alt", Float, nullable=False),
+    Column("gs", Float, nullable=False),
+    Column("trk", Float, nullable=False),
+    Column("vs", Float, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("activity_id", ID),
+    PrimaryKeyConstraint("party_id", "track_id"),
+    Index("ix_tracks_time", "t_ms"),
+)
+
+track_reports = Table(
+    "track_reports",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("party_id", ID, nullable=False),
+    Column("track_id", String(64), nullable=False),
+    Column("t_ms", BigInteger, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("alt", Float, nullable=False),
+    Column("gs", Float, nullable=False),
+    Column("trk", Float, nullable=False),
+    Column("vs", Float, nullable=False),
+    Index("ix_track_reports_track", "party_id", "track_id", "t_ms"),
 )

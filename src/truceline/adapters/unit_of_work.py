@@ -18,6 +18,7 @@ from truceline.adapters.repositories import (
     Receipt,
     ZoneRepository,
 )
+from truceline.adapters.track_store import TrackRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock, utc_now
 
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.hotline = HotlineRepository(conn)
         self.feed = FeedRepository(conn)
         self.webhooks = WebhookRepository(conn)
+        self.tracks = TrackRepository(conn)
         return self
 
     def __exit__(
@@ -85,6 +87,14 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         assert self._conn is not None
         self._conn.rollback()
+
+    def try_lock(self, key: int) -> bool:
+        """Take a transaction-scoped lock if nobody holds it (SQLite: the write transaction already
+        excludes every other writer)."""
+        assert self._conn is not None
+        if is_sqlite(self.engine):
+            return True
+        return bool(self._conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar())
 
     def lock_cells(self, cells: Iterable[int]) -> None:
         # SQLite: BEGIN IMMEDIATE already serialises every writer. PostgreSQL: transaction-scoped

@@ -17,12 +17,13 @@ from truceline.adapters.webhook_sender import HttpSender
 from truceline.api import problems
 from truceline.api.deps import AppContext
 from truceline.api.limits import BodySizeLimit
-from truceline.api.routes import activities, conflicts, hotline, parties, system, webhooks
+from truceline.api.routes import activities, conflicts, hotline, parties, system, tracks, webhooks
 from truceline.api.routes import audit as audit_routes
 from truceline.api.routes import zones as zone_routes
 from truceline.domain.clock import Clock, utc_now
 from truceline.services import audit, zones
 from truceline.services import hotline as hotline_service
+from truceline.services import tracks as track_service
 from truceline.services import webhooks as webhook_service
 from truceline.settings import Settings
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         policy=settings.policy(),
         audit_key=load_or_create(settings.audit_key_file),
         clock=clock,
+        tracks=settings.track_policy(),
     )
 
     @asynccontextmanager
@@ -77,6 +79,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
                 )
             ),
             asyncio.create_task(
+                _every(
+                    settings.track_cycle_seconds,
+                    lambda: track_service.cycle(ctx.uow(write=True), policy, ctx.tracks, ctx.detector),
+                )
+            ),
+            asyncio.create_task(
                 _every(settings.zone_clock_seconds, lambda: zones.advance(ctx.uow(write=True), ctx.policy))
             ),
             asyncio.create_task(
@@ -92,7 +100,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     problems.install(app)
-    for module in (system, parties, zone_routes, activities, conflicts, hotline, webhooks, audit_routes):
+    for module in (system, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks, audit_routes):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, per_path={"/v1/tracks": settings.max_track_body_bytes}
+    )
     return app

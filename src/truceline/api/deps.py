@@ -19,6 +19,7 @@ from truceline.domain.errors import MalformedRequest, NotAuthenticated
 from truceline.domain.model import Party
 from truceline.services import parties
 from truceline.services.policy import Policy
+from truceline.services.tracks import Detector, TrackPolicy
 from truceline.settings import Settings
 
 SIGNATURE_HEADER = "Truceline-Signature"
@@ -33,6 +34,8 @@ class AppContext:
     audit_key: Ed25519PrivateKey
     clock: Clock = utc_now
     signal: FeedSignal = field(default_factory=FeedSignal)
+    tracks: TrackPolicy = field(default_factory=TrackPolicy)
+    detector: Detector = field(default_factory=Detector)
 
     def uow(self, *, write: bool = False, **kw: Any) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, write=write, clock=self.clock, on_publish=self.signal.notify, **kw)

@@ -12,17 +12,19 @@ class _TooLarge(Exception):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        #: larger limits for bulk endpoints (track ingest), by exact path
+        self.per_path = dict(per_path or {})
 
-    async def _refuse(self, send: Send, path: str) -> None:
+    async def _refuse(self, send: Send, path: str, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "urn:truceline:problem:payload_too_large",
                 "title": "Payload too large",
                 "status": 413,
-                "detail": f"the request body is larger than {self.max_bytes} bytes",
+                "detail": f"the request body is larger than {limit} bytes",
                 "instance": path,
             }
         ).encode()
@@ -42,10 +44,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         headers: dict[bytes, bytes] = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._refuse(send, scope.get("path", ""))
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._refuse(send, scope.get("path", ""), limit)
             return
         seen = 0
         started = False
@@ -55,7 +58,7 @@ class BodySizeLimit:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return msg
 
@@ -69,4 +72,4 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._refuse(send, scope.get("path", ""))
+                await self._refuse(send, scope.get("path", ""), limit)

@@ -125,6 +125,8 @@ class ZoneCreate(Strict):
     effective_until: str | None = None
     forbidden_kinds: list[ActivityKind] = []
     standoff_m: float = 0.0
+    separation_m: float | None = Field(None, description="horizontal separation minimum for live tracks inside, m")
+    vertical_separation_m: float | None = Field(None, description="vertical separation minimum inside, m")
     signatories: list[str] = Field([], description="party ids or names whose sign-off the zone needs (default: you)")
     responsible: list[ResponsibilityIn] = Field([], description="responsibilities to request from these parties")
     status: Literal["proposed"] = Field("proposed", description="a new zone is proposed; the rest follows sign-offs")
@@ -146,6 +148,8 @@ class ZoneUpdate(Strict):
     effective_until: str | None = None
     forbidden_kinds: list[ActivityKind] | None = None
     standoff_m: float | None = None
+    separation_m: float | None = Field(None, description="horizontal separation minimum for live tracks inside, m")
+    vertical_separation_m: float | None = Field(None, description="vertical separation minimum inside, m")
     status: ZoneStatus | None = Field(None, description="suspended, in_force (resume), lapsed or withdrawn")
     rationale: str | None = Field(None, description="why this revision")
     description: str | None = None
@@ -177,6 +181,8 @@ class ZoneRead(BaseModel):
     effective_until: str | None
     forbidden_kinds: list[ActivityKind]
     standoff_m: float
+    separation_m: float | None = None
+    vertical_separation_m: float | None = None
     responsible: list[ResponsibilityRead]
     signatories: list[PartyRef]
     description: str
@@ -365,6 +371,16 @@ class ZoneRef(BaseModel):
     revision: int | None
 
 
+class ConflictTrack(BaseModel):
+    """A live track in a separation or incursion conflict."""
+
+    owner: PartyRef
+    track_id: str
+    callsign: str
+    kind: ActivityKind
+    activity_id: str | None
+
+
 class ConflictRead(BaseModel):
     id: str
     rule: ConflictRule
@@ -373,6 +389,7 @@ class ConflictRead(BaseModel):
     parties: list[PartyRef]
     zone: ZoneRef | None
     activities: list[ConflictActivity]
+    tracks: list[ConflictTrack] = Field(default_factory=list)
     regions: list[ConflictRegion]
     created_at: str
     updated_at: str

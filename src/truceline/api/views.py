@@ -126,6 +126,8 @@ def zone(z: Zone, names: dict[str, str]) -> s.ZoneRead:
         effective_until=format_time(z.effective.end),
         forbidden_kinds=sorted(z.forbidden_kinds),
         standoff_m=z.standoff_m,
+        separation_m=z.separation_m,
+        vertical_separation_m=z.vertical_separation_m,
         responsible=[responsibility(r, names) for r in z.responsible],
         signatories=[ref(p, names) for p in z.signatories],
         description=z.description,
@@ -173,6 +175,16 @@ def conflict(
                 title=own_titles.get(x.activity_id) if x.party_id == caller.id else None,
             )
             for x in c.subjects
+        ],
+        tracks=[
+            s.ConflictTrack(
+                owner=s.PartyRef(id=x.party_id, name=names.get(x.party_id)),
+                track_id=x.track_id,
+                callsign=x.callsign,
+                kind=x.kind,
+                activity_id=x.activity_id,
+            )
+            for x in c.tracks
         ],
         regions=[
             s.ConflictRegion(

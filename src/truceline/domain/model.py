@@ -67,6 +67,12 @@ class ResponsibilityStatus(StrEnum):
 class ConflictRule(StrEnum):
     zone_rule = "zone_rule"
     overlap = "overlap"
+    separation = "separation"  # two live tracks predicted to lose separation
+    incursion = "incursion"  # a live track predicted to enter a zone that forbids its kind
+
+
+#: rules found between live tracks (the others are between notified activities and zones)
+TACTICAL_RULES = frozenset({ConflictRule.separation, ConflictRule.incursion})
 
 
 class ConflictStatus(StrEnum):
@@ -162,6 +168,9 @@ class Zone:
     updated_at: datetime
     description: str = ""
     signatories: list[str] = field(default_factory=list)
+    #: separation minima for live tracks inside the zone (None: the settings' defaults)
+    separation_m: float | None = None
+    vertical_separation_m: float | None = None
 
     @property
     def party_ids(self) -> set[str]:
@@ -223,6 +232,17 @@ class Subject:
     window: TimeWindow
 
 
+@dataclass(frozen=True)
+class TrackRef:
+    """A live track a conflict involves."""
+
+    party_id: str
+    track_id: str
+    callsign: str
+    kind: ActivityKind
+    activity_id: str | None = None
+
+
 @dataclass
 class Conflict:
     id: str
@@ -238,6 +258,7 @@ class Conflict:
     updated_at: datetime
     closed_at: datetime | None = None
     closed_reason: str | None = None
+    tracks: list[TrackRef] = field(default_factory=list)
 
     @property
     def activity_ids(self) -> list[str]:

@@ -39,6 +39,8 @@ EDITABLE = (
     "standoff_m",
     "responsible",
     "description",
+    "separation_m",
+    "vertical_separation_m",
 )
 
 
@@ -55,6 +57,18 @@ class ZoneFields:
     standoff_m: float
     responsible: list[tuple[str, ResponsibilityRole]]  # (party reference as given, role)
     description: str
+    separation_m: float | None = None
+    vertical_separation_m: float | None = None
+
+
+def _minimum(data: dict[str, Any], key: str, top: float) -> float | None:
+    """An optional separation minimum for live tracks inside the zone (metres)."""
+    v = data.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, int | float) or isinstance(v, bool) or not math.isfinite(v) or not 0 < v <= top:
+        raise InvalidInput.at(f"/{key}", f"{key} must be a number of metres in (0, {top:.0f}]")
+    return float(v)
 
 
 def _enum(enum: type[Any], value: object, pointer: str, what: str) -> Any:
@@ -138,4 +152,6 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
         standoff_m=float(standoff),
         responsible=responsible,
         description=desc,
+        separation_m=_minimum(data, "separation_m", 200_000.0),
+        vertical_separation_m=_minimum(data, "vertical_separation_m", 10_000.0),
     )

@@ -29,6 +29,8 @@ PERMISSIONS: Mapping[str, tuple[frozenset[Role], str]] = {
     "hotline.ack": (ALL, "acknowledge messages"),
     "escalation.write": (frozenset({Role.officer, Role.admin}), "set escalation contacts"),
     "webhook.manage": (ALL, "manage your party's webhooks"),
+    "track.report": (frozenset({Role.officer}), "report your party's live tracks"),
+    "track.read": (ALL, "see live tracks"),
 }
 
 

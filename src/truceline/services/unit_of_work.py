@@ -15,6 +15,7 @@ from truceline.adapters.repositories import (
     Receipt,
     ZoneRepository,
 )
+from truceline.adapters.track_store import TrackRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock
 
@@ -30,6 +31,7 @@ class UnitOfWork(Protocol):
     hotline: HotlineRepository
     feed: FeedRepository
     webhooks: WebhookRepository
+    tracks: TrackRepository
     clock: Clock
     signature: dict[str, Any] | None
     receipt: Receipt | None
@@ -43,6 +45,9 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def try_lock(self, key: int) -> bool:
+        """Take a transaction-scoped lock unless another transaction holds it."""
 
     def lock_cells(self, cells: Iterable[int]) -> None:
         """Serialise writers that touch any of these cells, until the transaction ends."""

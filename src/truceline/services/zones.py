@@ -74,6 +74,8 @@ def snapshot(z: Zone) -> dict[str, Any]:
         "forbidden_kinds": sorted(k.value for k in z.forbidden_kinds),
         "standoff_m": z.standoff_m,
         "description": z.description,
+        "separation_m": z.separation_m,
+        "vertical_separation_m": z.vertical_separation_m,
     }
 
 
@@ -198,6 +200,8 @@ def create(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Zone
             created_at=now,
             updated_at=now,
             description=fields.description,
+            separation_m=fields.separation_m,
+            vertical_separation_m=fields.vertical_separation_m,
             signatories=signatories,
         )
         zone.responsible = [
@@ -297,6 +301,7 @@ def _apply(zone: Zone, fields: ZoneFields) -> None:
         fields.standoff_m,
         fields.description,
     )
+    zone.separation_m, zone.vertical_separation_m = fields.separation_m, fields.vertical_separation_m
 
 
 def lapse(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str) -> ZoneResult:
@@ -317,6 +322,9 @@ def _as_input(z: Zone) -> dict[str, Any]:
         "standoff_m": z.standoff_m,
         "description": z.description,
     }
+    for key in ("separation_m", "vertical_separation_m"):
+        if getattr(z, key) is not None:
+            out[key] = getattr(z, key)
     if z.radius_m is not None:
         out["radius_m"] = z.radius_m
     return out
