@@ -744,14 +744,12 @@ class ConflictRepository:
             self.conn.execute(delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id.in_(ids)))
             self.conn.execute(delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id.in_(ids)))
         every = [*new, *changed]
-        if every:
-            self.conn.execute(
-                insert(t.conflict_parties), [{"party_id": p, "conflict_id": c.id} for c in every for p in c.party_ids]
-            )
-            self.conn.execute(
-                insert(t.conflict_activities),
-                [{"activity_id": a, "conflict_id": c.id} for c in every for a in sorted(set(c.activity_ids))],
-            )
+        parties = [{"party_id": p, "conflict_id": c.id} for c in every for p in c.party_ids]
+        acts = [{"activity_id": a, "conflict_id": c.id} for c in every for a in sorted(set(c.activity_ids))]
+        if parties:
+            self.conn.execute(insert(t.conflict_parties), parties)
+        if acts:  # conflicts between live tracks involve no activity
+            self.conn.execute(insert(t.conflict_activities), acts)
 
     @staticmethod
     def _key(c: Conflict) -> str:

@@ -166,7 +166,7 @@ def _separation(pic: Picture, n: int, now: datetime) -> tuple[str, Conflict]:
     i, j = int(p.i[n]), int(p.j[n])
     t_in, t_out = float(p.t_in[n]), min(float(p.t_out[n]), m.lookahead_s)
     r, h = max(t.rpz[i], t.rpz[j]), max(t.hpz[i], t.hpz[j])
-    limits = f"minimum {r / NM:g} NM and {h / FT:.0f} ft"
+    limits = f"minimum {r / NM:.1f} NM and {h / FT:.0f} ft"
     if p.los[n]:
         reason = (f"{_who(snap, i, pic.names)} and {_who(snap, j, pic.names)} have lost separation: "
                   f"{p.dist[n] / NM:.1f} NM and {abs(p.dalt[n]) / FT:.0f} ft apart now ({limits})")
