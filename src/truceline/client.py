@@ -64,7 +64,10 @@ class Client:
     def _call(self, method: str, path: str, **kw: Any) -> Any:
         req = self._http.build_request(method, path, **kw)
         if self._key is not None and method.upper() != "GET":
-            message = request_message(method, req.url.path, kw.get("json"))
+            body = kw.get("json")
+            if "content" in kw:  # NDJSON is signed as the array of its lines
+                body = [json.loads(line) for line in kw["content"].splitlines() if line.strip()]
+            message = request_message(method, req.url.path, body)
             req.headers["Truceline-Signature"] = base64.b64encode(self._key.sign(message)).decode()
         r = self._http.send(req)
         self.last_receipt = r.headers.get("truceline-receipt") or self.last_receipt
@@ -190,6 +193,18 @@ class Client:
                         yield ev
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.ReadTimeout):
                 continue  # dropped: resume where we were
+
+    # ---- live tracks ------------------------------------------------------------------------------
+    def report_tracks(self, ndjson: bytes) -> dict[str, Any]:
+        return self._call(  # type: ignore[no-any-return]
+            "POST", "/v1/tracks", content=ndjson, headers={"Content-Type": "application/x-ndjson"}
+        )
+
+    def tracks(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/tracks")  # type: ignore[no-any-return]
+
+    def alerts(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/alerts")  # type: ignore[no-any-return]
 
     # ---- webhooks and escalation contacts ---------------------------------------------------------
     def add_webhook(self, url: str, event_types: list[str]) -> dict[str, Any]:

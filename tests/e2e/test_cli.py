@@ -383,3 +383,44 @@ def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     assert "Ack" in shown.stdout and "Jordan: awaiting" in shown.stdout
     bad = run("send", "x", "--to", "Atlantis", token=jordan, url=url)
     assert bad.returncode == 1 and "no party named 'Atlantis'" in bad.stderr
+
+
+def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    url, tokens, _ = server
+    now = datetime.now(UTC)
+
+    def rep(track: str, t: datetime, lat: float = 32.0, **kw: object) -> str:
+        return json.dumps({"track_id": track, "time": t.isoformat().replace("+00:00", "Z"), "lat": lat, "lon": 36.0,
+                           "altitude_m": 1000, "ground_speed_mps": 50, "track_deg": 0, **kw})
+
+    f = tmp_path / "tracks.ndjson"
+    f.write_text("\n".join([rep("j1", now), rep("j2", now, lat=95.0), rep("j3", now)]) + "\n")
+    sent = run("tracks", "send", str(f), token=tokens["Jordan"], url=url)
+    assert sent.returncode == 0, sent.stderr
+    assert "2 accepted, 1 refused" in sent.stdout and f"{f}:line 2: /lat" in sent.stderr
+    # a recording replayed at 20x: three reports a second apart go out in about 0.1 s, re-stamped to now
+    old = datetime(2017, 7, 10, 6, tzinfo=UTC)
+    rec = tmp_path / "rec.ndjson"
+    rec.write_text("\n".join(rep("r1", old + timedelta(seconds=s), lat=32.0 + s / 100) for s in range(3)) + "\n")
+    replayed = run("tracks", "replay", str(rec), "--speed", "20", token=tokens["Jordan"], url=url)
+    assert replayed.returncode == 0 and "replayed 3 reports at 20x: 3 accepted" in replayed.stdout
+    for _ in range(50):  # the picture is refreshed by the next detection cycle (every second)
+        seen = httpx.get(f"{url}/v1/tracks", headers={"Authorization": f"Bearer {tokens['Jordan']}"}).json()
+        if any(t["track_id"] == "r1" for t in seen["tracks"]):
+            break
+        time.sleep(0.1)
+    r1 = next(t for t in seen["tracks"] if t["track_id"] == "r1")
+    assert r1["time"] > now.isoformat()[:19]  # re-stamped: live, not 2017
+    # the demo replays the scenario's traffic: the US sees the predicted loss of separation with Russia
+    for _ in range(100):
+        alerts = run("alerts", "--json", token=tokens["United States"], url=url)
+        found = json.loads(alerts.stdout)["alerts"] if alerts.returncode == 0 else []
+        if any(a["rule"] == "separation" for a in found):
+            break
+        time.sleep(0.2)
+    sep = next(a for a in found if a["rule"] == "separation")
+    assert {t["callsign"] for t in sep["tracks"]} == {"USAF21", "RFAF07"}
+    human = run("alerts", token=tokens["United States"], url=url)
+    assert "USAF21" in human.stdout and "separation" in human.stdout

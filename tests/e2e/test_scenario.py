@@ -65,3 +65,29 @@ def test_scenario_zone_statuses_and_southwest_history(db_url: str) -> None:
         entries = c.get("/v1/audit?limit=5000", headers=h).json()
         went = [e for e in entries if e["action"] == "zone.status" and e["entity_id"] == loaded.zones["southwest"]]
         assert [(e["payload"]["to"], e["at"][:10]) for e in went][-1] == ("in_force", "2017-07-09")
+
+
+def test_scenario_traffic_shows_the_expected_tactical_conflicts(db_url: str) -> None:
+    from datetime import UTC, datetime
+
+    from tests.conftest import FakeClock
+    from truceline.services import tracks
+
+    clock = FakeClock(datetime(2017, 7, 10, 6, 0, tzinfo=UTC))
+    app = create_app(Settings(database_url=db_url), clock=clock)
+    ctx = app.state.ctx
+    data = scenario.read("syria-2017")
+    loaded = scenario.load(ctx.writer_at, ctx.policy, data)
+    records = scenario.traffic(data)
+    assert len({r["callsign"] for r in records}) >= 24 and len({r["party"] for r in records}) >= 5
+    first = [r for r in records if r["time"] == records[0]["time"]]
+    assert scenario.replay(lambda: ctx.uow(write=True), ctx.tracks, first, clock=clock, speed=1000.0) == len(first)
+    tracks.cycle(lambda w: ctx.uow(write=w), ctx.policy, ctx.tracks, ctx.detector)
+    zref = {v: k for k, v in loaded.zones.items()}
+    with ctx.uow() as u:
+        got = {
+            (c.rule.value, tuple(sorted(t.callsign for t in c.tracks)), zref.get(c.zone_id or ""))
+            for c in u.conflicts.open_tactical()
+        }
+    want = {(e["rule"], tuple(sorted(e["callsigns"])), e.get("zone")) for e in data["expected"]["tactical"]}
+    assert got == want

@@ -43,7 +43,7 @@ def post(line: Line, who: str, reports: list[dict[str, Any]], ndjson: bool = Fal
 
 def cycle(line: Line) -> tracks.Picture:
     ctx = line.ctx
-    return tracks.cycle(ctx.uow(write=True), ctx.policy, ctx.tracks, ctx.detector)
+    return tracks.cycle(lambda w: ctx.uow(write=w), ctx.policy, ctx.tracks, ctx.detector)
 
 
 def conflicts(line: Line, who: str, rule: str, status: str = "open") -> list[dict[str, Any]]:

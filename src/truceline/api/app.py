@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
             asyncio.create_task(
                 _every(
                     settings.track_cycle_seconds,
-                    lambda: track_service.cycle(ctx.uow(write=True), policy, ctx.tracks, ctx.detector),
+                    lambda: track_service.cycle(lambda w: ctx.uow(write=w), policy, ctx.tracks, ctx.detector),
                 )
             ),
             asyncio.create_task(

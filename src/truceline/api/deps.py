@@ -60,10 +60,14 @@ Ctx = Annotated[AppContext, Depends(context)]
 Caller = Annotated[Party, Depends(caller)]
 
 
-def signing_message(method: str, path: str, body: bytes) -> bytes:
-    """What a party signs (see ``domain.audit.request_message``), from the raw request."""
+def signing_message(method: str, path: str, body: bytes, *, ndjson: bool = False) -> bytes:
+    """What a party signs (see ``domain.audit.request_message``), from the raw request. An NDJSON body
+    is signed as the array of its lines."""
     try:
-        parsed = json.loads(body) if body.strip() else None
+        if ndjson:
+            parsed: Any = [json.loads(line) for line in body.splitlines() if line.strip()]
+        else:
+            parsed = json.loads(body) if body.strip() else None
     except ValueError:
         raise MalformedRequest("the body is not valid JSON") from None
     return request_message(method, path, parsed)
@@ -79,7 +83,8 @@ async def request_signature(request: Request, who: Caller) -> dict[str, Any] | N
     if not sig:
         raise NotAuthenticated(f"your party has registered a signing key: sign this request ({SIGNATURE_HEADER})")
     raw = await request.body()
-    message = signing_message(request.method, request.url.path, raw)
+    ndjson = "ndjson" in request.headers.get("content-type", "")
+    message = signing_message(request.method, request.url.path, raw, ndjson=ndjson)
     if not verify_signature(who.public_key, message, sig):
         raise NotAuthenticated(f"the {SIGNATURE_HEADER} does not verify against your party's registered key")
     return {"signed": json.loads(message), "signature": sig, "public_key": who.public_key}

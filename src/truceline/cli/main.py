@@ -152,6 +152,7 @@ def demo(
     tokens_file: Annotated[Path | None, typer.Option(help="Write {party name: token} as JSON here")] = None,
     scenario: Annotated[str, typer.Option(help="Scenario to load")] = "syria-2017",
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Load the scenario and exit")] = False,
+    no_traffic: Annotated[bool, typer.Option("--no-traffic", help="Do not replay the scenario's live traffic")] = False,
 ) -> None:
     """Load the demo scenario (idempotent) and serve it; prints the docs URL and a token per party."""
     import uvicorn
@@ -173,7 +174,19 @@ def demo(
         out.print(f"  {name:<{width}}  {token}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"Truceline demo on {base}  API docs: {base}/docs  database: {db}")
     out.print(f"Try: TRUCELINE_TOKEN=<a token above> truceline conflicts list --url {base}")
+    records = scenarios.traffic(scenarios.read(scenario))
     if not no_serve:
+        if records and not no_traffic:
+            import threading
+
+            out.print(f"Replaying {len(records)} recorded track reports live, in a loop (see `truceline alerts`)")
+            threading.Thread(
+                target=scenarios.replay,
+                args=(lambda: ctx.uow(write=True), ctx.tracks, records),
+                kwargs={"clock": ctx.clock, "loop": True},
+                daemon=True,
+                name="traffic-replay",
+            ).start()
         uvicorn.run(application, host=host, port=port, log_level="info")
 
 
@@ -692,7 +705,7 @@ def keys_register(key_file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = N
 
 
 def main() -> None:
-    from truceline.cli import hotline  # noqa: F401 - registers the hotline's commands on ``app``
+    from truceline.cli import hotline, tracks  # noqa: F401 - they register their commands on ``app``
 
     app()
 

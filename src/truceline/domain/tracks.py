@@ -113,3 +113,25 @@ def parse_report(data: object, *, party_id: str, party_name: str, now: datetime)
         kind=str(kind),
         activity_id=activity_id,
     )
+
+
+def replay_schedule(records: list[dict[str, Any]], speed: float) -> list[tuple[float, list[dict[str, Any]]]]:
+    """A recording as (seconds after the start of the replay, the reports due then), ``speed`` times
+    faster than recorded. Records whose time cannot be read are left out (the server would refuse
+    them anyway)."""
+    if speed <= 0:
+        raise ValueError("speed must be positive")
+    timed = [(t, r) for r in records if (t := _time(r.get("time"))) is not None]
+    if not timed:
+        return []
+    timed.sort(key=lambda x: x[0])
+    t0 = timed[0][0]
+    groups: dict[float, list[dict[str, Any]]] = {}
+    for t, r in timed:
+        groups.setdefault((t - t0).total_seconds() / speed, []).append(r)
+    return sorted(groups.items())
+
+
+def restamp(record: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """A recorded report as if made at ``at`` (replays show live traffic, not history)."""
+    return {**record, "time": at.astimezone(UTC).isoformat().replace("+00:00", "Z")}

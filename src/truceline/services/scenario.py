@@ -12,6 +12,8 @@ and activities that exist (same name / same party and title) are left as they ar
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,9 +24,11 @@ from truceline.adapters.geojson_io import activity_bodies, provenance, zone_bodi
 from truceline.domain.clock import Clock
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import Party, ResponsibilityStatus
+from truceline.domain.tracks import replay_schedule, restamp
 from truceline.domain.volumes import parse_time
-from truceline.services import activities, parties, zones
+from truceline.services import activities, parties, tracks, zones
 from truceline.services.policy import Policy
+from truceline.services.tracks import TrackPolicy
 from truceline.services.unit_of_work import UnitOfWork
 
 SCENARIO_ONLY = (
@@ -209,3 +213,47 @@ def _step(
             raise InvalidInput.at("/history", f"unknown scenario step {do!r}")
 
     return run
+
+
+def traffic(scenario: dict[str, Any]) -> list[dict[str, Any]]:
+    """The scenario's recorded live traffic (NDJSON shipped beside it), or none."""
+    name = scenario.get("traffic")
+    if not name:
+        return []
+    res = resources.files("truceline.scenarios").joinpath(name)
+    return [json.loads(line) for line in res.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def replay(
+    make_uow: Callable[[], UnitOfWork],
+    policy: TrackPolicy,
+    records: list[dict[str, Any]],
+    *,
+    clock: Clock,
+    speed: float = 1.0,
+    stop: threading.Event | None = None,
+    loop: bool = False,
+) -> int:
+    """Replay recorded reports as live ones (each re-stamped with the clock's time when it is due),
+    through the ordinary ingest, as the party each record names. Returns how many were accepted."""
+    stop = stop or threading.Event()
+    schedule = replay_schedule(records, speed)
+    with make_uow() as u:
+        by_name = {p.name: p for p in u.parties.list()}
+    accepted = 0
+    while not stop.is_set():
+        started = time.monotonic()
+        for offset, group in schedule:
+            if stop.wait(max(0.0, offset - (time.monotonic() - started))):
+                return accepted
+            at = clock()
+            per_party: dict[str, list[tuple[int, object]]] = {}
+            for n, r in enumerate(group, start=1):
+                per_party.setdefault(str(r.get("party")), []).append((n, restamp(r, at)))
+            for name, items in per_party.items():
+                who = by_name.get(name)
+                if who is not None:
+                    accepted += tracks.ingest(make_uow(), policy, who, items).accepted
+        if not loop:
+            break
+    return accepted

@@ -8,7 +8,7 @@ import hashlib
 import json
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -248,13 +248,31 @@ def snapshot_picture(uow: UnitOfWork, policy: TrackPolicy, now: datetime) -> Pic
     return Picture(now, snap, traffic, pairs, incs, shapes, names, {}, m)
 
 
-def cycle(uow: UnitOfWork, policy: Policy, tracks: TrackPolicy, det: Detector) -> Picture:
-    """One detection cycle: predict, then open a conflict for each new episode, keep the ones still
-    predicted, close the ones clear for ``clear_s`` (or whose tracks went stale), each change on the
+def _changes(
+    found: dict[str, Conflict], open_now: dict[str, Conflict], det: Detector, now: datetime, clear_s: float
+) -> tuple[list[Conflict], list[Conflict]]:
+    """New episodes to open, and open ones clear for ``clear_s`` (or whose tracks went stale) to close."""
+    new = [c for k, c in found.items() if k not in open_now]
+    closed = []
+    for key, c in open_now.items():
+        if key in found:
+            det.last_seen[c.id] = now
+            continue
+        seen = det.last_seen.setdefault(c.id, now)  # after a restart, a fresh grace period
+        if (now - seen).total_seconds() >= clear_s:
+            closed.append(c)
+    return new, closed
+
+
+def cycle(make_uow: Callable[[bool], UnitOfWork], policy: Policy, tracks: TrackPolicy, det: Detector) -> Picture:
+    """One detection cycle: predict (in a read transaction), then, only if something changed, open a
+    conflict for each new episode and close the ones clear for ``clear_s``, each change on the
     hotline. One process at a time keeps the conflicts; the others only refresh their picture."""
-    with det.lock, uow:
-        now = uow.clock()
-        pic = snapshot_picture(uow, tracks, now)
+    with det.lock:
+        with make_uow(False) as uow:
+            now = uow.clock()
+            pic = snapshot_picture(uow, tracks, now)
+            open_now = {episode(c): c for c in uow.conflicts.open_tactical()}
         found: dict[str, Conflict] = {}
         for n in range(len(pic.pairs)):
             key, c = _separation(pic, n, now)
@@ -262,36 +280,32 @@ def cycle(uow: UnitOfWork, policy: Policy, tracks: TrackPolicy, det: Detector) -
         for inc in pic.incursions:
             key, c = _incursion(pic, inc, now)
             found.setdefault(key, c)
-        if not uow.try_lock(CYCLE_LOCK):
-            det.picture = pic
-            return pic
-        open_now = {episode(c): c for c in uow.conflicts.open_tactical()}
-        new = [c for k, c in found.items() if k not in open_now]
-        closed: list[Conflict] = []
-        live = set(found)
-        for key, c in open_now.items():
-            if key in live:
-                det.last_seen[c.id] = now
-                continue
-            seen = det.last_seen.setdefault(c.id, now)  # after a restart, a fresh grace period
-            if (now - seen).total_seconds() >= tracks.clear_s:
-                c.status = ConflictStatus.closed
-                c.closed_at = c.updated_at = now
-                c.closed_reason = "cleared: no longer predicted within the look-ahead"
-                closed.append(c)
-                det.last_seen.pop(c.id, None)
-        for c in new:
-            det.last_seen[c.id] = now
-        uow.conflicts.save_many(new, closed)
-        for c in new:
-            audit.record(uow, None, "conflict.opened", "conflict", c.id, {"rule": c.rule.value, "reason": c.reason},
-                         concerns=c.party_ids)
-        for c in closed:
-            audit.record(uow, None, "conflict.closed", "conflict", c.id, {"reason": c.closed_reason},
-                         concerns=c.party_ids)
-        hotline.announce(uow, policy.hotline, new, closed)
-        uow.commit()
-        pic.conflict_of = {**{k: c.id for k, c in open_now.items() if c not in closed},
+        new, closed = _changes(found, open_now, det, now, tracks.clear_s)
+        if new or closed:
+            with make_uow(True) as uow:
+                if uow.try_lock(CYCLE_LOCK):
+                    open_now = {episode(c): c for c in uow.conflicts.open_tactical()}  # as of now, locked
+                    new, closed = _changes(found, open_now, det, now, tracks.clear_s)
+                    for c in closed:
+                        c.status = ConflictStatus.closed
+                        c.closed_at = c.updated_at = now
+                        c.closed_reason = "cleared: no longer predicted within the look-ahead"
+                        det.last_seen.pop(c.id, None)
+                    for c in new:
+                        det.last_seen[c.id] = now
+                    uow.conflicts.save_many(new, closed)
+                    for c in new:
+                        audit.record(uow, None, "conflict.opened", "conflict", c.id,
+                                     {"rule": c.rule.value, "reason": c.reason}, concerns=c.party_ids)
+                    for c in closed:
+                        audit.record(uow, None, "conflict.closed", "conflict", c.id, {"reason": c.closed_reason},
+                                     concerns=c.party_ids)
+                    hotline.announce(uow, policy.hotline, new, closed)
+                    uow.commit()
+                else:
+                    new, closed = [], []
+        gone = {c.id for c in closed}
+        pic.conflict_of = {**{k: c.id for k, c in open_now.items() if c.id not in gone},
                            **{episode(c): c.id for c in new}}
         det.picture = pic
     return pic
