@@ -41,7 +41,9 @@ openapi: install
 	print(json.dumps(create_app(Settings(database_url='sqlite:///:memory:')).openapi(), indent=2, sort_keys=True))" > docs/openapi.json
 
 bench: install-test
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/strategic.py --activities 10000 --zones 200 --json bench/results/strategic-10k.json
+	$(BIN)/python bench/tactical.py --n 10000 --json bench/results/tactical-10k.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache truceline-demo.db* demo-tokens.json

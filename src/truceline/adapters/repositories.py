@@ -761,6 +761,18 @@ class ConflictRepository:
         a, b = sorted(c.activity_ids)
         return f"overlap:{a}:{b}"
 
+    def open_tactical_subjects(self) -> list[tuple[str, str, str | None, list[tuple[str, str]]]]:
+        """(id, rule, zone id, [(party, track id)]) of each open conflict between live tracks: what the
+        detector compares with, without reading whole conflicts."""
+        q = select(t.conflicts.c.id, t.conflicts.c.rule, t.conflicts.c.zone_id, t.conflicts.c.subjects).where(
+            t.conflicts.c.status == ConflictStatus.open.value,
+            t.conflicts.c.rule.in_([ConflictRule.separation.value, ConflictRule.incursion.value]),
+        )
+        return [
+            (r.id, r.rule, r.zone_id, [(s["party_id"], s["track_id"]) for s in json.loads(r.subjects)])
+            for r in self.conn.execute(q)
+        ]
+
     def open_tactical(self) -> list[Conflict]:
         """Open conflicts between live tracks (and zones)."""
         q = select(t.conflicts).where(

@@ -9,15 +9,14 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, delete
 
 from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
 from truceline.domain.cells import to_ms
 from truceline.domain.tracks import TrackReport
 
-_T = t.tracks.c
+_LATEST = ("party_id", "track_id", "t_ms", "lat", "lon", "alt", "gs", "trk", "vs", "callsign", "kind", "activity_id")
 
 
 @dataclass
@@ -46,53 +45,54 @@ class TrackRepository:
         self.conn = conn
 
     def save(self, reports: Sequence[TrackReport]) -> None:
+        """Append every report and move each track's latest state forward. Ingest is the hot path:
+        plain driver ``executemany`` with portable SQL (the upsert is SQLite's and PostgreSQL's)."""
         if not reports:
             return
+        mark = "?" if is_sqlite(self.conn.engine) else "%s"
         rows = [
-            dict(
-                party_id=r.party_id,
-                track_id=r.track_id,
-                t_ms=to_ms(r.at),
-                lat=r.lat,
-                lon=r.lon,
-                alt=r.altitude_m,
-                gs=r.ground_speed_mps,
-                trk=r.track_deg,
-                vs=r.vertical_rate_mps,
-            )
+            (r.party_id, r.track_id, to_ms(r.at), r.lat, r.lon, r.altitude_m, r.ground_speed_mps, r.track_deg,
+             r.vertical_rate_mps)
             for r in reports
-        ]
-        self.conn.execute(insert(t.track_reports), rows)
-        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        ]  # fmt: skip
+        cols = "party_id, track_id, t_ms, lat, lon, alt, gs, trk, vs"
+        self.conn.exec_driver_sql(
+            f"INSERT INTO track_reports ({cols}) VALUES ({', '.join([mark] * 9)})", rows
+        )
+        latest: dict[tuple[str, str], tuple[Any, ...]] = {}
         for r, row in zip(reports, rows, strict=True):
             key = (r.party_id, r.track_id)
-            if key not in latest or latest[key]["t_ms"] <= row["t_ms"]:
-                latest[key] = dict(row, callsign=r.callsign, kind=r.kind, activity_id=r.activity_id)
-        dialect: Any = sqlite if is_sqlite(self.conn.engine) else postgresql
-        stmt = dialect.insert(t.tracks)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["party_id", "track_id"],
-            set_={c: excluded[c] for c in ("callsign", "t_ms", "lat", "lon", "alt", "gs", "trk", "vs", "kind",
-                                           "activity_id")},
-            where=t.tracks.c.t_ms <= excluded.t_ms,
+            if key not in latest or latest[key][2] <= row[2]:
+                latest[key] = (*row, r.callsign, r.kind, r.activity_id)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _LATEST[2:])
+        self.conn.exec_driver_sql(
+            f"INSERT INTO tracks ({', '.join(_LATEST)}) VALUES ({', '.join([mark] * len(_LATEST))}) "
+            f"ON CONFLICT (party_id, track_id) DO UPDATE SET {updates} WHERE tracks.t_ms <= excluded.t_ms",
+            [latest[k] for k in sorted(latest)],
         )
-        self.conn.execute(stmt, sorted(latest.values(), key=lambda x: (x["party_id"], x["track_id"])))
 
     def fresh(self, since_ms: int) -> Snapshot:
-        q = select(
-            _T.party_id, _T.track_id, _T.callsign, _T.kind, _T.activity_id, _T.t_ms,
-            _T.lat, _T.lon, _T.alt, _T.gs, _T.trk, _T.vs,
-        ).where(_T.t_ms >= since_ms).order_by(_T.party_id, _T.track_id)  # fmt: skip
-        rows = self.conn.execute(q).all()
+        """Tracks reported since ``since_ms``, as columns. This runs every cycle over every track, so it
+        reads through the driver's own cursor (plain tuples), in primary-key order."""
+        mark = "?" if is_sqlite(self.conn.engine) else "%s"
+        cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(
+                "SELECT party_id, track_id, callsign, kind, activity_id, t_ms, lat, lon, alt, gs, trk, vs "
+                f"FROM tracks WHERE t_ms >= {mark} ORDER BY party_id, track_id",
+                (since_ms,),
+            )
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
         if not rows:
             f = np.empty(0)
             return Snapshot([], [], [], [], [], np.empty(0, np.int64), f, f, f, f, f, f)
         cols = list(zip(*rows, strict=True))
-        num = [np.asarray(c, dtype=np.float64) for c in cols[6:]]
+        n = len(rows)
         return Snapshot(
             list(cols[0]), list(cols[1]), list(cols[2]), list(cols[3]), list(cols[4]),
-            np.asarray(cols[5], dtype=np.int64), *num,
+            np.fromiter(cols[5], np.int64, n), *(np.fromiter(cols[k], np.float64, n) for k in range(6, 12)),
         )  # fmt: skip
 
     def forget_older_than(self, before_ms: int) -> int:

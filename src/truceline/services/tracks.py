@@ -248,51 +248,76 @@ def snapshot_picture(uow: UnitOfWork, policy: TrackPolicy, now: datetime) -> Pic
     return Picture(now, snap, traffic, pairs, incs, shapes, names, {}, m)
 
 
+def _episode_of(rule: str, zone_id: str | None, ids: list[tuple[str, str]]) -> str:
+    if rule == ConflictRule.separation.value and len(ids) == 2:
+        return _pair_key(ids[0], ids[1])
+    return _incursion_key(ids[0], zone_id or "")
+
+
+def _open_episodes(uow: UnitOfWork) -> dict[str, str]:
+    """Episode key -> id of each open tactical conflict."""
+    return {_episode_of(rule, zid, ids): cid for cid, rule, zid, ids in uow.conflicts.open_tactical_subjects()}
+
+
+def _found(pic: Picture) -> dict[str, tuple[str, int]]:
+    """Episode key -> (rule, index into the pairs or the incursions) of everything predicted now."""
+    snap = pic.snap
+    out: dict[str, tuple[str, int]] = {}
+    p = pic.pairs
+    for n, (i, j) in enumerate(zip(p.i.tolist(), p.j.tolist(), strict=True)):
+        out[_pair_key((snap.party_ids[i], snap.track_ids[i]), (snap.party_ids[j], snap.track_ids[j]))] = ("s", n)
+    for n, inc in enumerate(pic.incursions):
+        k = inc.track
+        out.setdefault(_incursion_key((snap.party_ids[k], snap.track_ids[k]), inc.zone_id), ("i", n))
+    return out
+
+
 def _changes(
-    found: dict[str, Conflict], open_now: dict[str, Conflict], det: Detector, now: datetime, clear_s: float
-) -> tuple[list[Conflict], list[Conflict]]:
-    """New episodes to open, and open ones clear for ``clear_s`` (or whose tracks went stale) to close."""
-    new = [c for k, c in found.items() if k not in open_now]
-    closed = []
-    for key, c in open_now.items():
+    found: dict[str, tuple[str, int]], open_now: dict[str, str], det: Detector, now: datetime, clear_s: float
+) -> tuple[list[str], list[str]]:
+    """Episode keys to open, and ids of open conflicts clear for ``clear_s`` (or whose tracks went stale)
+    to close."""
+    new = [k for k in found if k not in open_now]
+    closing = []
+    for key, cid in open_now.items():
         if key in found:
-            det.last_seen[c.id] = now
+            det.last_seen[cid] = now
             continue
-        seen = det.last_seen.setdefault(c.id, now)  # after a restart, a fresh grace period
+        seen = det.last_seen.setdefault(cid, now)  # after a restart, a fresh grace period
         if (now - seen).total_seconds() >= clear_s:
-            closed.append(c)
-    return new, closed
+            closing.append(cid)
+    return new, closing
 
 
 def cycle(make_uow: Callable[[bool], UnitOfWork], policy: Policy, tracks: TrackPolicy, det: Detector) -> Picture:
     """One detection cycle: predict (in a read transaction), then, only if something changed, open a
     conflict for each new episode and close the ones clear for ``clear_s``, each change on the
-    hotline. One process at a time keeps the conflicts; the others only refresh their picture."""
+    hotline. One process at a time keeps the conflicts; the others only refresh their picture. Whole
+    conflicts are built only for episodes that open or close: a steady picture costs no writes."""
     with det.lock:
         with make_uow(False) as uow:
             now = uow.clock()
             pic = snapshot_picture(uow, tracks, now)
-            open_now = {episode(c): c for c in uow.conflicts.open_tactical()}
-        found: dict[str, Conflict] = {}
-        for n in range(len(pic.pairs)):
-            key, c = _separation(pic, n, now)
-            found[key] = c
-        for inc in pic.incursions:
-            key, c = _incursion(pic, inc, now)
-            found.setdefault(key, c)
-        new, closed = _changes(found, open_now, det, now, tracks.clear_s)
-        if new or closed:
+            open_now = _open_episodes(uow)
+        found = _found(pic)
+        new_keys, closing = _changes(found, open_now, det, now, tracks.clear_s)
+        new: list[Conflict] = []
+        if new_keys or closing:
             with make_uow(True) as uow:
                 if uow.try_lock(CYCLE_LOCK):
-                    open_now = {episode(c): c for c in uow.conflicts.open_tactical()}  # as of now, locked
-                    new, closed = _changes(found, open_now, det, now, tracks.clear_s)
+                    open_now = _open_episodes(uow)  # as of now, under the lock
+                    new_keys, closing = _changes(found, open_now, det, now, tracks.clear_s)
+                    for key in new_keys:
+                        kind, n = found[key]
+                        c = _separation(pic, n, now)[1] if kind == "s" else _incursion(pic, pic.incursions[n], now)[1]
+                        new.append(c)
+                        det.last_seen[c.id] = now
+                    closed = list(uow.conflicts.get_many(closing).values())
                     for c in closed:
                         c.status = ConflictStatus.closed
                         c.closed_at = c.updated_at = now
                         c.closed_reason = "cleared: no longer predicted within the look-ahead"
                         det.last_seen.pop(c.id, None)
-                    for c in new:
-                        det.last_seen[c.id] = now
                     uow.conflicts.save_many(new, closed)
                     for c in new:
                         audit.record(uow, None, "conflict.opened", "conflict", c.id,
@@ -303,9 +328,9 @@ def cycle(make_uow: Callable[[bool], UnitOfWork], policy: Policy, tracks: TrackP
                     hotline.announce(uow, policy.hotline, new, closed)
                     uow.commit()
                 else:
-                    new, closed = [], []
-        gone = {c.id for c in closed}
-        pic.conflict_of = {**{k: c.id for k, c in open_now.items() if c.id not in gone},
+                    new, closing = [], []
+        gone = set(closing)
+        pic.conflict_of = {**{k: cid for k, cid in open_now.items() if cid not in gone},
                            **{episode(c): c.id for c in new}}
         det.picture = pic
     return pic
