@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,9 +11,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from truceline.domain.conflicts import Margins
 from truceline.domain.geometry import GeometryLimits
 from truceline.domain.hotline import HotlinePolicy, Severity
-from truceline.domain.tactical import Minima
 from truceline.services.policy import Policy, WebhookPolicy
-from truceline.services.tracks import TrackPolicy
+
+if TYPE_CHECKING:  # the detector (and numba) load only where tracks are used, not with every command
+    from truceline.services.tracks import TrackPolicy
 
 RULES = ("zone_rule", "overlap", "separation", "incursion")
 
@@ -80,6 +82,9 @@ class Settings(BaseSettings):
         return v
 
     def track_policy(self) -> TrackPolicy:
+        from truceline.domain.tactical import Minima
+        from truceline.services.tracks import TrackPolicy
+
         return TrackPolicy(
             minima=Minima(self.separation_horizontal_m, self.separation_vertical_m, self.lookahead_seconds),
             stale_s=self.track_stale_seconds,

@@ -622,6 +622,12 @@ def region_from(d: dict[str, Any]) -> Region:
     )
 
 
+_OPEN_TACTICAL = (
+    t.conflicts.c.status == ConflictStatus.open.value,
+    t.conflicts.c.rule.in_([ConflictRule.separation.value, ConflictRule.incursion.value]),
+)
+
+
 class ConflictRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -765,8 +771,7 @@ class ConflictRepository:
         """(id, rule, zone id, [(party, track id)]) of each open conflict between live tracks: what the
         detector compares with, without reading whole conflicts."""
         q = select(t.conflicts.c.id, t.conflicts.c.rule, t.conflicts.c.zone_id, t.conflicts.c.subjects).where(
-            t.conflicts.c.status == ConflictStatus.open.value,
-            t.conflicts.c.rule.in_([ConflictRule.separation.value, ConflictRule.incursion.value]),
+            *_OPEN_TACTICAL
         )
         return [
             (r.id, r.rule, r.zone_id, [(s["party_id"], s["track_id"]) for s in json.loads(r.subjects)])
@@ -775,10 +780,7 @@ class ConflictRepository:
 
     def open_tactical(self) -> list[Conflict]:
         """Open conflicts between live tracks (and zones)."""
-        q = select(t.conflicts).where(
-            t.conflicts.c.status == ConflictStatus.open.value,
-            t.conflicts.c.rule.in_([ConflictRule.separation.value, ConflictRule.incursion.value]),
-        )
+        q = select(t.conflicts).where(*_OPEN_TACTICAL)
         return [self._row(r) for r in self.conn.execute(q)]
 
     def list_for_party(

@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection
 
-from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
 from truceline.domain.cells import to_ms
 from truceline.domain.tracks import TrackReport
@@ -95,7 +94,3 @@ class TrackRepository:
             np.fromiter(cols[5], np.int64, n), *(np.fromiter(cols[k], np.float64, n) for k in range(6, 12)),
         )  # fmt: skip
 
-    def forget_older_than(self, before_ms: int) -> int:
-        """Drop history older than ``before_ms`` (retention)."""
-        r = self.conn.execute(delete(t.track_reports).where(t.track_reports.c.t_ms < before_ms))
-        return int(r.rowcount or 0)

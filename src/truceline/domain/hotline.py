@@ -103,8 +103,6 @@ class HotlinePolicy:
     #: seconds after the deadline at which each escalation step fires; step i informs the first i+1
     #: escalation contacts of the addressed party (all of them from the last step on)
     escalation_steps: Sequence[float] = (0.0, 600.0, 1800.0)
-    min_ack_seconds: float = 10.0
-    max_ack_seconds: float = 7 * 24 * 3600.0
 
     def deadline(self, now: datetime, *, severity: Severity, rule: str | None = None,
                  within_s: float | None = None) -> datetime:

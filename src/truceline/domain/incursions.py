@@ -9,7 +9,6 @@ the vertical ones; the incursion runs from the later entry to the earlier exit."
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -126,7 +125,3 @@ def find(t: Traffic, kinds: list[str], zones: list[ZoneShape], tlook: float) -> 
                                bool(t_in[k] == 0.0 and h_in[k] == 0.0)))
     return found
 
-
-def region_point(lat: float, lon: float, radius_m: float) -> BaseGeometry:
-    """A small disc around a predicted point, for a conflict's region."""
-    return geo.circle(lon, lat, max(radius_m, 50.0)) if math.isfinite(lat) else shapely.Point()

@@ -36,9 +36,6 @@ class Webhook:
     active: bool
     created_at: datetime
 
-    def wants(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
-
 
 @dataclass
 class Delivery:

@@ -458,6 +458,7 @@ def escalate_due(uow: UnitOfWork, policy: HotlinePolicy, *, limit: int = 200) ->
             return 0
         messages = uow.hotline.get_messages([a.message_id for a in due])
         contacts = uow.hotline.contacts({a.party_id for a in due})
+        names = _names(uow, messages.values(), [c for cs in contacts.values() for c in cs])
         threads: dict[str, Thread] = {}
         for a in due:
             m = messages[a.message_id]
@@ -471,7 +472,6 @@ def escalate_due(uow: UnitOfWork, policy: HotlinePolicy, *, limit: int = 200) ->
             th.members += joined
             a.state, a.step, a.next_due = ReceiptState.overdue, step + 1, policy.step_due(a.deadline, step + 1)
             m.addressees = [a if x.party_id == a.party_id else x for x in m.addressees]
-            names = _names(uow, [m], [*th.members, *informed])
             payload = {
                 "message": message_json(m, names),
                 "party": _party_json(a.party_id, names),

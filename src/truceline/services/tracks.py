@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import shapely
 
 from truceline.adapters.track_store import Snapshot
 from truceline.domain import geometry as geo
@@ -29,7 +30,6 @@ from truceline.domain.model import (
     ConflictStatus,
     Party,
     Region,
-    ResponsibilityStatus,
     TimeWindow,
     TrackRef,
     ZoneStatus,
@@ -142,10 +142,13 @@ def _incursion_key(t: tuple[str, str], zone_id: str) -> str:
 
 
 def episode(c: Conflict) -> str:
-    ids = [(x.party_id, x.track_id) for x in c.tracks]
-    if c.rule is ConflictRule.separation and len(ids) == 2:
+    return _episode_of(c.rule.value, c.zone_id, [(x.party_id, x.track_id) for x in c.tracks])
+
+
+def _episode_of(rule: str, zone_id: str | None, ids: list[tuple[str, str]]) -> str:
+    if rule == ConflictRule.separation.value and len(ids) == 2:
         return _pair_key(ids[0], ids[1])
-    return _incursion_key(ids[0], c.zone_id or "")
+    return _incursion_key(ids[0], zone_id or "")
 
 
 def _ref(snap: Snapshot, k: int) -> TrackRef:
@@ -161,7 +164,7 @@ def _secs(s: float) -> str:
     return f"{max(s, 0.0):.0f} s"
 
 
-def _separation(pic: Picture, n: int, now: datetime) -> tuple[str, Conflict]:
+def _separation(pic: Picture, n: int, now: datetime) -> Conflict:
     p, snap, t, m = pic.pairs, pic.snap, pic.traffic, pic.minima
     i, j = int(p.i[n]), int(p.j[n])
     t_in, t_out = float(p.t_in[n]), min(float(p.t_out[n]), m.lookahead_s)
@@ -183,16 +186,14 @@ def _separation(pic: Picture, n: int, now: datetime) -> tuple[str, Conflict]:
         TimeWindow(now + timedelta(seconds=t_in), now + timedelta(seconds=max(t_out, t_in + 1))),
         AltitudeBand(min(alts) - h / 2, max(alts) + h / 2),
     )
-    key = _pair_key((snap.party_ids[i], snap.track_ids[i]), (snap.party_ids[j], snap.track_ids[j]))
-    c = Conflict(
+    return Conflict(
         id=new_id(), rule=ConflictRule.separation, status=ConflictStatus.open, reason=reason,
         party_ids=sorted({snap.party_ids[i], snap.party_ids[j]}), subjects=[], zone_id=None, zone_revision=None,
         regions=[region], created_at=now, updated_at=now, tracks=[_ref(snap, i), _ref(snap, j)],
     )  # fmt: skip
-    return key, c
 
 
-def _incursion(pic: Picture, inc: Incursion, now: datetime) -> tuple[str, Conflict]:
+def _incursion(pic: Picture, inc: Incursion, now: datetime) -> Conflict:
     snap, t = pic.snap, pic.traffic
     k = inc.track
     z = pic.zones[inc.zone_id]
@@ -208,18 +209,15 @@ def _incursion(pic: Picture, inc: Incursion, now: datetime) -> tuple[str, Confli
         TimeWindow(now + timedelta(seconds=inc.t_in), now + timedelta(seconds=max(inc.t_out, inc.t_in + 1))),
         AltitudeBand(float(al[0]) - 150, float(al[0]) + 150),
     )
-    c = Conflict(
+    return Conflict(
         id=new_id(), rule=ConflictRule.incursion, status=ConflictStatus.open, reason=reason,
         party_ids=sorted({snap.party_ids[k], *z.party_ids}), subjects=[], zone_id=z.zone_id, zone_revision=None,
         regions=[region], created_at=now, updated_at=now, tracks=[_ref(snap, k)],
     )  # fmt: skip
-    return _incursion_key((snap.party_ids[k], snap.track_ids[k]), z.zone_id), c
 
 
 def _zone_minima(t: Traffic, shapes: list[tuple[ZoneShape, float | None, float | None]]) -> None:
     """Tracks inside a zone that sets its own separation minima use them (the larger one wins)."""
-    import shapely
-
     for z, h_m, v_m in shapes:
         inside = shapely.contains_xy(z.shape, t.lon, t.lat)
         if h_m is not None:
@@ -246,12 +244,6 @@ def snapshot_picture(uow: UnitOfWork, policy: TrackPolicy, now: datetime) -> Pic
     incs = find(traffic, snap.kinds, forbidding, m.lookahead_s)
     names = uow.parties.names({*parties, *(p for s in shapes.values() for p in s.party_ids)})
     return Picture(now, snap, traffic, pairs, incs, shapes, names, {}, m)
-
-
-def _episode_of(rule: str, zone_id: str | None, ids: list[tuple[str, str]]) -> str:
-    if rule == ConflictRule.separation.value and len(ids) == 2:
-        return _pair_key(ids[0], ids[1])
-    return _incursion_key(ids[0], zone_id or "")
 
 
 def _open_episodes(uow: UnitOfWork) -> dict[str, str]:
@@ -309,7 +301,7 @@ def cycle(make_uow: Callable[[bool], UnitOfWork], policy: Policy, tracks: TrackP
                     new_keys, closing = _changes(found, open_now, det, now, tracks.clear_s)
                     for key in new_keys:
                         kind, n = found[key]
-                        c = _separation(pic, n, now)[1] if kind == "s" else _incursion(pic, pic.incursions[n], now)[1]
+                        c = _separation(pic, n, now) if kind == "s" else _incursion(pic, pic.incursions[n], now)
                         new.append(c)
                         det.last_seen[c.id] = now
                     closed = list(uow.conflicts.get_many(closing).values())
@@ -355,8 +347,6 @@ def _near(t: Traffic, mine: np.ndarray, others: np.ndarray, limit_m: float) -> n
 def view(pic: Picture, caller: Party, policy: TrackPolicy, responsible_zones: Sequence[str]) -> dict[str, Any]:
     """What ``caller`` may see: its own tracks; others' near its own, inside zones it is responsible
     for, or in a conflict with it; and the alerts that concern it."""
-    import shapely
-
     snap, t = pic.snap, pic.traffic
     owner = np.asarray(snap.party_ids, dtype=object)
     mine = np.nonzero(owner == caller.id)[0]
@@ -428,12 +418,9 @@ def _track_ref_json(snap: Snapshot, k: int, names: dict[str, str]) -> dict[str, 
 def picture(uow: UnitOfWork, policy: TrackPolicy, caller: Party, det: Detector) -> dict[str, Any]:
     """The caller's view of the latest picture (computed now if no cycle has run yet)."""
     require(caller, "track.read")
-    with uow:
-        pic = det.picture
-        if pic is None:
+    pic = det.picture
+    if pic is None:
+        with uow:
             pic = snapshot_picture(uow, policy, uow.clock())
-        mine = [
-            z.id for z in uow.zones.list(status=ZoneStatus.in_force.value, at=pic.at, limit=1_000_000)
-            if any(r.party_id == caller.id and r.status is ResponsibilityStatus.accepted for r in z.responsible)
-        ]
+    mine = [zid for zid, z in pic.zones.items() if caller.id in z.party_ids]  # accepted responsibilities
     return view(pic, caller, policy, mine)

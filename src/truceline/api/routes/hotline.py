@@ -155,7 +155,6 @@ async def live_events(
     if start is None:
         start = (await asyncio.to_thread(hotline.summary, ctx.uow(), caller))["last_event_id"]
     poll = ctx.settings.events_poll_seconds
-    ctx.signal.bind(asyncio.get_running_loop())
 
     async def stream() -> AsyncIterator[str]:
         last = start

@@ -7,12 +7,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from truceline.api.deps import Caller, Ctx, Write
-from truceline.api.problems import problem
-from truceline.domain.errors import FieldError, MalformedRequest
+from truceline.domain.errors import FieldError, InvalidInput, MalformedRequest
 from truceline.services import tracks
 
 router = APIRouter(prefix="/v1", tags=["tracks"])
@@ -86,7 +84,7 @@ def _items(body: bytes, content_type: str) -> list[tuple[int, object]]:
         }
     },
 )
-async def report(request: Request, ctx: Ctx, caller: Caller, w: Write) -> Any:
+async def report(request: Request, ctx: Ctx, caller: Caller, w: Write) -> IngestResult:
     """Report positions of your party's tracks: a JSON array, or NDJSON (one report per line). Each
     report: ``track_id``, ``callsign``, ``time`` (RFC 3339), ``lat``, ``lon``, ``altitude_m`` (W84),
     ``ground_speed_mps``, ``track_deg``, ``vertical_rate_mps``, ``kind`` (an activity kind, default
@@ -95,16 +93,15 @@ async def report(request: Request, ctx: Ctx, caller: Caller, w: Write) -> Any:
     body = await request.body()
     items = _items(body, request.headers.get("content-type", "application/json"))
     result = await asyncio.to_thread(tracks.ingest, w.uow(), ctx.tracks, caller, items)
-    out = IngestResult(accepted=result.accepted, rejected=[Rejected(**r) for r in result.rejected])
     if result.accepted == 0 and result.rejected:
         errors = [
             FieldError(f"/{r['line'] - 1}{e['pointer']}", f"line {r['line']}: {e['detail']}")
             for r in result.rejected
             for e in r["errors"]
         ]
-        return problem(422, "invalid_input", "Invalid input", f"all {len(result.rejected)} reports were refused",
-                       instance=request.url.path, errors=errors[:1000], extra={"rejected": len(result.rejected)})
-    return JSONResponse(out.model_dump(), headers=dict(w.response.headers))
+        raise InvalidInput(f"all {len(result.rejected)} reports were refused", errors=errors[:1000],
+                           extra={"rejected": len(result.rejected)})
+    return IngestResult(accepted=result.accepted, rejected=[Rejected(**r) for r in result.rejected])
 
 
 @router.get("/tracks", operation_id="trackPicture")
