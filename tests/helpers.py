@@ -156,3 +156,91 @@ def zone_in_force(uow: Any, policy: Any, party: Any, **over: Any) -> Zone:
 
     z = zones.create(uow(), policy, party, zone_body(**over)).zone
     return zones.take_position(uow(), policy, party, z.id, {"revision": z.revision, "strength": "final"}).zone
+
+
+# --- incidents -------------------------------------------------------------------------------------
+
+
+def incident_body(**over: Any) -> dict[str, Any]:
+    """A report of a clash at (36.5 E, 32.8 N) on 10 July 2017 between government forces and a rebel group."""
+    body: dict[str, Any] = {
+        "event_date": "2017-07-10",
+        "time_precision": 1,
+        "event_type": "Battles",
+        "sub_event_type": "Armed clash",
+        "actor1": {"name": "Military Forces of Syria (2000-)", "inter": 1},
+        "actor2": {"name": "Southern Front", "inter": "Rebel group"},
+        "location": {"name": "Izra", "latitude": 32.8, "longitude": 36.5, "geo_precision": 1, "country": "Syria"},
+        "fatalities": 0,
+        "sources": [{"name": "Field team 1"}],
+    }
+    body.update(over)
+    return body
+
+
+_OLD_ACLED = ("data_id", "iso", "event_id_cnty", "event_id_no_cnty", "event_date", "year", "time_precision",
+              "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
+              "interaction", "region", "country", "admin1", "admin2", "admin3", "location", "latitude", "longitude",
+              "geo_precision", "source", "source_scale", "notes", "fatalities", "timestamp", "iso3")  # fmt: skip
+_KINDS = [("Battles", "Armed clash"), ("Explosions/Remote violence", "Shelling/artillery/missile attack"),
+          ("Violence against civilians", "Attack"), ("Strategic developments", "Arrests")]  # fmt: skip
+
+
+def acled_csv(n: int, *, bad: dict[int, tuple[str, str]] | None = None, old: bool = False, first_id: int = 1) -> str:
+    """``n`` made-up ACLED rows around (36.5 E, 32.8 N), 8-14 July 2017, with ACLED's exact header (its
+    terms forbid redistributing real rows). ``bad``: data row number -> (column, value) to spoil."""
+    import csv
+    import io
+
+    from truceline.domain.incident_formats import ACLED_COLUMNS
+
+    columns = _OLD_ACLED if old else ACLED_COLUMNS
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(columns)
+    for k in range(1, n + 1):
+        event_type, sub = _KINDS[k % len(_KINDS)]
+        day = 8 + k % 7
+        row = {
+            "event_id_cnty": f"SYR{first_id + k}", "event_date": f"{day} July 2017" if old else f"2017-07-{day:02d}",
+            "year": "2017", "time_precision": "1", "disorder_type": "", "event_type": event_type,
+            "sub_event_type": sub, "actor1": "Military Forces of Syria (2000-)", "assoc_actor_1": "",
+            "inter1": "State forces" if old else "1", "actor2": "Civilians (Syria)" if k % 3 == 2 else "",
+            "assoc_actor_2": "", "inter2": "7" if k % 3 == 2 else "", "interaction": "", "civilian_targeting": "",
+            "iso": "760", "region": "Middle East", "country": "Syria", "admin1": "Dar'a", "admin2": "", "admin3": "",
+            "location": f"Place {k}, with a comma", "latitude": f"{32.62 + (k % 9) * 0.04:.4f}",
+            "longitude": f"{36.32 + (k % 5) * 0.08:.4f}", "geo_precision": str(1 + k % 3),
+            "source": "SOHR; Local media", "source_scale": "Local-National",
+            "notes": 'On a day in July, "quoted" words;\nand a second line.', "fatalities": str(k % 4), "tags": "",
+            "timestamp": "1500000000", "data_id": str(k), "event_id_no_cnty": str(k), "iso3": "SYR",
+        }  # fmt: skip
+        if bad and k in bad:
+            row[bad[k][0]] = bad[k][1]
+        w.writerow([row.get(c, "") for c in columns])
+    return out.getvalue()
+
+
+def ucdp_csv(n: int, *, bad: dict[int, tuple[str, str]] | None = None) -> str:
+    """``n`` made-up UCDP GED rows with the GED's 49-column header."""
+    import csv
+    import io
+
+    from truceline.domain.incident_formats import UCDP_COLUMNS
+
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(UCDP_COLUMNS)
+    for k in range(1, n + 1):
+        one_sided = k == 1
+        row = {c: "" for c in UCDP_COLUMNS} | {
+            "id": str(900_000 + k), "year": "2017", "type_of_violence": "3" if one_sided else "1",
+            "side_a": "Government of Syria", "side_b": "Civilians" if one_sided else "Syrian insurgents",
+            "where_prec": "1", "latitude": "32.8", "longitude": "36.5", "date_prec": "1",
+            "date_start": "2017-07-10", "date_end": "2017-07-12" if one_sided else "2017-07-10",
+            "low": "2" if one_sided else "0", "best": "3" if one_sided else "1", "high": "5" if one_sided else "1",
+            "country": "Syria", "adm_1": "Dar'a governorate", "source_office": "Reuters",
+        }  # fmt: skip
+        if bad and k in bad:
+            row[bad[k][0]] = bad[k][1]
+        w.writerow([row[c] for c in UCDP_COLUMNS])
+    return out.getvalue()

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from truceline.domain.ceasefire import Thresholds
 from truceline.domain.conflicts import Margins
 from truceline.domain.geometry import GeometryLimits
 from truceline.domain.hotline import HotlinePolicy, Severity
-from truceline.services.policy import Policy, WebhookPolicy
+from truceline.domain.incidents import DuplicateRules
+from truceline.services.policy import MonitoringPolicy, Policy, WebhookPolicy
 
 if TYPE_CHECKING:  # the detector (and numba) load only where tracks are used, not with every command
     from truceline.services.tracks import TrackPolicy
@@ -40,7 +42,11 @@ class Settings(BaseSettings):
     # the alert a conflict opens, by rule; escalation steps in seconds after the deadline (JSON in env)
     ack_seconds_by_severity: dict[str, float] = Field(
         default_factory=lambda: {
-            "Extreme": 120.0, "Severe": 600.0, "Moderate": 1800.0, "Minor": 7200.0, "Unknown": 1800.0
+            "Extreme": 120.0,
+            "Severe": 600.0,
+            "Moderate": 1800.0,
+            "Minor": 7200.0,
+            "Unknown": 1800.0,
         }
     )
     ack_seconds_by_rule: dict[str, float] = Field(
@@ -63,6 +69,15 @@ class Settings(BaseSettings):
     track_clear_seconds: float = Field(10.0, ge=0)
     track_near_m: float = Field(50_000.0, ge=0)
     max_track_body_bytes: int = Field(32 * 1_048_576, ge=1024)
+    # ceasefire monitoring: when an in-force day is broken or strained (see domain.ceasefire), how near
+    # two records must be to be offered as duplicates, and the largest import upload
+    ceasefire_broken_verified: int = Field(2, ge=1)
+    ceasefire_broken_fatalities: int = Field(10, ge=1)
+    ceasefire_strained_reported: int = Field(2, ge=1)
+    ceasefire_strained_fatalities: int = Field(1, ge=1)
+    duplicate_km: float = Field(10.0, gt=0, le=500)
+    duplicate_days: int = Field(1, ge=0, le=60)
+    max_import_body_bytes: int = Field(256 * 1_048_576, ge=1024)
 
     @field_validator("ack_seconds_by_severity")
     @classmethod
@@ -108,6 +123,15 @@ class Settings(BaseSettings):
                 backoff_base_s=self.webhook_backoff_base_seconds,
                 backoff_cap_s=self.webhook_backoff_cap_seconds,
                 timeout_s=self.webhook_timeout_seconds,
+            ),
+            monitoring=MonitoringPolicy(
+                thresholds=Thresholds(
+                    broken_verified=self.ceasefire_broken_verified,
+                    broken_fatalities=self.ceasefire_broken_fatalities,
+                    strained_reported=self.ceasefire_strained_reported,
+                    strained_fatalities=self.ceasefire_strained_fatalities,
+                ),
+                duplicates=DuplicateRules(km=self.duplicate_km, days=self.duplicate_days),
             ),
         )
 

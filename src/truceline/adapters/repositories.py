@@ -288,6 +288,22 @@ class ZoneRepository:
         if cells:
             self.conn.execute(insert(t.zone_cells), [{"cell": c, "zone_id": zone_id} for c in sorted(cells)])
 
+    def record_status(self, zone_id: str, at: datetime, status: ZoneStatus, revision: int) -> None:
+        self.conn.execute(
+            insert(t.zone_status_history).values(zone_id=zone_id, at=to_ms(at), status=status.value, revision=revision)
+        )
+
+    def status_history(self, zone_ids: Sequence[str] | None = None) -> dict[str, builtins.list[tuple[datetime, str]]]:
+        """Each zone's status moves, oldest first (every zone's when ``zone_ids`` is None)."""
+        h = t.zone_status_history.c
+        q = select(h.zone_id, h.at, h.status).order_by(h.zone_id, h.at, h.id)
+        if zone_ids is not None:
+            q = q.where(h.zone_id.in_(list(zone_ids)))
+        out: dict[str, builtins.list[tuple[datetime, str]]] = {}
+        for zid, at, status in self.conn.execute(q):
+            out.setdefault(zid, []).append((_dt(at), status))
+        return out
+
     def cells(self, zone_id: str) -> set[int]:
         return {r.cell for r in self.conn.execute(select(t.zone_cells.c.cell).where(t.zone_cells.c.zone_id == zone_id))}
 
@@ -711,8 +727,13 @@ class ConflictRepository:
             }
             for s in c.subjects
         ] + [
-            {"party_id": x.party_id, "track_id": x.track_id, "callsign": x.callsign, "kind": x.kind.value,
-             "activity_id": x.activity_id}
+            {
+                "party_id": x.party_id,
+                "track_id": x.track_id,
+                "callsign": x.callsign,
+                "kind": x.kind.value,
+                "activity_id": x.activity_id,
+            }
             for x in c.tracks
         ]
         return dict(

@@ -401,3 +401,93 @@ track_reports = Table(
     Column("vs", Float, nullable=False),
     Index("ix_track_reports_track", "party_id", "track_id", "t_ms"),
 )
+
+# --- ceasefire monitoring --------------------------------------------------------------------------
+# Incidents in ACLED's vocabulary. Imported rows have an id derived from (dataset, external id), so a
+# file imported twice is stored once. Dates are the day's start in ms; ``sources`` and ``tags`` JSON.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("dataset", String(16), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("event_date", BigInteger, nullable=False),
+    Column("date_end", BigInteger),
+    Column("occurred_at", BigInteger),
+    Column("time_precision", Integer, nullable=False),
+    Column("disorder_type", String(48), nullable=False),
+    Column("event_type", String(48), nullable=False),
+    Column("sub_event_type", String(64), nullable=False),
+    Column("actor1", String(300), nullable=False),
+    Column("assoc_actor_1", String(600), nullable=False),
+    Column("inter1", Integer, nullable=False),
+    Column("actor2", String(300), nullable=False),
+    Column("assoc_actor_2", String(600), nullable=False),
+    Column("inter2", Integer, nullable=False),
+    Column("civilian_targeting", Integer, nullable=False),
+    Column("iso", Integer, nullable=False),
+    Column("region", String(200), nullable=False),
+    Column("country", String(200), nullable=False),
+    Column("admin1", String(300), nullable=False),
+    Column("admin2", String(300), nullable=False),
+    Column("admin3", String(300), nullable=False),
+    Column("location", String(300), nullable=False),
+    Column("latitude", Float, nullable=False),
+    Column("longitude", Float, nullable=False),
+    Column("geo_precision", Integer, nullable=False),
+    Column("fatalities_low", Integer, nullable=False),
+    Column("fatalities_best", Integer, nullable=False),
+    Column("fatalities_high", Integer, nullable=False),
+    Column("sources", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    Column("source_timestamp", BigInteger),
+    Column("reported_by", ID),
+    Column("alleged", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("merged_into", ID),
+    Column("version", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_incidents_date", "event_date"),
+    Index("ix_incidents_merged", "merged_into"),
+)
+
+# The zones an incident happened in while they were in force (its possible violations).
+incident_zones = Table(
+    "incident_zones",
+    metadata,
+    Column("incident_id", ID, nullable=False),
+    Column("zone_id", ID, nullable=False),
+    Column("zone_revision", Integer, nullable=False),
+    Column("event_date", BigInteger, nullable=False),
+    PrimaryKeyConstraint("incident_id", "zone_id"),
+    Index("ix_incident_zones_zone", "zone_id", "event_date"),
+)
+
+# Every verification step, merge and unmerge: who, when, from which status to which, and why.
+incident_steps = Table(
+    "incident_steps",
+    metadata,
+    Column("incident_id", ID, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("party_id", ID),
+    Column("step", String(16), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("statement", Text, nullable=False),
+    PrimaryKeyConstraint("incident_id", "seq"),
+)
+
+# Each zone's status moves with their time: when it was in force, for incidents and the timeline.
+zone_status_history = Table(
+    "zone_status_history",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("zone_id", ID, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Index("ix_zone_status_history_zone", "zone_id", "at"),
+)

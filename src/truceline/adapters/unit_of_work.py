@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, text
 
 from truceline.adapters.db import is_sqlite
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
+from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
     ActivityRepository,
     AuditRepository,
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
         self.feed = FeedRepository(conn)
         self.webhooks = WebhookRepository(conn)
         self.tracks = TrackRepository(conn)
+        self.incidents = IncidentRepository(conn)
         return self
 
     def __exit__(

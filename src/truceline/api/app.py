@@ -19,6 +19,7 @@ from truceline.api.deps import AppContext
 from truceline.api.limits import BodySizeLimit
 from truceline.api.routes import activities, conflicts, hotline, parties, system, tracks, webhooks
 from truceline.api.routes import audit as audit_routes
+from truceline.api.routes import incidents as incident_routes
 from truceline.api.routes import zones as zone_routes
 from truceline.domain.clock import Clock, utc_now
 from truceline.services import audit, zones
@@ -100,9 +101,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     problems.install(app)
-    for module in (system, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks, audit_routes):
+    routers = (system, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks, incident_routes,
+               audit_routes)  # fmt: skip
+    for module in routers:
         app.include_router(module.router)
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, per_path={"/v1/tracks": settings.max_track_body_bytes}
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        per_path={"/v1/tracks": settings.max_track_body_bytes, "/v1/incidents/import": settings.max_import_body_bytes},
     )
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -60,9 +61,11 @@ Ctx = Annotated[AppContext, Depends(context)]
 Caller = Annotated[Party, Depends(caller)]
 
 
-def signing_message(method: str, path: str, body: bytes, *, ndjson: bool = False) -> bytes:
+def signing_message(method: str, path: str, body: bytes, *, ndjson: bool = False, csv: bool = False) -> bytes:
     """What a party signs (see ``domain.audit.request_message``), from the raw request. An NDJSON body
-    is signed as the array of its lines."""
+    is signed as the array of its lines; a CSV file as ``{"sha256": hex digest of its bytes}``."""
+    if csv:
+        return request_message(method, path, {"sha256": hashlib.sha256(body).hexdigest()})
     try:
         if ndjson:
             parsed: Any = [json.loads(line) for line in body.splitlines() if line.strip()]
@@ -83,8 +86,10 @@ async def request_signature(request: Request, who: Caller) -> dict[str, Any] | N
     if not sig:
         raise NotAuthenticated(f"your party has registered a signing key: sign this request ({SIGNATURE_HEADER})")
     raw = await request.body()
-    ndjson = "ndjson" in request.headers.get("content-type", "")
-    message = signing_message(request.method, request.url.path, raw, ndjson=ndjson)
+    content_type = request.headers.get("content-type", "")
+    message = signing_message(
+        request.method, request.url.path, raw, ndjson="ndjson" in content_type, csv="text/csv" in content_type
+    )
     if not verify_signature(who.public_key, message, sig):
         raise NotAuthenticated(f"the {SIGNATURE_HEADER} does not verify against your party's registered key")
     return {"signed": json.loads(message), "signature": sig, "public_key": who.public_key}

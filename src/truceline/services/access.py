@@ -31,6 +31,10 @@ PERMISSIONS: Mapping[str, tuple[frozenset[Role], str]] = {
     "webhook.manage": (ALL, "manage your party's webhooks"),
     "track.report": (frozenset({Role.officer}), "report your party's live tracks"),
     "track.read": (ALL, "see live tracks"),
+    "incident.read": (ALL, "read incidents and ceasefire timelines"),
+    "incident.report": (frozenset({Role.officer, Role.monitor}), "report incidents"),
+    "incident.merge": (frozenset({Role.monitor}), "merge or unmerge duplicate incidents"),
+    "incident.import": (frozenset({Role.monitor, Role.admin}), "import ACLED or UCDP incident data"),
 }
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from truceline.domain.ceasefire import Thresholds
 from truceline.domain.cells import DEFAULT_RESOLUTION
 from truceline.domain.conflicts import Margins
 from truceline.domain.geometry import GeometryLimits
 from truceline.domain.hotline import HotlinePolicy
+from truceline.domain.incidents import DuplicateRules
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,18 @@ class WebhookPolicy:
 
 
 @dataclass(frozen=True)
+class MonitoringPolicy:
+    """Ceasefire monitoring: when a day is strained or broken, what counts as a duplicate, how imports
+    batch their transactions and how many bad rows they list."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    duplicates: DuplicateRules = field(default_factory=DuplicateRules)
+    import_batch: int = 5_000
+    max_problems: int = 1_000
+    max_timeline_days: int = 366
+
+
+@dataclass(frozen=True)
 class Policy:
     margins: Margins = field(default_factory=Margins)
     limits: GeometryLimits = field(default_factory=GeometryLimits)
@@ -32,3 +46,4 @@ class Policy:
     max_volumes: int = 100
     hotline: HotlinePolicy = field(default_factory=HotlinePolicy)
     webhooks: WebhookPolicy = field(default_factory=WebhookPolicy)
+    monitoring: MonitoringPolicy = field(default_factory=MonitoringPolicy)

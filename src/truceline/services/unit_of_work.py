@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
+from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
     ActivityRepository,
     AuditRepository,
@@ -32,6 +33,7 @@ class UnitOfWork(Protocol):
     feed: FeedRepository
     webhooks: WebhookRepository
     tracks: TrackRepository
+    incidents: IncidentRepository
     clock: Clock
     signature: dict[str, Any] | None
     receipt: Receipt | None

@@ -148,6 +148,7 @@ def _move(
         zone.status = target
         _touch(zone, uow.clock())
         uow.zones.save(zone)
+        uow.zones.record_status(zone.id, uow.clock(), target, zone.revision)
         audit.record(
             uow,
             actor,
@@ -209,6 +210,7 @@ def create(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Zone
         ]
         cells = zone_cells(zone.footprint, zone.standoff_m, policy)
         uow.zones.add(zone, cells)
+        uow.zones.record_status(zone.id, zone.created_at, zone.status, zone.revision)
         rationale = str(data.get("rationale", ""))
         uow.zones.add_revision(zone.id, 1, snapshot(zone), caller.id, now, rationale)
         audit.record(

@@ -1,0 +1,336 @@
+"""Incident storage: the records, the zones they are possible violations of, and their verification steps.
+
+Imports are the hot path (a million rows a minute): they write through the driver's own
+``executemany`` with portable SQL, and exports read through the driver's cursor in batches, so memory
+stays flat whatever the size of the file.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, or_, select, update
+
+from truceline.adapters import tables as t
+from truceline.adapters.db import is_sqlite
+from truceline.domain.ceasefire import Linked
+from truceline.domain.cells import to_ms
+from truceline.domain.incidents import ActorRef, Dataset, Fatalities, Incident, Source, Verification
+
+_COLS = (
+    "id", "dataset", "external_id", "event_date", "date_end", "occurred_at", "time_precision", "disorder_type",
+    "event_type", "sub_event_type", "actor1", "assoc_actor_1", "inter1", "actor2", "assoc_actor_2", "inter2",
+    "civilian_targeting", "iso", "region", "country", "admin1", "admin2", "admin3", "location", "latitude",
+    "longitude", "geo_precision", "fatalities_low", "fatalities_best", "fatalities_high", "sources", "notes",
+    "tags", "source_timestamp", "reported_by", "alleged", "status", "merged_into", "version", "created_at",
+    "updated_at",
+)  # fmt: skip
+_SELECT = ", ".join(_COLS)
+_DAY_MS = 86_400_000
+
+
+def day_ms(d: date) -> int:
+    return (d.toordinal() - 719_163) * _DAY_MS  # 719163 = date(1970, 1, 1).toordinal()
+
+
+def ms_day(ms: int) -> date:
+    return date.fromordinal(ms // _DAY_MS + 719_163)
+
+
+def _dt(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def _sources_json(sources: Sequence[Source]) -> str:
+    return json.dumps([s.as_dict() for s in sources], ensure_ascii=False, separators=(",", ":"))
+
+
+def row_values(i: Incident) -> tuple[Any, ...]:
+    return (
+        i.id, i.dataset.value, i.external_id, day_ms(i.event_date), day_ms(i.date_end) if i.date_end else None,
+        to_ms(i.occurred_at) if i.occurred_at else None, i.time_precision, i.disorder_type, i.event_type,
+        i.sub_event_type, i.actor1.name, i.actor1.associated, i.actor1.inter, i.actor2.name, i.actor2.associated,
+        i.actor2.inter, int(i.civilian_targeting), i.iso, i.region, i.country, i.admin1, i.admin2, i.admin3,
+        i.location, i.latitude, i.longitude, i.geo_precision, i.fatalities.low, i.fatalities.best,
+        i.fatalities.high, _sources_json(i.sources), i.notes, json.dumps(i.tags, ensure_ascii=False),
+        i.source_timestamp, i.reported_by, json.dumps(i.alleged), i.status.value, i.merged_into, i.version,
+        to_ms(i.created_at), to_ms(i.updated_at),
+    )  # fmt: skip
+
+
+def from_row(r: Sequence[Any]) -> Incident:
+    (id_, dataset, external_id, event_date, date_end, occurred_at, tprec, disorder, etype, sub, a1, aa1, i1, a2,
+     aa2, i2, civ, iso, region, country, ad1, ad2, ad3, location, lat, lon, gprec, flo, fbe, fhi, sources, notes,
+     tags, stamp, reported_by, alleged, status, merged_into, version, created_at, updated_at) = r  # fmt: skip
+    return Incident(
+        id=id_,
+        dataset=Dataset(dataset),
+        external_id=external_id,
+        event_date=ms_day(event_date),
+        date_end=ms_day(date_end) if date_end is not None else None,
+        occurred_at=_dt(occurred_at),
+        time_precision=tprec,
+        disorder_type=disorder,
+        event_type=etype,
+        sub_event_type=sub,
+        actor1=ActorRef(a1, i1, aa1),
+        actor2=ActorRef(a2, i2, aa2),
+        civilian_targeting=bool(civ),
+        iso=iso,
+        region=region,
+        country=country,
+        admin1=ad1,
+        admin2=ad2,
+        admin3=ad3,
+        location=location,
+        latitude=lat,
+        longitude=lon,
+        geo_precision=gprec,
+        fatalities=Fatalities(flo, fbe, fhi),
+        sources=[Source(**s) for s in json.loads(sources)],
+        notes=notes,
+        tags=json.loads(tags),
+        source_timestamp=stamp,
+        reported_by=reported_by,
+        alleged=json.loads(alleged),
+        status=Verification(status),
+        merged_into=merged_into,
+        version=version,
+        created_at=_dt(created_at) or datetime.now(UTC),
+        updated_at=_dt(updated_at) or datetime.now(UTC),
+    )
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    seq: int
+    at: datetime
+    party_id: str | None
+    step: str
+    from_status: str
+    to_status: str
+    statement: str
+
+
+@dataclass(frozen=True)
+class ZoneLink:
+    incident_id: str
+    zone_id: str
+    zone_revision: int
+    event_date: date
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    status: str | None = None
+    event_type: str | None = None
+    zone_id: str | None = None
+    first: date | None = None
+    last: date | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    dataset: str | None = None
+    include_merged: bool = False
+
+
+class IncidentRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    @property
+    def _mark(self) -> str:
+        return "?" if is_sqlite(self.conn.engine) else "%s"
+
+    # ---- writing ---------------------------------------------------------------------------------
+
+    def add(self, incident: Incident) -> None:
+        self.conn.execute(insert(t.incidents).values(dict(zip(_COLS, row_values(incident), strict=True))))
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for k in range(0, len(ids), 500):
+            chunk = list(ids[k : k + 500])
+            found.update(self.conn.execute(select(t.incidents.c.id).where(t.incidents.c.id.in_(chunk))).scalars())
+        return found
+
+    def add_many(self, incidents: Sequence[Incident]) -> None:
+        """Insert new records in one driver call; a record already stored (the same source row
+        imported by someone else meanwhile) is left as it is."""
+        if not incidents:
+            return
+        marks = ", ".join([self._mark] * len(_COLS))
+        self.conn.exec_driver_sql(
+            f"INSERT INTO incidents ({_SELECT}) VALUES ({marks}) ON CONFLICT (id) DO NOTHING",
+            [row_values(i) for i in incidents],
+        )
+
+    def save(self, incident: Incident) -> None:
+        values = dict(zip(_COLS, row_values(incident), strict=True))
+        values.pop("id")
+        self.conn.execute(update(t.incidents).where(t.incidents.c.id == incident.id).values(**values))
+
+    def link(self, links: Sequence[ZoneLink]) -> None:
+        if not links:
+            return
+        m = self._mark
+        self.conn.exec_driver_sql(
+            f"INSERT INTO incident_zones (incident_id, zone_id, zone_revision, event_date) VALUES ({m}, {m}, {m}, {m}) "
+            "ON CONFLICT (incident_id, zone_id) DO NOTHING",
+            [(lk.incident_id, lk.zone_id, lk.zone_revision, day_ms(lk.event_date)) for lk in links],
+        )
+
+    def unlink(self, incident_id: str) -> None:
+        self.conn.execute(t.incident_zones.delete().where(t.incident_zones.c.incident_id == incident_id))
+
+    def add_step(
+        self, incident_id: str, at: datetime, party_id: str | None, step: str, before: str, after: str, statement: str
+    ) -> None:
+        seq = self.conn.execute(
+            select(func.coalesce(func.max(t.incident_steps.c.seq), 0)).where(
+                t.incident_steps.c.incident_id == incident_id
+            )
+        ).scalar_one()
+        self.conn.execute(
+            insert(t.incident_steps).values(
+                incident_id=incident_id,
+                seq=seq + 1,
+                at=to_ms(at),
+                party_id=party_id,
+                step=step,
+                from_status=before,
+                to_status=after,
+                statement=statement,
+            )
+        )
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def get(self, incident_id: str, *, for_update: bool = False) -> Incident | None:
+        q = select(*(t.incidents.c[c] for c in _COLS)).where(t.incidents.c.id == incident_id)
+        r = self.conn.execute(q.with_for_update() if for_update else q).first()
+        return from_row(r) if r is not None else None
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Incident]:
+        out: dict[str, Incident] = {}
+        for k in range(0, len(ids), 500):
+            chunk = list(ids[k : k + 500])
+            q = select(*(t.incidents.c[c] for c in _COLS)).where(t.incidents.c.id.in_(chunk))
+            out.update((r[0], from_row(r)) for r in self.conn.execute(q))
+        return out
+
+    def merged_into(self, primary_id: str) -> list[Incident]:
+        q = select(*(t.incidents.c[c] for c in _COLS)).where(t.incidents.c.merged_into == primary_id)
+        return [from_row(r) for r in self.conn.execute(q.order_by(t.incidents.c.created_at, t.incidents.c.id))]
+
+    def merged_sources(self) -> dict[str, list[Source]]:
+        """Every merged record's sources, by the record it was merged into (merges are few)."""
+        out: dict[str, list[Source]] = {}
+        q = select(t.incidents.c.merged_into, t.incidents.c.sources).where(t.incidents.c.merged_into.is_not(None))
+        for primary, sources in self.conn.execute(q):
+            out.setdefault(primary, []).extend(Source(**s) for s in json.loads(sources))
+        return out
+
+    def steps(self, incident_id: str) -> list[StepRecord]:
+        s = t.incident_steps.c
+        q = select(t.incident_steps).where(s.incident_id == incident_id).order_by(s.seq)
+        return [
+            StepRecord(r.seq, _dt(r.at) or datetime.now(UTC), r.party_id, r.step, r.from_status, r.to_status,
+                       r.statement)
+            for r in self.conn.execute(q)
+        ]  # fmt: skip
+
+    def zones_of(self, incident_ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+        out: dict[str, list[tuple[str, int]]] = {}
+        z = t.incident_zones.c
+        for k in range(0, len(incident_ids), 500):
+            chunk = list(incident_ids[k : k + 500])
+            q = select(z.incident_id, z.zone_id, z.zone_revision).where(z.incident_id.in_(chunk))
+            for iid, zid, rev in self.conn.execute(q.order_by(z.zone_id)):
+                out.setdefault(iid, []).append((zid, rev))
+        return out
+
+    def _where(self, f: IncidentFilter) -> list[Any]:
+        c = t.incidents.c
+        conds: list[Any] = []
+        if not f.include_merged:
+            conds.append(c.merged_into.is_(None))
+        if f.status:
+            conds.append(c.status == f.status)
+        if f.event_type:
+            conds.append(c.event_type == f.event_type)
+        if f.dataset:
+            conds.append(c.dataset == f.dataset)
+        if f.first:
+            conds.append(c.event_date >= day_ms(f.first))
+        if f.last:
+            conds.append(c.event_date <= day_ms(f.last))
+        if f.bbox:
+            w, s, e, n = f.bbox
+            conds += [c.latitude >= s, c.latitude <= n]
+            conds.append(
+                and_(c.longitude >= w, c.longitude <= e) if w <= e else or_(c.longitude >= w, c.longitude <= e)
+            )
+        if f.zone_id:
+            z = t.incident_zones.c
+            conds.append(c.id.in_(select(z.incident_id).where(z.zone_id == f.zone_id)))
+        return conds
+
+    def list(self, f: IncidentFilter, *, limit: int, offset: int) -> list[Incident]:
+        c = t.incidents.c
+        q = (
+            select(*(c[k] for k in _COLS))
+            .where(*self._where(f))
+            .order_by(c.event_date.desc(), c.created_at.desc(), c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [from_row(r) for r in self.conn.execute(q)]
+
+    def near(self, lat: float, lon: float, dlat: float, dlon: float, first: date, last: date, event_type: str
+             ) -> builtins.list[Incident]:  # fmt: skip
+        """Unmerged records of one event type in a lat/lon box and a date range (duplicate candidates)."""
+        c = t.incidents.c
+        q = select(*(c[k] for k in _COLS)).where(
+            c.merged_into.is_(None),
+            c.event_type == event_type,
+            c.event_date >= day_ms(first),
+            c.event_date <= day_ms(last),
+            c.latitude.between(lat - dlat, lat + dlat),
+            c.longitude.between(lon - dlon, lon + dlon),
+        )
+        return [from_row(r) for r in self.conn.execute(q.limit(1_000))]
+
+    def stream(self, f: IncidentFilter, batch: int = 5_000) -> Iterator[Incident]:
+        """Every matching record, oldest first, read through the driver's cursor in batches."""
+        c = t.incidents.c
+        q = select(*(c[k] for k in _COLS)).where(*self._where(f)).order_by(c.event_date, c.id)
+        compiled = q.compile(self.conn, compile_kwargs={"literal_binds": True})
+        dbapi = self.conn.connection.dbapi_connection
+        # PostgreSQL: a named (server-side) cursor, or the driver would fetch every row at once.
+        cursor = dbapi.cursor() if is_sqlite(self.conn.engine) else dbapi.cursor(name="incident_stream")  # type: ignore[union-attr,call-arg]
+        try:
+            cursor.execute(str(compiled))
+            while rows := cursor.fetchmany(batch):
+                yield from (from_row(r) for r in rows)
+        finally:
+            cursor.close()
+
+    def for_zone(self, zone_id: str, first: date, last: date) -> builtins.list[Linked]:
+        """What the ceasefire timeline needs of the zone's linked, unmerged incidents in a date range."""
+        c, z = t.incidents.c, t.incident_zones.c
+        q = (
+            select(c.id, c.event_date, c.event_type, c.status, c.fatalities_best)
+            .join_from(t.incident_zones, t.incidents, c.id == z.incident_id)
+            .where(z.zone_id == zone_id, z.event_date >= day_ms(first), z.event_date <= day_ms(last),
+                   c.merged_into.is_(None))
+        )  # fmt: skip
+        return [Linked(r[0], ms_day(r[1]), r[2], Verification(r[3]), r[4]) for r in self.conn.execute(q)]
+
+    def zones_with_incidents(self, first: date, last: date) -> set[str]:
+        z = t.incident_zones.c
+        q = select(z.zone_id).where(z.event_date >= day_ms(first), z.event_date <= day_ms(last)).distinct()
+        return set(self.conn.execute(q).scalars())
