@@ -4,7 +4,18 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PORT   ?= 8080
 
-.PHONY: demo test install install-test lint typecheck openapi bench clean
+.PHONY: demo test install install-test assets lint typecheck openapi bench clean
+
+# Front-end packages come from the npm registry (frontend/package.json and its lock file); what the
+# server uses is copied into the Python package's static files, never committed.
+VENDOR = src/truceline/web/static/vendor
+$(VENDOR)/.built: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/world-atlas
+	cp frontend/node_modules/world-atlas/countries-50m.json frontend/node_modules/world-atlas/LICENSE $(VENDOR)/world-atlas/
+	touch $@
+
+assets: $(VENDOR)/.built
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +29,8 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed assets
+install-test: $(VENV)/.installed-test assets
 
 ## The demo server on its embedded default (SQLite), with the syria-2017 scenario loaded.
 demo: install
@@ -46,4 +57,4 @@ bench: install-test
 	$(BIN)/python bench/tactical.py --n 10000 --json bench/results/tactical-10k.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache truceline-demo.db* demo-tokens.json
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache truceline-demo.db* demo-tokens.json frontend/node_modules $(VENDOR)

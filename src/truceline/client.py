@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -61,11 +62,14 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _call(self, method: str, path: str, **kw: Any) -> Any:
+    def _call(self, method: str, path: str, *, raw: bool = False, **kw: Any) -> Any:
+        """Send a request; the JSON answer (``raw``: the bytes), or ApiError with the problem."""
         req = self._http.build_request(method, path, **kw)
         if self._key is not None and method.upper() != "GET":
             body = kw.get("json")
-            if "content" in kw:  # NDJSON is signed as the array of its lines
+            if "content" in kw and "csv" in kw.get("headers", {}).get("Content-Type", ""):
+                body = {"sha256": hashlib.sha256(kw["content"]).hexdigest()}  # a CSV file: signed by digest
+            elif "content" in kw:  # NDJSON is signed as the array of its lines
                 body = [json.loads(line) for line in kw["content"].splitlines() if line.strip()]
             message = request_message(method, req.url.path, body)
             req.headers["Truceline-Signature"] = base64.b64encode(self._key.sign(message)).decode()
@@ -77,6 +81,8 @@ class Client:
             except ValueError:
                 body = {"title": r.reason_phrase, "detail": r.text[:200]}
             raise ApiError(r.status_code, body if isinstance(body, dict) else {"detail": str(body)})
+        if raw:
+            return r.content
         return r.json() if r.content else None
 
     def health(self) -> dict[str, Any]:
@@ -230,6 +236,58 @@ class Client:
         return self._call(  # type: ignore[no-any-return]
             "PUT", f"/v1/parties/{party_id}/escalation-contacts", json={"contacts": contacts}
         )
+
+    # ---- ceasefire monitoring ---------------------------------------------------------------------
+    def report_incident(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", "/v1/incidents", json=body)  # type: ignore[no-any-return]
+
+    def incidents(self, **params: Any) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/incidents", params=_params(params))  # type: ignore[no-any-return]
+
+    def incident(self, incident_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/incidents/{incident_id}")  # type: ignore[no-any-return]
+
+    def incident_step(self, incident_id: str, step: str, statement: str = "") -> dict[str, Any]:
+        body = {"step": step, "statement": statement}
+        return self._call("POST", f"/v1/incidents/{incident_id}/steps", json=body)  # type: ignore[no-any-return]
+
+    def duplicates(self, incident_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/v1/incidents/{incident_id}/duplicates")  # type: ignore[no-any-return]
+
+    def merge(self, incident_id: str, duplicates: list[str], statement: str = "") -> dict[str, Any]:
+        body = {"duplicates": duplicates, "statement": statement}
+        return self._call("POST", f"/v1/incidents/{incident_id}/merge", json=body)  # type: ignore[no-any-return]
+
+    def unmerge(self, incident_id: str, duplicate: str, statement: str = "") -> dict[str, Any]:
+        body = {"duplicate": duplicate, "statement": statement}
+        return self._call("POST", f"/v1/incidents/{incident_id}/unmerge", json=body)  # type: ignore[no-any-return]
+
+    def import_incidents(self, csv_bytes: bytes, fmt: str) -> dict[str, Any]:
+        return self._call(  # type: ignore[no-any-return]
+            "POST", "/v1/incidents/import", params={"format": fmt}, content=csv_bytes,
+            headers={"Content-Type": "text/csv; charset=utf-8"},
+        )  # fmt: skip
+
+    def export_incidents(self, fmt: str = "csv", **params: Any) -> Iterator[bytes]:
+        """The export, streamed in chunks as they arrive."""
+        with self._http.stream("GET", "/v1/incidents/export", params={"format": fmt, **_params(params)}) as r:
+            if r.status_code >= 400:
+                r.read()
+                raise ApiError(r.status_code, r.json())
+            yield from r.iter_bytes()
+
+    def ceasefire(self, zone_id: str, fmt: str = "json", **params: Any) -> Any:
+        return self._call("GET", f"/v1/zones/{zone_id}/ceasefire", params={"format": fmt, **_params(params)},
+                          raw=fmt != "json")  # fmt: skip
+
+    def sitrep(self, day: str, fmt: str = "html", zone: str | None = None) -> bytes:
+        params = {"date": day, "format": fmt, **({"zone": zone} if zone else {})}
+        return self._call("GET", "/v1/sitrep", params=params, raw=True)  # type: ignore[no-any-return]
+
+
+def _params(params: dict[str, Any]) -> dict[str, Any]:
+    """Query parameters without the unset ones (``from_`` is sent as ``from``)."""
+    return {k.rstrip("_"): v for k, v in params.items() if v is not None}
 
 
 def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:

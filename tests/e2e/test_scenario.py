@@ -91,3 +91,33 @@ def test_scenario_traffic_shows_the_expected_tactical_conflicts(db_url: str) -> 
         }
     want = {(e["rule"], tuple(sorted(e["callsigns"])), e.get("zone")) for e in data["expected"]["tactical"]}
     assert got == want
+
+
+def test_scenario_incidents_and_the_southwest_ceasefire_day_by_day(db_url: str) -> None:
+    app = create_app(Settings(database_url=db_url))
+    ctx = app.state.ctx
+    data = scenario.read("syria-2017")
+    loaded = scenario.load(ctx.writer_at, ctx.policy, data)
+    again = scenario.load(ctx.writer_at, ctx.policy, data)
+    assert again.incidents == loaded.incidents  # loading twice reports nothing twice
+    h = {"Authorization": f"Bearer {again.tokens['United States']}"}
+    zref = {v: k for k, v in loaded.zones.items()}
+    iref = {v: k for k, v in loaded.incidents.items()}
+    with TestClient(app) as c:
+        for ref, want in data["expected"]["incidents"].items():
+            i = c.get(f"/v1/incidents/{loaded.incidents[ref]}", headers=h).json()
+            assert i["status"] == want["status"], ref
+            assert sorted(zref[z["zone_id"]] for z in i["zones"]) == want["zones"], ref
+            assert [iref[m["id"]] for m in i["merged"]] == want.get("merged", []), ref
+        offensive = c.get(f"/v1/incidents/{loaded.incidents['suweida-offensive']}", headers=h).json()
+        assert {s["name"] for s in offensive["sources"]} == {"Southern Front field commanders", "DEBKA Weekly"}
+        assert [s["step"] for s in offensive["steps"]] == ["review", "merge", "verify"]
+        assert offensive["steps"][-1]["at"] == "2017-07-12T09:00:00Z"
+        for zone, days in data["expected"]["ceasefire"].items():
+            tl = c.get(f"/v1/zones/{loaded.zones[zone]}/ceasefire", headers=h,
+                       params={"from": min(days), "to": max(days)}).json()
+            assert {d["date"]: d["status"] for d in tl["days"]} == days
+        # Idlib never entered into force: no day of it has a status other than not_in_force.
+        idlib = c.get(f"/v1/zones/{loaded.zones['idlib']}/ceasefire", headers=h,
+                      params={"from": "2017-07-01", "to": "2017-07-15"}).json()
+        assert {d["status"] for d in idlib["days"]} == {"not_in_force"}

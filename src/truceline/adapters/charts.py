@@ -3,11 +3,19 @@ in server threads)."""
 
 from __future__ import annotations
 
+import functools
 import io
+import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+from truceline.web import STATIC
+
+#: Natural Earth country borders (1:50m) from the npm ``world-atlas`` package, copied in by ``make assets``.
+WORLD_ATLAS = STATIC / "vendor" / "world-atlas" / "countries-50m.json"
 
 STATUS_COLOURS = {"holding": "#2e7d32", "strained": "#f9a825", "broken": "#c62828", "not_in_force": "#bdbdbd"}
 TYPE_COLOURS = {
@@ -68,12 +76,15 @@ def ceasefire_chart(title: str, days: Sequence[DayBar], fmt: str = "png") -> byt
     for x, d in zip(xs, days, strict=True):
         ax.add_patch(_rect(x - 0.5, -band * 1.6, 1.0, band, STATUS_COLOURS.get(d.status, "#bdbdbd")))
         if d.verified:
-            ax.text(x, bottom[x] + top * 0.02, f"✔{d.verified}", ha="center", va="bottom", fontsize=7)
+            ax.text(x, bottom[x] + top * 0.02, f"{d.verified} verified", ha="center", va="bottom", fontsize=7)
     ax.set_ylim(-band * 1.8, top * 1.25)
     ax.set_xlim(-0.6, len(days) - 0.4)
     step = max(1, len(days) // 12)
     ax.set_xticks(xs[::step], [d.day.strftime("%d %b") for d in days][::step], fontsize=8)
     ax.set_ylabel("incidents")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title, fontsize=11)
     ax.axhline(0, color="#616161", linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
@@ -138,7 +149,7 @@ def situation_map(
         dx, dy = max(e - w, 0.5) * pad, max(n - s, 0.5) * pad
         bbox = (w - dx, s - dy, e + dx, n + dy)
     w, s, e, n = bbox
-    for line in borders:
+    for line in _clip(borders, bbox):
         ax.plot([x for x, _ in line], [y for _, y in line], color="#9e9e9e", linewidth=0.7, zorder=1)
     from matplotlib.patches import Polygon
 
@@ -159,8 +170,6 @@ def situation_map(
         ax.scatter([p.lon], [p.lat], s=46, color=TYPE_COLOURS.get(p.event_type, "#212121"),
                    edgecolors="white" if p.status != "verified" else "black", linewidths=1.0, zorder=5)  # fmt: skip
         ax.annotate(p.label, (p.lon, p.lat), xytext=(4, 4), textcoords="offset points", fontsize=7, zorder=6)
-    import math
-
     ax.set_xlim(w, e)
     ax.set_ylim(s, n)
     ax.set_aspect(1 / max(0.2, math.cos(math.radians((s + n) / 2))))
@@ -170,3 +179,27 @@ def situation_map(
     ax.tick_params(labelsize=7)
     ax.grid(color="#eeeeee", linewidth=0.5, zorder=0)
     return _bytes(fig, fmt)
+
+
+@functools.cache
+def borders() -> tuple[tuple[tuple[float, float], ...], ...]:
+    """Every border and coastline segment of the world atlas as lon/lat lines (empty when the atlas was
+    not installed). TopoJSON arcs are delta-encoded on a quantised grid: sum the deltas, then scale."""
+    if not WORLD_ATLAS.is_file():
+        return ()
+    topo = json.loads(WORLD_ATLAS.read_text(encoding="utf-8"))
+    (kx, ky), (tx, ty) = topo["transform"]["scale"], topo["transform"]["translate"]
+    lines = []
+    for arc in topo["arcs"]:
+        x = y = 0
+        pts = []
+        for dx, dy in arc:
+            x, y = x + dx, y + dy
+            pts.append((x * kx + tx, y * ky + ty))
+        lines.append(tuple(pts))
+    return tuple(lines)
+
+
+def _clip(lines: Sequence[Sequence[tuple[float, float]]], bbox: tuple[float, float, float, float]) -> list[Any]:
+    w, s, e, n = bbox
+    return [ln for ln in lines if any(w - 1 <= x <= e + 1 and s - 1 <= y <= n + 1 for x, y in ln)]

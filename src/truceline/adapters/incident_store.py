@@ -42,23 +42,73 @@ def ms_day(ms: int) -> date:
     return date.fromordinal(ms // _DAY_MS + 719_163)
 
 
+_DAYS: dict[int, date] = {}
+
+
+def _day(ms: int) -> date:
+    found = _DAYS.get(ms)
+    if found is None:
+        found = ms_day(ms)
+        if len(_DAYS) < 100_000:
+            _DAYS[ms] = found
+    return found
+
+
 def _dt(ms: int | None) -> datetime | None:
     return None if ms is None else datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
+# Imports and exports move a million rows: sources, tags and party lists repeat, so each distinct value
+# is encoded or decoded once (the caches are bounded).
+_ENCODED: dict[tuple[Source, ...], str] = {}
+_DECODED: dict[str, list[Source]] = {}
+_EMPTY = "[]"
+
+
 def _sources_json(sources: Sequence[Source]) -> str:
-    return json.dumps([s.as_dict() for s in sources], ensure_ascii=False, separators=(",", ":"))
+    key = tuple(sources)
+    found = _ENCODED.get(key)
+    if found is None:
+        found = json.dumps([s.as_dict() for s in sources], ensure_ascii=False, separators=(",", ":"))
+        if len(_ENCODED) > 50_000:
+            _ENCODED.clear()
+        _ENCODED[key] = found
+    return found
+
+
+def _sources(text: str) -> list[Source]:
+    found = _DECODED.get(text)
+    if found is None:
+        found = [Source(**s) for s in json.loads(text)]
+        if len(_DECODED) > 50_000:
+            _DECODED.clear()
+        _DECODED[text] = found
+    return list(found)
+
+
+def _list_json(items: Sequence[str]) -> str:
+    return json.dumps(items, ensure_ascii=False) if items else _EMPTY
+
+
+def _list(text: str) -> list[str]:
+    return [] if text == _EMPTY else list(json.loads(text))
+
+
+_DATASET = {d: d.value for d in Dataset}
+_STATUS = {v: v.value for v in Verification}
+_DATASET_OF = {d.value: d for d in Dataset}
+_STATUS_OF = {v.value: v for v in Verification}
 
 
 def row_values(i: Incident) -> tuple[Any, ...]:
     return (
-        i.id, i.dataset.value, i.external_id, day_ms(i.event_date), day_ms(i.date_end) if i.date_end else None,
+        i.id, _DATASET[i.dataset], i.external_id, day_ms(i.event_date), day_ms(i.date_end) if i.date_end else None,
         to_ms(i.occurred_at) if i.occurred_at else None, i.time_precision, i.disorder_type, i.event_type,
         i.sub_event_type, i.actor1.name, i.actor1.associated, i.actor1.inter, i.actor2.name, i.actor2.associated,
         i.actor2.inter, int(i.civilian_targeting), i.iso, i.region, i.country, i.admin1, i.admin2, i.admin3,
         i.location, i.latitude, i.longitude, i.geo_precision, i.fatalities.low, i.fatalities.best,
-        i.fatalities.high, _sources_json(i.sources), i.notes, json.dumps(i.tags, ensure_ascii=False),
-        i.source_timestamp, i.reported_by, json.dumps(i.alleged), i.status.value, i.merged_into, i.version,
+        i.fatalities.high, _sources_json(i.sources), i.notes, _list_json(i.tags),
+        i.source_timestamp, i.reported_by, _list_json(i.alleged), _STATUS[i.status], i.merged_into, i.version,
         to_ms(i.created_at), to_ms(i.updated_at),
     )  # fmt: skip
 
@@ -69,9 +119,9 @@ def from_row(r: Sequence[Any]) -> Incident:
      tags, stamp, reported_by, alleged, status, merged_into, version, created_at, updated_at) = r  # fmt: skip
     return Incident(
         id=id_,
-        dataset=Dataset(dataset),
+        dataset=_DATASET_OF[dataset],
         external_id=external_id,
-        event_date=ms_day(event_date),
+        event_date=_day(event_date),
         date_end=ms_day(date_end) if date_end is not None else None,
         occurred_at=_dt(occurred_at),
         time_precision=tprec,
@@ -92,13 +142,13 @@ def from_row(r: Sequence[Any]) -> Incident:
         longitude=lon,
         geo_precision=gprec,
         fatalities=Fatalities(flo, fbe, fhi),
-        sources=[Source(**s) for s in json.loads(sources)],
+        sources=_sources(sources),
         notes=notes,
-        tags=json.loads(tags),
+        tags=_list(tags),
         source_timestamp=stamp,
         reported_by=reported_by,
-        alleged=json.loads(alleged),
-        status=Verification(status),
+        alleged=_list(alleged),
+        status=_STATUS_OF[status],
         merged_into=merged_into,
         version=version,
         created_at=_dt(created_at) or datetime.now(UTC),

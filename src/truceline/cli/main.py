@@ -705,7 +705,7 @@ def keys_register(key_file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = N
 
 
 def main() -> None:
-    from truceline.cli import hotline, tracks  # noqa: F401 - they register their commands on ``app``
+    from truceline.cli import hotline, incidents, tracks  # noqa: F401 - they register their commands on ``app``
 
     app()
 

@@ -9,14 +9,17 @@ vocabulary is stated in ``from_ucdp`` (UCDP records lethal organised violence on
 
 from __future__ import annotations
 
+import hashlib
+import math
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from truceline.domain.errors import InvalidInput
 from truceline.domain.incidents import (
     DISORDER_TYPES,
+    EVENT_TYPES,
     GEO_PRECISION,
     TIME_PRECISION,
     ActorRef,
@@ -62,13 +65,17 @@ UCDP_REQUIRED = frozenset({
     "date_start", "date_end", "best", "high", "low",
 })  # fmt: skip
 
-_NS = uuid.UUID("6f1c3d52-8a51-4d7e-9c0e-54b3a1f0c2d7")
+_NS_BYTES = uuid.UUID("6f1c3d52-8a51-4d7e-9c0e-54b3a1f0c2d7").bytes
+_VARIANT = {f"{n:x}": f"{8 | (n & 3):x}" for n in range(16)}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def import_id(dataset: Dataset, external_id: str) -> str:
-    """The same source record always gets the same id, so importing a file twice stores it once."""
-    return str(uuid.uuid5(_NS, f"{dataset.value}\x1f{external_id}"))
+    """The same source record always gets the same id, so importing a file twice stores it once: an
+    RFC 9562 name-based (version 5) UUID of the dataset and the record's own id."""
+    h = hashlib.sha1(_NS_BYTES + f"{dataset}\x1f{external_id}".encode()).hexdigest()
+    # version 5 in the 13th hex digit, the RFC variant (10xx) in the 17th
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def check_header(header: Sequence[str], fmt: str) -> list[str]:
@@ -115,63 +122,120 @@ def _imported(dataset: Dataset, external_id: str, now: datetime, **fields: Any) 
     )
 
 
+_PRECISION = {"1": 1, "2": 2, "3": 3}
+_INTER_CODE = {str(k): k for k in range(9)} | {"": 0}
+_SUBS = {t: frozenset(subs) for t, subs in EVENT_TYPES.items()}
+_CIVILIANS = {"": False, "Civilian targeting": True, "Civilians targeted": True}
+#: ACLED's text columns and their longest accepted length.
+_ACLED_TEXT = (("actor1", 300), ("assoc_actor_1", 600), ("actor2", 300), ("assoc_actor_2", 600), ("region", 200),
+               ("country", 200), ("admin1", 300), ("admin2", 300), ("admin3", 300), ("location", 300),
+               ("source", 2_000), ("source_scale", 300), ("notes", 20_000), ("tags", 2_000))  # fmt: skip
+#: Sources repeat across a file's rows: parse each (source, scale) pair once (bounded).
+_SOURCES: dict[tuple[str, str], list[Source]] = {}
+
+
+def _acled_sources(source: str, scale: str) -> list[Source]:
+    key = (source, scale)
+    found = _SOURCES.get(key)
+    if found is None:
+        names = [n.strip() for n in source.split(";") if n.strip()]
+        found = [Source(n, scale) for n in names] or [Source("ACLED", scale)]
+        if len(_SOURCES) > 50_000:
+            _SOURCES.clear()
+        _SOURCES[key] = found
+    return found
+
+
 def from_acled(row: Mapping[str, str], *, now: datetime, reported_by: str | None = None) -> Incident:
-    """One ACLED row (a dict keyed by lower-case column name)."""
-    external_id = _text(row, "event_id_cnty", 64)
-    if not external_id:
-        raise InvalidInput.at("event_id_cnty", "is required")
-    day = parse_date(row.get("event_date"), "event_date")
-    year = (row.get("year") or "").strip()
+    """One ACLED row (a dict keyed by lower-case column name). The common case is checked on a fast
+    path; anything unusual goes through the general checks, which say what is wrong."""
+    g = row.get
+    external_id = (g("event_id_cnty") or "").strip()
+    if not external_id or len(external_id) > 64:
+        raise InvalidInput.at("event_id_cnty", "is required (at most 64 characters)")
+    raw_date = (g("event_date") or "").strip()
+    try:
+        day = date.fromisoformat(raw_date) if len(raw_date) == 10 else parse_date(raw_date, "event_date")
+    except ValueError:
+        day = parse_date(raw_date, "event_date")
+    year = (g("year") or "").strip()
     if year and year != str(day.year):
         raise InvalidInput.at("year", f"{year} does not match event_date {day.isoformat()}")
-    event_type, sub = check_event_types(_text(row, "event_type"), _text(row, "sub_event_type"))
-    disorder = _text(row, "disorder_type") or disorder_type(event_type, sub)
+    event_type, sub = (g("event_type") or "").strip(), (g("sub_event_type") or "").strip()
+    if sub not in _SUBS.get(event_type, ()):
+        check_event_types(event_type, sub)
+    text = {}
+    for key, limit in _ACLED_TEXT:
+        v = (g(key) or "").strip()
+        if len(v) > limit:
+            raise InvalidInput.at(key, f"longer than {limit} characters")
+        text[key] = v
+    disorder = (g("disorder_type") or "").strip() or disorder_type(event_type, sub)
     if disorder not in DISORDER_TYPES:
         raise InvalidInput.at(
             "disorder_type", f"unknown disorder type {disorder!r}; one of {', '.join(DISORDER_TYPES)}"
         )
-    lat, lon = check_coordinates(row.get("latitude"), row.get("longitude"))
+    tp = _PRECISION.get((g("time_precision") or "").strip()) or check_precision(
+        g("time_precision"), "time_precision", TIME_PRECISION
+    )
+    gp = _PRECISION.get((g("geo_precision") or "").strip()) or check_precision(
+        g("geo_precision"), "geo_precision", GEO_PRECISION
+    )
+    i1 = _INTER_CODE.get((g("inter1") or "").strip())
+    if i1 is None:
+        i1 = parse_inter(g("inter1"), "inter1")
+    i2 = _INTER_CODE.get((g("inter2") or "").strip())
+    if i2 is None:
+        i2 = parse_inter(g("inter2"), "inter2")
+    try:
+        lat, lon = float(g("latitude") or "nan"), float(g("longitude") or "nan")
+    except ValueError:
+        lat = lon = math.nan
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):  # NaN fails too: the checks say why
+        lat, lon = check_coordinates(g("latitude"), g("longitude"))
     best = _int(row, "fatalities", default=0)
     if best < 0:
         raise InvalidInput.at("fatalities", f"must be ≥ 0, not {best}")
-    civ = _text(row, "civilian_targeting")
-    if civ not in ("", "Civilian targeting", "Civilians targeted"):
-        raise InvalidInput.at("civilian_targeting", f"must be empty or 'Civilian targeting', not {civ!r}")
-    stamp = (row.get("timestamp") or "").strip()
-    names = [s.strip() for s in _text(row, "source").split(";") if s.strip()]
-    scale, notes = _text(row, "source_scale", 300), _text(row, "notes", 20_000)
-    sources = [Source(n, scale) for n in names] or [Source("ACLED", scale)]
-    return _imported(
-        Dataset.acled,
-        external_id,
-        now,
+    civ = _CIVILIANS.get((g("civilian_targeting") or "").strip())
+    if civ is None:
+        raise InvalidInput.at(
+            "civilian_targeting", f"must be empty or 'Civilian targeting', not {g('civilian_targeting')!r}"
+        )
+    stamp = (g("timestamp") or "").strip()
+    tags = text["tags"]
+    return Incident(
+        id=import_id(Dataset.acled, external_id),
+        dataset=Dataset.acled,
+        external_id=external_id,
         event_date=day,
-        time_precision=check_precision(row.get("time_precision"), "time_precision", TIME_PRECISION),
+        time_precision=tp,
         event_type=event_type,
         sub_event_type=sub,
         disorder_type=disorder,
-        actor1=ActorRef(_text(row, "actor1", 300), parse_inter(row.get("inter1"), "inter1"),
-                        _text(row, "assoc_actor_1", 600)),
-        actor2=ActorRef(_text(row, "actor2", 300), parse_inter(row.get("inter2"), "inter2"),
-                        _text(row, "assoc_actor_2", 600)),
-        civilian_targeting=bool(civ),
+        actor1=ActorRef(text["actor1"], i1, text["assoc_actor_1"]),
+        actor2=ActorRef(text["actor2"], i2, text["assoc_actor_2"]),
+        civilian_targeting=civ,
         latitude=lat,
         longitude=lon,
-        geo_precision=check_precision(row.get("geo_precision"), "geo_precision", GEO_PRECISION),
-        location=_text(row, "location", 300),
-        admin1=_text(row, "admin1", 300),
-        admin2=_text(row, "admin2", 300),
-        admin3=_text(row, "admin3", 300),
-        country=_text(row, "country", 200),
+        geo_precision=gp,
+        location=text["location"],
+        admin1=text["admin1"],
+        admin2=text["admin2"],
+        admin3=text["admin3"],
+        country=text["country"],
         iso=_int(row, "iso", default=0),
-        region=_text(row, "region", 200),
+        region=text["region"],
         fatalities=Fatalities(best, best, best),
-        sources=sources,
-        notes=notes,
-        tags=[t.strip() for t in _text(row, "tags").split(";") if t.strip()],
+        sources=_acled_sources(text["source"], text["source_scale"]),
+        notes=text["notes"],
+        tags=[t.strip() for t in tags.split(";") if t.strip()] if tags else [],
         source_timestamp=_int(row, "timestamp") if stamp else None,
         reported_by=reported_by,
-    )  # fmt: skip
+        alleged=[],
+        status=Verification.reported,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 #: UCDP ``where_prec`` (1 exact … 7 country or wider) to ACLED's ``geo_precision``.

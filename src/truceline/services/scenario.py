@@ -21,12 +21,13 @@ from importlib import resources
 from typing import Any
 
 from truceline.adapters.geojson_io import activity_bodies, provenance, zone_bodies
+from truceline.adapters.incident_store import IncidentFilter
 from truceline.domain.clock import Clock
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import Party, ResponsibilityStatus
 from truceline.domain.tracks import replay_schedule, restamp
 from truceline.domain.volumes import parse_time
-from truceline.services import activities, parties, tracks, zones
+from truceline.services import activities, incidents, parties, tracks, zones
 from truceline.services.policy import Policy
 from truceline.services.tracks import TrackPolicy
 from truceline.services.unit_of_work import UnitOfWork
@@ -53,6 +54,7 @@ class Loaded:
     activities: dict[str, str] = field(default_factory=dict)  # ref -> activity id
     expected: dict[str, Any] = field(default_factory=dict)
     expected_status: dict[str, str] = field(default_factory=dict)  # zone ref -> status
+    incidents: dict[str, str] = field(default_factory=dict)  # ref -> incident id
 
 
 def read(name: str) -> dict[str, Any]:
@@ -124,6 +126,8 @@ def load(make_uow: UowFactory, policy: Policy, scenario: dict[str, Any]) -> Load
         when = _at(props["notified_at"]) if props.get("notified_at") else _at(props["time_start"]) - timedelta(hours=6)
         events.append((when, len(events), _notify(make_uow, policy, out, owner, props["ref"], body)))
 
+    events += _incident_events(make_uow, policy, out, by_name, scenario, anyone)
+
     for when, _, run in sorted(events, key=lambda e: (e[0], e[1])):
 
         def clock(w: datetime = when) -> datetime:
@@ -133,6 +137,56 @@ def load(make_uow: UowFactory, policy: Policy, scenario: dict[str, Any]) -> Load
         run(clock)
     zones.advance(make_uow(None), policy)
     return out
+
+
+def _incident_events(
+    make_uow: UowFactory,
+    policy: Policy,
+    out: Loaded,
+    by_name: dict[str, Party],
+    scenario: dict[str, Any],
+    anyone: Party,
+) -> list[tuple[datetime, int, Callable[[Clock], None]]]:
+    """Each incident is reported, reviewed, verified and merged at its time. A scenario incident is
+    tagged with its reference, so loading again finds it instead of reporting it twice."""
+    tag = f"{scenario.get('name', 'scenario')}:"
+    existing = {
+        t[len(tag) :]: v.incident.id
+        for v in incidents.list_incidents(make_uow(None), anyone, IncidentFilter(include_merged=True), limit=1000,
+                                          offset=0)
+        for t in v.incident.tags
+        if t.startswith(tag)
+    }  # fmt: skip
+    events: list[tuple[datetime, int, Callable[[Clock], None]]] = []
+    base = 1_000_000  # after the zones' and activities' events at the same instant
+    for item in scenario.get("incidents", []):
+        ref = item["ref"]
+        if ref in existing:
+            out.incidents[ref] = existing[ref]
+            continue
+
+        def report(clock: Clock, item: dict[str, Any] = item, ref: str = ref) -> None:
+            body = {**item["report"], "tags": [*item["report"].get("tags", []), tag + ref]}
+            view = incidents.report(make_uow(clock), policy.monitoring, by_name[item["by"]], body)
+            out.incidents[ref] = view.incident.id
+
+        events.append((_at(item["reported_at"]), base + len(events), report))
+        for st in item.get("steps", []):
+
+            def step(clock: Clock, st: dict[str, Any] = st, ref: str = ref) -> None:
+                body = {"step": st["step"], "statement": st.get("statement", "")}
+                incidents.take_step(make_uow(clock), policy.monitoring, by_name[st["by"]], out.incidents[ref], body)
+
+            events.append((_at(st["at"]), base + len(events), step))
+        if item.get("merge_into"):
+
+            def merge(clock: Clock, item: dict[str, Any] = item, ref: str = ref) -> None:
+                monitor = next(p for p in by_name.values() if p.role.value == "monitor")
+                body = {"duplicates": [out.incidents[ref]], "statement": "the same offensive, reported twice"}
+                incidents.merge(make_uow(clock), monitor, out.incidents[item["merge_into"]], body)
+
+            events.append((_at(item["merged_at"]), base + len(events), merge))
+    return events
 
 
 def _propose(

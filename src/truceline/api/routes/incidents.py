@@ -16,7 +16,7 @@ from truceline.adapters.incident_store import IncidentFilter
 from truceline.api.deps import Caller, Ctx, Write
 from truceline.domain.errors import InvalidInput
 from truceline.domain.incidents import EVENT_TYPES, Verification, parse_date
-from truceline.services import incidents
+from truceline.services import incidents, sitrep
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
@@ -236,3 +236,36 @@ def ceasefire(
         return {**incidents.timeline_json(tl), "rules": incidents.rules_json(ctx.policy.monitoring)}
     image = incidents.timeline_chart(tl, format)
     return Response(image, media_type=CHART_TYPES[format])
+
+
+REPORT_TYPES = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+@router.get(
+    "/sitrep",
+    operation_id="situationReport",
+    tags=["incidents"],
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}, "application/json": {}}}},
+)
+def situation_report(
+    ctx: Ctx,
+    caller: Caller,
+    date_: Annotated[str, Query(alias="date", description="the day, YYYY-MM-DD")],
+    zone: Annotated[str | None, Query(description="only this zone")] = None,
+    format: Annotated[str, Query(pattern="^(html|pdf|json)$")] = "html",
+) -> Any:
+    """The daily situation report: a map of the zones with the day's incidents, each zone's ceasefire
+    status that day with its incidents, your open conflicts touching the day, and your overdue hotline
+    messages. HTML (self-contained) or PDF, rendered offline; ``json`` gives the same content as data."""
+    day = parse_date(date_, "#query/date")
+    rep = sitrep.build(ctx.uow(), ctx.policy, caller, day, zone)
+    if format == "json":
+        content = sitrep.context(rep, ctx.policy)
+        content.pop("generated_at")
+        return content
+    name = f"sitrep-{day.isoformat()}.{format}"
+    return Response(
+        sitrep.render(rep, ctx.policy, format),
+        media_type=REPORT_TYPES[format],
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )

@@ -1,0 +1,185 @@
+"""The daily situation report: for one day, each zone's ceasefire status and incidents, the day's
+incidents on a map, the caller's open conflicts touching that day, and its overdue hotline messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from shapely.geometry import MultiPolygon, Polygon
+
+from truceline.adapters import charts
+from truceline.adapters.incident_store import IncidentFilter
+from truceline.domain.ceasefire import Day, force_periods, timeline
+from truceline.domain.errors import NotFound
+from truceline.domain.incidents import Incident
+from truceline.domain.model import Conflict, Party, Zone, ZoneStatus
+from truceline.domain.volumes import format_time
+from truceline.services.access import require
+from truceline.services.hotline import INBOX_STATES
+from truceline.services.policy import Policy
+from truceline.services.unit_of_work import UnitOfWork
+
+#: Zones shown on the report: those that can be in force, or were.
+SHOWN = (ZoneStatus.agreed_in_principle, ZoneStatus.in_force, ZoneStatus.suspended, ZoneStatus.lapsed)
+
+
+@dataclass
+class ZoneDay:
+    zone: Zone
+    day: Day
+    incidents: list[Incident]
+
+
+@dataclass
+class Sitrep:
+    day: date
+    party: Party
+    generated_at: datetime
+    zones: list[ZoneDay]
+    incidents: list[Incident]
+    incident_zones: dict[str, list[str]]
+    conflicts: list[Conflict]
+    overdue: list[dict[str, Any]]
+    names: dict[str, str] = field(default_factory=dict)
+    zone_filter: str | None = None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {s: sum(z.day.status.value == s for z in self.zones) for s in ("broken", "strained", "holding")}
+
+
+def _footprint_rings(z: Zone) -> list[list[tuple[float, float]]]:
+    geoms = z.footprint.geoms if isinstance(z.footprint, MultiPolygon) else [z.footprint]
+    return [[(x, y) for x, y, *_ in g.exterior.coords] for g in geoms if isinstance(g, Polygon)]
+
+
+def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: str | None = None) -> Sitrep:
+    require(caller, "incident.read")
+    with uow:
+        now = uow.clock()
+        all_zones = [z for z in uow.zones.list(limit=100_000) if z.status in SHOWN]
+        if zone_id is not None:
+            z = uow.zones.get(zone_id)
+            if z is None:
+                raise NotFound(f"no zone {zone_id}")
+            all_zones = [z]
+        history = uow.zones.status_history([z.id for z in all_zones]) if all_zones else {}
+        zone_days = []
+        for z in all_zones:
+            periods = force_periods(history.get(z.id, []))
+            linked = uow.incidents.for_zone(z.id, day, day)
+            d = timeline(day, day, periods, linked, policy.monitoring.thresholds)[0]
+            found = uow.incidents.get_many(sorted(set(d.incident_ids))).values()
+            zone_days.append(ZoneDay(z, d, [i for i in found if not i.merged_into]))
+        f = IncidentFilter(first=day, last=day, zone_id=zone_id)
+        incidents = uow.incidents.list(f, limit=10_000, offset=0)
+        links = uow.incidents.zones_of([i.id for i in incidents])
+        merged = uow.incidents.merged_sources()
+        start = datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
+        end = start + timedelta(days=1)
+        mine = uow.conflicts.list_for_party(caller.id, status="open", rule=None, zone_id=zone_id, limit=500, offset=0)
+        conflicts = [
+            c
+            for c in mine
+            if any(r.window.start < end and (r.window.end is None or r.window.end > start) for r in c.regions)
+        ]
+        overdue = uow.hotline.inbox(caller.id, INBOX_STATES["overdue"], limit=200, offset=0)
+        party_ids = {p for c in conflicts for p in c.party_ids} | {p for i in incidents for p in i.alleged}
+        party_ids |= {i.reported_by for i in incidents if i.reported_by} | {m.sender_id for m in overdue if m.sender_id}
+        names = uow.parties.names(party_ids) if party_ids else {}
+    order = {"broken": 0, "strained": 1, "holding": 2, "not_in_force": 3}
+    zone_days.sort(key=lambda zd: (order.get(zd.day.status.value, 9), zd.zone.name))
+    zone_names = {z.id: z.name for z in all_zones}
+    return Sitrep(
+        day=day,
+        party=caller,
+        generated_at=now,
+        zones=zone_days,
+        incidents=sorted(
+            (replace(i, sources=[*i.sources, *merged.get(i.id, [])]) for i in incidents),
+            key=lambda i: (i.event_type, i.location, i.id),
+        ),
+        incident_zones={i.id: [zone_names.get(z, z) for z, _ in links.get(i.id, [])] for i in incidents},
+        conflicts=conflicts,
+        overdue=[
+            {
+                "headline": m.headline,
+                "severity": m.severity.value,
+                "from": names.get(m.sender_id, "Truceline") if m.sender_id else "Truceline",
+                "sent": format_time(m.created_at),
+                "deadline": format_time(next((a.deadline for a in m.addressees if a.party_id == caller.id), None)),
+            }
+            for m in overdue
+        ],
+        names=names,
+        zone_filter=zone_id,
+    )
+
+
+def situation_map(rep: Sitrep, image_format: str) -> bytes:
+    zones = [charts.MapZone(zd.zone.name, zd.zone.kind.value, zd.zone.status.value, _footprint_rings(zd.zone))
+             for zd in rep.zones]  # fmt: skip
+    points = [
+        charts.MapPoint(str(n), i.longitude, i.latitude, i.event_type, i.status.value)
+        for n, i in enumerate(rep.incidents, start=1)
+    ]
+    title = f"Situation on {rep.day.isoformat()}"
+    return charts.situation_map(title, zones, points, charts.borders(), image_format)
+
+
+def _actors(i: Incident) -> str:
+    return " / ".join(a.name for a in (i.actor1, i.actor2) if a.name)
+
+
+def context(rep: Sitrep, policy: Policy) -> dict[str, Any]:
+    """What the report shows, as plain values for the HTML template and the PDF."""
+    from truceline.services.incidents import rules_json
+
+    def when(c: Conflict) -> str:
+        starts = min(r.window.start for r in c.regions)
+        ends = [r.window.end for r in c.regions if r.window.end is not None]
+        return f"{format_time(starts)} – {format_time(max(ends)) if ends else 'open'}"
+
+    scope = rep.zones[0].zone.name if rep.zone_filter and rep.zones else None
+    return {
+        "day": rep.day.isoformat(),
+        "day_long": rep.day.strftime("%A %d %B %Y"),
+        "party": rep.party.name,
+        "generated": format_time(rep.generated_at),
+        "generated_at": rep.generated_at,
+        "scope": scope,
+        "counts": rep.counts,
+        "zones": [
+            {"name": zd.zone.name, "kind": zd.zone.kind.value.replace("_", " "),
+             "zone_status": zd.zone.status.value.replace("_", " "), "status": zd.day.status.value,
+             "reason": zd.day.reason, "incidents": zd.day.incidents, "possible": zd.day.possible_violations,
+             "verified": zd.day.verified_violations, "deaths": zd.day.fatalities}
+            for zd in rep.zones
+        ],
+        "incidents": [
+            {"n": n, "event": f"{i.event_type}: {i.sub_event_type}",
+             "where": i.location or f"{i.latitude:.3f}, {i.longitude:.3f}", "actors": _actors(i),
+             "deaths": i.fatalities.best, "status": i.status.value,
+             "zones": ", ".join(rep.incident_zones.get(i.id, [])), "sources": "; ".join(s.name for s in i.sources)}
+            for n, i in enumerate(rep.incidents, start=1)
+        ],
+        "conflicts": [
+            {"rule": c.rule.value.replace("_", " "), "reason": c.reason,
+             "parties": ", ".join(rep.names.get(p, p) for p in c.party_ids), "when": when(c)}
+            for c in rep.conflicts
+        ],
+        "overdue": rep.overdue,
+        "rules": rules_json(policy.monitoring),
+    }  # fmt: skip
+
+
+def render(rep: Sitrep, policy: Policy, fmt: str) -> bytes:
+    """``html`` (self-contained, the map inlined as SVG) or ``pdf``."""
+    from truceline.adapters import report_render
+
+    ctx = context(rep, policy)
+    if fmt == "pdf":
+        return report_render.pdf(ctx, situation_map(rep, "png"))
+    return report_render.html(ctx, situation_map(rep, "svg").decode()).encode()
