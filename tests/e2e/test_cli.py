@@ -424,3 +424,49 @@ def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: 
     assert {t["callsign"] for t in sep["tracks"]} == {"USAF21", "RFAF07"}
     human = run("alerts", token=tokens["United States"], url=url)
     assert "USAF21" in human.stdout and "separation" in human.stdout
+
+
+def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    from tests.helpers import acled_csv, incident_body
+
+    url, tokens, _ = server
+    un, us = tokens["UN Ceasefire Monitoring Mission"], tokens["United States"]
+    # The scenario's incidents, as a table and as JSON.
+    listed = run("incidents", "list", "--from", "2017-07-10", "--to", "2017-07-10", token=us, url=url)
+    assert listed.returncode == 0 and "Al-Suweida province" in listed.stdout and "verified" in listed.stdout
+    # Import with bad rows: each is named by its file line (records here span two lines each).
+    f = tmp_path / "acled.csv"
+    f.write_text(acled_csv(30, bad={5: ("event_type", "Skirmish")}, first_id=5000), encoding="utf-8")
+    r = run("incidents", "import", str(f), "--chunk", "7", token=un, url=url)
+    assert r.returncode == 0, r.stderr
+    assert "30 rows: 29 imported, 0 already there, 1 refused" in r.stdout
+    assert f"{f}:10: event_type: unknown event type 'Skirmish'" in r.stderr
+    again = run("incidents", "import", str(f), "--json", token=un, url=url)
+    assert json.loads(again.stdout)["unchanged"] == 29
+    refused = run("incidents", "import", str(f), token=us, url=url)  # officers do not import
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "403" in refused.stderr
+    # Report, review, verify, export.
+    body = tmp_path / "incident.json"
+    body.write_text(json.dumps(incident_body(event_date="2017-07-11")), encoding="utf-8")
+    made = run("incidents", "report", str(body), "--json", token=us, url=url)
+    iid = json.loads(made.stdout)["id"]
+    assert run("incidents", "step", iid, "review", token=un, url=url).stdout.strip() == f"{iid}: under_review"
+    bad = run("incidents", "step", iid, "verify", token=un, url=url)
+    assert bad.returncode == 1 and "statement" in bad.stderr
+    assert "verified" in run("incidents", "step", iid, "verify", "-m", "seen by patrol 2", token=un, url=url).stdout
+    shown = run("incidents", "show", iid, token=us, url=url).stdout
+    assert "review reported → under_review" in shown and "seen by patrol 2" in shown
+    out = tmp_path / "export.csv"
+    assert run("incidents", "export", "--out", str(out), token=us, url=url).returncode == 0
+    assert out.read_text(encoding="utf-8").splitlines()[0].startswith("event_id_cnty,event_date,year")
+    # The southwest zone's ceasefire, with its chart; the day's report as HTML and PDF.
+    zones = json.loads(run("zones", "list", "--json", token=us, url=url).stdout)
+    sw = next(z["id"] for z in zones if z["name"].startswith("Southwest"))
+    chart = tmp_path / "sw.svg"
+    cf = run("ceasefire", sw, "--from", "2017-07-08", "--to", "2017-07-12", "--chart", str(chart), token=us, url=url)
+    assert cf.returncode == 0 and "strained" in cf.stdout and "not_in_force" in cf.stdout
+    assert chart.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    rep = run("sitrep", "--date", "2017-07-10", "--out", str(tmp_path / "rep"), token=us, url=url)
+    assert rep.returncode == 0, rep.stderr
+    assert (tmp_path / "rep" / "sitrep-2017-07-10.pdf").read_bytes().startswith(b"%PDF-")
+    assert "Southwest de-escalation zone" in (tmp_path / "rep" / "sitrep-2017-07-10.html").read_text(encoding="utf-8")

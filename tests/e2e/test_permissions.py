@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import activity_body, zone_body
+from tests.helpers import activity_body, incident_body, zone_body
 from truceline.api.app import create_app
 from truceline.services import parties
 from truceline.settings import Settings
@@ -55,6 +55,8 @@ def world(tmp_path: Any) -> Any:
         (alert,) = c.get("/v1/inbox", headers=w.h("A")).json()
         w.ids["message"], w.ids["thread"] = alert["id"], alert["thread_id"]
         w.ids["delivery"] = c.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=w.h("B")).json()[0]["id"]
+        w.ids["incident"] = c.post("/v1/incidents", headers=w.h("A"), json=incident_body(alleged=["B"])).json()["id"]
+        w.ids["incident2"] = c.post("/v1/incidents", headers=w.h("Mon"), json=incident_body()).json()["id"]
         yield w
 
 
@@ -68,6 +70,7 @@ def _with(base: int, **over: int) -> dict[str, int]:
 
 Z, ACT, R, C = "{zone}", "{activity}", "{resp}", "{conflict}"
 TH, MSG, HOOK, DLV, PB = "{thread}", "{message}", "{hook}", "{delivery}", "{partyB}"
+INC, INC2 = "{incident}", "{incident2}"
 MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/me", None, _b(200)),
     ("GET", "/v1/parties", None, _b(200)),
@@ -113,6 +116,18 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("DELETE", f"/v1/webhooks/{HOOK}", None, _with(404, B=204)),
     ("GET", f"/v1/parties/{PB}/escalation-contacts", None, _with(403, Adm=200, B=200)),
     ("PUT", f"/v1/parties/{PB}/escalation-contacts", {"contacts": []}, _with(403, Adm=200, B=200)),
+    ("GET", "/v1/incidents", None, _b(200)),
+    ("POST", "/v1/incidents", incident_body(), _with(403, Mon=201, B=201, A=201)),
+    ("GET", f"/v1/incidents/{INC}", None, _b(200)),
+    ("POST", f"/v1/incidents/{INC}/steps", {"step": "review"}, _with(403, Mon=200)),
+    ("POST", f"/v1/incidents/{INC}/steps", {"step": "dispute", "statement": "not us"}, _with(403, B=200)),
+    ("GET", f"/v1/incidents/{INC}/duplicates", None, _b(200)),
+    ("POST", f"/v1/incidents/{INC}/merge", {"duplicates": [INC2]}, _with(403, Mon=200)),
+    ("POST", f"/v1/incidents/{INC}/unmerge", {"duplicate": INC2}, _with(403, Mon=422)),  # nothing merged
+    ("GET", "/v1/incidents/export", None, _b(200)),
+    ("POST", "/v1/incidents/import", {"not": "csv"}, _with(403, Mon=422, Adm=422)),
+    ("GET", f"/v1/zones/{Z}/ceasefire", None, _b(200)),
+    ("GET", "/v1/sitrep?date=2017-07-10", None, _b(200)),
 ]
 
 

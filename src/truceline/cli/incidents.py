@@ -350,3 +350,23 @@ def ceasefire(
     out.print(t)
     if chart is not None:
         err.print(f"wrote {chart}", markup=False, highlight=False)
+
+
+@app.command()
+def sitrep(
+    day: Annotated[str, typer.Option("--date", help="the day, YYYY-MM-DD")],
+    zone: Annotated[str | None, typer.Option(help="only this zone (its id)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="directory to write the report in")] = Path("."),
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Write the daily situation report for a day as HTML and PDF (sitrep-DATE.html, sitrep-DATE.pdf):
+    a map of the zones with the day's incidents, each zone's ceasefire status, your open conflicts and
+    overdue hotline messages. Rendered by the server, offline."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _client(url, token) as c:
+        for kind in ("html", "pdf"):
+            content = guarded(lambda kind=kind: c.sitrep(day, kind, zone))  # type: ignore[misc]
+            path = out_dir / f"sitrep-{day}{'-' + zone[:8] if zone else ''}.{kind}"
+            path.write_bytes(content)
+            out.print(f"wrote {path}", markup=False, highlight=False)

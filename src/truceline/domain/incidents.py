@@ -161,8 +161,18 @@ VERIFICATION: Mapping[tuple[Verification, Step], tuple[Verification, Actor]] = {
 NEEDS_STATEMENT = frozenset({Step.verify, Step.reject, Step.dispute})
 
 
+#: Who takes each step (whatever the status): monitors review, verify and reject; alleged parties dispute.
+STEP_ACTOR: Mapping[Step, Actor] = {step: who for (_, step), (_, who) in VERIFICATION.items()}
+
+
 def verification_step(current: Verification, step: Step, *, is_monitor: bool, is_alleged: bool) -> Verification:
-    """The status ``step`` leads to from ``current``, or why it cannot be taken (409 or 403)."""
+    """The status ``step`` leads to from ``current``: 403 if the caller may never take it, 409 if it
+    cannot be taken from the current status."""
+    who = STEP_ACTOR[step]
+    if who is Actor.monitor and not is_monitor:
+        raise Forbidden(f"only a monitor may {step} an incident")
+    if who is Actor.alleged and not is_alleged:
+        raise Forbidden("only a party the incident is alleged against may dispute it")
     move = VERIFICATION.get((current, step))
     if move is None:
         allowed = sorted(s.value for (st, s) in VERIFICATION if st is current)
@@ -170,12 +180,7 @@ def verification_step(current: Verification, step: Step, *, is_monitor: bool, is
             f"an incident that is {current} cannot be {step}ed; possible steps now: {', '.join(allowed) or 'none'}",
             extra={"current": current.value, "allowed": allowed},
         )
-    target, who = move
-    if who is Actor.monitor and not is_monitor:
-        raise Forbidden(f"only a monitor may {step} an incident")
-    if who is Actor.alleged and not is_alleged:
-        raise Forbidden("only a party the incident is alleged against may dispute it")
-    return target
+    return move[0]
 
 
 # ---- the record ----------------------------------------------------------------------------------
