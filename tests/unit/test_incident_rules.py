@@ -181,8 +181,8 @@ def test_duplicate_candidates_are_symmetric_and_obey_every_rule(
         base, id="other", latitude=base.latitude + dlat, longitude=base.longitude + dlon,
         event_date=base.event_date + timedelta(days=days), geo_precision=gp, time_precision=tp,
         event_type="Battles" if same_type else "Riots",
-        actor1=base.actor1 if same_actor else replace(base.actor1, name="Someone else"),
-        actor2=base.actor2 if same_actor else replace(base.actor2, name="Nobody"),
+        actor1=base.actor1 if same_actor else base.actor1._replace(name="Someone else"),
+        actor2=base.actor2 if same_actor else base.actor2._replace(name="Nobody"),
     )  # fmt: skip
     ab, ba = duplicate_of(base, other, rules), duplicate_of(other, base, rules)
     assert (ab is None) == (ba is None)

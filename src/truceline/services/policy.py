@@ -33,7 +33,7 @@ class MonitoringPolicy:
 
     thresholds: Thresholds = field(default_factory=Thresholds)
     duplicates: DuplicateRules = field(default_factory=DuplicateRules)
-    import_batch: int = 5_000
+    import_batch: int = 20_000
     max_problems: int = 1_000
     max_timeline_days: int = 366
 
