@@ -35,7 +35,6 @@ ZONE_COLOURS = {
     "crossing": "#00897b",
     "restricted": "#6d4c41",
 }
-FORMATS = ("png", "svg")
 
 
 def _figure(width: float, height: float) -> Any:

@@ -200,18 +200,6 @@ class IncidentRepository:
     def add(self, incident: Incident) -> None:
         self.conn.execute(insert(t.incidents).values(dict(zip(_COLS, row_values(incident), strict=True))))
 
-    def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for k in range(0, len(ids), 500):
-            chunk = list(ids[k : k + 500])
-            found.update(self.conn.execute(select(t.incidents.c.id).where(t.incidents.c.id.in_(chunk))).scalars())
-        return found
-
-    def bulk_mode(self) -> None:
-        """For a bulk import's transaction: on SQLite, a larger page cache (random index inserts)."""
-        if is_sqlite(self.conn.engine):
-            self.conn.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MiB, for this connection
-
     def add_many(self, incidents: Sequence[Incident]) -> int:
         """Insert records in one driver call, skipping any already stored (same id: the same source
         row); returns how many were new."""

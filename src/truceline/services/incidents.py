@@ -469,7 +469,6 @@ def _store_batch(
         seen.setdefault(inc.id, inc)
     incidents = sorted(seen.values(), key=lambda i: i.id)
     with uow:
-        uow.incidents.bulk_mode()
         # A record already stored is skipped by the insert itself (and so are its zone links).
         inserted = uow.incidents.add_many(incidents)
         links = uow.incidents.link(_links(index, incidents))
