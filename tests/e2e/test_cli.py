@@ -447,7 +447,8 @@ def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], st
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "403" in refused.stderr
     # Report, review, verify, export.
     body = tmp_path / "incident.json"
-    body.write_text(json.dumps(incident_body(event_date="2017-07-11")), encoding="utf-8")
+    actor = {"name": "Brigade [/] of the [bold]North", "inter": 3}  # names are shown as typed, never as markup
+    body.write_text(json.dumps(incident_body(event_date="2017-07-11", actor1=actor)), encoding="utf-8")
     made = run("incidents", "report", str(body), "--json", token=us, url=url)
     iid = json.loads(made.stdout)["id"]
     assert run("incidents", "step", iid, "review", token=un, url=url).stdout.strip() == f"{iid}: under_review"
@@ -456,6 +457,9 @@ def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], st
     assert "verified" in run("incidents", "step", iid, "verify", "-m", "seen by patrol 2", token=un, url=url).stdout
     shown = run("incidents", "show", iid, token=us, url=url).stdout
     assert "review reported → under_review" in shown and "seen by patrol 2" in shown
+    everything = run("incidents", "list", token=us, url=url)  # statuses without a style, names with brackets
+    assert everything.returncode == 0, everything.stderr
+    assert "reported" in everything.stdout and "Brigade [/] of the [bold]North" in everything.stdout
     out = tmp_path / "export.csv"
     assert run("incidents", "export", "--out", str(out), token=us, url=url).returncode == 0
     assert out.read_text(encoding="utf-8").splitlines()[0].startswith("event_id_cnty,event_date,year")

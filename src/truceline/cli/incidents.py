@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from truceline.cli.main import (
     DEFAULT_URL,
@@ -51,16 +52,10 @@ def _table(items: list[dict[str, Any]]) -> Table:
         actors = " / ".join(a["name"] for a in (i["actor1"], i["actor2"]) if a)
         zones = ", ".join(z["zone_name"] or z["zone_id"] for z in i["possible_violation_of"])
         status = i["status"]
-        t.add_row(
-            i["event_date"],
-            f"{i['event_type']}: {i['sub_event_type']}",
-            _where(i),
-            actors,
-            str(i["fatalities"]["best"]),
-            f"[{STATUS_STYLE.get(status, '')}]{status}[/]",
-            zones,
-            i["id"],
-        )
+        # Text, not markup: names and places come from reports and may hold brackets.
+        cells = [i["event_date"], f"{i['event_type']}: {i['sub_event_type']}", _where(i), actors,
+                 str(i["fatalities"]["best"])]  # fmt: skip
+        t.add_row(*map(Text, cells), Text(status, style=STATUS_STYLE.get(status, "")), Text(zones), i["id"])
     return t
 
 
@@ -155,7 +150,7 @@ def incidents_duplicates(
     t = Table("score", "id", "date", "where", "reasons")
     for d in found:
         i = d["incident"]
-        t.add_row(f"{d['score']:.2f}", i["id"], i["event_date"], _where(i), "; ".join(d["reasons"]))
+        t.add_row(f"{d['score']:.2f}", i["id"], i["event_date"], Text(_where(i)), Text("; ".join(d["reasons"])))
     out.print(t)
 
 
@@ -334,13 +329,12 @@ def ceasefire(
     if as_json:
         _print_json(tl)
         return
-    t = Table(
-        "date", "status", "incidents", "possible", "verified", "deaths", "why", title=f"{tl['zone']['name']}: ceasefire"
-    )
+    title = Text(f"{tl['zone']['name']}: ceasefire")
+    t = Table("date", "status", "incidents", "possible", "verified", "deaths", "why", title=title)
     for d in tl["days"]:
         t.add_row(
             d["date"],
-            f"[{DAY_STYLE.get(d['status'], '')}]{d['status']}[/]",
+            Text(d["status"], style=DAY_STYLE.get(d["status"], "")),
             str(d["incidents"]),
             str(d["possible_violations"]),
             str(d["verified_violations"]),
