@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from truceline.cli.main import (
@@ -47,7 +47,7 @@ def _where(i: dict[str, Any]) -> str:
 
 
 def _table(items: list[dict[str, Any]]) -> Table:
-    t = Table("date", "type", "where", "actors", "deaths", "status", "zones", "id")
+    t = Table("date", "type", "where", "actors", "deaths", "status", "zones", Column("id", no_wrap=True, min_width=36))
     for i in items:
         actors = " / ".join(a["name"] for a in (i["actor1"], i["actor2"]) if a)
         zones = ", ".join(z["zone_name"] or z["zone_id"] for z in i["possible_violation_of"])
