@@ -109,6 +109,21 @@ def _audience(uow: UnitOfWork, incident: Incident, zone_ids: Iterable[str]) -> s
     return parties
 
 
+def _incident(uow: UnitOfWork, incident_id: str, *, for_update: bool = False) -> Incident:
+    i = uow.incidents.get(incident_id, for_update=for_update)
+    if i is None:
+        raise NotFound(f"no incident {incident_id}")
+    return i
+
+
+def _statement(data: object) -> str:
+    """The optional statement of a merge or unmerge."""
+    value = data.get("statement", "") if isinstance(data, dict) else ""
+    if not isinstance(value, str) or len(value) > 10_000:
+        raise InvalidInput.at("/statement", "must be a string of at most 10,000 characters")
+    return value.strip()
+
+
 def _resolve_parties(uow: UnitOfWork, refs: list[str]) -> list[str]:
     out = []
     for k, ref in enumerate(refs):
@@ -154,10 +169,7 @@ def report(uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, data: objec
 def get(uow: UnitOfWork, caller: Party, incident_id: str) -> IncidentView:
     require(caller, "incident.read")
     with uow:
-        i = uow.incidents.get(incident_id)
-        if i is None:
-            raise NotFound(f"no incident {incident_id}")
-        return _view(uow, i)
+        return _view(uow, _incident(uow, incident_id))
 
 
 def list_incidents(uow: UnitOfWork, caller: Party, f: IncidentFilter, *, limit: int, offset: int) -> list[IncidentView]:
@@ -197,9 +209,7 @@ def take_step(uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, incident
         raise InvalidInput.at("/statement", f"a statement is required to {step} an incident")
     with uow:
         now = uow.clock()
-        i = uow.incidents.get(incident_id, for_update=True)
-        if i is None:
-            raise NotFound(f"no incident {incident_id}")
+        i = _incident(uow, incident_id, for_update=True)
         if i.merged_into:
             raise StateConflict(f"the incident was merged into {i.merged_into}; verify that one")
         expected = data.get("version")
@@ -236,9 +246,7 @@ def duplicates(uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, inciden
     require(caller, "incident.read")
     rules = policy.duplicates
     with uow:
-        i = uow.incidents.get(incident_id)
-        if i is None:
-            raise NotFound(f"no incident {incident_id}")
+        i = _incident(uow, incident_id)
         km = max(rules.km_by_geo_precision.values(), default=rules.km) + rules.km
         days = max(rules.days_by_time_precision.values(), default=rules.days)
         dlat = km / 111.0
@@ -256,12 +264,10 @@ def merge(uow: UnitOfWork, caller: Party, incident_id: str, data: object) -> Inc
     ids = data.get("duplicates") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not ids or not all(isinstance(x, str) for x in ids) or len(ids) > 100:
         raise InvalidInput.at("/duplicates", "must list the ids of the records to merge into this one (1-100)")
-    statement = str(data.get("statement", "")).strip() if isinstance(data, dict) else ""
+    statement = _statement(data)
     with uow:
         now = uow.clock()
-        keep = uow.incidents.get(incident_id, for_update=True)
-        if keep is None:
-            raise NotFound(f"no incident {incident_id}")
+        keep = _incident(uow, incident_id, for_update=True)
         if keep.merged_into:
             raise StateConflict(f"the incident was itself merged into {keep.merged_into}")
         found = uow.incidents.get_many(ids)
@@ -297,12 +303,10 @@ def unmerge(uow: UnitOfWork, caller: Party, incident_id: str, data: object) -> I
     dup_id = data.get("duplicate") if isinstance(data, dict) else None
     if not isinstance(dup_id, str):
         raise InvalidInput.at("/duplicate", "must be the id of a record merged into this one")
-    statement = str(data.get("statement", "")).strip() if isinstance(data, dict) else ""
+    statement = _statement(data)
     with uow:
         now = uow.clock()
-        keep = uow.incidents.get(incident_id, for_update=True)
-        if keep is None:
-            raise NotFound(f"no incident {incident_id}")
+        keep = _incident(uow, incident_id, for_update=True)
         d = uow.incidents.get(dup_id, for_update=True)
         if d is None or d.merged_into != keep.id:
             raise InvalidInput.at("/duplicate", f"incident {dup_id} is not merged into {keep.id}")
