@@ -6,16 +6,14 @@ PORT   ?= 8080
 
 .PHONY: demo test install install-test assets lint typecheck openapi bench clean
 
-# Front-end packages come from the npm registry (frontend/package.json and its lock file); what the
-# server uses is copied into the Python package's static files, never committed.
-VENDOR = src/truceline/web/static/vendor
-$(VENDOR)/.built: frontend/package.json frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)/world-atlas
-	cp frontend/node_modules/world-atlas/countries-50m.json frontend/node_modules/world-atlas/LICENSE $(VENDOR)/world-atlas/
+# Front-end packages come from the npm registry (frontend/package.json and its lock file); the web map
+# is built from them and frontend/src into the Python package's static files, never committed.
+STATIC = src/truceline/web/static
+$(STATIC)/app/.built: frontend/package.json frontend/package-lock.json frontend/build.mjs $(wildcard frontend/src/*)
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	touch $@
 
-assets: $(VENDOR)/.built
+assets: $(STATIC)/app/.built
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,4 +55,4 @@ bench: install-test
 	$(BIN)/python bench/tactical.py --n 10000 --json bench/results/tactical-10k.json
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache truceline-demo.db* demo-tokens.json frontend/node_modules $(VENDOR)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache truceline-demo.db* demo-tokens.json frontend/node_modules $(STATIC)/vendor $(STATIC)/app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,11 @@ class Settings(BaseSettings):
     duplicate_km: float = Field(10.0, gt=0, le=500)
     duplicate_days: int = Field(1, ge=0, le=60)
     max_import_body_bytes: int = Field(256 * 1_048_576, ge=1024)
+    # the web map: an online tile layer when set (e.g. https://tile.example.org/{z}/{x}/{y}.png); the offline
+    # Natural Earth basemap otherwise. ``web_opens_at`` is the moment the map first shows (default: now).
+    web_tile_url: str | None = None
+    web_tile_attribution: str = ""
+    web_opens_at: str | None = None
 
     @field_validator("ack_seconds_by_severity")
     @classmethod
@@ -94,6 +100,17 @@ class Settings(BaseSettings):
     def _steps(cls, v: list[float]) -> list[float]:
         if any(x < 0 for x in v) or v != sorted(v):
             raise ValueError("escalation steps are seconds after the deadline, ≥ 0 and in increasing order")
+        return v
+
+    @field_validator("web_opens_at")
+    @classmethod
+    def _opens_at(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError("must be an RFC 3339 time, such as 2017-07-10T09:00:00Z") from None
         return v
 
     def track_policy(self) -> TrackPolicy:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,15 +13,8 @@ import httpx
 import pytest
 from alembic.script import ScriptDirectory
 
+from tests.e2e.demo_server import BIN, demo_server
 from truceline.adapters.migrate import alembic_config
-
-BIN = Path(sys.executable).parent / "truceline"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run(*args: str, token: str | None = None, url: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,30 +29,8 @@ def run(*args: str, token: str | None = None, url: str | None = None) -> subproc
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], str]]:
-    d = tmp_path_factory.mktemp("cli")
-    port = _free_port()
-    db = f"sqlite:///{d / 'demo.db'}"
-    tokens_file = d / "tokens.json"
-    proc = subprocess.Popen(
-        [str(BIN), "demo", "--host", "127.0.0.1", "--port", str(port), "--db", db, "--tokens-file", str(tokens_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the demo server did not come up")
-        yield url, json.loads(tokens_file.read_text()), db
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with demo_server(tmp_path_factory.mktemp("cli")) as running:
+        yield running
 
 
 def test_demo_serves_the_scenario(server: tuple[str, dict[str, str], str]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from truceline import __version__
 from truceline.adapters.db import WalCheckpointer, make_engine
@@ -17,7 +18,7 @@ from truceline.adapters.webhook_sender import HttpSender
 from truceline.api import problems
 from truceline.api.deps import AppContext
 from truceline.api.limits import BodySizeLimit
-from truceline.api.routes import activities, conflicts, hotline, parties, system, tracks, webhooks
+from truceline.api.routes import activities, conflicts, hotline, parties, system, tracks, web, webhooks
 from truceline.api.routes import audit as audit_routes
 from truceline.api.routes import incidents as incident_routes
 from truceline.api.routes import zones as zone_routes
@@ -27,6 +28,7 @@ from truceline.services import hotline as hotline_service
 from truceline.services import tracks as track_service
 from truceline.services import webhooks as webhook_service
 from truceline.settings import Settings
+from truceline.web import STATIC
 
 log = logging.getLogger("truceline")
 
@@ -102,9 +104,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     app.state.ctx = ctx
     problems.install(app)
     routers = (system, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks, incident_routes,
-               audit_routes)  # fmt: skip
+               audit_routes, web)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

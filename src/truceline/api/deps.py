@@ -37,6 +37,8 @@ class AppContext:
     signal: FeedSignal = field(default_factory=FeedSignal)
     tracks: TrackPolicy = field(default_factory=TrackPolicy)
     detector: Detector = field(default_factory=Detector)
+    # the demo's parties and tokens, offered by the web map's sign-in; only ``truceline demo`` fills it
+    demo_tokens: dict[str, str] = field(default_factory=dict)
 
     def uow(self, *, write: bool = False, **kw: Any) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, write=write, clock=self.clock, on_publish=self.signal.notify, **kw)

@@ -160,10 +160,14 @@ def demo(
     from truceline.api.app import create_app
     from truceline.services import scenario as scenarios
 
+    data = guarded(lambda: scenarios.read(scenario))
     settings = _settings(db, host=host, port=port)
+    if settings.web_opens_at is None:  # the map opens on the scenario's day unless the environment says
+        settings.web_opens_at = data.get("map_opens_at")
     application = guarded(lambda: create_app(settings))
     ctx = application.state.ctx
-    loaded = guarded(lambda: scenarios.load(ctx.writer_at, ctx.policy, scenarios.read(scenario)))
+    loaded = guarded(lambda: scenarios.load(ctx.writer_at, ctx.policy, data))
+    ctx.demo_tokens.update(loaded.tokens)
     if tokens_file is not None:
         tokens_file.write_text(json.dumps(loaded.tokens, indent=2) + "\n", encoding="utf-8")
     base = f"http://{host}:{port}"
@@ -172,9 +176,9 @@ def demo(
     width = max(len(n) for n in loaded.tokens)
     for name, token in loaded.tokens.items():
         out.print(f"  {name:<{width}}  {token}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"Truceline demo on {base}  API docs: {base}/docs  database: {db}")
+    out.print(f"Truceline demo on {base}  web map: {base}/  API docs: {base}/docs  database: {db}")
     out.print(f"Try: TRUCELINE_TOKEN=<a token above> truceline conflicts list --url {base}")
-    records = scenarios.traffic(scenarios.read(scenario))
+    records = scenarios.traffic(data)
     if not no_serve:
         if records and not no_traffic:
             import threading

@@ -1,0 +1,62 @@
+// The API client: a bearer token, JSON in and out, and RFC 9457 problems turned into ApiError.
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** [{pointer, detail}] — the fields the server named, or one entry for the whole request. */
+  get fieldErrors() {
+    const errs = this.problem.errors || [];
+    return errs.length ? errs : [{ pointer: "", detail: this.message }];
+  }
+}
+
+export class Api {
+  constructor(token) {
+    this.token = token;
+  }
+
+  async request(method, path, { body, params, accept } = {}) {
+    const url = new URL(path, window.location.origin);
+    for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+    const headers = { Accept: accept || "application/json" };
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let res;
+    try {
+      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (e) {
+      throw new ApiError(0, { title: "The server cannot be reached", detail: `The server cannot be reached (${e.message}).` });
+    }
+    if (!res.ok) {
+      let problem;
+      try {
+        problem = await res.json();
+      } catch {
+        problem = { title: res.statusText, detail: `${res.status} ${res.statusText}` };
+      }
+      throw new ApiError(res.status, problem);
+    }
+    if (accept && !accept.includes("json")) return res.text();
+    return res.status === 204 ? null : res.json();
+  }
+
+  get(path, params) {
+    return this.request("GET", path, { params });
+  }
+
+  text(path, params, accept) {
+    return this.request("GET", path, { params, accept });
+  }
+
+  post(path, body) {
+    return this.request("POST", path, { body: body ?? {} });
+  }
+
+  patch(path, body) {
+    return this.request("PATCH", path, { body });
+  }
+}

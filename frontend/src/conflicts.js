@@ -1,0 +1,42 @@
+// The caller's open conflicts, with their reasons; a click shows one on the map at its moment.
+import { el } from "./dom.js";
+import { human, within } from "./time.js";
+
+export function conflictsPanel(app) {
+  const list = el("ol.cards");
+  const node = el(
+    "section.panel",
+    el("h2", { tabindex: "-1" }, "Conflicts"),
+    el("p.hint", "Open conflicts that concern your party. Notification is not permission: every conflict stays here until it no longer holds."),
+    list,
+  );
+  const refresh = () => {
+    list.replaceChildren();
+    const items = [...app.data.conflicts].sort((a, b) => (a.regions[0]?.time_start || "").localeCompare(b.regions[0]?.time_start || ""));
+    if (!items.length) list.append(el("li.empty", "No open conflicts."));
+    for (const c of items) {
+      const r = c.regions[0];
+      const now = c.regions.some((x) => within(app.moment, x.time_start, x.time_end));
+      list.append(
+        el(
+          "li.card",
+          { dataset: { conflict: c.id }, class: `card${now ? " now" : ""}` },
+          el("div.card-head", el("span.rule", c.rule.replaceAll("_", " ")), now ? el("span.badge.now", "at this moment") : null),
+          el("p.reason", c.reason),
+          el("div.meta", r ? `${human(r.time_start)} – ${human(r.time_end)}` : "", " · ", c.parties.map((p) => p.name).join(", ")),
+          el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"),
+        ),
+      );
+    }
+  };
+  refresh();
+  return {
+    node,
+    refresh,
+    highlight(id) {
+      const card = list.querySelector(`[data-conflict="${id}"]`);
+      card?.classList.add("selected");
+      card?.scrollIntoView({ block: "nearest" });
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// Small DOM helpers. Text from the API always goes in as text, never as HTML.
+
+/** el("div.card", {onclick}, child, "text", ...) */
+export function el(spec, attrs, ...children) {
+  const [tag, ...classes] = spec.split(".");
+  const node = document.createElement(tag || "div");
+  if (classes.length) node.className = classes.join(" ");
+  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k in node && k !== "list" && typeof v !== "string") node[k] = v;
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+  return node;
+}
+
+/** A labelled field: the label, the control, and a slot for the server's error about it. */
+export function field(label, control, hint) {
+  const id = control.id || `f-${Math.random().toString(36).slice(2, 9)}`;
+  control.id = id;
+  const err = el("div.field-error", { id: `${id}-error`, role: "alert" });
+  control.setAttribute("aria-describedby", err.id);
+  return el("div.field", el("label", { for: id }, label), control, hint ? el("div.hint", hint) : null, err);
+}
+
+export function select(name, options, value) {
+  return el(
+    "select",
+    { name },
+    options.map((o) => {
+      const [v, text] = Array.isArray(o) ? o : [o, o.replaceAll("_", " ")];
+      return el("option", { value: v, selected: v === value }, text);
+    }),
+  );
+}
+
+/**
+ * Show an API error next to the fields it names. A pointer such as /volumes/0/time_end is matched to
+ * the control whose name (or data-names) holds its deepest segment; the rest go to the form's top.
+ */
+export function showErrors(form, error) {
+  clearErrors(form);
+  const top = form.querySelector(".form-error");
+  const named = [...form.querySelectorAll("[name]")];
+  for (const { pointer, detail } of error.fieldErrors) {
+    const segs = (pointer || "").split("/").filter(Boolean).reverse();
+    const target = segs
+      .map((s) => named.find((n) => n.name === s || (n.dataset.names || "").split(" ").includes(s)))
+      .find(Boolean);
+    const slot = target && document.getElementById(`${target.id}-error`);
+    if (slot) {
+      slot.textContent = detail;
+      target.setAttribute("aria-invalid", "true");
+    } else if (top) {
+      top.append(el("div", pointer ? `${pointer}: ${detail}` : detail));
+    }
+  }
+  const first = form.querySelector("[aria-invalid=true]") || top;
+  first?.focus?.();
+}
+
+export function clearErrors(form) {
+  form.querySelectorAll(".field-error, .form-error").forEach((n) => n.replaceChildren());
+  form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+}
+
+/** Run an async action from a form: the button shows it is busy, errors land next to their fields. */
+export async function submitting(form, action) {
+  const button = form.querySelector("button[type=submit]");
+  clearErrors(form);
+  button && (button.disabled = true);
+  form.setAttribute("aria-busy", "true");
+  try {
+    return await action();
+  } catch (e) {
+    if (e.fieldErrors) showErrors(form, e);
+    else throw e;
+    return undefined;
+  } finally {
+    button && (button.disabled = false);
+    form.removeAttribute("aria-busy");
+  }
+}

@@ -1,0 +1,68 @@
+// The hotline inbox: messages addressed to this party, with their deadlines, and Acknowledge.
+import { el, field, select } from "./dom.js";
+import { human } from "./time.js";
+
+export function inboxPanel(app) {
+  const list = el("ol.cards");
+  const state = select("state", [["unacknowledged", "Unacknowledged"], ["overdue", "Overdue"], ["acknowledged", "Acknowledged"], ["all", "All"]], "unacknowledged");
+  const node = el(
+    "section.panel",
+    el("h2", { tabindex: "-1" }, "Hotline inbox"),
+    field("Show", state),
+    list,
+  );
+  let items = app.data.inbox;
+  const render = () => {
+    list.replaceChildren();
+    if (!items.length) list.append(el("li.empty", "Nothing here."));
+    for (const m of items) list.append(card(app, m, () => load()));
+  };
+  const load = async () => {
+    node.setAttribute("aria-busy", "true");
+    try {
+      items = await app.api.get("/v1/inbox", { state: state.value, limit: 200 });
+      render();
+    } catch (e) {
+      app.toast(`Inbox: ${e.message}`);
+    } finally {
+      node.removeAttribute("aria-busy");
+    }
+  };
+  state.addEventListener("change", load);
+  render();
+  return { node, refresh: load };
+}
+
+function card(app, m, reload) {
+  const mine = m.addresses.find((a) => a.party.id === app.me.id);
+  const overdue = mine?.state === "overdue";
+  const ackd = mine?.state === "acknowledged";
+  const button = el("button", { type: "button", class: "ack" }, "Acknowledge");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await app.api.post(`/v1/messages/${m.id}/ack`, {});
+      app.toast(`Acknowledged: ${m.headline}`);
+      await app.loadInbox();
+      await reload();
+    } catch (e) {
+      app.toast(`Not acknowledged: ${e.message}`);
+      button.disabled = false;
+    }
+  });
+  return el(
+    "li",
+    { class: `card${overdue ? " overdue" : ""}`, dataset: { message: m.id } },
+    el(
+      "div.card-head",
+      el("span", { class: `severity sev-${m.severity}` }, m.severity),
+      el("span.rule", m.msgType),
+      overdue ? el("span.badge.overdue", "overdue") : null,
+      ackd ? el("span.badge", "acknowledged") : null,
+    ),
+    el("p.reason", m.headline),
+    el("div.meta", `From ${m.sender.name} · ${human(m.sent)}`, mine ? ` · acknowledge by ${human(mine.deadline)}` : ""),
+    mine && !ackd && mine.state !== "superseded" ? button : null,
+    m.regions.length ? el("button.link", { type: "button", onclick: () => app.focus(m.regions) }, "Show on map") : null,
+  );
+}

@@ -1,0 +1,277 @@
+// Truceline's web map: the common operating picture for a deconfliction cell.
+import L from "./leaflet-global.js";
+import "@geoman-io/leaflet-geoman-free";
+import { Api } from "./api.js";
+import { addBasemap } from "./basemap.js";
+import { clear, el } from "./dom.js";
+import { conflictsPanel } from "./conflicts.js";
+import { inboxPanel } from "./inbox.js";
+import { incidentPanel, incidentDetail } from "./incident.js";
+import * as layers from "./layers.js";
+import { notifyPanel } from "./notify.js";
+import { signIn } from "./signin.js";
+import { HOUR, human, iso } from "./time.js";
+import { proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
+
+const $ = (id) => document.getElementById(id);
+
+class App {
+  constructor(config) {
+    this.config = config;
+    this.api = new Api(null);
+    this.me = null;
+    this.data = { zones: [], activities: [], conflicts: [], incidents: [], inbox: [], parties: [] };
+    this.panels = {};
+    this.moment = config.opens_at ? Date.parse(config.opens_at) : Date.now();
+  }
+
+  async start() {
+    this.map = L.map("map", { zoomControl: true, worldCopyJump: true, minZoom: 2, maxZoom: 15 }).setView([34.8, 38.5], 6);
+    this.map.pm.setGlobalOptions({ snappable: false });
+    this.map.pm.setLang("en");
+    this.overlays = {
+      zones: L.featureGroup().addTo(this.map),
+      sites: L.featureGroup().addTo(this.map),
+      activities: L.featureGroup().addTo(this.map),
+      conflicts: L.featureGroup().addTo(this.map),
+      incidents: layers.incidentCluster().addTo(this.map),
+      tracks: L.featureGroup().addTo(this.map),
+      hotline: L.featureGroup().addTo(this.map),
+      scratch: L.featureGroup().addTo(this.map),
+    };
+    L.control
+      .layers(null, {
+        "Zones (by kind and status)": this.overlays.zones,
+        "Crossings and protected sites": this.overlays.sites,
+        "Own activities under way": this.overlays.activities,
+        "Conflicts": this.overlays.conflicts,
+        "Incidents (the 7 days to the moment)": this.overlays.incidents,
+        "Live tracks and predicted vectors": this.overlays.tracks,
+        "Hotline messages": this.overlays.hotline,
+      }, { collapsed: false, position: "topright" })
+      .addTo(this.map);
+    layers.legend().addTo(this.map);
+    L.control.scale({ imperial: false }).addTo(this.map);
+    addBasemap(this.map, this.config)
+      .then((b) => (this.places = b.places))
+      .catch((e) => this.toast(`Basemap: ${e.message}`));
+    this.timeBar();
+    $("signout").addEventListener("click", () => this.signOut());
+    for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => this.show(b.dataset.panel));
+    const token = sessionStorage.getItem("truceline-token");
+    if (token && (await this.tryToken(token))) return;
+    signIn(this);
+  }
+
+  async tryToken(token) {
+    const api = new Api(token);
+    try {
+      this.me = await api.get("/v1/me");
+    } catch (e) {
+      sessionStorage.removeItem("truceline-token");
+      if (e.status === 401) return false;
+      throw e;
+    }
+    this.api = api;
+    sessionStorage.setItem("truceline-token", token);
+    $("who").textContent = `${this.me.name} · ${this.me.role}`;
+    await this.loadAll(true);
+    this.poll();
+    this.show("conflicts");
+    document.body.classList.add("signed-in");
+    return true;
+  }
+
+  signOut() {
+    sessionStorage.removeItem("truceline-token");
+    window.location.reload();
+  }
+
+  // ---- data -----------------------------------------------------------------------------------
+  async loadAll(fit = false) {
+    const [zones, activities, conflicts, parties] = await Promise.all([
+      this.api.get("/v1/zones", { limit: 10000 }),
+      this.api.get("/v1/activities", { limit: 1000 }),
+      this.api.get("/v1/conflicts", { limit: 1000 }),
+      this.api.get("/v1/parties").catch(() => []),
+    ]);
+    Object.assign(this.data, { zones, activities, conflicts, parties });
+    this.render();
+    if (fit && zones.length) this.map.fitBounds(this.overlays.zones.getBounds(), { padding: [20, 20], animate: false });
+    this.loadIncidents();
+    this.loadInbox();
+  }
+
+  async loadIncidents() {
+    const day = iso(this.moment).slice(0, 10);
+    const from = iso(this.moment - 6 * 24 * HOUR).slice(0, 10);
+    try {
+      this.data.incidents = await this.api.get("/v1/incidents", { from, to: day, limit: 1000 });
+      layers.drawIncidents(this.overlays.incidents, this.data.incidents, (i) => this.openIncident(i));
+    } catch (e) {
+      this.toast(`Incidents: ${e.message}`);
+    }
+  }
+
+  async loadInbox() {
+    const [summary, inbox] = await Promise.all([
+      this.api.get("/v1/inbox/summary"),
+      this.api.get("/v1/inbox", { state: "unacknowledged", limit: 200 }),
+    ]);
+    this.data.inbox = inbox;
+    this.lastEvent = summary.last_event_id;
+    $("badge-unack").textContent = summary.unacknowledged;
+    $("badge-overdue").textContent = summary.overdue;
+    $("badge-overdue").hidden = !summary.overdue;
+    $("hotline-button").setAttribute("aria-label", `Hotline: ${summary.unacknowledged} unacknowledged, ${summary.overdue} overdue`);
+    layers.drawMessages(this.overlays.hotline, inbox, this.me, () => this.mapBusy || this.show("inbox"));
+    this.panels.inbox?.refresh?.();
+  }
+
+  /** Live parts refresh in the background: tracks every 2 s, the inbox when its feed moves. */
+  poll() {
+    const tracks = async () => {
+      if (this.map.hasLayer(this.overlays.tracks)) {
+        try {
+          const [picture, alerts] = await Promise.all([this.api.get("/v1/tracks"), this.api.get("/v1/alerts")]);
+          layers.drawTracks(this.overlays.tracks, picture, alerts.alerts);
+          $("live").textContent = `Live: ${picture.tracks.length} tracks, ${alerts.alerts.length} alerts (${human(picture.at)})`;
+        } catch {
+          /* the next tick tries again */
+        }
+      }
+      setTimeout(tracks, 2000);
+    };
+    const inbox = async () => {
+      try {
+        const s = await this.api.get("/v1/inbox/summary");
+        if (s.last_event_id !== this.lastEvent) {
+          await this.loadInbox();
+          this.refreshConflicts();
+        }
+      } catch {
+        /* the next tick tries again */
+      }
+      setTimeout(inbox, 5000);
+    };
+    tracks();
+    setTimeout(inbox, 5000);
+  }
+
+  async refreshConflicts() {
+    this.data.conflicts = await this.api.get("/v1/conflicts", { limit: 1000 });
+    this.render();
+  }
+
+  // ---- the picture at the moment --------------------------------------------------------------
+  render() {
+    const t = this.moment;
+    layers.drawZones(this.overlays.zones, this.overlays.sites, this.data.zones, t, (z) => this.openZone(z.id, { fromMap: true }));
+    const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, () => this.mapBusy || this.show("conflicts"));
+    const confs = layers.drawConflicts(this.overlays.conflicts, this.data.conflicts, t, (c) => this.mapBusy || this.focusConflict(c));
+    const inForce = this.data.zones.filter((z) => z.status === "in_force" && layers.zoneEffective(z, t)).length;
+    $("summary").textContent = `${inForce} zones in force · ${acts} own activity volumes under way · ${confs} conflicts at this moment`;
+    this.panels.conflicts?.refresh?.();
+  }
+
+  setMoment(t, { reloadIncidents = true } = {}) {
+    const oldDay = iso(this.moment).slice(0, 10);
+    this.moment = t;
+    $("day").value = iso(t).slice(0, 10);
+    const d = new Date(t);
+    $("minute").value = d.getUTCHours() * 4 + Math.floor(d.getUTCMinutes() / 15);
+    $("moment").textContent = human(t);
+    this.render();
+    if (reloadIncidents && oldDay !== iso(t).slice(0, 10) && this.me) this.loadIncidents();
+  }
+
+  timeBar() {
+    const day = $("day");
+    const minute = $("minute");
+    const fromInputs = () => {
+      const base = Date.parse(`${day.value}T00:00:00Z`);
+      if (!Number.isNaN(base)) this.setMoment(base + Number(minute.value) * 15 * 60e3);
+    };
+    day.addEventListener("change", fromInputs);
+    minute.addEventListener("input", fromInputs);
+    $("prev-day").addEventListener("click", () => this.setMoment(this.moment - 24 * HOUR));
+    $("next-day").addEventListener("click", () => this.setMoment(this.moment + 24 * HOUR));
+    $("now").addEventListener("click", () => this.setMoment(Date.now()));
+    this.setMoment(this.moment, { reloadIncidents: false });
+  }
+
+  // ---- panels ---------------------------------------------------------------------------------
+  show(name, ...args) {
+    const makers = {
+      conflicts: () => conflictsPanel(this),
+      notify: () => notifyPanel(this),
+      inbox: () => inboxPanel(this),
+      incident: () => incidentPanel(this),
+      propose: () => proposeZonePanel(this),
+      zones: () => zonesPanel(this),
+    };
+    this.cleanup?.();
+    this.cleanup = null;
+    this.overlays.scratch.clearLayers();
+    const panel = args.length || !makers[name] ? args[0] : makers[name]();
+    this.panels[name] = panel;
+    for (const b of document.querySelectorAll("[data-panel]")) b.setAttribute("aria-pressed", String(b.dataset.panel === name));
+    clear($("panel"), panel.node);
+    this.cleanup = panel.cleanup || null;
+    panel.node.querySelector("h2")?.focus();
+  }
+
+  /** Is a click on the map meant for drawing or picking a point, not for opening what is under it? */
+  get mapBusy() {
+    return (
+      this.map.pm.globalDrawModeEnabled() ||
+      this.map.getContainer().classList.contains("picking") ||
+      performance.now() - (this.drewAt || -1e9) < 500
+    );
+  }
+
+  openZone(id, { fromMap = false } = {}) {
+    if (fromMap && this.mapBusy) return;
+    this.show("zone", zonePanel(this, id));
+  }
+
+  openIncident(i) {
+    if (this.mapBusy) return;
+    this.show("incident-detail", incidentDetail(this, i));
+  }
+
+  partyName(id) {
+    return this.data.parties.find((p) => p.id === id)?.name || (id === this.me.id ? this.me.name : id);
+  }
+
+  /** Fit the map to the regions and move the moment to when the first begins. */
+  focus(regions) {
+    const b = L.featureGroup(regions.map((r) => L.geoJSON(r.geometry))).getBounds();
+    if (b.isValid()) this.map.fitBounds(b, { maxZoom: 10, padding: [40, 40] });
+    if (regions[0]) this.setMoment(Date.parse(regions[0].time_start));
+  }
+
+  focusConflict(c) {
+    this.focus(c.regions);
+    this.show("conflicts");
+    this.panels.conflicts.highlight?.(c.id);
+  }
+
+  toast(text) {
+    const t = el("div.toast", { role: "status" }, text);
+    $("toasts").append(t);
+    setTimeout(() => t.remove(), 6000);
+  }
+}
+
+async function boot() {
+  const config = await (await fetch("/web/config")).json();
+  const app = new App(config);
+  window.truceline = app; // for people poking at the picture from the console, and for the browser tests
+  await app.start();
+}
+
+boot().catch((e) => {
+  console.error(e);
+  document.getElementById("toasts").append(el("div.toast.error", `The map could not start: ${e.message || e}`));
+});

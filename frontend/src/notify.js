@@ -1,0 +1,118 @@
+// Notify an activity by drawing it: polygon, circle or corridor, a time window and an altitude band.
+// Its conflicts come back in the response and show at once.
+import { drawShape, outline, stopDrawing } from "./draw.js";
+import { clear, el, field, select, submitting } from "./dom.js";
+import { HOUR, fromLocalInput, human, iso, toLocalInput } from "./time.js";
+import { altitude } from "./layers.js";
+
+export function notifyPanel(app) {
+  let drawn = null;
+  const kind = select("kind", app.config.activity_kinds, "ground");
+  const title = el("input", { name: "title", required: true, maxlength: 300 });
+  const description = el("textarea", { name: "description", rows: 2 });
+  const shape = select("shape", [["area", "Area (polygon)"], ["circle", "Circle"], ["corridor", "Corridor (a line and a width)"]], "area");
+  const halfWidth = el("input", { name: "half_width_m", type: "number", min: 1, step: 1, value: 2000 });
+  const geometry = el("output", { name: "geometry", tabindex: "0", dataset: { names: "volume volumes outline_polygon outline_circle outline_corridor vertices radius center line" } }, "Nothing drawn yet.");
+  const drawButton = el("button", { type: "button" }, "Draw on the map");
+  const start = el("input", { name: "time_start", type: "datetime-local", required: true, value: toLocalInput(app.moment) });
+  const end = el("input", { name: "time_end", type: "datetime-local", required: true, value: toLocalInput(app.moment + 2 * HOUR) });
+  const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: 0 });
+  const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: 1500 });
+  const results = el("div.results", { "aria-live": "polite" });
+  const widthField = field("Half width (m)", halfWidth);
+  const syncShape = () => {
+    widthField.hidden = shape.value !== "corridor";
+  };
+  shape.addEventListener("change", () => {
+    drawn = null;
+    app.overlays.scratch.clearLayers();
+    geometry.textContent = "Nothing drawn yet.";
+    syncShape();
+  });
+  drawButton.addEventListener("click", async () => {
+    geometry.textContent = shape.value === "corridor" ? "Click points along the route; double-click the last one." : shape.value === "circle" ? "Click the centre, then the edge." : "Click the corners; click the first one again to close.";
+    drawn = await drawShape(app, shape.value);
+    geometry.textContent = describe(shape.value, drawn);
+  });
+  const form = el(
+    "form.panel",
+    { novalidate: true },
+    el("h2", { tabindex: "-1" }, "Notify an activity"),
+    el("p.hint", "Draw where it happens, give its time window (UTC) and altitude band. Conflicts are found at once; notification is not permission."),
+    el("div.form-error", { role: "alert" }),
+    field("Kind", kind),
+    field("Title", title),
+    field("Description", description),
+    field("Shape", shape),
+    widthField,
+    el("div.field", drawButton, geometry, el("div.field-error", { id: "geometry-error", role: "alert" })),
+    el("div.row", field("Start (UTC)", start), field("End (UTC)", end)),
+    el("div.row", field("Lowest altitude (m, WGS84)", lower), field("Highest altitude (m)", upper)),
+    el("button.primary", { type: "submit" }, "Notify"),
+    results,
+  );
+  geometry.id = "geometry";
+  syncShape();
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const body = {
+        kind: kind.value,
+        title: title.value,
+        description: description.value,
+        volumes: [
+          {
+            volume: {
+              ...(drawn ? outline(shape.value, drawn, Number(halfWidth.value)) : {}),
+              altitude_lower: { value: num(lower.value), reference: "W84", units: "M" },
+              altitude_upper: { value: num(upper.value), reference: "W84", units: "M" },
+            },
+            time_start: { value: when(start.value), format: "RFC3339" },
+            time_end: { value: when(end.value), format: "RFC3339" },
+          },
+        ],
+      };
+      const res = await app.api.post("/v1/activities", body);
+      app.data.activities = [res.activity, ...app.data.activities.filter((a) => a.id !== res.activity.id)];
+      const ids = new Set(res.conflicts.map((c) => c.id));
+      app.data.conflicts = [...res.conflicts, ...app.data.conflicts.filter((c) => !ids.has(c.id))];
+      app.overlays.scratch.clearLayers();
+      drawn = null;
+      geometry.textContent = "Nothing drawn yet.";
+      app.setMoment(Date.parse(res.activity.time_start));
+      showResult(app, results, res);
+    });
+  });
+  return { node: form, cleanup: () => stopDrawing(app) };
+}
+
+function num(v) {
+  return v === "" ? NaN : Number(v);
+}
+
+// An empty or impossible time is sent as typed, so the server names the field and the reason.
+function when(v) {
+  const t = fromLocalInput(v);
+  return Number.isNaN(t) ? v : iso(t);
+}
+
+function describe(kind, layer) {
+  if (kind === "circle") return `Circle of ${Math.round(layer.getRadius())} m drawn.`;
+  const n = kind === "corridor" ? layer.getLatLngs().length : layer.getLatLngs()[0].length;
+  return `${kind === "corridor" ? "Corridor" : "Area"} of ${n} points drawn.`;
+}
+
+function showResult(app, node, res) {
+  const a = res.activity;
+  clear(node, 
+    el("h3", `Notified: ${a.title}`),
+    el("p.meta", `${human(a.time_start)} – ${human(a.time_end)}, ${altitude(a.volumes[0].volume.altitude_lower)}–${altitude(a.volumes[0].volume.altitude_upper)}`),
+    res.conflicts.length
+      ? el(
+          "div",
+          el("p", el("strong.conflict-count", `${res.conflicts.length} conflict${res.conflicts.length > 1 ? "s" : ""}`), " found:"),
+          el("ul.conflict-list", res.conflicts.map((c) => el("li", el("span.rule", c.rule.replaceAll("_", " ")), " ", c.reason))),
+        )
+      : el("p.ok", "No conflicts."),
+  );
+}

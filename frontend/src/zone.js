@@ -1,0 +1,208 @@
+// A zone's page (negotiation history, responsibilities, sign-off, revision diff, ceasefire chart), and
+// proposing or revising a zone by drawing.
+import L from "./leaflet-global.js";
+import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
+import { clear, el, field, select, submitting } from "./dom.js";
+import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
+import { KIND_COLOURS, altitude, zoneBounds, zoneStyle } from "./layers.js";
+
+const words = (s) => String(s).replaceAll("_", " ");
+
+export function zonePanel(app, id) {
+  const node = el("section.panel.zone-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, "Zone"), el("p", "Loading…"));
+  const panel = { node, cleanup: () => app.map.pm.disableGlobalEditMode() };
+  load(app, id, node).catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, "Zone"), el("p.form-error", e.message)));
+  return panel;
+}
+
+async function load(app, id, node) {
+  const n = await app.api.get(`/v1/zones/${id}/negotiation`);
+  const z = n.zone;
+  app.data.zones = app.data.zones.map((x) => (x.id === z.id ? z : x));
+  const chart = el("figure.chart", el("figcaption", "Ceasefire, day by day"), el("p.hint", "Loading the chart…"));
+  clear(node, 
+    el("h2", { tabindex: "-1" }, z.name),
+    el("p.meta", `${words(z.kind)} · ${words(z.status)} · revision ${z.revision}`),
+    el("dl",
+      el("dt", "In effect"), el("dd", `${human(z.effective_from)} – ${z.effective_until ? human(z.effective_until) : "until further notice"}`),
+      el("dt", "Altitude"), el("dd", `${altitude(z.altitude_lower)} – ${altitude(z.altitude_upper)}`),
+      el("dt", "Forbids"), el("dd", z.forbidden_kinds.map(words).join(", ") || "nothing"),
+      el("dt", "Signatories"), el("dd", z.signatories.map((p) => p.name).join(", ")),
+    ),
+    el("h3", "Responsibilities"),
+    el("ul.plain", z.responsible.length ? z.responsible.map((r) => el("li", `${r.party_name}: ${words(r.role)} (${words(r.status)})`)) : el("li", "None yet.")),
+    n.open_responsibilities.length ? el("p.hint", `${n.open_responsibilities.length} awaiting an answer.`) : null,
+    signOff(app, n),
+    el("h3", "Negotiation history"),
+    el("ol.history", n.revisions.map((r) => el("li", el("strong", `Revision ${r.revision}`), ` by ${app.partyName(r.author)} · ${human(r.created_at)}`, r.rationale ? el("div", r.rationale) : null))),
+    el("ul.plain.positions", n.positions.map((p) => el("li", `${human(p.at)} · ${p.party.name}: ${words(p.position)} on revision ${p.revision}`, p.statement ? ` — “${p.statement}”` : ""))),
+    n.revisions.length > 1 ? diffPicker(app, z, n.revisions) : null,
+    z.geometry.type !== "Point" ? reviseBoundary(app, z) : null,
+    chart,
+    z.description ? el("details", el("summary", "About this zone"), el("p", z.description)) : null,
+  );
+  node.removeAttribute("aria-busy");
+  app.map.fitBounds(zoneBounds(z), { maxZoom: 10, padding: [30, 30] });
+  try {
+    const svg = await app.api.text(`/v1/zones/${z.id}/ceasefire`, { format: "svg" }, "image/svg+xml");
+    const url = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
+    chart.replaceChildren(el("figcaption", "Ceasefire, day by day"), el("img", { src: url, alt: `Ceasefire timeline chart for ${z.name}` }));
+  } catch (e) {
+    chart.replaceChildren(el("figcaption", "Ceasefire, day by day"), el("p.hint", e.message));
+  }
+}
+
+function signOff(app, n) {
+  const z = n.zone;
+  const inPrinciple = n.awaiting_in_principle.some((p) => p.id === app.me.id);
+  const final = n.awaiting_final.some((p) => p.id === app.me.id);
+  const awaiting = el("p.meta", `Awaiting in principle: ${n.awaiting_in_principle.map((p) => p.name).join(", ") || "nobody"} · awaiting final: ${n.awaiting_final.map((p) => p.name).join(", ") || "nobody"}`);
+  if (!inPrinciple && !final) return el("div", el("h3", "Sign-off"), awaiting);
+  const statement = el("textarea", { name: "statement", rows: 2 });
+  const form = el("form.signoff", { novalidate: true }, el("h3", "Sign-off"), awaiting, el("div.form-error", { role: "alert" }), field(`Statement on revision ${z.revision}`, statement));
+  const act = (path, strength) => (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const body = { revision: z.revision, statement: statement.value, ...(strength ? { strength } : {}) };
+      await app.api.post(`/v1/zones/${z.id}/${path}`, body);
+      app.toast(strength ? `Signed revision ${z.revision} (${words(strength)})` : `Objected to revision ${z.revision}`);
+      await app.loadAll();
+      app.openZone(z.id);
+    });
+  };
+  form.append(
+    el("div.buttons",
+      inPrinciple ? el("button", { type: "submit", onclick: act("signoffs", "in_principle") }, "Sign in principle") : null,
+      el("button", { type: "submit", onclick: act("signoffs", "final") }, "Sign final"),
+      el("button.danger", { type: "submit", onclick: act("objections", null) }, "Object"),
+    ),
+  );
+  return form;
+}
+
+function diffPicker(app, z, revisions) {
+  const opts = revisions.map((r) => [String(r.revision), `revision ${r.revision}`]);
+  const a = select("a", opts, String(revisions[revisions.length - 2].revision));
+  const b = select("b", opts, String(revisions[revisions.length - 1].revision));
+  const out = el("div.results", { "aria-live": "polite" });
+  const show = async () => {
+    try {
+      const d = await app.api.get(`/v1/zones/${z.id}/revisions/${a.value}/diff/${b.value}`);
+      app.overlays.scratch.clearLayers();
+      L.geoJSON(d.removed, { style: () => ({ color: "#b03a2e", fillColor: "#e74c3c", fillOpacity: 0.45, weight: 1 }) }).addTo(app.overlays.scratch);
+      L.geoJSON(d.added, { style: () => ({ color: "#1e8449", fillColor: "#2ecc71", fillOpacity: 0.45, weight: 1 }) }).addTo(app.overlays.scratch);
+      clear(out, 
+        el("p", el("span.swatch.added"), ` added ${d.added_km2} km² · `, el("span.swatch.removed"), ` removed ${d.removed_km2} km²`),
+        d.rule_changes.length ? el("ul.plain", d.rule_changes.map((c) => el("li", `${words(c.field)}: ${JSON.stringify(c.from ?? c.a ?? "")} → ${JSON.stringify(c.to ?? c.b ?? "")}`))) : null,
+      );
+    } catch (e) {
+      out.replaceChildren(el("p.form-error", e.message));
+    }
+  };
+  return el("div.diff", el("h3", "What changed between revisions"), el("div.row", field("From", a), field("To", b)), el("button", { type: "button", onclick: show }, "Show the difference on the map"), out);
+}
+
+function reviseBoundary(app, z) {
+  const rationale = el("textarea", { name: "rationale", rows: 2 });
+  const form = el("form.revise", { novalidate: true, hidden: true }, el("div.form-error", { role: "alert" }), el("p.hint", "Drag the corners on the map, then save."), field("Why this revision", rationale), el("button.primary", { type: "submit" }, "Save as a new revision"));
+  let editing = null;
+  const start = el("button", { type: "button" }, "Revise the boundary");
+  start.addEventListener("click", () => {
+    app.overlays.scratch.clearLayers();
+    editing = L.geoJSON(z.geometry, { style: () => ({ ...zoneStyle(z, true), dashArray: "6 3" }) });
+    editing.eachLayer((l) => {
+      app.overlays.scratch.addLayer(l);
+      l.pm.enable({ allowSelfIntersection: false });
+    });
+    form.hidden = false;
+    start.hidden = true;
+  });
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const layer = app.overlays.scratch.getLayers()[0];
+      layer.pm.disable();
+      await app.api.patch(`/v1/zones/${z.id}`, { revision: z.revision, geometry: layer.toGeoJSON().geometry, rationale: rationale.value });
+      app.toast(`${z.name}: new revision saved`);
+      await app.loadAll();
+      app.openZone(z.id);
+    });
+  });
+  return el("div", el("h3", "Boundary"), start, form);
+}
+
+export function proposeZonePanel(app) {
+  let drawn = null;
+  let drawnKind = "area";
+  const name = el("input", { name: "name", required: true });
+  const kind = select("kind", app.config.zone_kinds, "de_escalation");
+  const forbids = el("fieldset.checks", { name: "forbidden_kinds" }, el("legend", "Forbids"), app.config.activity_kinds.map((k) => el("label", el("input", { type: "checkbox", value: k }), words(k))));
+  const from = el("input", { name: "effective_from", type: "datetime-local", value: toLocalInput(app.moment) });
+  const until = el("input", { name: "effective_until", type: "datetime-local" });
+  const signatories = el("select", { name: "signatories", multiple: true, size: 5 }, app.data.parties.map((p) => el("option", { value: p.id, selected: p.id === app.me.id }, p.name)));
+  const rationale = el("textarea", { name: "rationale", rows: 2 });
+  const geometry = el("output", { name: "geometry", id: "zone-geometry", tabindex: "0", dataset: { names: "coordinates radius_m" } }, "Nothing drawn yet.");
+  const draw = (k) => async () => {
+    geometry.textContent = k === "circle" ? "Click the centre, then the edge." : "Click the corners; click the first one again to close.";
+    drawnKind = k;
+    drawn = await drawShape(app, k);
+    geometry.textContent = k === "circle" ? `Circle of ${Math.round(drawn.getRadius() / 1000)} km drawn.` : `Area of ${drawn.getLatLngs()[0].length} points drawn.`;
+  };
+  const form = el(
+    "form.panel",
+    { novalidate: true },
+    el("h2", { tabindex: "-1" }, "Propose a zone"),
+    el("p.hint", "Draw its boundary; the parties you name as signatories negotiate it from there."),
+    el("div.form-error", { role: "alert" }),
+    el("div.buttons", el("button", { type: "button", onclick: draw("area") }, "Draw an area"), el("button", { type: "button", onclick: draw("circle") }, "Draw a circle")),
+    el("div.field", geometry, el("div.field-error", { id: "zone-geometry-error", role: "alert" })),
+    field("Name", name),
+    field("Kind", kind),
+    forbids,
+    el("div.row", field("In effect from (UTC)", from), field("Until (UTC, optional)", until)),
+    field("Signatories", signatories),
+    field("Rationale", rationale),
+    el("button.primary", { type: "submit" }, "Propose"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const shape = drawn
+        ? drawnKind === "circle"
+          ? { geometry: { type: "Point", coordinates: [drawn.getLatLng().lng, drawn.getLatLng().lat] }, radius_m: drawn.getRadius() }
+          : { geometry: polygonGeoJSON(drawn) }
+        : { geometry: null };
+      const body = {
+        name: name.value,
+        kind: kind.value,
+        ...shape,
+        forbidden_kinds: [...forbids.querySelectorAll("input:checked")].map((i) => i.value),
+        effective_from: from.value ? iso(fromLocalInput(from.value)) : undefined,
+        effective_until: until.value ? iso(fromLocalInput(until.value)) : undefined,
+        signatories: [...signatories.selectedOptions].map((o) => o.value),
+        rationale: rationale.value,
+      };
+      const res = await app.api.post("/v1/zones", body);
+      app.overlays.scratch.clearLayers();
+      await app.loadAll();
+      app.openZone(res.zone.id);
+    });
+  });
+  return { node: form, cleanup: () => stopDrawing(app) };
+}
+
+/** Every zone, by kind and status; each opens its page. */
+export function zonesPanel(app) {
+  const order = ["in_force", "agreed_in_principle", "negotiating", "proposed", "suspended", "lapsed", "withdrawn"];
+  const zones = [...app.data.zones].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
+  return {
+    node: el(
+      "section.panel",
+      el("h2", { tabindex: "-1" }, "Zones"),
+      el("ul.cards", zones.map((z) => el("li.card", { dataset: { zone: z.id } },
+        el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`)),
+        el("button.link", { type: "button", onclick: () => app.openZone(z.id) }, z.name),
+      ))),
+    ),
+  };
+}

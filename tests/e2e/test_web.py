@@ -1,0 +1,423 @@
+"""The web map in a real browser: Playwright driving Debian's Chromium headless against the demo server.
+
+Screenshots are written to build/screenshots/ for people to look at."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.e2e.demo_server import demo_server
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+TABLET = {"width": 820, "height": 1180}
+
+
+def chromium() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        pytest.fail("the browser tests need Debian's chromium: apt-get install chromium (.ci/run and make test do)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], str]]:
+    with demo_server(tmp_path_factory.mktemp("web")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Session:
+    """One party signed in to the web map, with every request the page made and every script error."""
+
+    def __init__(self, page: Page, url: str, token: str) -> None:
+        self.page, self.url, self.token = page, url, token
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def api(self, path: str, **params: Any) -> Any:
+        r = httpx.get(f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"})
+        r.raise_for_status()
+        return r.json()
+
+    def at(self, lat: float, lng: float) -> tuple[float, float]:
+        """The page coordinates of a point on the map."""
+        x, y = self.page.evaluate(
+            """([lat, lng]) => {
+                const m = window.truceline.map, p = m.latLngToContainerPoint([lat, lng]);
+                const r = m.getContainer().getBoundingClientRect();
+                return [r.left + p.x, r.top + p.y];
+            }""",
+            [lat, lng],
+        )
+        return float(x), float(y)
+
+    def view(self, lat: float, lng: float, zoom: int) -> None:
+        self.page.evaluate("([lat, lng, z]) => window.truceline.map.setView([lat, lng], z, {animate: false})",
+                           [lat, lng, zoom])  # fmt: skip
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+
+def sign_in(browser: Browser, server: tuple[str, dict[str, str], str], party: str, viewport: dict[str, int] = DESKTOP
+            ) -> Session:  # fmt: skip
+    url, tokens, _ = server
+    page = browser.new_page(viewport=viewport)  # type: ignore[arg-type]
+    s = Session(page, url, tokens[party])
+    page.goto(f"{url}/")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=party, exact=True).click()
+    expect(page.locator("body.signed-in")).to_have_count(1)
+    expect(page.locator("#who")).to_contain_text(party)
+    return s
+
+
+def test_sign_in_with_a_token_and_see_the_demo_zones_on_10_july_2017(
+    browser: Browser, server: tuple[str, dict[str, str], str]
+) -> None:
+    url, tokens, _ = server
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    page.goto(f"{url}/")
+    form = page.get_by_role("dialog", name="Sign in")
+    form.get_by_label("Party token").fill("tl_not-a-token")
+    form.get_by_role("button", name="Sign in", exact=True).click()
+    expect(form.locator(".field-error")).to_contain_text("not valid")
+    form.get_by_label("Party token").fill(tokens["UN Ceasefire Monitoring Mission"])
+    form.get_by_label("Party token").press("Enter")
+    expect(page.locator("#who")).to_contain_text("UN Ceasefire Monitoring Mission · monitor")
+    # the demo opens on the morning of 10 July 2017, with the southwest ceasefire in force
+    expect(page.locator("#moment")).to_have_text("10 Jul 2017 09:00Z")
+    expect(page.locator("#day")).to_have_value("2017-07-10")
+    zones = Session(page, url, tokens["UN Ceasefire Monitoring Mission"]).api("/v1/zones")
+    in_force = [z for z in zones if z["status"] == "in_force" and z["effective_from"] <= "2017-07-10T09:00:00Z"]
+    expect(page.locator("#summary")).to_contain_text(f"{len(in_force)} zones in force")
+    # every zone the API lists is drawn (lapsed ones excepted), and the zones list names them all
+    drawn = page.evaluate("window.truceline.overlays.zones.getLayers().length")
+    assert drawn == len([z for z in zones if z["status"] not in ("lapsed", "withdrawn")])
+    page.get_by_role("button", name="Zones", exact=True).click()
+    for z in zones:
+        expect(page.locator("#panel")).to_contain_text(z["name"])
+    # crossings and protected sites have their own markers; place names come from the gazetteer
+    expect(page.locator(".site-crossing")).to_have_count(1)
+    expect(page.locator(".site-protected_site")).to_have_count(1)
+    expect(page.locator(".place-label", has_text="Damascus")).to_have_count(1)
+    page.screenshot(path=str(SHOTS / "web-01-signed-in.png"))
+    page.close()
+
+
+def test_the_time_slider_shows_the_picture_at_a_moment(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "Syrian Arab Republic")
+    page = s.page
+    # 10 July 09:00: the Al-Suweida offensive is under way and conflicts with the southwest zone
+    expect(page.locator("#summary")).to_contain_text("1 own activity volumes under way")
+    expect(page.locator("#summary")).not_to_contain_text(" 0 conflicts at this moment")
+    assert page.locator("path.conflict-region").count() > 0
+    # the evening after: nothing of the Syrian government's is under way, no conflict is drawn
+    page.locator("#minute").fill("88")  # 22:00
+    expect(page.locator("#moment")).to_have_text("10 Jul 2017 22:00Z")
+    expect(page.locator("#summary")).to_contain_text("0 own activity volumes under way · 0 conflicts at this moment")
+    assert page.locator("path.conflict-region").count() == 0
+    # a month before, the southwest zone was not yet in effect: fewer zones in force
+    page.locator("#day").fill("2017-06-10")
+    page.locator("#day").dispatch_event("change")
+    expect(page.locator("#moment")).to_have_text("10 Jun 2017 22:00Z")
+    zones = s.api("/v1/zones")
+    then = [z for z in zones if z["status"] == "in_force" and z["effective_from"] <= "2017-06-10T22:00:00Z"]
+    expect(page.locator("#summary")).to_contain_text(f"{len(then)} zones in force")
+    page.get_by_role("button", name="Next day").click()
+    expect(page.locator("#moment")).to_have_text("11 Jun 2017 22:00Z")
+    assert not s.errors
+    page.close()
+
+
+def test_draw_and_notify_an_activity_and_see_its_conflict_at_once(
+    browser: Browser, server: tuple[str, dict[str, str], str]
+) -> None:
+    s = sign_in(browser, server, "Syrian Arab Republic")
+    page = s.page
+    before = len(s.api("/v1/activities"))
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    form.get_by_label("Kind").select_option("ground")
+    form.get_by_label("Title").fill("Armoured column to Izra")
+    form.get_by_label("Start (UTC)").fill("2017-07-10T10:00")
+    form.get_by_label("End (UTC)").fill("2017-07-10T12:00")
+    form.get_by_label("Highest altitude (m)").fill("500")
+    s.view(32.8, 36.2, 10)
+    form.get_by_role("button", name="Draw on the map").click()
+    corners = [(32.75, 36.15), (32.75, 36.25), (32.85, 36.25), (32.85, 36.15)]
+    for lat, lng in [*corners, corners[0]]:  # clicking the first corner again closes the polygon
+        page.mouse.click(*s.at(lat, lng))
+    expect(form.locator("output[name=geometry]")).to_contain_text("Area of 4 points drawn")
+    s.shot("web-02-drawn")
+    form.get_by_role("button", name="Notify", exact=True).click()
+    result = form.locator(".results")
+    expect(result).to_contain_text("Notified: Armoured column to Izra")
+    expect(result.locator(".conflict-count")).to_contain_text("conflict")
+    expect(result).to_contain_text("Southwest de-escalation zone")
+    expect(result).to_contain_text("forbids ground")
+    s.shot("web-03-notified-with-conflict")
+    # it is stored as drawn, and its conflicts are the ones the page shows
+    activities = s.api("/v1/activities")
+    assert len(activities) == before + 1
+    mine = next(a for a in activities if a["title"] == "Armoured column to Izra")
+    ring = mine["volumes"][0]["volume"]["outline_polygon"]["vertices"]
+    assert len(ring) == 5 and ring[0] == ring[-1]
+    assert all(32.7 < v["lat"] < 32.9 and 36.1 < v["lng"] < 36.3 for v in ring)
+    conflicts = [c for c in s.api("/v1/conflicts") if any(a["id"] == mine["id"] for a in c["activities"])]
+    assert conflicts and any(c["rule"] == "zone_rule" for c in conflicts)
+    assert result.locator(".conflict-list li").count() == len(conflicts)
+    # and the map moved to its start, where the conflict is drawn
+    expect(page.locator("#moment")).to_have_text("10 Jul 2017 10:00Z")
+    assert page.locator("path.conflict-region").count() >= 1
+    assert not s.errors
+    page.close()
+
+
+def test_a_corridor_and_a_circle_can_be_drawn(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "World Food Programme")
+    page = s.page
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    s.view(32.6, 36.1, 10)
+    for shape, title in (("corridor", "Convoy through Nasib"), ("circle", "Distribution point")):
+        form.get_by_label("Kind").select_option("humanitarian_convoy")
+        form.get_by_label("Title").fill(title)
+        form.get_by_label("Shape").select_option(shape)
+        form.get_by_label("Start (UTC)").fill("2017-07-11T06:00")
+        form.get_by_label("End (UTC)").fill("2017-07-11T09:00")
+        form.get_by_role("button", name="Draw on the map").click()
+        if shape == "corridor":
+            page.mouse.click(*s.at(32.45, 36.05))
+            page.mouse.click(*s.at(32.55, 36.1))
+            page.mouse.dblclick(*s.at(32.62, 36.1))
+        else:
+            x, y = s.at(32.62, 36.1)
+            page.mouse.click(x, y)
+            page.mouse.click(x + 40, y)
+        expect(form.locator("output[name=geometry]")).to_contain_text("drawn")
+        form.get_by_role("button", name="Notify", exact=True).click()
+        expect(form.locator(".results")).to_contain_text(f"Notified: {title}")
+    kinds = {a["title"]: a["volumes"][0]["volume"] for a in s.api("/v1/activities")}
+    assert "outline_corridor" in kinds["Convoy through Nasib"] or "outline_polygon" in kinds["Convoy through Nasib"]
+    assert kinds["Distribution point"]["outline_circle"]["radius"]["value"] > 0
+    assert not s.errors
+    page.close()
+
+
+def test_errors_from_the_api_show_next_to_the_field_and_nothing_is_stored(
+    browser: Browser, server: tuple[str, dict[str, str], str]
+) -> None:
+    s = sign_in(browser, server, "Jordan")
+    page = s.page
+    before = s.api("/v1/activities")
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    # from the keyboard: a title, then Enter, with nothing drawn
+    title = form.get_by_label("Title")
+    title.fill("Border patrol")
+    title.press("Enter")
+    expect(form.locator("#geometry-error")).to_contain_text("outline_polygon, outline_circle, outline_corridor")
+    expect(form.locator("output[name=geometry]")).to_have_attribute("aria-invalid", "true")
+    # an end before the start is named on the end field
+    s.view(32.5, 36.2, 10)
+    form.get_by_role("button", name="Draw on the map").click()
+    for lat, lng in [(32.4, 36.1), (32.4, 36.2), (32.45, 36.2), (32.4, 36.1)]:
+        page.mouse.click(*s.at(lat, lng))
+    form.get_by_label("Start (UTC)").fill("2017-07-10T12:00")
+    form.get_by_label("End (UTC)").fill("2017-07-10T11:00")
+    form.get_by_role("button", name="Notify", exact=True).click()
+    end_error = form.get_by_label("End (UTC)")
+    expect(end_error).to_have_attribute("aria-invalid", "true")
+    error_id = end_error.get_attribute("aria-describedby")
+    expect(page.locator(f"#{error_id}")).to_contain_text("time_end")
+    s.shot("web-04-field-error")
+    assert s.api("/v1/activities") == before
+    page.close()
+
+
+def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "Jordan")
+    page = s.page
+    summary = s.api("/v1/inbox/summary")
+    assert summary["unacknowledged"] > 0
+    expect(page.locator("#badge-unack")).to_have_text(str(summary["unacknowledged"]))
+    expect(page.locator("#badge-overdue")).to_have_text(str(summary["overdue"]))
+    page.get_by_role("button", name="Hotline").click()
+    cards = page.locator("#panel li.card")
+    expect(cards).to_have_count(summary["unacknowledged"])
+    first = cards.first
+    message_id = first.get_attribute("data-message")
+    s.shot("web-05-inbox")
+    first.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator("#badge-unack")).to_have_text(str(summary["unacknowledged"] - 1))
+    expect(page.locator(f'#panel li[data-message="{message_id}"]')).to_have_count(0)
+    message = s.api(f"/v1/messages/{message_id}")
+    jordan = next(a for a in message["addresses"] if a["party"]["name"] == "Jordan")
+    assert jordan["state"] == "acknowledged" and jordan["acknowledged_at"]
+    page.locator("#panel").get_by_label("Show", exact=True).select_option("acknowledged")
+    expect(page.locator(f'#panel li[data-message="{message_id}"]')).to_contain_text("acknowledged")
+    assert not s.errors
+    page.close()
+
+
+def test_a_zone_page_shows_history_responsibilities_diff_and_ceasefire_chart(
+    browser: Browser, server: tuple[str, dict[str, str], str]
+) -> None:
+    s = sign_in(browser, server, "United States")
+    page = s.page
+    zone = next(z for z in s.api("/v1/zones") if z["name"].startswith("Southwest"))
+    # open it from the map, by clicking inside it
+    s.view(32.8, 36.3, 8)
+    page.mouse.click(*s.at(32.75, 36.3))
+    panel = page.locator("#panel")
+    expect(panel.get_by_role("heading", level=2)).to_have_text(zone["name"])
+    expect(panel).to_contain_text("in force · revision 2")
+    expect(panel).to_contain_text("Negotiation history")
+    expect(panel.locator("ol.history li")).to_have_count(2)
+    for r in zone["responsible"]:
+        expect(panel).to_contain_text(f"{r['party_name']}: {r['role']}")
+    chart = panel.get_by_role("img", name=f"Ceasefire timeline chart for {zone['name']}")
+    expect(chart).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", chart.element_handle()) > 100
+    panel.get_by_role("button", name="Show the difference on the map").click()
+    expect(panel.locator(".diff .results")).to_contain_text("km²")
+    diff = s.api(f"/v1/zones/{zone['id']}/revisions/1/diff/2")
+    expect(panel.locator(".diff .results")).to_contain_text(f"added {diff['added_km2']} km²")
+    s.shot("web-06-zone-page")
+    assert not s.errors
+    page.close()
+
+
+def test_sign_off_a_revision_from_the_zone_page(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "Turkey")
+    page = s.page
+    zone = next(z for z in s.api("/v1/zones") if z["name"].startswith("Northern Homs"))
+    negotiation = s.api(f"/v1/zones/{zone['id']}/negotiation")
+    assert any(p["name"] == "Turkey" for p in negotiation["awaiting_final"])
+    page.get_by_role("button", name="Zones", exact=True).click()
+    page.locator("#panel").get_by_role("button", name=zone["name"]).click()
+    panel = page.locator("#panel")
+    panel.get_by_label(f"Statement on revision {zone['revision']}").fill("Turkey agrees the final boundary.")
+    panel.get_by_role("button", name="Sign final").click()
+    expect(page.locator(".toast")).to_contain_text(f"Signed revision {zone['revision']} (final)")
+    after = s.api(f"/v1/zones/{zone['id']}/negotiation")
+    mine = [p for p in after["positions"] if p["party"]["name"] == "Turkey" and p["position"] == "final"]
+    assert mine and mine[-1]["statement"] == "Turkey agrees the final boundary."
+    expect(panel).to_contain_text("Turkey: final on revision")
+    page.close()
+
+
+def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "Jordan")
+    page = s.page
+    page.get_by_role("button", name="Propose zone").click()
+    form = page.locator("#panel form")
+    s.view(32.5, 36.3, 10)
+    form.get_by_role("button", name="Draw an area").click()
+    corners = [(32.45, 36.2), (32.45, 36.35), (32.55, 36.35), (32.55, 36.2)]
+    for lat, lng in [*corners, corners[0]]:
+        page.mouse.click(*s.at(lat, lng))
+    form.get_by_label("Name").fill("Ramtha buffer")
+    form.get_by_label("Kind").select_option("buffer")
+    form.get_by_label("fires").check()
+    form.get_by_label("Rationale").fill("Keeps fires away from the border villages")
+    form.get_by_role("button", name="Propose").click()
+    expect(page.locator("#panel h2")).to_have_text("Ramtha buffer")
+    expect(page.locator("#panel")).to_contain_text("buffer · proposed · revision 1")
+    zone = next(z for z in s.api("/v1/zones") if z["name"] == "Ramtha buffer")
+    assert zone["forbidden_kinds"] == ["fires"] and zone["geometry"]["type"] == "Polygon"
+    page.close()
+
+
+def test_report_an_incident_by_clicking_the_map(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    page.get_by_role("button", name="Report incident").click()
+    form = page.locator("#panel form")
+    s.view(32.62, 36.1, 11)
+    page.mouse.click(*s.at(32.619, 36.102))
+    # the place name is the gazetteer's (GeoNames), not typed
+    expect(form.get_by_label("Place")).to_have_value("Dar‘ā")
+    form.get_by_label("Event type", exact=True).select_option("Explosions/Remote violence")
+    form.get_by_label("Sub-event type").select_option("Shelling/artillery/missile attack")
+    form.get_by_label("Actor 1", exact=True).fill("Military Forces of Syria (2000-)")
+    form.get_by_label("Fatalities (best estimate)").fill("2")
+    form.get_by_label("Source").fill("UN monitors in Daraa")
+    form.get_by_label("Alleged against").select_option("Syrian Arab Republic")
+    form.get_by_role("button", name="Report").click()
+    expect(form.locator(".results")).to_contain_text("Reported: Shelling/artillery/missile attack at Dar‘ā on 2017-07-10")
+    expect(form.locator(".results")).to_contain_text("possible violation of Southwest")
+    s.shot("web-07-incident")
+    found = [i for i in s.api("/v1/incidents", **{"from": "2017-07-10", "to": "2017-07-10"})
+             if i["location"]["name"] == "Dar‘ā"]  # fmt: skip
+    assert found and found[0]["alleged"][0]["name"] == "Syrian Arab Republic"
+    # the incidents layer draws it (clustered or not) after the report
+    page.get_by_role("button", name="Conflicts", exact=True).click()
+    assert page.evaluate("window.truceline.overlays.incidents.getLayers().length") >= 1
+    assert not s.errors
+    page.close()
+
+
+def test_live_tracks_with_predicted_vectors(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    s = sign_in(browser, server, "United States")
+    expect(s.page.locator("#live")).to_contain_text("tracks", timeout=15_000)
+    assert s.page.locator("path.track").count() > 0
+    s.page.close()
+
+
+def test_tablet_width_and_no_request_leaves_the_machine(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+    url = server[0]
+    s = sign_in(browser, server, "Russian Federation", viewport=TABLET)
+    page = s.page
+    expect(page.locator("#panel h2")).to_have_text("Conflicts")
+    page.wait_for_load_state("networkidle")
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page is wider than a tablet: {width}"
+    map_box, panel_box = page.locator("#map").bounding_box(), page.locator("#panel").bounding_box()
+    assert map_box and panel_box and map_box["width"] > 700 and panel_box["y"] >= map_box["y"] + map_box["height"] - 1
+    s.shot("web-08-tablet")
+    outside = [r for r in s.requests if not r.startswith((url, "data:", "blob:"))]
+    assert not outside, f"the page reached beyond the server: {outside}"
+    assert not s.errors
+    page.close()
+
+
+def test_web_config_offers_the_demo_parties_and_the_scenario_day(server: tuple[str, dict[str, str], str]) -> None:
+    r = httpx.get(f"{server[0]}/web/config")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["opens_at"] == "2017-07-10T09:00:00Z" and body["tile_url"] is None
+    assert {p["name"] for p in body["demo_parties"]} == set(server[1])
+    assert body["event_types"]["Battles"] == ["Armed clash", "Government regains territory",
+                                              "Non-state actor overtakes territory"]  # fmt: skip
