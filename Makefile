@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PORT   ?= 8080
 
-.PHONY: demo test install install-test assets lint typecheck openapi bench clean
+.PHONY: demo test install install-test assets browser lint typecheck openapi bench clean
 
 # Front-end packages come from the npm registry (frontend/package.json and its lock file); the web map
 # is built from them and frontend/src into the Python package's static files, never committed.
@@ -34,8 +34,14 @@ install-test: $(VENV)/.installed-test assets
 demo: install
 	$(BIN)/truceline demo --host 127.0.0.1 --port $(PORT) --db sqlite:///./truceline-demo.db --tokens-file demo-tokens.json
 
-## The whole suite: unit, integration (SQLite and PostgreSQL), end to end; plus lint and types.
-test: install-test lint typecheck
+## Debian's Chromium for the browser tests: Playwright drives it, as it cannot download a browser of its own.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "chromium is not installed and cannot be installed here: the browser tests will fail (apt-get install chromium)"
+
+## The whole suite: unit, integration (SQLite and PostgreSQL), end to end (a real browser too); plus lint and types.
+test: install-test browser lint typecheck
 	$(BIN)/pytest -q
 
 lint: install-test

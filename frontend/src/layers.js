@@ -187,7 +187,9 @@ export function drawMessages(group, messages, me, onOpen) {
 
 export function legend() {
   const box = el(
-    "div.legend",
+    "details.legend",
+    { open: window.innerWidth > 900 },
+    el("summary", "Legend"),
     el("strong", "Zones"),
     Object.entries(KIND_COLOURS).map(([k, c]) => el("div", el("span.swatch", { style: `background:${c}` }), k.replaceAll("_", " "))),
     el("div.legend-status", "solid: in force · dotted: agreed in principle · dashed: proposed or negotiating"),
@@ -195,7 +197,10 @@ export function legend() {
     el("div", el("span.swatch.activity"), "own activity"),
   );
   const control = L.control({ position: "bottomright" });
-  control.onAdd = () => box;
+  control.onAdd = () => {
+    L.DomEvent.disableClickPropagation(box);
+    return box;
+  };
   return control;
 }
 

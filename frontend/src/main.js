@@ -48,7 +48,7 @@ class App {
         "Incidents (the 7 days to the moment)": this.overlays.incidents,
         "Live tracks and predicted vectors": this.overlays.tracks,
         "Hotline messages": this.overlays.hotline,
-      }, { collapsed: false, position: "topright" })
+      }, { collapsed: window.innerWidth <= 900, position: "topright" })
       .addTo(this.map);
     layers.legend().addTo(this.map);
     L.control.scale({ imperial: false }).addTo(this.map);

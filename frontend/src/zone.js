@@ -93,13 +93,18 @@ function diffPicker(app, z, revisions) {
       L.geoJSON(d.added, { style: () => ({ color: "#1e8449", fillColor: "#2ecc71", fillOpacity: 0.45, weight: 1 }) }).addTo(app.overlays.scratch);
       clear(out, 
         el("p", el("span.swatch.added"), ` added ${d.added_km2} km² · `, el("span.swatch.removed"), ` removed ${d.removed_km2} km²`),
-        d.rule_changes.length ? el("ul.plain", d.rule_changes.map((c) => el("li", `${words(c.field)}: ${JSON.stringify(c.from ?? c.a ?? "")} → ${JSON.stringify(c.to ?? c.b ?? "")}`))) : null,
+        d.rule_changes.length ? el("ul.plain", d.rule_changes.map((c) => el("li", change(c)))) : null,
       );
     } catch (e) {
       out.replaceChildren(el("p.form-error", e.message));
     }
   };
   return el("div.diff", el("h3", "What changed between revisions"), el("div.row", field("From", a), field("To", b)), el("button", { type: "button", onclick: show }, "Show the difference on the map"), out);
+}
+
+function change(c) {
+  const show = (v) => (Array.isArray(v) ? v.map(words).join(", ") || "none" : typeof v === "object" && v ? altitude(v) : String(v));
+  return c.from === null && c.to === null ? `${words(c.field)} changed` : `${words(c.field)}: ${show(c.from)} → ${show(c.to)}`;
 }
 
 function reviseBoundary(app, z) {

@@ -135,7 +135,10 @@ def test_sign_in_with_a_token_and_see_the_demo_zones_on_10_july_2017(
     page.close()
 
 
-def test_the_time_slider_shows_the_picture_at_a_moment(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+Server = tuple[str, dict[str, str], str]
+
+
+def test_the_time_slider_shows_the_picture_at_a_moment(browser: Browser, server: Server) -> None:
     s = sign_in(browser, server, "Syrian Arab Republic")
     page = s.page
     # 10 July 09:00: the Al-Suweida offensive is under way and conflicts with the southwest zone
@@ -266,7 +269,7 @@ def test_errors_from_the_api_show_next_to_the_field_and_nothing_is_stored(
     page.close()
 
 
-def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, server: Server) -> None:
     s = sign_in(browser, server, "Jordan")
     page = s.page
     summary = s.api("/v1/inbox/summary")
@@ -360,7 +363,7 @@ def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[
     page.close()
 
 
-def test_report_an_incident_by_clicking_the_map(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+def test_report_an_incident_by_clicking_the_map(browser: Browser, server: Server) -> None:
     s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
     page = s.page
     page.get_by_role("button", name="Report incident").click()
@@ -376,8 +379,9 @@ def test_report_an_incident_by_clicking_the_map(browser: Browser, server: tuple[
     form.get_by_label("Source").fill("UN monitors in Daraa")
     form.get_by_label("Alleged against").select_option("Syrian Arab Republic")
     form.get_by_role("button", name="Report").click()
-    expect(form.locator(".results")).to_contain_text("Reported: Shelling/artillery/missile attack at Dar‘ā on 2017-07-10")
-    expect(form.locator(".results")).to_contain_text("possible violation of Southwest")
+    result = form.locator(".results")
+    expect(result).to_contain_text("Reported: Shelling/artillery/missile attack at Dar‘ā on 2017-07-10")
+    expect(result).to_contain_text("possible violation of Southwest")
     s.shot("web-07-incident")
     found = [i for i in s.api("/v1/incidents", **{"from": "2017-07-10", "to": "2017-07-10"})
              if i["location"]["name"] == "Dar‘ā"]  # fmt: skip
@@ -396,7 +400,7 @@ def test_live_tracks_with_predicted_vectors(browser: Browser, server: tuple[str,
     s.page.close()
 
 
-def test_tablet_width_and_no_request_leaves_the_machine(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
+def test_tablet_width_and_no_request_leaves_the_machine(browser: Browser, server: Server) -> None:
     url = server[0]
     s = sign_in(browser, server, "Russian Federation", viewport=TABLET)
     page = s.page
