@@ -1,5 +1,5 @@
 // The hotline inbox: messages addressed to this party, with their deadlines, and Acknowledge.
-import { el, field, select } from "./dom.js";
+import { el, field, select, submitting } from "./dom.js";
 import { human } from "./time.js";
 
 export function inboxPanel(app) {
@@ -63,6 +63,47 @@ function card(app, m, reload) {
     el("p.reason", m.headline),
     el("div.meta", `From ${m.sender.name} · ${human(m.sent)}`, mine ? ` · acknowledge by ${human(mine.deadline)}` : ""),
     mine && !ackd && mine.state !== "superseded" ? button : null,
-    m.regions.length ? el("button.link", { type: "button", onclick: () => app.focus(m.regions) }, "Show on map") : null,
+    el("div.buttons",
+      m.regions.length ? el("button.link", { type: "button", onclick: () => app.focus(m.regions) }, "Show on map") : null,
+      el("button.link", { type: "button", onclick: () => app.show("thread", threadPanel(app, m.thread_id)) }, "Open the thread"),
+    ),
   );
+}
+
+/** A thread: every message in order, and a reply to its members (CAP severity and headline). */
+export function threadPanel(app, id) {
+  const list = el("ol.cards");
+  const title = el("h2", { tabindex: "-1" }, "Thread");
+  const members = el("p.meta");
+  const headline = el("input", { name: "headline", required: true, maxlength: 300 });
+  const description = el("textarea", { name: "description", rows: 3 });
+  const severity = select("severity", ["Extreme", "Severe", "Moderate", "Minor", "Unknown"], "Moderate");
+  const form = el(
+    "form.reply",
+    { novalidate: true },
+    el("h3", "Reply"),
+    el("div.form-error", { role: "alert" }),
+    field("Headline", headline),
+    field("Details", description),
+    field("Severity", severity, "Sets how soon the other members must acknowledge it."),
+    el("button.primary", { type: "submit" }, "Send"),
+  );
+  const load = async () => {
+    const t = await app.api.get(`/v1/threads/${id}`);
+    title.textContent = t.thread.subject;
+    members.textContent = `Members: ${t.thread.members.map((p) => p.name).join(", ")}`;
+    list.replaceChildren(...t.messages.map((m) => card(app, m, load)));
+  };
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      await app.api.post(`/v1/threads/${id}/messages`, { headline: headline.value, description: description.value, severity: severity.value });
+      headline.value = "";
+      description.value = "";
+      await load();
+    });
+  });
+  const node = el("section.panel", title, members, el("button.link", { type: "button", onclick: () => app.show("inbox") }, "← Inbox"), list, form);
+  load().catch((e) => app.toast(`Thread: ${e.message}`));
+  return { node };
 }

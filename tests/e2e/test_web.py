@@ -270,7 +270,8 @@ def test_errors_from_the_api_show_next_to_the_field_and_nothing_is_stored(
 
 
 def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, server: Server) -> None:
-    s = sign_in(browser, server, "Jordan")
+    # Iran: its messages come from the scenario's conflicts, not from the live traffic that keeps arriving
+    s = sign_in(browser, server, "Iran")
     page = s.page
     summary = s.api("/v1/inbox/summary")
     assert summary["unacknowledged"] > 0
@@ -286,10 +287,21 @@ def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, serve
     expect(page.locator("#badge-unack")).to_have_text(str(summary["unacknowledged"] - 1))
     expect(page.locator(f'#panel li[data-message="{message_id}"]')).to_have_count(0)
     message = s.api(f"/v1/messages/{message_id}")
-    jordan = next(a for a in message["addresses"] if a["party"]["name"] == "Jordan")
+    jordan = next(a for a in message["addresses"] if a["party"]["name"] == "Iran")
     assert jordan["state"] == "acknowledged" and jordan["acknowledged_at"]
     page.locator("#panel").get_by_label("Show", exact=True).select_option("acknowledged")
-    expect(page.locator(f'#panel li[data-message="{message_id}"]')).to_contain_text("acknowledged")
+    acknowledged = page.locator(f'#panel li[data-message="{message_id}"]')
+    expect(acknowledged).to_contain_text("acknowledged")
+    # its thread, and a reply to the other members
+    acknowledged.get_by_role("button", name="Open the thread").click()
+    reply = page.locator("#panel form.reply")
+    reply.get_by_label("Headline").fill("Iranian advisers informed")
+    reply.get_by_label("Severity").select_option("Minor")
+    reply.get_by_role("button", name="Send").click()
+    expect(page.locator("#panel ol.cards")).to_contain_text("Iranian advisers informed")
+    thread = s.api(f"/v1/threads/{message['thread_id']}")
+    sent = [m for m in thread["messages"] if m["headline"] == "Iranian advisers informed"]
+    assert len(sent) == 1 and sent[0]["severity"] == "Minor" and sent[0]["sender"]["name"] == "Iran"
     assert not s.errors
     page.close()
 
@@ -425,3 +437,30 @@ def test_web_config_offers_the_demo_parties_and_the_scenario_day(server: tuple[s
     assert {p["name"] for p in body["demo_parties"]} == set(server[1])
     assert body["event_types"]["Battles"] == ["Armed clash", "Government regains territory",
                                               "Non-state actor overtakes territory"]  # fmt: skip
+
+
+def test_revise_a_boundary_by_dragging_a_corner(browser: Browser, server: Server) -> None:
+    s = sign_in(browser, server, "Russian Federation")
+    page = s.page
+    zone = next(z for z in s.api("/v1/zones") if z["name"] == "Idlib de-escalation zone")
+    page.get_by_role("button", name="Zones", exact=True).click()
+    page.locator("#panel").get_by_role("button", name=zone["name"]).click()
+    panel = page.locator("#panel")
+    expect(panel.get_by_role("heading", level=2)).to_have_text(zone["name"])
+    panel.get_by_role("button", name="Revise the boundary").click()
+    lng, lat = zone["geometry"]["coordinates"][0][0]
+    x, y = s.at(lat, lng)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 30, y + 20, steps=5)
+    page.mouse.up()
+    panel.get_by_label("Why this revision").fill("Moved the western corner to the Orontes")
+    panel.get_by_role("button", name="Save as a new revision").click()
+    expect(page.locator(".toast")).to_contain_text("new revision saved")
+    expect(panel).to_contain_text(f"revision {zone['revision'] + 1}")
+    revised = next(z for z in s.api("/v1/zones") if z["id"] == zone["id"])
+    assert revised["revision"] == zone["revision"] + 1
+    assert revised["geometry"]["coordinates"][0][0] != [lng, lat]
+    expect(panel.locator("ol.history")).to_contain_text("Moved the western corner to the Orontes")
+    assert not s.errors
+    page.close()
