@@ -1,5 +1,4 @@
 // Drawing on the map (Leaflet-Geoman): one shape at a time, kept in the scratch layer.
-import L from "./leaflet-global.js";
 
 const SHAPES = { area: "Polygon", circle: "Circle", corridor: "Line" };
 
@@ -48,4 +47,3 @@ export function polygonGeoJSON(layer) {
   return layer.toGeoJSON().geometry;
 }
 
-export { L };

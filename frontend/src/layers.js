@@ -2,7 +2,7 @@
 import L from "./leaflet-global.js";
 import "leaflet.markercluster";
 import { el } from "./dom.js";
-import { human, parse, within } from "./time.js";
+import { human, within } from "./time.js";
 
 export const KIND_COLOURS = {
   de_escalation: "#1f6fb2",
@@ -204,4 +204,3 @@ export function legend() {
   return control;
 }
 
-export { parse };

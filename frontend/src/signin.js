@@ -1,5 +1,5 @@
 // Sign in with a party token; the demo server also offers its parties.
-import { clear, el, field, showErrors } from "./dom.js";
+import { el, field, showErrors } from "./dom.js";
 import { ApiError } from "./api.js";
 
 export function signIn(app) {
@@ -42,4 +42,3 @@ export function signIn(app) {
   return dialog;
 }
 
-export { clear };
