@@ -100,3 +100,8 @@ export async function submitting(form, action) {
     form.removeAttribute("aria-busy");
   }
 }
+
+/** A number field's value for the API: null when empty, so the server names the missing field. */
+export function numberOrNull(v) {
+  return v === "" ? null : Number(v);
+}

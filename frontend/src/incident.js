@@ -1,6 +1,6 @@
 // Report an incident by clicking the map (ACLED's vocabulary), and an incident's detail.
 import L from "./leaflet-global.js";
-import { clear, el, field, select, submitting } from "./dom.js";
+import { clear, el, field, numberOrNull, select, submitting } from "./dom.js";
 import { iso } from "./time.js";
 
 /** The nearest gazetteer place to a point: [name, km]. */
@@ -22,7 +22,7 @@ export function incidentPanel(app) {
   const fillSubs = () => sub.replaceChildren(...types[eventType.value].map((s) => el("option", { value: s }, s)));
   eventType.addEventListener("change", fillSubs);
   fillSubs();
-  const inter = Object.entries(app.config.inter).map(([k, v]) => [k, v]);
+  const inter = Object.entries(app.config.inter);
   const date = el("input", { name: "event_date", type: "date", required: true, value: iso(app.moment).slice(0, 10) });
   const lat = el("input", { name: "latitude", type: "number", step: "any", required: true });
   const lon = el("input", { name: "longitude", type: "number", step: "any", required: true });
@@ -74,8 +74,8 @@ export function incidentPanel(app) {
         event_type: eventType.value,
         sub_event_type: sub.value,
         actor1: { name: actor1.value, inter: Number(inter1.value) },
-        location: { name: place.value, latitude: num(lat.value), longitude: num(lon.value), geo_precision: 1 },
-        fatalities: num(deaths.value),
+        location: { name: place.value, latitude: numberOrNull(lat.value), longitude: numberOrNull(lon.value), geo_precision: 1 },
+        fatalities: numberOrNull(deaths.value),
         sources: [{ name: source.value, notes: notes.value }],
         notes: notes.value,
         alleged: [...alleged.selectedOptions].map((o) => o.value),
@@ -96,10 +96,6 @@ export function incidentPanel(app) {
       app.map.getContainer().classList.remove("picking");
     },
   };
-}
-
-function num(v) {
-  return v === "" ? null : Number(v);
 }
 
 export function incidentDetail(app, i) {

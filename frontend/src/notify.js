@@ -1,7 +1,7 @@
 // Notify an activity by drawing it: polygon, circle or corridor, a time window and an altitude band.
 // Its conflicts come back in the response and show at once.
 import { drawShape, outline, stopDrawing } from "./draw.js";
-import { clear, el, field, select, submitting } from "./dom.js";
+import { clear, el, field, numberOrNull, select, submitting } from "./dom.js";
 import { HOUR, fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { altitude } from "./layers.js";
 
@@ -64,8 +64,8 @@ export function notifyPanel(app) {
           {
             volume: {
               ...(drawn ? outline(shape.value, drawn, Number(halfWidth.value)) : {}),
-              altitude_lower: { value: num(lower.value), reference: "W84", units: "M" },
-              altitude_upper: { value: num(upper.value), reference: "W84", units: "M" },
+              altitude_lower: { value: numberOrNull(lower.value), reference: "W84", units: "M" },
+              altitude_upper: { value: numberOrNull(upper.value), reference: "W84", units: "M" },
             },
             time_start: { value: when(start.value), format: "RFC3339" },
             time_end: { value: when(end.value), format: "RFC3339" },
@@ -84,10 +84,6 @@ export function notifyPanel(app) {
     });
   });
   return { node: form, cleanup: () => stopDrawing(app) };
-}
-
-function num(v) {
-  return v === "" ? NaN : Number(v);
 }
 
 // An empty or impossible time is sent as typed, so the server names the field and the reason.
