@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     web_tile_url: str | None = None
     web_tile_attribution: str = ""
     web_opens_at: str | None = None
+    # operations: logs (``json``: one JSON object per line, with the request id), how long a stopping
+    # server lets requests in flight finish, and how long ended activities and track history are kept
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    graceful_shutdown_seconds: float = Field(30.0, gt=0, le=600)
+    retain_activities_days: float | None = Field(90.0, gt=0, description="ended activities; None keeps them")
+    retain_track_hours: float | None = Field(48.0, gt=0, description="track reports; None keeps them")
+    metrics_token: str | None = Field(None, description="when set, /metrics wants it as a bearer token")
+    retention_seconds: float = Field(3600.0, gt=0, description="how often the retention job runs")
 
     @field_validator("ack_seconds_by_severity")
     @classmethod

@@ -96,6 +96,7 @@ activities = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_activities_party", "party_id", "t_start"),
+    Index("ix_activities_end", "t_end"),  # retention
 )
 
 activity_volumes = Table(
@@ -152,6 +153,7 @@ conflicts = Table(
     Column("closed_at", BigInteger),
     Column("closed_reason", Text),
     Index("ix_conflicts_zone", "zone_id", "status"),
+    Index("ix_conflicts_end", "t_end"),  # retention
 )
 
 conflict_parties = Table(
@@ -400,6 +402,7 @@ track_reports = Table(
     Column("trk", Float, nullable=False),
     Column("vs", Float, nullable=False),
     Index("ix_track_reports_track", "party_id", "track_id", "t_ms"),
+    Index("ix_track_reports_time", "t_ms"),  # retention
 )
 
 # --- ceasefire monitoring --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from truceline.adapters import feed_channel
 from truceline.adapters.db import is_sqlite
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
 from truceline.adapters.incident_store import IncidentRepository
@@ -20,6 +21,7 @@ from truceline.adapters.repositories import (
     ZoneRepository,
 )
 from truceline.adapters.track_store import TrackRepository
+from truceline.adapters.upkeep_store import UpkeepRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock, utc_now
 
@@ -63,6 +65,7 @@ class SqlUnitOfWork:
         self.webhooks = WebhookRepository(conn)
         self.tracks = TrackRepository(conn)
         self.incidents = IncidentRepository(conn)
+        self.upkeep = UpkeepRepository(conn)
         return self
 
     def __exit__(
@@ -80,6 +83,8 @@ class SqlUnitOfWork:
         assert self._conn is not None
         self.audit.flush()
         published = self.feed.flush()
+        if published and not is_sqlite(self.engine):
+            feed_channel.announce(self._conn, published)  # wakes streams in every process, at commit
         self._conn.commit()
         if self._on_commit is not None:
             self._on_commit(self.receipt)

@@ -11,19 +11,22 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from truceline import __version__
-from truceline.adapters.db import WalCheckpointer, make_engine
+from truceline.adapters.db import WalCheckpointer, is_sqlite, make_engine
+from truceline.adapters.feed_channel import FeedListener
 from truceline.adapters.keys import load_or_create
 from truceline.adapters.migrate import upgrade
+from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.adapters.webhook_sender import HttpSender
 from truceline.api import problems
 from truceline.api.deps import AppContext
 from truceline.api.limits import BodySizeLimit
-from truceline.api.routes import activities, conflicts, hotline, parties, system, tracks, web, webhooks
+from truceline.api.observability import Metrics, RequestMiddleware
+from truceline.api.routes import activities, conflicts, hotline, operations, parties, system, tracks, web, webhooks
 from truceline.api.routes import audit as audit_routes
 from truceline.api.routes import incidents as incident_routes
 from truceline.api.routes import zones as zone_routes
 from truceline.domain.clock import Clock, utc_now
-from truceline.services import audit, zones
+from truceline.services import audit, upkeep, zones
 from truceline.services import hotline as hotline_service
 from truceline.services import tracks as track_service
 from truceline.services import webhooks as webhook_service
@@ -58,14 +61,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         engine=engine,
         policy=settings.policy(),
         audit_key=load_or_create(settings.audit_key_file),
+        metrics=Metrics(lambda: upkeep.store_counts(SqlUnitOfWork(engine, clock=clock))),
         clock=clock,
         tracks=settings.track_policy(),
     )
+
+    retention = upkeep.Retention(settings.retain_activities_days, settings.retain_track_hours)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         checkpointer = WalCheckpointer(engine).start()
         ctx.signal.bind(asyncio.get_running_loop())
+        listener = None if is_sqlite(engine) else FeedListener(engine, ctx.signal.notify).start()
         policy = ctx.policy
         sender = HttpSender(timeout_s=policy.webhooks.timeout_s)
         tasks = [
@@ -93,18 +100,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
             asyncio.create_task(
                 _every(settings.audit_head_seconds, lambda: audit.sign_head(ctx.uow(write=True), ctx.audit_key))
             ),
+            asyncio.create_task(
+                _every(settings.retention_seconds, lambda: upkeep.prune(lambda: ctx.uow(write=True), retention))
+            ),
         ]
         yield
         for t in tasks:
             t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         checkpointer.stop()
+        if listener is not None:
+            listener.stop()
         engine.dispose()
 
     app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.ctx = ctx
     problems.install(app)
-    routers = (system, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks, incident_routes,
-               audit_routes, web)  # fmt: skip
+    routers = (system, operations, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks,
+               incident_routes, audit_routes, web)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
@@ -113,4 +126,5 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         max_bytes=settings.max_body_bytes,
         per_path={"/v1/tracks": settings.max_track_body_bytes, "/v1/incidents/import": settings.max_import_body_bytes},
     )
+    app.add_middleware(RequestMiddleware, metrics=ctx.metrics)  # outermost: times and ids every request
     return app

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.api.live import FeedSignal
+from truceline.api.observability import Metrics
 from truceline.domain.audit import request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
 from truceline.domain.errors import MalformedRequest, NotAuthenticated
@@ -33,6 +34,7 @@ class AppContext:
     engine: Engine
     policy: Policy
     audit_key: Ed25519PrivateKey
+    metrics: Metrics
     clock: Clock = utc_now
     signal: FeedSignal = field(default_factory=FeedSignal)
     tracks: TrackPolicy = field(default_factory=TrackPolicy)

@@ -128,20 +128,62 @@ def _read_json(path: Path) -> Any:
 # ---- server side ---------------------------------------------------------------------------------
 
 
+def _uvicorn_options(settings: Any) -> dict[str, Any]:
+    from truceline.api.observability import log_config
+
+    return {
+        "log_config": log_config(settings.log_format, settings.log_level),
+        "access_log": False,  # ours carry the request id (RequestMiddleware)
+        "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+    }
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port")] = None,
     db: DbOpt = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (each its own app)")] = 1,
+    log_json: Annotated[bool, typer.Option("--log-json", help="Logs as one JSON object per line")] = False,
 ) -> None:
-    """Run the API server."""
+    """Run the API server. On SIGTERM or Ctrl-C it stops taking connections and lets the requests in
+    flight finish (up to TRUCELINE_GRACEFUL_SHUTDOWN_SECONDS)."""
+    import tempfile
+
     import uvicorn
 
-    from truceline.api.app import create_app
+    from truceline.adapters.db import make_engine
+    from truceline.adapters.keys import load_or_create
+    from truceline.adapters.migrate import upgrade
 
-    settings = _settings(db, host=host, port=port)
-    application = guarded(lambda: create_app(settings))
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    extra: dict[str, Any] = {"host": host, "port": port}
+    if log_json:
+        extra["log_format"] = "json"
+    settings = _settings(db, **extra)
+    options = _uvicorn_options(settings)
+    if workers == 1:
+        from truceline.api.app import create_app
+
+        application = guarded(lambda: create_app(settings))
+        uvicorn.run(application, host=settings.host, port=settings.port, **options)
+        return
+    # Several processes: migrate and make the audit key once, here, then each worker builds its own app
+    # from the same settings (passed down as environment variables) without migrating again.
+    engine = make_engine(settings.database_url)
+    guarded(lambda: upgrade(engine))
+    engine.dispose()
+    guarded(lambda: load_or_create(settings.audit_key_file))
+    os.environ.update(
+        TRUCELINE_DATABASE_URL=settings.database_url,
+        TRUCELINE_MIGRATE_ON_START="false",
+        TRUCELINE_AUDIT_KEY_FILE=str(settings.audit_key_file.resolve()),
+        TRUCELINE_LOG_FORMAT=settings.log_format,
+    )
+    # counters and histograms shared by the workers, so any of them answers /metrics for all
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="truceline-metrics-"))
+    uvicorn.run(
+        "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers, **options
+    )
 
 
 @app.command()
@@ -191,7 +233,7 @@ def demo(
                 daemon=True,
                 name="traffic-replay",
             ).start()
-        uvicorn.run(application, host=host, port=port, log_level="info")
+        uvicorn.run(application, host=host, port=port, **_uvicorn_options(settings))
 
 
 @db_app.command("upgrade")
@@ -204,6 +246,32 @@ def db_upgrade(db: DbOpt = None) -> None:
     engine = make_engine(settings.database_url)
     guarded(lambda: upgrade(engine))
     out.print(f"database at revision {current(engine)}")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (gzip of JSON lines)")], db: DbOpt = None
+) -> None:
+    """Back up the whole store, from one consistent snapshot, while the server keeps running."""
+    from truceline.adapters.backup import backup
+    from truceline.adapters.db import make_engine
+
+    engine = make_engine(_settings(db).database_url)
+    counts = guarded(lambda: backup(engine, file))
+    out.print(f"backed up {sum(counts.values())} rows from {len(counts)} tables to {file}")
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `truceline db backup`")], db: DbOpt = None
+) -> None:
+    """Restore a backup into a new, empty database (SQLite or PostgreSQL, whichever it came from)."""
+    from truceline.adapters.backup import restore
+    from truceline.adapters.db import make_engine
+
+    engine = make_engine(_settings(db).database_url)
+    counts = guarded(lambda: restore(engine, file))
+    out.print(f"restored {sum(counts.values())} rows into {len(counts)} tables; check: truceline audit verify")
 
 
 def _uow_factory(db: str | None) -> Callable[[], Any]:

@@ -75,9 +75,15 @@ def chain(uow: UnitOfWork, caller: Party, first: int, last: int) -> list[Link]:
         return uow.audit.links(first, last)
 
 
+#: one process at a time signs the head, so each head is signed once
+HEAD_LOCK = 0x7472_6865_6164  # "trhead"
+
+
 def sign_head(uow: UnitOfWork, key: Ed25519PrivateKey) -> SignedHead | None:
     """Sign the chain's head unless it is signed already; returns the latest signed head."""
     with uow:
+        if not uow.try_lock(HEAD_LOCK):  # another process is signing this head
+            return uow.audit.latest_signed_head()
         head = uow.audit.head()
         latest = uow.audit.latest_signed_head()
         if head.seq == 0 or (latest is not None and latest.seq >= head.seq):

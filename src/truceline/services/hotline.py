@@ -447,11 +447,17 @@ def acknowledge(uow: UnitOfWork, caller: Party, message_id: str, note: str = "")
     return m, names
 
 
+#: scheduled work runs in one process at a time (PostgreSQL advisory locks; SQLite's writer lock)
+ESCALATION_LOCK = 0x7472_6573_6361  # "tresca"
+
+
 def escalate_due(uow: UnitOfWork, policy: HotlinePolicy, *, limit: int = 200) -> int:
     """Fire every escalation step whose time has come: the message is marked overdue and re-sent to
     its addressee, and the addressee's escalation contacts (a widening circle, step by step) join the
     thread and are told. Steps are stored; each fires once, even with several processes."""
     with uow:
+        if not uow.try_lock(ESCALATION_LOCK):  # another process is on it this round
+            return 0
         now = uow.clock()
         due = uow.hotline.due(now, limit=limit)
         if not due:

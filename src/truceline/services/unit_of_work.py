@@ -17,6 +17,7 @@ from truceline.adapters.repositories import (
     ZoneRepository,
 )
 from truceline.adapters.track_store import TrackRepository
+from truceline.adapters.upkeep_store import UpkeepRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock
 
@@ -34,6 +35,7 @@ class UnitOfWork(Protocol):
     webhooks: WebhookRepository
     tracks: TrackRepository
     incidents: IncidentRepository
+    upkeep: UpkeepRepository
     clock: Clock
     signature: dict[str, Any] | None
     receipt: Receipt | None

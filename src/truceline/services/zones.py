@@ -397,11 +397,17 @@ def _due(z: Zone, now: datetime) -> bool:
     return False
 
 
+#: one process at a time applies the clock to zones
+ZONE_CLOCK_LOCK = 0x7472_7a6f_6e65  # "trzone"
+
+
 def advance(uow: UnitOfWork, policy: Policy) -> list[Zone]:
     """Apply what the clock implies to every zone (entry into force at effective_from, lapse at
     effective_until). Safe to run from any number of processes: each zone is locked and re-read."""
-    changed = []
+    changed: list[Zone] = []
     with uow:
+        if not uow.try_lock(ZONE_CLOCK_LOCK):
+            return changed
         now = uow.clock()
         for zid in [z.id for z in uow.zones.list(limit=1_000_000) if _due(z, now)]:
             zone = get_or_raise(uow, zid, for_update=True)

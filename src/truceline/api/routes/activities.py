@@ -19,6 +19,11 @@ def _result(ctx: AppContext, caller: Party, r: activities.ActivityResult) -> sch
     )
 
 
+def _counted(ctx: AppContext, r: activities.ActivityResult) -> activities.ActivityResult:
+    ctx.metrics.found(c.rule.value for c in r.conflicts)
+    return r
+
+
 @router.post(
     "", operation_id="notifyActivity", status_code=status.HTTP_201_CREATED, response_model=schemas.ActivityWithConflicts
 )
@@ -26,7 +31,7 @@ def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller, w: Write) -> 
     """Notify a planned activity. It is stored whatever it conflicts with; the response lists every
     conflict found (notification is not permission)."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _result(ctx, caller, activities.notify(w.uow(), ctx.policy, caller, data))
+    return _result(ctx, caller, _counted(ctx, activities.notify(w.uow(), ctx.policy, caller, data)))
 
 
 @router.get("", operation_id="listActivities", response_model=list[schemas.ActivityRead])
@@ -60,7 +65,7 @@ def update_activity(
 ) -> schemas.ActivityWithConflicts:
     """Replace your activity's kind, title and volumes; its conflicts are re-checked."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _result(ctx, caller, activities.update(w.uow(), ctx.policy, caller, activity_id, data))
+    return _result(ctx, caller, _counted(ctx, activities.update(w.uow(), ctx.policy, caller, activity_id, data)))
 
 
 @router.post("/{activity_id}/cancel", operation_id="cancelActivity", response_model=schemas.ActivityWithConflicts)

@@ -97,7 +97,9 @@ def report(body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]
     (latitude, longitude, ``geo_precision`` 1-3, place names), ``fatalities`` (a number, or
     low/best/high), ``sources`` (at least one, with notes), ``tags``, and ``alleged``: the parties it is
     alleged against. It is linked to every zone it happened in while the zone was in force."""
-    return incidents.incident_json(incidents.report(w.uow(), ctx.policy.monitoring, caller, body))
+    view = incidents.report(w.uow(), ctx.policy.monitoring, caller, body)
+    ctx.metrics.incidents.inc()
+    return incidents.incident_json(view)
 
 
 @router.get("/incidents", operation_id="listIncidents")
@@ -169,6 +171,7 @@ async def import_file(
         result = await asyncio.to_thread(incidents.import_csv, w.uow, ctx.policy.monitoring, caller, text, format)
     finally:
         spool.close()
+    ctx.metrics.incidents.inc(result.inserted)
     return result.as_dict()
 
 

@@ -93,6 +93,7 @@ async def report(request: Request, ctx: Ctx, caller: Caller, w: Write) -> Ingest
     body = await request.body()
     items = _items(body, request.headers.get("content-type", "application/json"))
     result = await asyncio.to_thread(tracks.ingest, w.uow(), ctx.tracks, caller, items)
+    ctx.metrics.track_reports.inc(result.accepted)
     if result.accepted == 0 and result.rejected:
         errors = [
             FieldError(f"/{r['line'] - 1}{e['pointer']}", f"line {r['line']}: {e['detail']}")

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx, Write, Writer
@@ -71,16 +72,58 @@ def list_zones(
     return _render(ctx, items)
 
 
+def etag(revision: int) -> str:
+    """A zone's version as an HTTP entity tag: its revision number."""
+    return f'"{revision}"'
+
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,9})"\s*$')
+
+
+def if_match_revision(header: str | None) -> int | None:
+    if header is None:
+        return None
+    m = _ETAG.match(header)
+    if m is None:
+        raise InvalidInput.at("/headers/If-Match", 'If-Match must be one zone version as given in its ETag, e.g. "3"')
+    return int(m.group(1))
+
+
 @router.get("/{zone_id}", operation_id="getZone", response_model=schemas.ZoneRead)
-def get_zone(zone_id: str, ctx: Ctx, caller: Caller) -> schemas.ZoneRead:
-    return _render(ctx, [zones.get(ctx.uow(), caller, zone_id)])[0]
+def get_zone(zone_id: str, ctx: Ctx, caller: Caller, response: Response) -> schemas.ZoneRead:
+    """The zone. Its ``ETag`` is its revision: send it back in ``If-Match`` when you change it."""
+    zone = _render(ctx, [zones.get(ctx.uow(), caller, zone_id)])[0]
+    response.headers["ETag"] = etag(zone.revision)
+    return zone
 
 
-@router.patch("/{zone_id}", operation_id="updateZone", response_model=schemas.ZoneChange)
-def update_zone(zone_id: str, body: schemas.ZoneUpdate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ZoneChange:
-    """Change a zone. Boundary or rule changes make a new revision; the old one is kept."""
+@router.patch(
+    "/{zone_id}",
+    operation_id="updateZone",
+    response_model=schemas.ZoneChange,
+    responses={409: {"description": "The zone is no longer at that version: `current_revision` says where it is"}},
+)
+def update_zone(
+    zone_id: str,
+    body: schemas.ZoneUpdate,
+    ctx: Ctx,
+    caller: Caller,
+    w: Write,
+    response: Response,
+    if_match: Annotated[str | None, Header(description='the version you are changing, from the ETag ("3")')] = None,
+) -> schemas.ZoneChange:
+    """Change a zone. Boundary or rule changes make a new revision; the old one is kept. Optimistic
+    concurrency: give the version you read, in ``If-Match`` or as ``revision``; if someone changed the
+    zone since, nothing is changed and you get 409 with the current revision."""
     data = body.model_dump(mode="json", exclude_unset=True)
-    return _change(ctx, zones.update(w.uow(), ctx.policy, caller, zone_id, data))
+    expected = if_match_revision(if_match)
+    if expected is not None:
+        if data.get("revision") is not None and data["revision"] != expected:
+            raise InvalidInput.at("/revision", f"revision {data['revision']} differs from If-Match {expected}")
+        data["revision"] = expected
+    result = _change(ctx, zones.update(w.uow(), ctx.policy, caller, zone_id, data))
+    response.headers["ETag"] = etag(result.zone.revision)
+    return result
 
 
 @router.post("/{zone_id}/lapse", operation_id="lapseZone", response_model=schemas.ZoneChange)

@@ -1,0 +1,85 @@
+"""Keeping the store bounded and watchable: retention of ended activities and old track history, and
+the counts ``/metrics`` reads. The audit log is never pruned: it keeps what was removed, and why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from truceline.domain.cells import to_ms
+from truceline.domain.volumes import format_time
+from truceline.services import audit
+from truceline.services.unit_of_work import UnitOfWork
+
+#: one process at a time prunes
+RETENTION_LOCK = 0x7472_7072_756E  # "trprun"
+
+
+@dataclass(frozen=True)
+class Retention:
+    activities_days: float | None = 90.0
+    track_hours: float | None = 48.0
+    batch: int = 5_000
+
+
+@dataclass(frozen=True)
+class Pruned:
+    activities: int = 0
+    conflicts: int = 0
+    track_reports: int = 0
+    tracks: int = 0
+
+    def __bool__(self) -> bool:
+        return any((self.activities, self.conflicts, self.track_reports, self.tracks))
+
+
+def store_counts(uow: UnitOfWork) -> tuple[dict[str, int], dict[str, int]]:
+    """Open conflicts by rule, and hotline receipts by state."""
+    with uow:
+        return uow.upkeep.open_conflicts_by_rule(), uow.upkeep.receipts_by_state()
+
+
+def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
+    """Delete, in batches of short transactions (writers never wait long behind it), activities and
+    conflicts that ended more than ``activities_days`` ago and track reports older than ``track_hours``.
+    Each batch's audit entry says what went and the cutoff."""
+    total = Pruned()
+    while True:
+        with make_uow() as uow:
+            if not uow.try_lock(RETENTION_LOCK):
+                return total
+            now = uow.clock()
+            got = Pruned()
+            payload: dict[str, object] = {}
+            if retention.activities_days is not None:
+                cutoff = now - timedelta(days=retention.activities_days)
+                ms = to_ms(cutoff)
+                got = Pruned(
+                    activities=uow.upkeep.prune_activities(ms, limit=retention.batch),
+                    conflicts=uow.upkeep.prune_conflicts(ms, limit=retention.batch),
+                )
+                payload["ended_before"] = format_time(cutoff)
+            if retention.track_hours is not None:
+                cutoff = now - timedelta(hours=retention.track_hours)
+                ms = to_ms(cutoff)
+                got = Pruned(
+                    got.activities,
+                    got.conflicts,
+                    track_reports=uow.upkeep.prune_track_reports(ms, limit=retention.batch),
+                    tracks=uow.upkeep.prune_tracks(ms),
+                )
+                payload["tracks_before"] = format_time(cutoff)
+            if not got:
+                return total
+            payload.update(
+                activities=got.activities, conflicts=got.conflicts, track_reports=got.track_reports, tracks=got.tracks
+            )
+            audit.record(uow, None, "retention.pruned", "store", "retention", payload)
+            uow.commit()
+        total = Pruned(
+            total.activities + got.activities,
+            total.conflicts + got.conflicts,
+            total.track_reports + got.track_reports,
+            total.tracks + got.tracks,
+        )

@@ -1,0 +1,206 @@
+"""Operations on the store: backup and restore across back ends, retention, scheduled work run once."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from tests.conftest import FakeClock, _pg_database
+from tests.helpers import T0, activity_body, zone_body
+from truceline.adapters import tables as t
+from truceline.adapters.backup import BadBackup, backup, restore
+from truceline.adapters.db import make_engine
+from truceline.adapters.migrate import current, upgrade
+from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.domain.clock import Clock, utc_now
+from truceline.domain.errors import StateConflict
+from truceline.services import activities, audit, parties, tracks, upkeep, zones
+from truceline.services import scenario as scenarios
+from truceline.services.policy import Policy
+from truceline.services.tracks import TrackPolicy
+
+
+def _counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as c:
+        return {tb.name: int(c.execute(select(func.count()).select_from(tb)).scalar() or 0)
+                for tb in t.metadata.sorted_tables}  # fmt: skip
+
+
+def _rows(engine: Engine, table: str) -> list[tuple[Any, ...]]:
+    tb = t.metadata.tables[table]
+    with engine.connect() as c:
+        return [tuple(r) for r in c.execute(select(tb).order_by(*tb.primary_key.columns))]
+
+
+def _load_demo(engine: Engine) -> None:
+    def writer(clock: Clock | None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, write=True, clock=clock or utc_now)
+
+    scenarios.load(writer, Policy(), scenarios.read("syria-2017"))
+
+
+@pytest.mark.parametrize("direction", ["sqlite→postgresql", "postgresql→sqlite"])
+def test_backup_restores_every_row_on_either_back_end(direction: str, tmp_path: Path, pg_server_uri: str) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'one.db'}"
+    pg_url = _pg_database(pg_server_uri)
+    src_url, dst_url = (sqlite_url, pg_url) if direction.startswith("sqlite") else (pg_url, sqlite_url)
+    src, dst = make_engine(src_url), make_engine(dst_url)
+    upgrade(src)
+    _load_demo(src)
+    before = _counts(src)
+    assert before["activities"] > 0 and before["audit_log"] > 0 and before["zone_cells"] > 0
+
+    counts = backup(src, tmp_path / "store.backup")
+    assert counts == before
+    assert restore(dst, tmp_path / "store.backup") == before
+    assert _counts(dst) == before
+    assert current(dst) == current(src)
+    for table in ("zones", "activity_volumes", "audit_log", "audit_state", "conflicts", "feed_events", "incidents"):
+        assert _rows(dst, table) == _rows(src, table), table
+    v = audit.verify(SqlUnitOfWork(dst))
+    assert v.problem is None and v.entries == before["audit_log"]
+    # the restored store keeps working: a new notification gets the next ids and its conflicts
+    us = next(p for p in parties.list_parties(SqlUnitOfWork(dst)) if p.name == "United States")
+    r = activities.notify(SqlUnitOfWork(dst, write=True), Policy(), us, activity_body(kind="air"))
+    assert r.activity.id
+    assert audit.verify(SqlUnitOfWork(dst)).problem is None
+    src.dispose()
+    dst.dispose()
+
+
+def test_restore_refuses_a_store_that_is_not_empty_and_changes_nothing(tmp_path: Path) -> None:
+    a = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    upgrade(a)
+    parties.add(SqlUnitOfWork(a, write=True), name="A", role="officer")
+    backup(a, tmp_path / "a.backup")
+    with pytest.raises(StateConflict, match="not empty"):
+        restore(a, tmp_path / "a.backup")
+    assert _counts(a)["parties"] == 1
+
+
+def test_a_damaged_or_cut_short_backup_restores_nothing(tmp_path: Path) -> None:
+    a = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    upgrade(a)
+    for n in ("A", "B", "C"):
+        parties.add(SqlUnitOfWork(a, write=True), name=n, role="officer")
+    backup(a, tmp_path / "a.backup")
+    with gzip.open(tmp_path / "a.backup", "rt") as f:
+        lines = f.read().splitlines()
+    cut = tmp_path / "cut.backup"
+    with gzip.open(cut, "wt") as f:
+        f.write("\n".join(lines[:-3]) + "\n")  # the last rows and the end line are gone
+    b = make_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    with pytest.raises(BadBackup, match="incomplete"):
+        restore(b, cut)
+    assert _counts(b)["parties"] == 0
+    # and the good one still restores into the same database
+    restore(b, tmp_path / "a.backup")
+    assert _counts(b)["parties"] == 3
+    (tmp_path / "junk.backup").write_bytes(b"not a backup")
+    with pytest.raises(BadBackup, match="not a Truceline backup"):
+        restore(make_engine(f"sqlite:///{tmp_path / 'c.db'}"), tmp_path / "junk.backup")
+
+
+def test_retention_prunes_what_ended_long_ago_and_keeps_the_rest(
+    engine: Engine, uow: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    policy = Policy()
+    a, _ = parties.add(uow(), name="A", role="officer")
+    b, _ = parties.add(uow(), name="B", role="officer")
+    z = zones.create(uow(), policy, a, zone_body()).zone
+    zones.take_position(uow(), policy, a, z.id, {"revision": 1, "strength": "final"})
+    old = [activities.notify(uow(), policy, p, activity_body(kind="ground")) for p in (a, b)]
+    assert old[1].conflicts  # overlap with A's, and the zone's rule
+    later = T0 + timedelta(days=200)
+    recent = activities.notify(uow(), policy, a, activity_body(t0=later, t1=later + timedelta(hours=2)))
+    clock.now = T0
+    tp = TrackPolicy()
+    got = tracks.ingest(uow(), tp, a, [(1, _report("a1", T0 - timedelta(hours=1)))])
+    assert got.accepted == 1
+    clock.now = T0 + timedelta(days=100)
+    tracks.ingest(uow(), tp, a, [(1, _report("a2", clock.now - timedelta(minutes=1)))])
+
+    pruned = upkeep.prune(uow, upkeep.Retention(activities_days=90, track_hours=48, batch=1))
+    assert (pruned.activities, pruned.track_reports, pruned.tracks) == (2, 1, 1)
+    assert pruned.conflicts == len({c.id for r in old for c in r.conflicts})
+    with SqlUnitOfWork(engine) as u:
+        assert u.activities.get(recent.activity.id) is not None
+        assert all(u.activities.get(r.activity.id) is None for r in old)
+        assert not u.conflicts.get(old[1].conflicts[0].id)
+    counts = _counts(engine)
+    assert counts["activity_volumes"] == 1 and counts["track_reports"] == 1 and counts["tracks"] == 1
+    assert len(recent.conflicts) == 1  # the zone's rule, months later: kept
+    assert counts["conflicts"] == counts["conflict_activities"] == counts["conflict_parties"] == 1
+    assert counts["volume_cells"] == _cells_of(engine, recent.activity.id) > 0
+    # what went is in the audit log, batch by batch, and the chain holds
+    with SqlUnitOfWork(engine) as u:
+        entries = [e for e in u.audit.entries() if e.entry.body.action == "retention.pruned"]
+    assert len(entries) >= 2 and sum(e.payload["activities"] for e in entries) == 2
+    assert audit.verify(SqlUnitOfWork(engine)).problem is None
+    # nothing more to do: nothing more pruned, nothing more written
+    assert not upkeep.prune(uow, upkeep.Retention(activities_days=90, track_hours=48))
+    assert _counts(engine)["audit_log"] == counts["audit_log"]
+    # None keeps everything
+    clock.now = T0 + timedelta(days=1000)
+    assert not upkeep.prune(uow, upkeep.Retention(activities_days=None, track_hours=None))
+
+
+def _cells_of(engine: Engine, activity_id: str) -> int:
+    vc = t.volume_cells
+    with engine.connect() as c:
+        return int(c.execute(select(func.count()).where(vc.c.activity_id == activity_id)).scalar() or 0)
+
+
+def _report(track: str, when: datetime) -> dict[str, Any]:
+    return {"track_id": track, "callsign": track.upper(), "time": when.isoformat().replace("+00:00", "Z"),
+            "lat": 33.0, "lon": 36.0, "altitude_m": 3000.0, "ground_speed_mps": 200.0, "track_deg": 90.0,
+            "vertical_rate_mps": 0.0}  # fmt: skip
+
+
+def test_scheduled_work_runs_in_one_process_at_a_time(pg_url: str) -> None:
+    """Two processes' schedulers fire at the same instant: the job's lock lets exactly one through."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
+    parties.add(SqlUnitOfWork(engine, write=True), name="B", role="officer")
+    activities.notify(SqlUnitOfWork(engine, write=True), Policy(), a, activity_body())
+    barrier = threading.Barrier(2)
+    entered: list[bool] = []
+
+    class Racing(SqlUnitOfWork):
+        def try_lock(self, key: int) -> bool:
+            got = super().try_lock(key)
+            entered.append(got)
+            if len(entered) <= 2:
+                barrier.wait(timeout=30)  # the first two hold on until both have tried
+            return got
+
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    for job in (
+        lambda: audit.sign_head(Racing(engine, write=True, clock=lambda: now), _key()),
+        lambda: zones.advance(Racing(engine, write=True, clock=lambda: now), Policy()),
+        lambda: upkeep.prune(lambda: Racing(engine, write=True, clock=lambda: now), upkeep.Retention()),
+    ):
+        entered.clear()
+        threads = [threading.Thread(target=job) for _ in range(2)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=60)
+        assert sorted(entered)[:2] == [False, True], entered
+    with SqlUnitOfWork(engine) as u:
+        assert len(u.audit.signed_heads()) == 1
+    engine.dispose()
+
+
+def _key() -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.generate()
