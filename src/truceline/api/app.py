@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         checkpointer = WalCheckpointer(engine).start()
         ctx.signal.bind(asyncio.get_running_loop())
         listener = None if is_sqlite(engine) else FeedListener(engine, ctx.signal.notify).start()
+        if listener is not None:  # serve once other processes' commits can wake our streams
+            await asyncio.to_thread(listener.listening.wait, 5.0)
         policy = ctx.policy
         sender = HttpSender(timeout_s=policy.webhooks.timeout_s)
         tasks = [
