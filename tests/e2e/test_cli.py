@@ -145,6 +145,18 @@ def test_party_and_db_commands(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "/role" in wrong.stderr
     listed = json.loads(run("party", "list", "--db", db, "--json").stdout)
     assert [p["name"] for p in listed] == ["UNDOF"] and "token" not in listed[0]
+    # back up, restore into a new store, verify; a restore onto a store in use is one line and changes nothing
+    saved = run("db", "backup", str(tmp_path / "p.backup"), "--db", db)
+    assert saved.returncode == 0 and "rows from" in saved.stdout, saved.stderr
+    other = f"sqlite:///{tmp_path / 'q.db'}"
+    back = run("db", "restore", str(tmp_path / "p.backup"), "--db", other)
+    assert back.returncode == 0 and "restored" in back.stdout, back.stderr
+    assert [p["name"] for p in json.loads(run("party", "list", "--db", other, "--json").stdout)] == ["UNDOF"]
+    assert run("audit", "verify", "--db", other).returncode == 0
+    again = run("db", "restore", str(tmp_path / "p.backup"), "--db", db)
+    assert again.returncode == 1 and again.stderr.count("\n") == 1 and "not empty" in again.stderr
+    missing = run("db", "restore", str(tmp_path / "nothing.backup"), "--db", f"sqlite:///{tmp_path / 'r.db'}")
+    assert missing.returncode == 1 and "nothing.backup" in missing.stderr
 
 
 def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

@@ -275,3 +275,20 @@ def test_metrics_across_workers_and_json_logs_with_request_ids(pg_url: str, tmp_
     assert mine and mine[-1]["path"] == "/v1/activities" and mine[-1]["status"] == 201
     assert {"time", "level", "logger", "message"} <= set(mine[-1])
     assert all(x.startswith("{") for x in logged), "every log line is JSON"
+
+
+def test_metrics_can_require_their_own_token(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from truceline.api.app import create_app
+    from truceline.settings import Settings
+
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'm.db'}", metrics_token="s3cret",
+                              audit_key_file=tmp_path / "k"))  # fmt: skip
+    with TestClient(app) as c:
+        refused = c.get("/metrics")
+        assert refused.status_code == 401 and "TRUCELINE_METRICS_TOKEN" in refused.json()["detail"]
+        assert c.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        ok = c.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200 and "truceline_http_request_duration_seconds" in ok.text
+        assert ok.headers["content-type"].startswith("text/plain")
