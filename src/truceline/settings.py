@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRUCELINE_", extra="ignore")
 
     database_url: str = "sqlite:///./truceline.db"
+    # PostgreSQL-compatible distributed SQL (CockroachDB, YugabyteDB): row locks instead of advisory
+    # locks, live feeds polled instead of LISTEN/NOTIFY (see docs/deployment.md)
+    portable_sql: bool = False
     host: str = "127.0.0.1"
     port: int = 8080
     overlap_horizontal_m: float = Field(1_000.0, ge=0, le=100_000)

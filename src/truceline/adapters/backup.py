@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, LargeBinary, Table, delete, func, ins
 
 from truceline import __version__
 from truceline.adapters import tables as t
-from truceline.adapters.db import is_sqlite
+from truceline.adapters.db import is_portable, is_sqlite
 from truceline.adapters.migrate import upgrade
 from truceline.domain.errors import StateConflict, TrucelineError
 
@@ -167,7 +167,7 @@ def restore(engine: Engine, path: Path) -> dict[str, int]:
                 if ended != counts:
                     # raising inside the transaction rolls every row back
                     raise BadBackup("the backup is incomplete (its row counts do not match): nothing was restored")
-                if not is_sqlite(engine):
+                if not is_sqlite(engine) and not is_portable(engine):
                     _reset_sequences(conn)
     upgrade(engine)
     return counts

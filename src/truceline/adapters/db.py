@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,7 +23,29 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+_writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def writer_lock(engine: Engine) -> threading.Lock:
+    """SQLite admits one writer at a time. Writers of one process queue on this lock instead of on
+    SQLite's busy handler, which polls with sleeps of up to 100 ms and so turns contention into
+    long tail latencies; writers of other processes still meet at BEGIN IMMEDIATE."""
+    with _locks_guard:
+        lock = _writer_locks.get(engine)
+        if lock is None:
+            lock = _writer_locks[engine] = threading.Lock()
+        return lock
+
+
+def is_portable(engine: Engine) -> bool:
+    """The engine keeps to SQL that PostgreSQL-compatible distributed databases (CockroachDB,
+    YugabyteDB) run: locks are rows in ``lock_keys`` rather than advisory locks, and live feeds are
+    polled rather than woken by LISTEN/NOTIFY."""
+    return bool(engine.get_execution_options().get("truceline_portable", False))
+
+
+def make_engine(url: str, *, echo: bool = False, portable: bool = False) -> Engine:
     url = normalise_url(url)
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -58,7 +81,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return engine.execution_options(truceline_portable=True) if portable else engine
 
 
 class WalCheckpointer:

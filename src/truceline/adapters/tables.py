@@ -494,3 +494,11 @@ zone_status_history = Table(
     Column("revision", Integer, nullable=False),
     Index("ix_zone_status_history_zone", "zone_id", "at"),
 )
+
+# Locks as rows, for PostgreSQL-compatible distributed SQL without advisory locks (``portable_sql``):
+# a transaction locks a key with SELECT ... FOR UPDATE on its row (cells of the index, scheduled jobs).
+lock_keys = Table(
+    "lock_keys",
+    metadata,
+    Column("key", BigInteger, primary_key=True, autoincrement=False),
+)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from truceline.adapters import feed_channel
-from truceline.adapters.db import is_sqlite
+from truceline.adapters import tables as t
+from truceline.adapters.db import is_portable, is_sqlite, writer_lock
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
 from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
@@ -24,6 +27,8 @@ from truceline.adapters.track_store import TrackRepository
 from truceline.adapters.upkeep_store import UpkeepRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock, utc_now
+
+_K = t.lock_keys.c
 
 
 class SqlUnitOfWork:
@@ -48,8 +53,25 @@ class SqlUnitOfWork:
         #: told, after commit, which parties' live feeds got new events (wakes their SSE streams)
         self._on_publish = on_publish
         self._conn: Connection | None = None
+        self._queued: threading.Lock | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
+        self._queued = writer_lock(self.engine) if self.write and is_sqlite(self.engine) else None
+        if self._queued is not None:
+            self._queued.acquire()
+        try:
+            self._open()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def _release(self) -> None:
+        if self._queued is not None:
+            self._queued.release()
+            self._queued = None
+
+    def _open(self) -> None:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(truceline_write=True)
@@ -66,7 +88,6 @@ class SqlUnitOfWork:
         self.tracks = TrackRepository(conn)
         self.incidents = IncidentRepository(conn)
         self.upkeep = UpkeepRepository(conn)
-        return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -78,12 +99,13 @@ class SqlUnitOfWork:
         finally:
             self._conn.close()
             self._conn = None
+            self._release()
 
     def commit(self) -> None:
         assert self._conn is not None
         self.audit.flush()
         published = self.feed.flush()
-        if published and not is_sqlite(self.engine):
+        if published and not is_sqlite(self.engine) and not is_portable(self.engine):
             feed_channel.announce(self._conn, published)  # wakes streams in every process, at commit
         self._conn.commit()
         if self._on_commit is not None:
@@ -101,7 +123,17 @@ class SqlUnitOfWork:
         assert self._conn is not None
         if is_sqlite(self.engine):
             return True
+        if is_portable(self.engine):
+            self._lock_rows_exist([key])
+            q = select(_K.key).where(_K.key == key).with_for_update(skip_locked=True)
+            return self._conn.execute(q).first() is not None
         return bool(self._conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar())
+
+    def _lock_rows_exist(self, keys: list[int]) -> None:
+        assert self._conn is not None
+        self._conn.execute(
+            pg_insert(t.lock_keys).values([{"key": k} for k in keys]).on_conflict_do_nothing(index_elements=["key"])
+        )
 
     def lock_cells(self, cells: Iterable[int]) -> None:
         # SQLite: BEGIN IMMEDIATE already serialises every writer. PostgreSQL: transaction-scoped
@@ -110,7 +142,11 @@ class SqlUnitOfWork:
         if is_sqlite(self.engine):
             return
         keys = sorted(set(cells))
-        if keys:
+        if keys and is_portable(self.engine):
+            # Row locks, portable to distributed SQL; ascending order, as below.
+            self._lock_rows_exist(keys)
+            self._conn.execute(select(_K.key).where(_K.key.in_(keys)).order_by(_K.key).with_for_update())
+        elif keys:
             self._conn.execute(
                 text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
                 {"keys": keys},

@@ -53,7 +53,7 @@ async def _every(seconds: float, job: Callable[[], object]) -> None:
 
 def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> FastAPI:
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, portable=settings.portable_sql)
     if settings.migrate_on_start:
         upgrade(engine)
     ctx = AppContext(
@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         checkpointer = WalCheckpointer(engine).start()
         ctx.signal.bind(asyncio.get_running_loop())
-        listener = None if is_sqlite(engine) else FeedListener(engine, ctx.signal.notify).start()
+        native_pg = not is_sqlite(engine) and not settings.portable_sql
+        listener = FeedListener(engine, ctx.signal.notify).start() if native_pg else None
         if listener is not None:  # serve once other processes' commits can wake our streams
             await asyncio.to_thread(listener.listening.wait, 5.0)
         policy = ctx.policy
