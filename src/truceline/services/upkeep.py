@@ -4,7 +4,7 @@ the counts ``/metrics`` reads. The audit log is never pruned: it keeps what was 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from truceline.domain.cells import to_ms
@@ -31,7 +31,10 @@ class Pruned:
     tracks: int = 0
 
     def __bool__(self) -> bool:
-        return any((self.activities, self.conflicts, self.track_reports, self.tracks))
+        return any(asdict(self).values())
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(**{k: v + getattr(other, k) for k, v in asdict(self).items()})
 
 
 def store_counts(uow: UnitOfWork) -> tuple[dict[str, int], dict[str, int]]:
@@ -51,35 +54,25 @@ def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
                 return total
             now = uow.clock()
             got = Pruned()
-            payload: dict[str, object] = {}
+            cutoffs: dict[str, object] = {}
             if retention.activities_days is not None:
                 cutoff = now - timedelta(days=retention.activities_days)
                 ms = to_ms(cutoff)
-                got = Pruned(
+                got += Pruned(
                     activities=uow.upkeep.prune_activities(ms, limit=retention.batch),
                     conflicts=uow.upkeep.prune_conflicts(ms, limit=retention.batch),
                 )
-                payload["ended_before"] = format_time(cutoff)
+                cutoffs["ended_before"] = format_time(cutoff)
             if retention.track_hours is not None:
                 cutoff = now - timedelta(hours=retention.track_hours)
                 ms = to_ms(cutoff)
-                got = Pruned(
-                    got.activities,
-                    got.conflicts,
+                got += Pruned(
                     track_reports=uow.upkeep.prune_track_reports(ms, limit=retention.batch),
                     tracks=uow.upkeep.prune_tracks(ms),
                 )
-                payload["tracks_before"] = format_time(cutoff)
+                cutoffs["tracks_before"] = format_time(cutoff)
             if not got:
                 return total
-            payload.update(
-                activities=got.activities, conflicts=got.conflicts, track_reports=got.track_reports, tracks=got.tracks
-            )
-            audit.record(uow, None, "retention.pruned", "store", "retention", payload)
+            audit.record(uow, None, "retention.pruned", "store", "retention", {**cutoffs, **asdict(got)})
             uow.commit()
-        total = Pruned(
-            total.activities + got.activities,
-            total.conflicts + got.conflicts,
-            total.track_reports + got.track_reports,
-            total.tracks + got.tracks,
-        )
+        total += got
