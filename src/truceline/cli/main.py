@@ -148,6 +148,7 @@ def serve(
 ) -> None:
     """Run the API server. On SIGTERM or Ctrl-C it stops taking connections and lets the requests in
     flight finish (up to TRUCELINE_GRACEFUL_SHUTDOWN_SECONDS)."""
+    import shutil
     import tempfile
 
     import uvicorn
@@ -180,10 +181,17 @@ def serve(
         TRUCELINE_LOG_FORMAT=settings.log_format,
     )
     # counters and histograms shared by the workers, so any of them answers /metrics for all
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="truceline-metrics-"))
-    uvicorn.run(
-        "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers, **options
-    )
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="truceline-metrics-")
+    try:
+        uvicorn.run(
+            "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
+            **options,
+        )
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @app.command()
