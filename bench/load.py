@@ -40,7 +40,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from strategic import random_activity
+from strategic import _t, random_activity
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
@@ -49,10 +49,6 @@ from truceline.services import parties
 BIN = Path(sys.executable).parent / "truceline"
 BUSY = (36.0, 32.6, 36.43, 32.96)  # about 40 km x 40 km, around Deraa
 DAY = datetime(2017, 7, 10, tzinfo=UTC)
-
-
-def _t(t: datetime) -> dict[str, str]:
-    return {"value": t.isoformat().replace("+00:00", "Z"), "format": "RFC3339"}
 
 
 def busy_activity(rng: random.Random) -> dict[str, Any]:
