@@ -205,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         fill_s = fill(engine, policy, owners, args.activities, args.zones, rng)
 
     checkpointer = WalCheckpointer(engine).start()  # as the server runs it
+    zones.warm(SqlUnitOfWork(engine))  # as the server does at start
     bodies = [(rng.choice(owners), random_activity(rng)) for _ in range(args.notify)]
     for owner, body in bodies[:20]:  # warm caches (frames, zone cache, prepared statements)
         activities.notify(SqlUnitOfWork(engine, write=True), policy, owner, body)

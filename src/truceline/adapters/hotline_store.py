@@ -37,6 +37,28 @@ _A = t.message_addressees.c
 _M = t.messages.c
 
 
+_IDS: Any = bindparam("ids", expanding=True)
+# Hot-path statements (every conflict announcement), built once so their compiled SQL is reused.
+_MEMBERS_OF = (
+    select(t.thread_members)
+    .where(t.thread_members.c.thread_id.in_(_IDS))
+    .order_by(t.thread_members.c.joined_at, t.thread_members.c.party_id)
+)
+_THREADS_BY_KEY = select(t.threads).where(t.threads.c.key.in_(bindparam("keys", expanding=True)))
+_MEMBER_IDS = select(t.thread_members.c.party_id).where(t.thread_members.c.thread_id == bindparam("thread_id"))
+_TOUCH_THREADS = update(t.threads).where(t.threads.c.id.in_(_IDS)).values(updated_at=bindparam("at"))
+_FEED_HEADS = (
+    select(t.feed_heads.c.party_id, t.feed_heads.c.seq)
+    .where(t.feed_heads.c.party_id.in_(_IDS))
+    .order_by(t.feed_heads.c.party_id)
+)
+_FEED_HEADS_LOCKED = _FEED_HEADS.with_for_update()
+_MOVE_FEED_HEAD = update(t.feed_heads).where(t.feed_heads.c.party_id == bindparam("p")).values(seq=bindparam("s"))
+_ACTIVE_HOOKS = select(t.webhooks.c.id, t.webhooks.c.party_id, t.webhooks.c.event_types).where(
+    t.webhooks.c.party_id.in_(_IDS), t.webhooks.c.active == 1
+)
+
+
 def _addressee(r: Any) -> Addressee:
     return Addressee(
         message_id=r.message_id,
@@ -112,8 +134,7 @@ class HotlineRepository:
         ids = [r.id for r in rows]
         members: dict[str, builtins.list[str]] = defaultdict(builtins.list)
         for chunk in _chunks(ids):
-            q = select(t.thread_members).where(t.thread_members.c.thread_id.in_(chunk))
-            for m in self.conn.execute(q.order_by(t.thread_members.c.joined_at, t.thread_members.c.party_id)):
+            for m in self.conn.execute(_MEMBERS_OF, {"ids": list(chunk)}):
                 members[m.thread_id].append(m.party_id)
         return [
             Thread(r.id, r.subject, members[r.id], r.created_by, _dt(r.created_at), _dt(r.updated_at), r.key)
@@ -128,22 +149,20 @@ class HotlineRepository:
         keys = sorted(set(keys))
         rows: builtins.list[Any] = []
         for chunk in _chunks(keys):
-            rows += self.conn.execute(select(t.threads).where(t.threads.c.key.in_(chunk))).all()
+            rows += self.conn.execute(_THREADS_BY_KEY, {"keys": list(chunk)}).all()
         return {th.key: th for th in self._threads(rows) if th.key}
 
     def add_thread(self, th: Thread) -> None:
         at = to_ms(th.created_at)
         self.conn.execute(
-            insert(t.threads).values(
-                id=th.id, subject=th.subject, key=th.key, created_by=th.created_by, created_at=at, updated_at=at
-            )
+            insert(t.threads),
+            [dict(id=th.id, subject=th.subject, key=th.key, created_by=th.created_by, created_at=at, updated_at=at)],
         )
         self.add_members(th.id, th.members, "member", th.created_at)
 
     def add_members(self, thread_id: str, party_ids: Iterable[str], role: str, at: datetime) -> builtins.list[str]:
         """Add the parties not yet in the thread; returns those added."""
-        tm = t.thread_members.c
-        have = set(self.conn.execute(select(tm.party_id).where(tm.thread_id == thread_id)).scalars())
+        have = set(self.conn.execute(_MEMBER_IDS, {"thread_id": thread_id}).scalars())
         new = [p for p in dict.fromkeys(party_ids) if p not in have]
         if new:
             self.conn.execute(
@@ -155,7 +174,7 @@ class HotlineRepository:
     def touch(self, thread_ids: Iterable[str], at: datetime) -> None:
         ids = sorted(set(thread_ids))
         for chunk in _chunks(ids):
-            self.conn.execute(update(t.threads).where(t.threads.c.id.in_(chunk)).values(updated_at=to_ms(at)))
+            self.conn.execute(_TOUCH_THREADS, {"ids": list(chunk), "at": to_ms(at)})
 
     def threads_for(self, party_id: str, *, limit: int, offset: int) -> builtins.list[Thread]:
         q = (
@@ -334,36 +353,31 @@ class FeedRepository:
             return set()
         pending, self._pending = self._pending, []
         parties = sorted({p for p, *_ in pending})
-        fh = t.feed_heads.c
         heads: dict[str, int] = {}
+        q = _FEED_HEADS if is_sqlite(self.conn.engine) else _FEED_HEADS_LOCKED
         for chunk in _chunks(parties):
-            q = select(fh.party_id, fh.seq).where(fh.party_id.in_(chunk)).order_by(fh.party_id)
-            if not is_sqlite(self.conn.engine):
-                q = q.with_for_update()
-            heads.update({r.party_id: r.seq for r in self.conn.execute(q)})
+            heads.update({r.party_id: r.seq for r in self.conn.execute(q, {"ids": list(chunk)})})
         rows: builtins.list[dict[str, Any]] = []
+        encoded: dict[int, str] = {}  # one payload goes to every member of a thread: encode it once
         for party, type_, payload, at in pending:
             if party not in heads:  # a party id that does not exist: nobody to tell
                 continue
             heads[party] += 1
-            rows.append(dict(party_id=party, seq=heads[party], type=type_, payload=json.dumps(payload),
-                             at=to_ms(at)))
+            text = encoded.get(id(payload))
+            if text is None:
+                text = encoded[id(payload)] = json.dumps(payload)
+            rows.append(dict(party_id=party, seq=heads[party], type=type_, payload=text, at=to_ms(at)))
         if not rows:
             return set()
         self.conn.execute(insert(t.feed_events), rows)
-        self.conn.execute(
-            update(t.feed_heads).where(fh.party_id == bindparam("p")).values(seq=bindparam("s")),
-            [dict(p=p, s=s) for p, s in heads.items()],
-        )
+        self.conn.execute(_MOVE_FEED_HEAD, [dict(p=p, s=s) for p, s in heads.items()])
         self._fan_out(rows)
         return {r["party_id"] for r in rows}
 
     def _fan_out(self, rows: Sequence[dict[str, Any]]) -> None:
-        wh = t.webhooks.c
         hooks: dict[str, builtins.list[tuple[str, builtins.list[str]]]] = defaultdict(builtins.list)
         for chunk in _chunks(sorted({r["party_id"] for r in rows})):
-            q = select(wh.id, wh.party_id, wh.event_types).where(wh.party_id.in_(chunk), wh.active == 1)
-            for h in self.conn.execute(q):
+            for h in self.conn.execute(_ACTIVE_HOOKS, {"ids": list(chunk)}):
                 hooks[h.party_id].append((h.id, json.loads(h.event_types)))
         deliveries = []
         for r in rows:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, updat
 from truceline.adapters import tables as t
 from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
 from truceline.domain.cells import day_buckets, to_ms
-from truceline.domain.geometry import from_geojson, to_geojson
+from truceline.domain.geometry import from_geojson
 from truceline.domain.model import (
     Activity,
     ActivityKind,
@@ -106,6 +106,29 @@ _ACTIVITIES_WITH_VOLUMES = (
 )
 
 
+_IDS: Any = bindparam("ids", expanding=True)
+_PARTY_NAMES = select(t.parties.c.id, t.parties.c.name).where(t.parties.c.id.in_(_IDS))
+_PARTY_BY_ID = select(t.parties).where(t.parties.c.id == bindparam("id"))
+_PARTY_BY_TOKEN = select(t.parties).where(t.parties.c.token_hash == bindparam("token_hash"))
+_AUDIT_HEAD = select(t.audit_state.c.seq, t.audit_state.c.hash).where(t.audit_state.c.id == 1)
+_AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
+_AUDIT_MOVE_HEAD = (
+    update(t.audit_state).where(t.audit_state.c.id == 1).values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
+)
+_CONFLICTS_BY_ID = select(t.conflicts).where(t.conflicts.c.id.in_(_IDS))
+_OPEN_CONFLICT_IDS_OF_ACTIVITY = (
+    select(t.conflicts.c.id)
+    .join_from(t.conflict_activities, t.conflicts, t.conflict_activities.c.conflict_id == t.conflicts.c.id)
+    .where(
+        t.conflict_activities.c.activity_id == bindparam("activity_id"),
+        t.conflicts.c.status == ConflictStatus.open.value,
+    )
+)
+_UPDATE_CONFLICT = update(t.conflicts).where(t.conflicts.c.id == bindparam("b_id"))
+_DELETE_CONFLICT_PARTIES = delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id.in_(_IDS))
+_DELETE_CONFLICT_ACTIVITIES = delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id.in_(_IDS))
+
+
 # --------------------------------------------------------------------------------------------------
 
 
@@ -136,7 +159,7 @@ class PartyRepository:
         self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(token_hash=token_hash))
 
     def get(self, party_id: str) -> Party | None:
-        r = self.conn.execute(select(t.parties).where(t.parties.c.id == party_id)).first()
+        r = self.conn.execute(_PARTY_BY_ID, {"id": party_id}).first()
         return self._row(r) if r else None
 
     def by_name(self, name: str) -> Party | None:
@@ -144,7 +167,7 @@ class PartyRepository:
         return self._row(r) if r else None
 
     def by_token_hash(self, token_hash: str) -> Party | None:
-        r = self.conn.execute(select(t.parties).where(t.parties.c.token_hash == token_hash)).first()
+        r = self.conn.execute(_PARTY_BY_TOKEN, {"token_hash": token_hash}).first()
         return self._row(r) if r else None
 
     def list(self) -> list[Party]:
@@ -154,7 +177,7 @@ class PartyRepository:
         ids = list(set(ids))
         out: dict[str, str] = {}
         for chunk in _chunks(ids):
-            for r in self.conn.execute(select(t.parties.c.id, t.parties.c.name).where(t.parties.c.id.in_(chunk))):
+            for r in self.conn.execute(_PARTY_NAMES, {"ids": list(chunk)}):
                 out[r.id] = r.name
         return out
 
@@ -403,6 +426,12 @@ class ZoneRepository:
         q = q.order_by(t.zones.c.name, t.zones.c.id).limit(limit).offset(offset)
         return [self._row(r) for r in self.conn.execute(q)]
 
+    def load_in_force(self) -> int:
+        """Parse every zone in force into the cache (a server does it at start, so the first
+        notifications near each zone do not pay for parsing it); returns how many."""
+        rows = self.conn.execute(select(t.zones).where(t.zones.c.status == ZoneStatus.in_force.value))
+        return len([self._row(r) for r in rows])
+
     def candidates(self, cells: set[int], window: TimeWindow) -> builtins.list[Zone]:
         """Zones in force whose cells meet ``cells`` and whose effective window overlaps ``window``.
 
@@ -622,7 +651,7 @@ class ActivityRepository:
 
 def region_json(r: Region) -> dict[str, Any]:
     return {
-        "geometry": to_geojson(r.geometry),
+        "geometry": r.geojson,
         "time_start": to_ms(r.window.start),
         "time_end": to_ms(r.window.end) if r.window.end else None,
         "altitude_lower": r.altitude.lower,
@@ -690,18 +719,12 @@ class ConflictRepository:
     def get_many(self, ids: Sequence[str]) -> dict[str, Conflict]:
         out: dict[str, Conflict] = {}
         for chunk in _chunks(sorted(set(ids))):
-            for r in self.conn.execute(select(t.conflicts).where(t.conflicts.c.id.in_(chunk))):
+            for r in self.conn.execute(_CONFLICTS_BY_ID, {"ids": list(chunk)}):
                 out[r.id] = self._row(r)
         return out
 
     def open_ids_for_activity(self, activity_id: str) -> list[str]:
-        ca, c = t.conflict_activities.c, t.conflicts.c
-        q = (
-            select(c.id)
-            .join_from(t.conflict_activities, t.conflicts, ca.conflict_id == c.id)
-            .where(ca.activity_id == activity_id, c.status == ConflictStatus.open.value)
-        )
-        return [r.id for r in self.conn.execute(q)]
+        return [r.id for r in self.conn.execute(_OPEN_CONFLICT_IDS_OF_ACTIVITY, {"activity_id": activity_id})]
 
     def open_for_zone(self, zone_id: str) -> list[Conflict]:
         """Open zone-rule conflicts of a zone (incursions of live tracks are the detector's)."""
@@ -759,17 +782,15 @@ class ConflictRepository:
         if new:
             self.conn.execute(insert(t.conflicts), [{"key": self._key(c), **self._values(c)} for c in new])
         if changed:
-            cols = t.conflicts.c
-            stmt = update(t.conflicts).where(cols.id == bindparam("b_id"))
             rows = []
             for c in changed:
                 v = self._values(c)
                 v["b_id"] = v.pop("id")
                 rows.append(v)
-            self.conn.execute(stmt, rows)
-            ids = [c.id for c in changed]
-            self.conn.execute(delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id.in_(ids)))
-            self.conn.execute(delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id.in_(ids)))
+            self.conn.execute(_UPDATE_CONFLICT, rows)
+            for chunk in _chunks([c.id for c in changed]):
+                self.conn.execute(_DELETE_CONFLICT_PARTIES, {"ids": list(chunk)})
+                self.conn.execute(_DELETE_CONFLICT_ACTIVITIES, {"ids": list(chunk)})
         every = [*new, *changed]
         parties = [{"party_id": p, "conflict_id": c.id} for c in every for p in c.party_ids]
         acts = [{"activity_id": a, "conflict_id": c.id} for c in every for a in sorted(set(c.activity_ids))]
@@ -859,13 +880,14 @@ class SignedHead:
 
 
 class AuditRepository:
-    """Append-only. Entries are appended in the transaction of the change they record; the head row is
-    locked while appending so that concurrent writers get consecutive numbers and one chain."""
+    """Append-only. Entries are appended in the transaction of the change they record. They are
+    numbered and chained at ``flush``, just before commit, under the head row's lock: concurrent
+    writers get consecutive numbers and one chain, and hold that lock only for their commit instead
+    of for their whole transaction (on PostgreSQL the head row is the one point every writer meets)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._head: tuple[int, str] | None = None  # the chain's head, once locked by this transaction
-        self._pending: builtins.list[dict[str, Any]] = []
+        self._pending: builtins.list[tuple[EntryBody, str, str]] = []
 
     def append(
         self,
@@ -877,16 +899,11 @@ class AuditRepository:
         entity_id: str,
         payload: Any,
         concerns: Iterable[str] = ("*",),
-    ) -> Receipt:
-        """Add an entry to this transaction's part of the chain; ``flush`` writes them all."""
-        if self._head is None:
-            st = t.audit_state.c
-            row = self.conn.execute(select(st.seq, st.hash).where(st.id == 1).with_for_update()).one()
-            self._head = (row.seq, row.hash)
-        seq, prev = self._head
+    ) -> None:
+        """Add an entry to this transaction's part of the chain; ``flush`` numbers and writes them."""
         body_payload = canonical(payload)
         body = EntryBody(
-            seq=seq + 1,
+            seq=0,  # numbered at flush
             at_ms=to_ms(at),
             party_id=party_id,
             action=action,
@@ -894,32 +911,30 @@ class AuditRepository:
             entity_id=entity_id,
             payload_digest=sha256_hex(body_payload),
         )
-        entry = Entry.make(body, prev)
-        self._pending.append(
-            dict(
-                **body.as_dict(),
-                concerns=json.dumps(sorted(set(concerns))),
-                payload=body_payload.decode(),
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
-        )
-        self._head = (body.seq, entry.hash)
-        return Receipt(body.seq, entry.hash)
+        self._pending.append((body, json.dumps(sorted(set(concerns))), body_payload.decode()))
 
-    def flush(self) -> None:
-        """Write the entries appended in this transaction and move the head (called before commit)."""
-        if self._pending:
-            self.conn.execute(insert(t.audit_log), self._pending)
-            assert self._head is not None
-            self.conn.execute(
-                update(t.audit_state).where(t.audit_state.c.id == 1).values(seq=self._head[0], hash=self._head[1])
+    def flush(self) -> Receipt | None:
+        """Number, chain and write the entries appended in this transaction and move the head (called
+        just before commit); returns the receipt of the last one."""
+        if not self._pending:
+            return None
+        pending, self._pending = self._pending, []
+        head = self.conn.execute(_AUDIT_HEAD_LOCKED).one()
+        seq, prev = head.seq, head.hash
+        rows = []
+        for body, concerns, payload in pending:
+            seq += 1
+            entry = Entry.make(dataclasses.replace(body, seq=seq), prev)
+            rows.append(
+                dict(**entry.body.as_dict(), concerns=concerns, payload=payload, prev_hash=prev, hash=entry.hash)
             )
-            self._pending = []
+            prev = entry.hash
+        self.conn.execute(insert(t.audit_log), rows)
+        self.conn.execute(_AUDIT_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
+        return Receipt(seq, prev)
 
     def head(self) -> Receipt:
-        st = t.audit_state.c
-        r = self.conn.execute(select(st.seq, st.hash).where(st.id == 1)).one()
+        r = self.conn.execute(_AUDIT_HEAD).one()
         return Receipt(r.seq, r.hash)
 
     @staticmethod

@@ -103,8 +103,9 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
-        self.audit.flush()
         published = self.feed.flush()
+        # Last: the audit head is the one row every writer locks, so it is held only for the commit.
+        self.receipt = self.audit.flush() or self.receipt
         if published and not is_sqlite(self.engine) and not is_portable(self.engine):
             feed_channel.announce(self._conn, published)  # wakes streams in every process, at commit
         self._conn.commit()

@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         listener = FeedListener(engine, ctx.signal.notify).start() if native_pg else None
         if listener is not None:  # serve once other processes' commits can wake our streams
             await asyncio.to_thread(listener.listening.wait, 5.0)
+        await asyncio.to_thread(zones.warm, ctx.uow())  # every notification reads the zones near it
         policy = ctx.policy
         sender = HttpSender(timeout_s=policy.webhooks.timeout_s)
         tasks = [

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from truceline.adapters.repositories import SignedHead, StoredEntry
 from truceline.api import schemas as s
-from truceline.domain.geometry import to_geojson
 from truceline.domain.model import Activity, Conflict, Document, Party, Responsibility, Zone
 from truceline.domain.negotiation import Stance
 from truceline.domain.volumes import format_time, volume_to_volume4d
@@ -188,7 +187,7 @@ def conflict(
         ],
         regions=[
             s.ConflictRegion(
-                geometry=to_geojson(r.geometry),
+                geometry=r.geojson,
                 time_start=_t(r.window.start),
                 time_end=format_time(r.window.end),
                 altitude_lower=_alt(r.altitude.lower),

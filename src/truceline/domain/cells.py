@@ -68,11 +68,11 @@ def cover(
     for s in shapes:
         shapely.prepare(s)
 
+    # A point of each part, taken in lon/lat (no projection back): its cell meets the grown shape.
     seeds: set[int] = set()
-    for part in getattr(local, "geoms", [local]):
+    for part in getattr(footprint, "geoms", [footprint]):
         p = part.representative_point()
-        lon, lat = frame.point_to_lonlat(p.x, p.y)
-        seeds.add(h3.latlng_to_cell(lat, lon, resolution))
+        seeds.add(h3.latlng_to_cell(p.y, p.x, resolution))
 
     results: list[set[int]] = [set() for _ in grow_m]
     visited: set[int] = set(seeds)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 from pyproj.enums import TransformDirection
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
@@ -180,12 +180,24 @@ def local_to_lonlat_polygon(frame: LocalFrame, geom: BaseGeometry) -> BaseGeomet
 # Shapes built from parameters
 
 
+_GEOD = Geod(ellps="WGS84")
+#: Longest side of a circle's polygon, in metres (large circles get more sides than CIRCLE_SIDES).
+CIRCLE_MAX_SIDE_M = 2_000.0
+
+
 def circle(lon: float, lat: float, radius_m: float) -> BaseGeometry:
-    """A circle as a polygon that contains it (circumscribed), in lon/lat."""
-    frame = frame_at(lon, lat)
+    """A circle as a polygon that contains it, in lon/lat.
+
+    The vertices lie on the geodesic circle of radius ``r / cos(pi / CIRCLE_SIDES)`` around the
+    centre, so every side (a chord) stays at least ``r`` from the centre: the polygon contains the
+    circle. Solving the direct geodesic problem for each vertex costs far less than building a
+    projection centred on each circle."""
     r = radius_m / math.cos(math.pi / CIRCLE_SIDES)
-    local = Point(0.0, 0.0).buffer(r, quad_segs=CIRCLE_SIDES // 4)
-    return local_to_lonlat_polygon(frame, local)
+    sides = max(CIRCLE_SIDES, 4 * math.ceil(2 * math.pi * r / CIRCLE_MAX_SIDE_M / 4))
+    azimuths = np.linspace(0.0, 360.0, sides, endpoint=False)
+    lons, lats, _ = _GEOD.fwd(np.full(sides, lon), np.full(sides, lat), azimuths, np.full(sides, r))
+    ring = np.column_stack([lons, lats])[::-1]  # counter-clockwise, as RFC 7946 asks of exteriors
+    return split_antimeridian(Polygon(ring))
 
 
 def corridor(line: LineString, half_width_m: float) -> BaseGeometry:

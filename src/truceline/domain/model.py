@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
+
+from truceline.domain.geometry import to_geojson
 
 
 class Role(StrEnum):
@@ -220,6 +223,12 @@ class Region:
     geometry: BaseGeometry
     window: TimeWindow
     altitude: AltitudeBand
+
+    @cached_property
+    def geojson(self) -> dict[str, Any]:
+        """The footprint as GeoJSON, computed once: a new conflict's region is written to the store,
+        the hotline Alert, each party's feed and the response."""
+        return to_geojson(self.geometry)
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,12 @@ def record(
     *,
     concerns: Iterable[str] = (EVERYONE,),
 ) -> None:
-    """Append an entry in the current transaction; the unit of work keeps the receipt. A signed
-    request is kept whole with its signature, so anyone can check later who sent exactly what."""
+    """Append an entry in the current transaction (the unit of work keeps the receipt of its last
+    entry at commit). A signed request is kept whole with its signature, so anyone can check later
+    who sent exactly what."""
     if uow.signature is not None:
         payload = {"change": payload, **uow.signature}
-    uow.receipt = uow.audit.append(
+    uow.audit.append(
         at=uow.clock(),
         party_id=actor.id if actor else None,
         action=action,

@@ -11,7 +11,6 @@ from typing import Any
 
 from truceline.adapters.hotline_store import FeedEvent
 from truceline.domain.errors import FieldError, Forbidden, InvalidInput, NotFound, StateConflict
-from truceline.domain.geometry import to_geojson
 from truceline.domain.hotline import (
     CONFLICT_ALERT,
     UNACKNOWLEDGED,
@@ -54,7 +53,7 @@ def _region_json(r: Region) -> dict[str, Any]:
         return {"value": round(m, 3), "reference": "W84", "units": "M"}
 
     return {
-        "geometry": to_geojson(r.geometry),
+        "geometry": r.geojson,
         "time_start": format_time(r.window.start),
         "time_end": format_time(r.window.end),
         "altitude_lower": alt(r.altitude.lower),

@@ -401,6 +401,12 @@ def _due(z: Zone, now: datetime) -> bool:
 ZONE_CLOCK_LOCK = 0x7472_7a6f_6e65  # "trzone"
 
 
+def warm(uow: UnitOfWork) -> int:
+    """Load the zones in force into the process's zone cache; returns how many."""
+    with uow:
+        return uow.zones.load_in_force()
+
+
 def advance(uow: UnitOfWork, policy: Policy) -> list[Zone]:
     """Apply what the clock implies to every zone (entry into force at effective_from, lapse at
     effective_until). Safe to run from any number of processes: each zone is locked and re-read."""
