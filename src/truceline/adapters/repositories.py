@@ -59,6 +59,11 @@ def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[i : i + n]
 
 
+#: Party names by id. A party's name never changes and ids are never reused, so this needs no
+#: invalidation; every conflict announcement and rendering names the parties it concerns.
+_party_names: dict[str, str] = {}
+
+
 # Hot-path statements, built once: SQLAlchemy then reuses their compiled SQL instead of building and
 # keying a new statement on every notification.
 def _candidates_stmt(with_days: bool) -> Any:
@@ -174,11 +179,14 @@ class PartyRepository:
         return [self._row(r) for r in self.conn.execute(select(t.parties).order_by(t.parties.c.name))]
 
     def names(self, ids: Iterable[str]) -> dict[str, str]:
-        ids = list(set(ids))
-        out: dict[str, str] = {}
-        for chunk in _chunks(ids):
+        wanted = set(ids)
+        out = {i: _party_names[i] for i in wanted if i in _party_names}
+        for chunk in _chunks(sorted(wanted - set(out))):
             for r in self.conn.execute(_PARTY_NAMES, {"ids": list(chunk)}):
                 out[r.id] = r.name
+        if len(_party_names) > 100_000:
+            _party_names.clear()
+        _party_names.update(out)
         return out
 
 
