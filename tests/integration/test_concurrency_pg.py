@@ -1,4 +1,5 @@
-"""Two parties notify overlapping activities at the same instant: each must see the other's conflict."""
+"""Two parties notify overlapping activities at the same instant: each must see the other's conflict.
+A zone entering force at the same instant as a notification inside it must not miss it either."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from tests.helpers import activity_body
+from tests.helpers import activity_body, square, zone_body
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.model import Party
-from truceline.services import activities, conflicts, parties
+from truceline.services import activities, conflicts, hotline, parties, zones
 from truceline.services.policy import Policy
 
 
@@ -63,6 +64,82 @@ def test_simultaneous_overlapping_notifications_see_each_other(pg_url: str) -> N
     b, _ = parties.add(SqlUnitOfWork(engine, write=True), name="B", role="officer")
     for i in range(40):
         _race(engine, a, b, 30.0 + i * 0.5)  # a fresh, empty place each round
+    engine.dispose()
+
+
+def _zone_race(engine: Engine, z: Party, a: Party, lng: float) -> None:
+    """``z`` signs a zone final (it enters force) while ``a`` notifies ground activity inside it."""
+    policy = Policy()
+    body = zone_body(name=f"zone at {lng}", geometry=square(lng, 32.8, 0.1))
+    zone = zones.create(SqlUnitOfWork(engine, write=True), policy, z, body).zone
+    barrier = threading.Barrier(2)
+    done: dict[str, object] = {}
+
+    def sign() -> None:
+        done["zone"] = zones.take_position(
+            RacingUnitOfWork(engine, barrier), policy, z, zone.id, {"revision": zone.revision, "strength": "final"}
+        )
+
+    def notify() -> None:
+        done["activity"] = activities.notify(RacingUnitOfWork(engine, barrier), policy, a, activity_body(lng=lng))
+
+    ts = [threading.Thread(target=f) for f in (sign, notify)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert set(done) == {"zone", "activity"}
+    activity_id = done["activity"].activity.id  # type: ignore[attr-defined]
+    found = [
+        c
+        for c in conflicts.list_conflicts(SqlUnitOfWork(engine), a)
+        if c.zone_id == zone.id and activity_id in c.activity_ids
+    ]
+    assert len(found) == 1, f"round at {lng}: the zone's conflict with the activity was missed"
+
+
+def test_zone_entering_force_sees_a_simultaneous_notification(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    z, _ = parties.add(SqlUnitOfWork(engine, write=True), name="Z", role="officer")
+    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
+    for i in range(30):
+        _zone_race(engine, z, a, 20.0 + i * 0.5)
+    engine.dispose()
+
+
+def test_conflicts_in_two_places_at_once_share_one_thread(pg_url: str) -> None:
+    """A's two plans conflict with B's, in two places, committed side by side: both conflicts open
+    the automatic A/B thread; one creates it and the other joins it, neither fails."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
+    b, _ = parties.add(SqlUnitOfWork(engine, write=True), name="B", role="officer")
+    policy = Policy()
+    places = (40.0, 44.0)
+    for lng in places:
+        activities.notify(SqlUnitOfWork(engine, write=True), policy, b, activity_body(lng=lng))
+    barrier = threading.Barrier(2)
+    done: list[object] = []
+    errors: list[BaseException] = []
+
+    def go(lng: float) -> None:
+        try:
+            done.append(activities.notify(RacingUnitOfWork(engine, barrier), policy, a, activity_body(lng=lng)))
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    ts = [threading.Thread(target=go, args=(lng,)) for lng in places]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors
+    assert sum(len(r.conflicts) for r in done) == 2  # type: ignore[attr-defined]
+    threads, _ = hotline.threads(SqlUnitOfWork(engine), a, limit=10, offset=0)
+    assert len(threads) == 1 and set(threads[0].members) == {a.id, b.id}
+    _, alerts, _ = hotline.thread(SqlUnitOfWork(engine), a, threads[0].id, after=None, limit=10)
+    assert len(alerts) == 2
     engine.dispose()
 
 

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
@@ -152,13 +154,22 @@ class HotlineRepository:
             rows += self.conn.execute(_THREADS_BY_KEY, {"keys": list(chunk)}).all()
         return {th.key: th for th in self._threads(rows) if th.key}
 
-    def add_thread(self, th: Thread) -> None:
+    def add_thread(self, th: Thread) -> Thread:
+        """Store a new thread and return it. An automatic thread (one with a key) that another writer
+        created meanwhile is returned instead: concurrent conflicts between the same parties, in
+        different places, meet in one thread rather than failing on its key."""
         at = to_ms(th.created_at)
-        self.conn.execute(
-            insert(t.threads),
-            [dict(id=th.id, subject=th.subject, key=th.key, created_by=th.created_by, created_at=at, updated_at=at)],
-        )
+        values = dict(id=th.id, subject=th.subject, key=th.key, created_by=th.created_by, created_at=at, updated_at=at)
+        if th.key is None:
+            self.conn.execute(insert(t.threads), [values])
+        else:
+            ins = sqlite_insert if is_sqlite(self.conn.engine) else pg_insert
+            # On PostgreSQL the insert waits for a writer that holds the same key, then does nothing.
+            stmt = ins(t.threads).values(values).on_conflict_do_nothing(index_elements=["key"])
+            if self.conn.execute(stmt.returning(t.threads.c.id)).first() is None:
+                return self.threads_by_key([th.key])[th.key]
         self.add_members(th.id, th.members, "member", th.created_at)
+        return th
 
     def add_members(self, thread_id: str, party_ids: Iterable[str], role: str, at: datetime) -> builtins.list[str]:
         """Add the parties not yet in the thread; returns those added."""

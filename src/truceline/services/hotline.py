@@ -172,8 +172,7 @@ def announce(uow: UnitOfWork, policy: HotlinePolicy, opened: Sequence[Conflict],
         if th is None:
             members = sorted(set(c.party_ids))
             subject = "Deconfliction: " + " / ".join(names.get(p, p) for p in members)
-            th = Thread(new_id(), subject[:300], members, None, now, now, key)
-            uow.hotline.add_thread(th)
+            th = uow.hotline.add_thread(Thread(new_id(), subject[:300], members, None, now, now, key))
             threads[key] = th
         severity, urgency, certainty = CONFLICT_ALERT.get(
             c.rule.value, (Severity.Moderate, Urgency.Expected, Certainty.Likely)

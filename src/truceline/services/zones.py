@@ -98,6 +98,9 @@ def _signatory(zone: Zone, caller: Party, doing: str) -> None:
 
 def recheck(uow: UnitOfWork, policy: Policy, zone: Zone, cells: set[int]) -> tuple[int, int]:
     """Re-decide ``zone``'s rule for every activity it may touch; return (conflicting, decided)."""
+    # The zone's cells are locked as a notification locks the cells it searches, so a notification
+    # racing this change either commits first (and is found here) or waits and sees the new zone.
+    uow.lock_cells(cells)
     in_scope = [c.id for c in uow.conflicts.open_for_zone(zone.id)]
     ids: set[str] = {a for c in uow.conflicts.get_many(in_scope).values() for a in c.activity_ids}
     if zone.status is ZoneStatus.in_force:
