@@ -57,11 +57,15 @@ def _race(engine: Engine, a: Party, b: Party, lng: float) -> None:
         assert len(mine) == 1
 
 
-def test_simultaneous_overlapping_notifications_see_each_other(pg_url: str) -> None:
-    engine = make_engine(pg_url)
+def _store(url: str, *names: str) -> tuple[Engine, list[Party]]:
+    """A migrated store with an officer party of each name."""
+    engine = make_engine(url)
     upgrade(engine)
-    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
-    b, _ = parties.add(SqlUnitOfWork(engine, write=True), name="B", role="officer")
+    return engine, [parties.add(SqlUnitOfWork(engine, write=True), name=n, role="officer")[0] for n in names]
+
+
+def test_simultaneous_overlapping_notifications_see_each_other(pg_url: str) -> None:
+    engine, (a, b) = _store(pg_url, "A", "B")
     for i in range(40):
         _race(engine, a, b, 30.0 + i * 0.5)  # a fresh, empty place each round
     engine.dispose()
@@ -99,10 +103,7 @@ def _zone_race(engine: Engine, z: Party, a: Party, lng: float) -> None:
 
 
 def test_zone_entering_force_sees_a_simultaneous_notification(pg_url: str) -> None:
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    z, _ = parties.add(SqlUnitOfWork(engine, write=True), name="Z", role="officer")
-    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
+    engine, (z, a) = _store(pg_url, "Z", "A")
     for i in range(30):
         _zone_race(engine, z, a, 20.0 + i * 0.5)
     engine.dispose()
@@ -111,10 +112,7 @@ def test_zone_entering_force_sees_a_simultaneous_notification(pg_url: str) -> No
 def test_conflicts_in_two_places_at_once_share_one_thread(pg_url: str) -> None:
     """A's two plans conflict with B's, in two places, committed side by side: both conflicts open
     the automatic A/B thread; one creates it and the other joins it, neither fails."""
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
-    b, _ = parties.add(SqlUnitOfWork(engine, write=True), name="B", role="officer")
+    engine, (a, b) = _store(pg_url, "A", "B")
     policy = Policy()
     places = (40.0, 44.0)
     for lng in places:
@@ -144,10 +142,7 @@ def test_conflicts_in_two_places_at_once_share_one_thread(pg_url: str) -> None:
 
 
 def test_sqlite_writers_serialise(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
-    upgrade(engine)
-    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
-    b, _ = parties.add(SqlUnitOfWork(engine, write=True), name="B", role="officer")
+    engine, (a, b) = _store(f"sqlite:///{tmp_path / 'race.db'}", "A", "B")
     for i in range(10):
         _race(engine, a, b, 30.0 + i * 0.5)
     engine.dispose()
