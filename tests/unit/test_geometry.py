@@ -122,6 +122,29 @@ def test_corridor_has_the_half_width() -> None:
 def test_awkward_shapes_have_sane_areas(name: str) -> None:
     a = geo.area_km2(AWKWARD[name])  # type: ignore[arg-type]
     assert 0 < a < 250_000
+    assert geo.area_bound_km2(AWKWARD[name]) >= a  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("lat", "side_deg"), [(0.0, 0.2), (33.0, 0.3), (60.0, 1.0), (84.0, 2.0), (-75.0, 0.05)])
+def test_area_bound_is_never_below_the_area(lat: float, side_deg: float) -> None:
+    sq = shapely.box(20.0, lat, 20.0 + side_deg, lat + side_deg)
+    assert geo.area_bound_km2(sq) >= geo.area_km2(sq)
+
+
+@pytest.mark.parametrize(
+    ("side_deg", "refused"), [(0.1, False), (0.25, False), (0.3, False), (0.32, True), (0.5, True)]
+)
+def test_area_limit_near_the_bound(side_deg: float, refused: bool) -> None:
+    """With a 1,000 km² limit at 33°N: 0.1° squares (~104 km²) are settled by the bound alone; 0.25°
+    (~647 km²) and 0.3° (~931 km², bound ~1,123) need the exact area and pass; 0.32° (~1,059 km²) and
+    0.5° are refused."""
+    lim = geo.GeometryLimits(max_vertices=100, max_area_km2=1_000)
+    sq = shapely.box(36.0, 33.0, 36.0 + side_deg, 33.0 + side_deg)
+    if refused:
+        with pytest.raises(InvalidInput, match="km²"):
+            geo.check_area(sq, "/geometry", lim)
+    else:
+        geo.check_area(sq, "/geometry", lim)
 
 
 def test_shape_enclosing_a_pole_is_refused() -> None:

@@ -16,8 +16,10 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from truceline.adapters import json_text
 from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
+from truceline.adapters.hot_writes import write_many
 from truceline.adapters.repositories import CHUNK, _chunks, _dt, from_ms, region_from, region_json
 from truceline.domain.cells import to_ms
 from truceline.domain.hotline import (
@@ -55,6 +57,9 @@ _FEED_HEADS = (
     .order_by(t.feed_heads.c.party_id)
 )
 _FEED_HEADS_LOCKED = _FEED_HEADS.with_for_update()
+_INSERT_MESSAGES = insert(t.messages)
+_INSERT_ADDRESSEES = insert(t.message_addressees)
+_INSERT_FEED_EVENTS = insert(t.feed_events)
 _MOVE_FEED_HEAD = update(t.feed_heads).where(t.feed_heads.c.party_id == bindparam("p")).values(seq=bindparam("s"))
 _ACTIVE_HOOKS = select(t.webhooks.c.id, t.webhooks.c.party_id, t.webhooks.c.event_types).where(
     t.webhooks.c.party_id.in_(_IDS), t.webhooks.c.active == 1
@@ -98,11 +103,11 @@ def _message_values(m: Message) -> dict[str, Any]:
         certainty=m.certainty.value,
         headline=m.headline,
         description=m.description,
-        refs=json.dumps(m.references),
+        refs=json_text.dumps(m.references),
         conflict_id=m.conflict_id,
-        activity_ids=json.dumps(m.activity_ids),
-        zone_ids=json.dumps(m.zone_ids),
-        regions=json.dumps([region_json(r) for r in m.regions]),
+        activity_ids=json_text.dumps(m.activity_ids),
+        zone_ids=json_text.dumps(m.zone_ids),
+        regions=json_text.dumps([region_json(r) for r in m.regions]),
         created_at=to_ms(m.created_at),
     )
 
@@ -202,10 +207,8 @@ class HotlineRepository:
     def add_messages(self, messages: Sequence[Message]) -> None:
         if not messages:
             return
-        self.conn.execute(insert(t.messages), [_message_values(m) for m in messages])
-        rows = [_addressee_values(a) for m in messages for a in m.addressees]
-        if rows:
-            self.conn.execute(insert(t.message_addressees), rows)
+        write_many(self.conn, _INSERT_MESSAGES, [_message_values(m) for m in messages])
+        write_many(self.conn, _INSERT_ADDRESSEES, [_addressee_values(a) for m in messages for a in m.addressees])
 
     def _with_addressees(self, messages: builtins.list[Message]) -> builtins.list[Message]:
         by_id = {m.id: m for m in messages}
@@ -376,12 +379,12 @@ class FeedRepository:
             heads[party] += 1
             text = encoded.get(id(payload))
             if text is None:
-                text = encoded[id(payload)] = json.dumps(payload)
+                text = encoded[id(payload)] = json_text.dumps(payload)
             rows.append(dict(party_id=party, seq=heads[party], type=type_, payload=text, at=to_ms(at)))
         if not rows:
             return set()
-        self.conn.execute(insert(t.feed_events), rows)
-        self.conn.execute(_MOVE_FEED_HEAD, [dict(p=p, s=s) for p, s in heads.items()])
+        write_many(self.conn, _INSERT_FEED_EVENTS, rows)
+        write_many(self.conn, _MOVE_FEED_HEAD, [dict(p=p, s=s) for p, s in heads.items()])
         self._fan_out(rows)
         return {r["party_id"] for r in rows}
 
@@ -396,7 +399,7 @@ class FeedRepository:
                 if types and r["type"] not in types:
                     continue
                 event = {"id": r["seq"], "type": r["type"], "at": format_time(_dt(r["at"]))}
-                body = json.dumps({**event, "data": json.loads(r["payload"])})
+                body = json_text.dumps({**event, "data": json.loads(r["payload"])})
                 deliveries.append(
                     dict(
                         id=new_id(),

@@ -13,7 +13,9 @@ from typing import Any
 import shapely
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
+from truceline.adapters import json_text
 from truceline.adapters import tables as t
+from truceline.adapters.hot_writes import write_many
 from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
 from truceline.domain.cells import day_buckets, to_ms
 from truceline.domain.geometry import from_geojson
@@ -120,6 +122,14 @@ _AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
 _AUDIT_MOVE_HEAD = (
     update(t.audit_state).where(t.audit_state.c.id == 1).values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
+# The notify path's inserts, built once (see hot_writes).
+_INSERT_ACTIVITY = insert(t.activities)
+_INSERT_VOLUME = insert(t.activity_volumes)
+_INSERT_VOLUME_CELLS = insert(t.volume_cells)
+_INSERT_CONFLICT = insert(t.conflicts)
+_INSERT_CONFLICT_PARTIES = insert(t.conflict_parties)
+_INSERT_CONFLICT_ACTIVITIES = insert(t.conflict_activities)
+_INSERT_AUDIT = insert(t.audit_log)
 _CONFLICTS_BY_ID = select(t.conflicts).where(t.conflicts.c.id.in_(_IDS))
 _OPEN_CONFLICT_IDS_OF_ACTIVITY = (
     select(t.conflicts.c.id)
@@ -469,10 +479,9 @@ class ActivityRepository:
 
     def add(self, activity: Activity, cells: Sequence[set[int]]) -> None:
         w = activity.window
-        # A bare insert() with parameters compiles once and is cached; .values(...) would build a new
-        # statement per call (this is the hot path of every notification).
-        self.conn.execute(
-            insert(t.activities),
+        write_many(
+            self.conn,
+            _INSERT_ACTIVITY,
             [
                 dict(
                     id=activity.id,
@@ -505,7 +514,7 @@ class ActivityRepository:
                     alt_upper=v.altitude.upper,
                     t_start=ts,
                     t_end=te,
-                    source=json.dumps(v.source),
+                    source=json_text.dumps(v.source),
                 )
             )
             for day in day_buckets(v.window):
@@ -523,9 +532,8 @@ class ActivityRepository:
                     )
                     for c in cs
                 )
-        self.conn.execute(insert(t.activity_volumes), vols)
-        if idx_rows:
-            self.conn.execute(insert(t.volume_cells), idx_rows)
+        write_many(self.conn, _INSERT_VOLUME, vols)
+        write_many(self.conn, _INSERT_VOLUME_CELLS, idx_rows)
 
     def replace(self, activity: Activity, cells: Sequence[set[int]]) -> None:
         """Store a new version of the activity: header, volumes and index rows."""
@@ -774,9 +782,9 @@ class ConflictRepository:
             reason=c.reason,
             zone_id=c.zone_id,
             zone_revision=c.zone_revision,
-            subjects=json.dumps(subjects),
-            regions=json.dumps([region_json(r) for r in c.regions]),
-            parties=json.dumps(c.party_ids),
+            subjects=json_text.dumps(subjects),
+            regions=json_text.dumps([region_json(r) for r in c.regions]),
+            parties=json_text.dumps(c.party_ids),
             t_start=to_ms(start),
             t_end=to_ms(end) if end else None,
             created_at=to_ms(c.created_at),
@@ -788,24 +796,22 @@ class ConflictRepository:
     def save_many(self, new: Sequence[Conflict], changed: Sequence[Conflict]) -> None:
         """Insert ``new`` and rewrite ``changed`` conflicts, a few statements for all of them."""
         if new:
-            self.conn.execute(insert(t.conflicts), [{"key": self._key(c), **self._values(c)} for c in new])
+            write_many(self.conn, _INSERT_CONFLICT, [{"key": self._key(c), **self._values(c)} for c in new])
         if changed:
             rows = []
             for c in changed:
                 v = self._values(c)
                 v["b_id"] = v.pop("id")
                 rows.append(v)
-            self.conn.execute(_UPDATE_CONFLICT, rows)
+            write_many(self.conn, _UPDATE_CONFLICT, rows)
             for chunk in _chunks([c.id for c in changed]):
                 self.conn.execute(_DELETE_CONFLICT_PARTIES, {"ids": list(chunk)})
                 self.conn.execute(_DELETE_CONFLICT_ACTIVITIES, {"ids": list(chunk)})
         every = [*new, *changed]
         parties = [{"party_id": p, "conflict_id": c.id} for c in every for p in c.party_ids]
         acts = [{"activity_id": a, "conflict_id": c.id} for c in every for a in sorted(set(c.activity_ids))]
-        if parties:
-            self.conn.execute(insert(t.conflict_parties), parties)
-        if acts:  # conflicts between live tracks involve no activity
-            self.conn.execute(insert(t.conflict_activities), acts)
+        write_many(self.conn, _INSERT_CONFLICT_PARTIES, parties)
+        write_many(self.conn, _INSERT_CONFLICT_ACTIVITIES, acts)  # none for conflicts between live tracks
 
     @staticmethod
     def _key(c: Conflict) -> str:
@@ -937,8 +943,8 @@ class AuditRepository:
                 dict(**entry.body.as_dict(), concerns=concerns, payload=payload, prev_hash=prev, hash=entry.hash)
             )
             prev = entry.hash
-        self.conn.execute(insert(t.audit_log), rows)
-        self.conn.execute(_AUDIT_MOVE_HEAD, {"b_seq": seq, "b_hash": prev})
+        write_many(self.conn, _INSERT_AUDIT, rows)
+        write_many(self.conn, _AUDIT_MOVE_HEAD, [{"b_seq": seq, "b_hash": prev}])
         return Receipt(seq, prev)
 
     def head(self) -> Receipt:

@@ -47,20 +47,30 @@ def _cell_polygons(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
     return np.asarray(shapely.polygons(rings))
 
 
+def project(footprint: BaseGeometry) -> tuple[LocalFrame, BaseGeometry]:
+    """A shape's local frame and the shape in it."""
+    frame = frame_for(footprint)
+    return frame, frame.to_local(footprint)
+
+
 def cover(
-    footprint: BaseGeometry, *, resolution: int = DEFAULT_RESOLUTION, grow_m: Sequence[float] = (0.0,)
+    footprint: BaseGeometry,
+    *,
+    resolution: int = DEFAULT_RESOLUTION,
+    grow_m: Sequence[float] = (0.0,),
+    projected: tuple[LocalFrame, BaseGeometry] | None = None,
 ) -> list[set[int]]:
     """Cells meeting ``footprint`` grown by each distance in ``grow_m`` (one set per distance).
 
-    ``footprint`` is a densified lon/lat polygon (see ``geometry.densify``).
+    ``footprint`` is a densified lon/lat polygon (see ``geometry.densify``); ``projected``, if given,
+    is its frame and its shape in that frame (``frame_for`` and ``to_local``), already computed.
 
     >>> from truceline.domain.geometry import circle, densify
     >>> plain, grown = cover(densify(circle(36.1, 32.6, 2_000)), grow_m=(0.0, 1_000.0))
     >>> plain <= grown and len(plain) >= 1
     True
     """
-    frame = frame_for(footprint)
-    local = frame.to_local(footprint)
+    frame, local = projected or project(footprint)
     slack = slack_m(resolution)
     shapes = [local.buffer(g + slack, quad_segs=4) for g in grow_m]
     outer_i = int(np.argmax(grow_m))

@@ -111,12 +111,19 @@ class Projections:
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[geo.LocalFrame, BaseGeometry]] = {}
+        self._keep: list[BaseGeometry] = []  # the footprints keyed by id() stay alive while cached
+
+    def add(self, footprint: BaseGeometry, projected: tuple[geo.LocalFrame, BaseGeometry]) -> None:
+        """Record a projection already made (the cell covering makes the subject's)."""
+        self._cache[id(footprint)] = projected
+        self._keep.append(footprint)
 
     def of(self, footprint: BaseGeometry) -> tuple[geo.LocalFrame, BaseGeometry]:
         hit = self._cache.get(id(footprint))
         if hit is None:
             frame = geo.frame_for(footprint)
             hit = self._cache[id(footprint)] = (frame, frame.to_local(footprint))
+            self._keep.append(footprint)
         return hit
 
 
@@ -239,14 +246,19 @@ def check_overlap(a: Activity, b: Activity, margins: Margins, local: Projections
 
 
 def find(
-    subject: Activity, *, zones: Sequence[Zone] = (), activities: Sequence[Activity] = (), margins: Margins = Margins()
+    subject: Activity,
+    *,
+    zones: Sequence[Zone] = (),
+    activities: Sequence[Activity] = (),
+    margins: Margins = Margins(),
+    local: Projections | None = None,
 ) -> list[Decision]:
     """Every decision for ``subject`` against candidate zones and other activities.
 
     Candidates are whatever the cell index returned (a superset of the true conflicts); each gets a
     decision. The subject itself, if among the candidates, is skipped.
     """
-    local = Projections()
+    local = local or Projections()
     out = [check_zone(subject, z, local) for z in zones]
     out.extend(check_overlap(subject, other, margins, local) for other in activities if other.id != subject.id)
     return out

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shapely.geometry.base import BaseGeometry
+
 from truceline.domain import cells as cellmod
-from truceline.domain.conflicts import find
+from truceline.domain.conflicts import Projections, find
 from truceline.domain.errors import InvalidInput, NotFound, StateConflict
+from truceline.domain.geometry import LocalFrame
 from truceline.domain.ids import new_id
 from truceline.domain.model import (
     Activity,
@@ -35,6 +38,8 @@ class Covering:
 
     stored: list[set[int]]
     search: list[set[int]]
+    #: each volume's local frame and footprint in it, made for the covering and reused by detection
+    projected: list[tuple[LocalFrame, BaseGeometry]] = field(default_factory=list)
 
     @property
     def all_search(self) -> set[int]:
@@ -48,14 +53,16 @@ class ActivityResult:
 
 
 def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
-    stored, search = [], []
+    stored, search, projected = [], [], []
     for v in volumes:
+        local = cellmod.project(v.footprint)
         plain, grown = cellmod.cover(
-            v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m)
+            v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m), projected=local
         )
         stored.append(plain)
         search.append(grown)
-    return Covering(stored, search)
+        projected.append(local)
+    return Covering(stored, search, projected)
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool, max_len: int) -> str:
@@ -107,7 +114,10 @@ def _detect(
         # Other parties' activities already in conflict with this one must be re-decided too.
         in_scope = [] if is_new else uow.conflicts.open_ids_for_activity(activity.id)
         others = uow.activities.get_many(sorted(ids))
-        decisions = find(activity, zones=zones, activities=others, margins=policy.margins)
+        local = Projections()
+        for v, p in zip(activity.volumes, covering.projected, strict=True):
+            local.add(v.footprint, p)
+        decisions = find(activity, zones=zones, activities=others, margins=policy.margins, local=local)
         acts = {a.id: a for a in (activity, *others)}
         zmap = {z.id: z for z in zones}
     else:
