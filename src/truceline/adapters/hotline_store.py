@@ -50,7 +50,7 @@ _MEMBERS_OF = (
 )
 _THREADS_BY_KEY = select(t.threads).where(t.threads.c.key.in_(bindparam("keys", expanding=True)))
 _MEMBER_IDS = select(t.thread_members.c.party_id).where(t.thread_members.c.thread_id == bindparam("thread_id"))
-_TOUCH_THREADS = update(t.threads).where(t.threads.c.id.in_(_IDS)).values(updated_at=bindparam("at"))
+_TOUCH_THREAD = update(t.threads).where(t.threads.c.id == bindparam("b_id")).values(updated_at=bindparam("at"))
 _FEED_HEADS = (
     select(t.feed_heads.c.party_id, t.feed_heads.c.seq)
     .where(t.feed_heads.c.party_id.in_(_IDS))
@@ -188,9 +188,8 @@ class HotlineRepository:
         return new
 
     def touch(self, thread_ids: Iterable[str], at: datetime) -> None:
-        ids = sorted(set(thread_ids))
-        for chunk in _chunks(ids):
-            self.conn.execute(_TOUCH_THREADS, {"ids": list(chunk), "at": to_ms(at)})
+        ms = to_ms(at)
+        write_many(self.conn, _TOUCH_THREAD, [{"b_id": i, "at": ms} for i in sorted(set(thread_ids))])
 
     def threads_for(self, party_id: str, *, limit: int, offset: int) -> builtins.list[Thread]:
         q = (
