@@ -13,6 +13,6 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def dumps(obj: Any) -> str:
-    """Compact JSON text. As with ``json.dumps``, dict keys that are not strings become strings; unlike
-    it, numpy numbers (which geometry code hands back) are written as numbers, not refused."""
+    """Compact JSON text. As with ``json.dumps``, dict keys that are not strings become strings and
+    numpy numbers (which geometry code hands back) are written as numbers."""
     return orjson.dumps(obj, option=_OPTIONS).decode()
