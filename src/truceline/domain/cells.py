@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from truceline.domain.geometry import LocalFrame, frame_for
+from truceline.domain.geometry import LocalFrame, project
 from truceline.domain.model import TimeWindow
 
 DEFAULT_RESOLUTION = 6  # ~3.2 km edges, ~36 km² cells
@@ -47,12 +47,6 @@ def _cell_polygons(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
     return np.asarray(shapely.polygons(rings))
 
 
-def project(footprint: BaseGeometry) -> tuple[LocalFrame, BaseGeometry]:
-    """A shape's local frame and the shape in it."""
-    frame = frame_for(footprint)
-    return frame, frame.to_local(footprint)
-
-
 def cover(
     footprint: BaseGeometry,
     *,
@@ -63,7 +57,7 @@ def cover(
     """Cells meeting ``footprint`` grown by each distance in ``grow_m`` (one set per distance).
 
     ``footprint`` is a densified lon/lat polygon (see ``geometry.densify``); ``projected``, if given,
-    is its frame and its shape in that frame (``frame_for`` and ``to_local``), already computed.
+    is ``geometry.project(footprint)``, already computed.
 
     >>> from truceline.domain.geometry import circle, densify
     >>> plain, grown = cover(densify(circle(36.1, 32.6, 2_000)), grow_m=(0.0, 1_000.0))

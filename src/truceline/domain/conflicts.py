@@ -121,8 +121,7 @@ class Projections:
     def of(self, footprint: BaseGeometry) -> tuple[geo.LocalFrame, BaseGeometry]:
         hit = self._cache.get(id(footprint))
         if hit is None:
-            frame = geo.frame_for(footprint)
-            hit = self._cache[id(footprint)] = (frame, frame.to_local(footprint))
+            hit = self._cache[id(footprint)] = geo.project(footprint)
             self._keep.append(footprint)
         return hit
 

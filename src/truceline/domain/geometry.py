@@ -113,6 +113,12 @@ def frame_for(geom: BaseGeometry) -> LocalFrame:
     return frame_at(lon_key, lat_key)
 
 
+def project(geom: BaseGeometry) -> tuple[LocalFrame, BaseGeometry]:
+    """A shape's local frame and the shape in it."""
+    frame = frame_for(geom)
+    return frame, frame.to_local(geom)
+
+
 def densify(geom: BaseGeometry) -> BaseGeometry:
     return shapely.segmentize(geom, DENSIFY_DEG)
 

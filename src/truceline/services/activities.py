@@ -12,7 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from truceline.domain import cells as cellmod
 from truceline.domain.conflicts import Projections, find
 from truceline.domain.errors import InvalidInput, NotFound, StateConflict
-from truceline.domain.geometry import LocalFrame
+from truceline.domain.geometry import LocalFrame, project
 from truceline.domain.ids import new_id
 from truceline.domain.model import (
     Activity,
@@ -55,7 +55,7 @@ class ActivityResult:
 def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
     stored, search, projected = [], [], []
     for v in volumes:
-        local = cellmod.project(v.footprint)
+        local = project(v.footprint)
         plain, grown = cellmod.cover(
             v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m), projected=local
         )
