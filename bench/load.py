@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -158,6 +160,13 @@ def main() -> None:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="truceline-load-"))
+    keep_work = False  # set when the server fails to start: its log stays for reading
+
+    def clean_up() -> None:
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+    atexit.register(clean_up)  # before the embedded PostgreSQL starts, so it runs after that server's clean-up
     db, _pg = database(args.db, work)
     engine = make_engine(db)
     upgrade(engine)
@@ -184,6 +193,7 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
+            keep_work = True  # for its log
             raise SystemExit(f"the server did not start; see {work / 'server.log'}")
         asyncio.run(drive(url, tokens, "spread", 2.0, 4, 99))  # warm-up: connections, caches, JIT
         results = []
@@ -199,8 +209,6 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)  # the embedded PostgreSQL, if any, stops (and is deleted) at exit
         log.close()
-    for store in work.glob("load.db*"):  # the SQLite store, if any (PostgreSQL's goes at exit)
-        store.unlink()
     out = {
         "benchmark": "load",
         "database": args.db,

@@ -150,3 +150,20 @@ def test_touching_shapes_conflict_and_share_cells() -> None:
     b = make_activity(TOUCHING[1], party="B")
     assert check_overlap(a, b, Margins(0.0, 0.0)).conflict
     assert _indexed_conflicts(a, [b]) == {check_overlap(a, b, MARGINS).key}
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(neighbourhoods(), st.floats(0, 3_000))
+def test_find_decides_as_each_check_alone(case: tuple[Activity, list[Activity]], standoff: float) -> None:
+    """``find`` projects candidates and regions in batches; every decision, reason and region must be
+    the one each candidate gets when checked on its own."""
+    subject, others = case
+    zones = [make_zone(a.volumes[0].footprint, standoff=standoff) for a in others]
+    batched = find(subject, zones=zones, activities=others, margins=MARGINS)
+    alone = [check_zone(subject, z) for z in zones] + [check_overlap(subject, a, MARGINS) for a in others]
+    assert [(d.key, d.conflict, d.reason) for d in batched] == [(d.key, d.conflict, d.reason) for d in alone]
+    for b, a in zip(batched, alone, strict=True):
+        assert len(b.regions) == len(a.regions)
+        for rb, ra in zip(b.regions, a.regions, strict=True):
+            assert (rb.window, rb.altitude) == (ra.window, ra.altitude)
+            assert rb.geometry.equals_exact(ra.geometry, 1e-9), b.key

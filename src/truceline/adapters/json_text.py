@@ -16,3 +16,8 @@ def dumps(obj: Any) -> str:
     """Compact JSON text. As with ``json.dumps``, dict keys that are not strings become strings and
     numpy numbers (which geometry code hands back) are written as numbers."""
     return orjson.dumps(obj, option=_OPTIONS).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    """Parse JSON text (orjson: the notify path reads every candidate volume's source)."""
+    return orjson.loads(text)

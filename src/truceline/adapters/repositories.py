@@ -579,21 +579,23 @@ class ActivityRepository:
             for r in self.conn.execute(_ACTIVITIES_WITH_VOLUMES, {"ids": list(chunk)}):
                 heads[r.id] = r
                 vols.setdefault(r.id, []).append(r)
+        # Every footprint in one call: per-call overhead is most of the cost of decoding a small shape.
+        every = [r for rows in vols.values() for r in rows]
+        shapes = iter(shapely.from_wkb([r.footprint for r in every]).tolist()) if every else iter(())
+        decoded = {id(r): next(shapes) for r in every}
         out = []
         for aid in ids:
             h = heads.get(aid)
             if h is None:
                 continue
-            rows = vols.get(aid, [])
-            shapes: builtins.list[Any] = list(shapely.from_wkb([r.footprint for r in rows])) if rows else []
             volumes = [
                 Volume(
-                    footprint=g,
+                    footprint=decoded[id(r)],
                     altitude=AltitudeBand(r.alt_lower, r.alt_upper),
                     window=TimeWindow(_dt(r.v_start), _dt(r.v_end)),
-                    source=json.loads(r.source),
+                    source=json_text.loads(r.source),
                 )
-                for r, g in zip(rows, shapes, strict=True)
+                for r in vols.get(aid, [])
             ]
             out.append(
                 Activity(

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -30,6 +31,7 @@ from truceline.domain import geometry as geo
 from truceline.domain.model import (
     Activity,
     ActivityStatus,
+    AltitudeBand,
     ConflictRule,
     Region,
     TimeWindow,
@@ -84,7 +86,7 @@ def _span(w: TimeWindow) -> str:
     return f"{format_time(w.start)} to {format_time(w.end) if w.end else 'open end'}"
 
 
-def _band(r: Region) -> str:
+def _band(r: _Place) -> str:
     return f"{r.altitude.lower:.0f}–{r.altitude.upper:.0f} m"
 
 
@@ -92,18 +94,55 @@ def _label(zone: Zone) -> str:
     return f"{zone.kind.replace('_', '-')} zone '{zone.name}'"
 
 
-def _region_shape(frame: geo.LocalFrame, local: BaseGeometry) -> BaseGeometry:
-    """A conflict region back in lon/lat; lines and points (shapes that only touch) get a 5 m body."""
+@dataclass(frozen=True)
+class _Place:
+    """A conflict region still in its local frame. Regions go back to lon/lat together, at the end of
+    ``find``: one call to PROJ for all of them costs far less than one each."""
+
+    frame: geo.LocalFrame
+    shape: BaseGeometry
+    window: TimeWindow
+    altitude: AltitudeBand
+
+
+def _place(frame: geo.LocalFrame, local: BaseGeometry, window: TimeWindow, altitude: AltitudeBand) -> _Place:
+    """Lines and points (shapes that only touch) get a 5 m body, so every region is an area."""
     if local.is_empty or local.geom_type not in ("Polygon", "MultiPolygon"):
         local = local.buffer(5.0, quad_segs=2)
-    return geo.local_to_lonlat_polygon(frame, local)
+    return _Place(frame, local, window, altitude)
 
 
-def _hull(regions: Sequence[Region]) -> tuple[TimeWindow, tuple[float, float]]:
+#: A decision whose regions are still local (``_Place``); ``_finish`` turns it into a ``Decision``.
+_Draft = tuple["Decision", list[_Place]]
+
+
+def _finish(drafts: Sequence[_Draft]) -> list[Decision]:
+    """Give each draft its regions in lon/lat, converting all of them one frame at a time."""
+    by_frame: dict[int, tuple[geo.LocalFrame, list[BaseGeometry]]] = {}
+    for _, places in drafts:
+        for p in places:
+            by_frame.setdefault(id(p.frame), (p.frame, []))[1].append(p.shape)
+    converted = {k: iter(geo.locals_to_lonlat_polygons(f, shapes)) for k, (f, shapes) in by_frame.items()}
+    out = []
+    for d, places in drafts:  # the same order as above, so each frame's shapes come back in turn
+        if places:
+            regions = tuple(Region(next(converted[id(p.frame)]), p.window, p.altitude) for p in places)
+            d = replace(d, regions=regions)
+        out.append(d)
+    return out
+
+
+def _hull(regions: Sequence[_Place]) -> tuple[TimeWindow, tuple[float, float]]:
     start = min(r.window.start for r in regions)
     ends = [r.window.end for r in regions]
     end = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
     return TimeWindow(start, end), (min(r.altitude.lower for r in regions), max(r.altitude.upper for r in regions))
+
+
+def _array(geoms: Sequence[BaseGeometry]) -> np.ndarray:
+    out = np.empty(len(geoms), dtype=object)
+    out[:] = geoms
+    return out
 
 
 class Projections:
@@ -111,7 +150,8 @@ class Projections:
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[geo.LocalFrame, BaseGeometry]] = {}
-        self._keep: list[BaseGeometry] = []  # the footprints keyed by id() stay alive while cached
+        self._into: dict[tuple[int, int], BaseGeometry] = {}  # (frame, footprint) -> footprint in it
+        self._keep: list[object] = []  # what is keyed by id() stays alive while cached
 
     def add(self, footprint: BaseGeometry, projected: tuple[geo.LocalFrame, BaseGeometry]) -> None:
         """Record a projection already made (the cell covering makes the subject's)."""
@@ -125,15 +165,35 @@ class Projections:
             self._keep.append(footprint)
         return hit
 
+    def into(self, frame: geo.LocalFrame, footprint: BaseGeometry) -> BaseGeometry:
+        """A candidate's footprint in a subject's frame."""
+        hit = self._into.get((id(frame), id(footprint)))
+        if hit is None:
+            self.prepare(frame, [footprint])
+            hit = self._into[(id(frame), id(footprint))]
+        return hit
+
+    def prepare(self, frame: geo.LocalFrame, footprints: Sequence[BaseGeometry]) -> None:
+        """Project many candidates into ``frame`` in one call to PROJ."""
+        todo = list({id(f): f for f in footprints if (id(frame), id(f)) not in self._into}.values())
+        if not todo:
+            return
+        for f, local in zip(todo, frame.to_local(_array(todo)), strict=True):
+            self._into[(id(frame), id(f))] = local
+        self._keep.extend([frame, *todo])
+
 
 def check_zone(activity: Activity, zone: Zone, local: Projections | None = None) -> Decision:
     """Decide whether ``activity`` breaks ``zone``'s rules."""
-    local = local or Projections()
+    return _finish([_zone_draft(activity, zone, local or Projections())])[0]
+
+
+def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
     key = zone_key(activity.id, zone.id)
     parties = tuple(sorted({activity.party_id, *zone.party_ids}))
 
-    def no(reason: str) -> Decision:
-        return Decision(ConflictRule.zone_rule, False, reason, key, (activity.id,), zone.id, parties)
+    def no(reason: str) -> _Draft:
+        return Decision(ConflictRule.zone_rule, False, reason, key, (activity.id,), zone.id, parties), []
 
     if activity.status is not ActivityStatus.active:
         return no(f"the activity is {activity.status}")
@@ -141,7 +201,7 @@ def check_zone(activity: Activity, zone: Zone, local: Projections | None = None)
         return no(f"{_label(zone)} is {zone.status.replace('_', ' ')}, not in force")
     if activity.kind not in zone.forbidden_kinds:
         return no(f"{_label(zone)} does not forbid {activity.kind.replace('_', ' ')} activities")
-    regions: list[Region] = []
+    regions: list[_Place] = []
     nearest = float("inf")
     timing = altitude = False
     for v in activity.volumes:
@@ -152,15 +212,16 @@ def check_zone(activity: Activity, zone: Zone, local: Projections | None = None)
             continue
         altitude = True
         frame, fp = local.of(v.footprint)
-        zp = frame.to_local(zone.footprint)
+        zp = local.into(frame, zone.footprint)
         d = float(shapely.distance(fp, zp))
         nearest = min(nearest, d)
         if d > zone.standoff_m:
             continue
         reach = zp.buffer(zone.standoff_m, quad_segs=8) if zone.standoff_m > 0 else zp
         regions.append(
-            Region(
-                _region_shape(frame, fp.intersection(reach)),
+            _place(
+                frame,
+                fp.intersection(reach),
                 v.window.intersection(zone.effective),
                 v.altitude.meeting_band(zone.altitude),
             )
@@ -180,12 +241,12 @@ def check_zone(activity: Activity, zone: Zone, local: Projections | None = None)
         f"{activity.kind.replace('_', ' ')} activity is {within} {_label(zone)}, which is in force and "
         f"forbids {activity.kind.replace('_', ' ')} activities, from {_span(window)} at {_band(regions[0])}"
     )
-    return Decision(ConflictRule.zone_rule, True, reason, key, (activity.id,), zone.id, parties, tuple(regions))
+    return Decision(ConflictRule.zone_rule, True, reason, key, (activity.id,), zone.id, parties), regions
 
 
-def _pair_region(va: Volume, vb: Volume, margins: Margins, local: Projections) -> tuple[Region | None, float]:
+def _pair_region(va: Volume, vb: Volume, margins: Margins, local: Projections) -> tuple[_Place | None, float]:
     frame, a = local.of(va.footprint)
-    b = frame.to_local(vb.footprint)
+    b = local.into(frame, vb.footprint)
     d = float(shapely.distance(a, b))
     if d > margins.horizontal_m:
         return None, d
@@ -193,28 +254,29 @@ def _pair_region(va: Volume, vb: Volume, margins: Margins, local: Projections) -
     meet = a.buffer(half, quad_segs=8).intersection(b.buffer(half, quad_segs=8))
     if meet.is_empty:  # exactly at the margin: the buffers only touch
         meet = shapely.shortest_line(a, b)
-    return Region(
-        _region_shape(frame, meet), va.window.intersection(vb.window), va.altitude.meeting_band(vb.altitude)
-    ), d
+    return _place(frame, meet, va.window.intersection(vb.window), va.altitude.meeting_band(vb.altitude)), d
 
 
 def check_overlap(a: Activity, b: Activity, margins: Margins, local: Projections | None = None) -> Decision:
     """Decide whether two activities come too close in space, altitude and time."""
-    local = local or Projections()
+    return _finish([_overlap_draft(a, b, margins, local or Projections())])[0]
+
+
+def _overlap_draft(a: Activity, b: Activity, margins: Margins, local: Projections) -> _Draft:
     key = overlap_key(a.id, b.id)
     first, second = sorted((a, b), key=lambda x: x.id)
     ids = (first.id, second.id)
     parties = tuple(sorted({a.party_id, b.party_id}))
 
-    def no(reason: str) -> Decision:
-        return Decision(ConflictRule.overlap, False, reason, key, ids, None, parties)
+    def no(reason: str) -> _Draft:
+        return Decision(ConflictRule.overlap, False, reason, key, ids, None, parties), []
 
     if a.party_id == b.party_id:
         return no("both activities belong to the same party")
     for x in (a, b):
         if x.status is not ActivityStatus.active:
             return no(f"activity {x.id} is {x.status}")
-    regions: list[Region] = []
+    regions: list[_Place] = []
     timing = vertical = False
     nearest = float("inf")
     for va in a.volumes:
@@ -241,7 +303,7 @@ def check_overlap(a: Activity, b: Activity, margins: Margins, local: Projections
         f"{margins.horizontal_m:.0f} m horizontally and {margins.vertical_m:.0f} m vertically "
         f"from {_span(window)}"
     )
-    return Decision(ConflictRule.overlap, True, reason, key, ids, None, parties, tuple(regions))
+    return Decision(ConflictRule.overlap, True, reason, key, ids, None, parties), regions
 
 
 def find(
@@ -258,6 +320,19 @@ def find(
     decision. The subject itself, if among the candidates, is skipped.
     """
     local = local or Projections()
-    out = [check_zone(subject, z, local) for z in zones]
-    out.extend(check_overlap(subject, other, margins, local) for other in activities if other.id != subject.id)
-    return out
+    _prepare(subject, zones, activities, local)
+    drafts = [_zone_draft(subject, z, local) for z in zones]
+    drafts.extend(_overlap_draft(subject, other, margins, local) for other in activities if other.id != subject.id)
+    return _finish(drafts)
+
+
+def _prepare(subject: Activity, zones: Sequence[Zone], activities: Sequence[Activity], local: Projections) -> None:
+    """Project, for each of the subject's volumes, every candidate that overlaps it in time: one call
+    to PROJ per frame instead of one per pair."""
+    if subject.status is not ActivityStatus.active:
+        return
+    for v in subject.volumes:
+        frame, _ = local.of(v.footprint)
+        shapes = [z.footprint for z in zones if v.window.overlaps(z.effective)]
+        shapes.extend(w.footprint for a in activities for w in a.volumes if v.window.overlaps(w.window))
+        local.prepare(frame, shapes)

@@ -15,7 +15,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -178,8 +178,16 @@ def _polygons_of(geom: BaseGeometry) -> list[Polygon]:
 
 def local_to_lonlat_polygon(frame: LocalFrame, geom: BaseGeometry) -> BaseGeometry:
     """Inverse-project a local polygon, densifying first so its edges stay faithful, and split it."""
-    dense = shapely.segmentize(geom, 2_000.0)
-    return split_antimeridian(frame.to_lonlat(dense))
+    return locals_to_lonlat_polygons(frame, [geom])[0]
+
+
+def locals_to_lonlat_polygons(frame: LocalFrame, geoms: Sequence[BaseGeometry]) -> list[BaseGeometry]:
+    """``local_to_lonlat_polygon`` for many shapes of one frame, in one call to PROJ (a call costs
+    more than the vertices it transforms)."""
+    if not geoms:
+        return []
+    dense = shapely.segmentize(np.asarray(geoms, dtype=object), 2_000.0)
+    return [split_antimeridian(g) for g in frame.to_lonlat(dense)]
 
 
 # --------------------------------------------------------------------------------------------------
