@@ -320,19 +320,33 @@ def find(
     decision. The subject itself, if among the candidates, is skipped.
     """
     local = local or Projections()
-    _prepare(subject, zones, activities, local)
+    _prepare(subject, zones, activities, margins, local)
     drafts = [_zone_draft(subject, z, local) for z in zones]
     drafts.extend(_overlap_draft(subject, other, margins, local) for other in activities if other.id != subject.id)
     return _finish(drafts)
 
 
-def _prepare(subject: Activity, zones: Sequence[Zone], activities: Sequence[Activity], local: Projections) -> None:
-    """Project, for each of the subject's volumes, every candidate that overlaps it in time: one call
-    to PROJ per frame instead of one per pair."""
+def _prepare(
+    subject: Activity, zones: Sequence[Zone], activities: Sequence[Activity], margins: Margins, local: Projections
+) -> None:
+    """Project, for each of the subject's volumes, every candidate the checks will measure against it
+    (it applies their tests before measuring): one call to PROJ per frame instead of one per pair.
+    Anything left out is projected on its own when a check asks for it."""
     if subject.status is not ActivityStatus.active:
         return
+    zones = [z for z in zones if z.status is ZoneStatus.in_force and subject.kind in z.forbidden_kinds]
+    others = [
+        a
+        for a in activities
+        if a.party_id != subject.party_id and a.status is ActivityStatus.active and a.id != subject.id
+    ]
     for v in subject.volumes:
         frame, _ = local.of(v.footprint)
-        shapes = [z.footprint for z in zones if v.window.overlaps(z.effective)]
-        shapes.extend(w.footprint for a in activities for w in a.volumes if v.window.overlaps(w.window))
+        shapes = [z.footprint for z in zones if v.window.overlaps(z.effective) and v.altitude.gap_to(z.altitude) <= 0]
+        shapes.extend(
+            w.footprint
+            for a in others
+            for w in a.volumes
+            if v.window.overlaps(w.window) and v.altitude.gap_to(w.altitude) <= margins.vertical_m
+        )
         local.prepare(frame, shapes)
