@@ -581,8 +581,7 @@ class ActivityRepository:
                 vols.setdefault(r.id, []).append(r)
         # Every footprint in one call: per-call overhead is most of the cost of decoding a small shape.
         every = [r for rows in vols.values() for r in rows]
-        shapes = iter(shapely.from_wkb([r.footprint for r in every]).tolist()) if every else iter(())
-        decoded = {id(r): next(shapes) for r in every}
+        decoded = dict(zip(map(id, every), shapely.from_wkb([r.footprint for r in every]).tolist(), strict=True))
         out = []
         for aid in ids:
             h = heads.get(aid)

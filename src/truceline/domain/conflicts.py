@@ -146,7 +146,8 @@ def _array(geoms: Sequence[BaseGeometry]) -> np.ndarray:
 
 
 class Projections:
-    """Each subject volume's local frame and projected footprint, computed once per ``find``."""
+    """Each subject volume's local frame and projected footprint, and the candidates' footprints in
+    those frames: each computed once per ``find``."""
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[geo.LocalFrame, BaseGeometry]] = {}
