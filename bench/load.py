@@ -29,7 +29,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
+from serving import free_port, wait_healthy
 from strategic import _t, random_activity
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
@@ -74,12 +74,6 @@ def busy_activity(rng: random.Random) -> dict[str, Any]:
             }
         ],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def database(kind: str, work: Path) -> tuple[str, Any]:
@@ -186,13 +180,7 @@ def main() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
+        if not wait_healthy(url):
             keep_work = True  # for its log
             raise SystemExit(f"the server did not start; see {work / 'server.log'}")
         asyncio.run(drive(url, tokens, "spread", 2.0, 4, 99))  # warm-up: connections, caches, JIT

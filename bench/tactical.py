@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from serving import free_port, wait_healthy
 from truceline.domain.tactical import Minima, Traffic, detect
 
 LAT0, LON0 = 34.0, 38.0
@@ -70,12 +70,6 @@ def bluesky_pairs(tr: dict[str, np.ndarray], m: Minima, repeat: int) -> tuple[fl
     rpz, hpz, tl = np.full(n, m.horizontal_m), np.full(n, m.vertical_m), np.full(n, m.lookahead_s)
     seconds, res = timed(lambda: cstatebased.detect(own, own, rpz, hpz, tl), repeat)
     return seconds, {(min(int(a), int(b)), max(int(a), int(b))) for a, b in res[0]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cycle_from_store(tr: dict[str, np.ndarray], parties: int) -> dict[str, float]:
@@ -142,12 +136,8 @@ def ingest_over_http(total: int, batch: int, clients: int) -> dict[str, float]:
                             stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+        if not wait_healthy(url, 30.0):
+            raise SystemExit("the server did not start")
         now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         rng = np.random.default_rng(1)
         bodies = []
