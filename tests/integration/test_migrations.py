@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from tests.helpers import activity_body, zone_body
+from truceline.adapters import repositories
+from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import alembic_config, current, upgrade
 from truceline.adapters.tables import metadata
+from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.domain import conflicts as conflicts_mod
+from truceline.domain.conflicts import CONFLICT_NAMESPACE, conflict_id, overlap_key, zone_key
+from truceline.domain.model import ConflictRule
+from truceline.services import activities, conflicts, parties, zones
+from truceline.services.policy import Policy
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -19,3 +32,89 @@ def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
     assert head is not None and current(engine) == head
     upgrade(engine)  # idempotent
     assert current(engine) == head
+
+
+def _old_conflict_id(key: str) -> str:
+    return str(uuid.uuid5(CONFLICT_NAMESPACE, key))
+
+
+def _old_overlap_key(a: str, b: str) -> str:
+    lo, hi = sorted((a, b))
+    return f"overlap:{lo}:{hi}"
+
+
+def _rows(engine: Engine, sql: str) -> list[tuple[str, ...]]:
+    with engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.exec_driver_sql(sql))
+
+
+def _downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+
+
+def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
+    db_url: str, policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store written before revision 0008 (conflict ids a uuid5 of a key with the older activity
+    first) keeps working after it: re-checks find the stored conflicts instead of opening new ones."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0007")
+
+    def uow() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine, write=True)
+
+    with monkeypatch.context() as old_code:
+        old_code.setattr(conflicts_mod, "conflict_id", _old_conflict_id)
+        old_code.setattr(conflicts_mod, "overlap_key", _old_overlap_key)
+        old_code.setattr(repositories, "overlap_key", _old_overlap_key)
+        a = parties.add(uow(), name="A", role="officer")[0]
+        b = parties.add(uow(), name="B", role="officer")[0]
+        z = zones.create(uow(), policy, a, zone_body()).zone
+        zones.take_position(uow(), policy, a, z.id, {"revision": 1, "strength": "final"})
+        ra = activities.notify(uow(), policy, a, activity_body(kind="air"))
+        rb = activities.notify(uow(), policy, b, activity_body(kind="ground", lng=36.51))
+    old_keys = {
+        ConflictRule.overlap: _old_overlap_key(ra.activity.id, rb.activity.id),
+        ConflictRule.zone_rule: zone_key(rb.activity.id, z.id),
+    }
+    old = {c.rule: c.id for c in rb.conflicts}
+    assert old == {rule: _old_conflict_id(k) for rule, k in old_keys.items()}
+    links = (
+        "SELECT conflict_id, party_id FROM conflict_parties"
+        " UNION ALL SELECT conflict_id, activity_id FROM conflict_activities"
+    )
+    old_links = _rows(engine, links)
+    assert {row[0] for row in old_links} == set(old.values()) and len(old_links) == 6  # (2+1 parties, 2+1 activities)
+
+    upgrade(engine)
+    keys = {
+        ConflictRule.overlap: overlap_key(ra.activity.id, rb.activity.id),
+        ConflictRule.zone_rule: zone_key(rb.activity.id, z.id),
+    }
+    new = {rule: conflict_id(k) for rule, k in keys.items()}
+    for cid in new.values():  # the time of the newer activity, where new conflicts append
+        assert cid.startswith(rb.activity.id[:13]) and cid[14] == "8" and cid not in old.values()
+    assert _rows(engine, "SELECT id, key FROM conflicts") == sorted((new[r], keys[r]) for r in keys)
+    renamed = {old[r]: new[r] for r in old}
+    assert _rows(engine, links) == sorted((renamed[c], x) for c, x in old_links)
+    assert _rows(engine, "SELECT conflict_id FROM messages") == sorted((c,) for c in new.values())
+
+    # The code finds the migrated conflicts: B's update keeps them, B's cancel closes them and
+    # stands their Alerts down; none opens twice.
+    moved = activities.update(uow(), policy, b, rb.activity.id, activity_body(kind="ground", lng=36.512))
+    assert {c.rule: c.id for c in moved.conflicts} == new
+    activities.cancel(uow(), policy, b, rb.activity.id)
+    listed = conflicts.list_conflicts(uow(), b, status="closed")
+    assert {c.id for c in listed} == set(new.values()) and conflicts.list_conflicts(uow(), b, status="open") == []
+    assert _rows(engine, "SELECT conflict_id, msg_type FROM messages") == sorted(
+        (c, t) for c in new.values() for t in ("Alert", "Update")
+    )
+
+    # And back down: the ids and keys the older code derived.
+    _downgrade(engine, "0007")
+    assert _rows(engine, "SELECT id, key FROM conflicts") == sorted((old[r], old_keys[r]) for r in old)
+    assert {row[0] for row in _rows(engine, links)} == set(old.values())
+    engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from shapely.geometry import box
 
 from tests.helpers import T0, make_activity, make_zone
 from truceline.domain import geometry as geo
-from truceline.domain.conflicts import Margins, check_overlap, check_zone, conflict_id, find, overlap_key
+from truceline.domain.conflicts import Margins, check_overlap, check_zone, conflict_id, find, overlap_key, zone_key
 from truceline.domain.model import ActivityKind, ActivityStatus, AltitudeBand, TimeWindow, ZoneStatus
 
 BASE = box(36.0, 33.0, 36.05, 33.05)
@@ -117,3 +118,25 @@ def test_find_decides_every_candidate_and_skips_itself() -> None:
     assert [d.conflict for d in decisions] == [True, False, True, False]
     assert len({d.conflict_id for d in decisions}) == 4
     assert conflict_id(decisions[0].key) == decisions[0].conflict_id
+
+
+def _v7(ms: int) -> str:
+    """A version 7 id made at ``ms`` (as ``new_id`` makes them)."""
+    return str(uuid.UUID(int=ms << 80 | 0x7 << 76 | 0x2 << 62 | 0x123456789ABCDEF))
+
+
+def test_conflict_ids_follow_the_newest_activity_in_time() -> None:
+    older, newer, zone = _v7(1_500_000_000_000), _v7(1_500_000_000_999), _v7(1_400_000_000_000)
+    key = overlap_key(older, newer)
+    assert key == overlap_key(newer, older) == f"overlap:{newer}:{older}"  # the newer first
+    cid = uuid.UUID(conflict_id(key))
+    assert cid.version == 8 and cid.variant == uuid.RFC_4122
+    assert cid.int >> 80 == 1_500_000_000_999  # the newer activity's time leads
+    assert conflict_id(key) == str(cid)  # derived, so re-checks find it again
+    # Conflicts that come with later activities sort later, whatever else their keys hold.
+    later = [conflict_id(zone_key(_v7(1_500_000_000_000 + i), zone)) for i in range(0, 50_000, 997)]
+    assert later == sorted(later) and len(set(later)) == len(later)
+    # Keys without time-ordered ids still get distinct, stable version 8 ids.
+    plain = [conflict_id(overlap_key(str(uuid.uuid4()), str(uuid.uuid4()))) for _ in range(100)]
+    assert len(set(plain)) == 100 and {uuid.UUID(c).version for c in plain} == {8}
+    assert conflict_id(key + "x") != conflict_id(key)

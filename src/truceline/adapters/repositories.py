@@ -18,6 +18,7 @@ from truceline.adapters import tables as t
 from truceline.adapters.hot_writes import write_many
 from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
 from truceline.domain.cells import day_buckets, to_ms
+from truceline.domain.conflicts import overlap_key, zone_key
 from truceline.domain.geometry import from_geojson
 from truceline.domain.model import (
     Activity,
@@ -820,9 +821,8 @@ class ConflictRepository:
             who = ":".join(f"{x.party_id}/{x.track_id}" for x in c.tracks)
             return f"{c.rule.value}:{who}:{c.zone_id or ''}:{to_ms(c.created_at)}"
         if c.rule is ConflictRule.zone_rule:
-            return f"zone_rule:{c.subjects[0].activity_id}:{c.zone_id}"
-        a, b = sorted(c.activity_ids)
-        return f"overlap:{a}:{b}"
+            return zone_key(c.subjects[0].activity_id, c.zone_id or "")
+        return overlap_key(*c.activity_ids)
 
     def open_tactical_subjects(self) -> list[tuple[str, str, str | None, list[tuple[str, str]]]]:
         """(id, rule, zone id, [(party, track id)]) of each open conflict between live tracks: what the

@@ -19,6 +19,8 @@ All distances are measured in the local frame of the subject's volume (see ``geo
 
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -69,8 +71,20 @@ class Decision:
 
 
 def conflict_id(key: str) -> str:
-    """A conflict's id is derived from what it is between, so re-checks find the same conflict."""
-    return str(uuid.uuid5(CONFLICT_NAMESPACE, key))
+    """A conflict's id is derived from what it is between, so re-checks find the same conflict.
+
+    It is laid out as an RFC 9562 version 8 UUID: a SHA-1 digest of the key, behind the newest
+    time among the version 7 ids the key holds. That is the activity the conflict came with, usually
+    one just created, so a new conflict lands at the right edge of every index keyed by conflict id,
+    as ``new_id``'s ids do, instead of on a random page."""
+    digest = int.from_bytes(hashlib.sha1(CONFLICT_NAMESPACE.bytes + key.encode()).digest()[:16], "big")
+    times = [int(m[0] + m[1], 16) for m in _UUID7.findall(key)]
+    if times:
+        digest = max(times) << 80 | digest & ((1 << 80) - 1)
+    return str(uuid.UUID(int=digest & ~(0xF << 76) & ~(0x3 << 62) | 0x8 << 76 | 0x2 << 62))
+
+
+_UUID7 = re.compile(r"([0-9a-f]{8})-([0-9a-f]{4})-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def zone_key(activity_id: str, zone_id: str) -> str:
@@ -78,8 +92,9 @@ def zone_key(activity_id: str, zone_id: str) -> str:
 
 
 def overlap_key(a: str, b: str) -> str:
+    # The newer id first (ids sort by time): new keys land at the right edge of the key index.
     lo, hi = sorted((a, b))
-    return f"overlap:{lo}:{hi}"
+    return f"overlap:{hi}:{lo}"
 
 
 def _span(w: TimeWindow) -> str:
