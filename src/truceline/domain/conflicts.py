@@ -167,6 +167,7 @@ class Projections:
     def __init__(self) -> None:
         self._cache: dict[int, tuple[geo.LocalFrame, BaseGeometry]] = {}
         self._into: dict[tuple[int, int], BaseGeometry] = {}  # (frame, footprint) -> footprint in it
+        self._grown: dict[tuple[int, float], BaseGeometry] = {}  # (local shape, distance) -> buffered
         self._keep: list[object] = []  # what is keyed by id() stays alive while cached
 
     def add(self, footprint: BaseGeometry, projected: tuple[geo.LocalFrame, BaseGeometry]) -> None:
@@ -187,6 +188,15 @@ class Projections:
         if hit is None:
             self.prepare(frame, [footprint])
             hit = self._into[(id(frame), id(footprint))]
+        return hit
+
+    def grown(self, shape: BaseGeometry, distance_m: float) -> BaseGeometry:
+        """A local shape buffered by ``distance_m``: a subject's is grown once, not once per pair."""
+        key = (id(shape), distance_m)
+        hit = self._grown.get(key)
+        if hit is None:
+            hit = self._grown[key] = shape.buffer(distance_m, quad_segs=8)
+            self._keep.append(shape)
         return hit
 
     def prepare(self, frame: geo.LocalFrame, footprints: Sequence[BaseGeometry]) -> None:
@@ -267,7 +277,7 @@ def _pair_region(va: Volume, vb: Volume, margins: Margins, local: Projections) -
     if d > margins.horizontal_m:
         return None, d
     half = margins.horizontal_m / 2
-    meet = a.buffer(half, quad_segs=8).intersection(b.buffer(half, quad_segs=8))
+    meet = local.grown(a, half).intersection(b.buffer(half, quad_segs=8))
     if meet.is_empty:  # exactly at the margin: the buffers only touch
         meet = shapely.shortest_line(a, b)
     return _place(frame, meet, va.window.intersection(vb.window), va.altitude.meeting_band(vb.altitude)), d
