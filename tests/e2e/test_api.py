@@ -71,6 +71,9 @@ def test_need_to_know(api: Api) -> None:
     assert [x["id"] for x in c.get("/v1/activities", headers=api.h("B")).json()] == [b["activity"]["id"]]
     seen_by_b = json.dumps(c.get("/v1/conflicts", headers=api.h("B")).json()) + json.dumps(b)
     assert "Secret raid plan" not in seen_by_b and "dawn" not in seen_by_b
+    # The notify response labels the conflict with B's own title (the activity just sent), not A's.
+    titles = {x["owner"]["name"]: x["title"] for x in b["conflicts"][0]["activities"]}
+    assert titles == {"A": None, "B": "test activity"}
     (conflict,) = c.get("/v1/conflicts", headers=api.h("B")).json()
     other = next(x for x in conflict["activities"] if x["owner"]["name"] == "A")
     assert other["kind"] == "ground" and other["title"] is None and other["time_start"] == "2017-07-10T00:00:00Z"

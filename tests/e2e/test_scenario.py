@@ -37,9 +37,12 @@ def test_scenario_conflicts_are_exactly_the_expected_ones(db_url: str) -> None:
     assert got == expected
     involved = {a for _, acts, _ in got for a in acts}
     assert not involved & set(data["expected"]["no_conflicts"])
-    # Every conflict names its parties and where and when it happens.
+    # Every conflict names its parties and where and when it happens, and a zone's conflict the zone.
+    zone_names = {f["properties"]["ref"]: f["properties"]["name"] for f in data["zones"]["features"]}
     for x in found.values():
         assert x["parties"] and x["regions"] and x["reason"]
+        if x["zone"]:
+            assert x["zone"]["name"] == zone_names[zref[x["zone"]["id"]]]
 
 
 def test_scenario_zone_statuses_and_southwest_history(db_url: str) -> None:

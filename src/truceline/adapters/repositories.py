@@ -378,6 +378,14 @@ class ZoneRepository:
             for r in rows
         ]
 
+    def names(self, ids: Iterable[str]) -> dict[str, str]:
+        """Names alone, without decoding the zones (conflicts are labelled with them)."""
+        z = t.zones.c
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            out.update({r.id: r.name for r in self.conn.execute(select(z.id, z.name).where(z.id.in_(chunk)))})
+        return out
+
     def get(self, zone_id: str, *, for_update: bool = False) -> Zone | None:
         """The zone, as a copy the caller may change; ``for_update`` locks its row until commit."""
         q = select(t.zones).where(t.zones.c.id == zone_id)
@@ -566,6 +574,14 @@ class ActivityRepository:
             .where(t.activities.c.id == activity.id)
             .values(status=activity.status.value, version=activity.version, updated_at=to_ms(activity.updated_at))
         )
+
+    def titles(self, ids: Iterable[str]) -> dict[str, str]:
+        """Titles alone, without decoding the activities (conflicts are labelled with them)."""
+        a = t.activities.c
+        out: dict[str, str] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            out.update({r.id: r.title for r in self.conn.execute(select(a.id, a.title).where(a.id.in_(chunk)))})
+        return out
 
     def get(self, activity_id: str) -> Activity | None:
         got = self.get_many([activity_id])

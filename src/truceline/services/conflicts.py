@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from truceline.domain.errors import NotFound
-from truceline.domain.model import Conflict, Party
+from truceline.domain.model import Activity, Conflict, Party
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -35,17 +37,15 @@ def get(uow: UnitOfWork, caller: Party, conflict_id: str) -> Conflict:
 
 
 def labels(
-    uow: UnitOfWork, caller: Party, conflicts: list[Conflict]
+    uow: UnitOfWork, caller: Party, conflicts: list[Conflict], known: Iterable[Activity] = ()
 ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
     """Names to show with conflicts: parties, the caller's own activity titles (others' stay hidden),
-    and zones."""
-    own = sorted({s.activity_id for c in conflicts for s in c.subjects if s.party_id == caller.id})
+    and zones. ``known``: activities the caller already has at hand (such as the one just notified),
+    whose titles need no reading."""
+    own = {s.activity_id for c in conflicts for s in c.subjects if s.party_id == caller.id}
+    titles = {a.id: a.title for a in known if a.id in own and a.party_id == caller.id}
     with uow:
         names = uow.parties.names({p for c in conflicts for p in c.party_ids})
-        titles = {a.id: a.title for a in uow.activities.get_many(own)}
-        zone_names = {}
-        for zid in {c.zone_id for c in conflicts if c.zone_id}:
-            z = uow.zones.get(zid)
-            if z is not None:
-                zone_names[zid] = z.name
+        titles.update(uow.activities.titles(own - set(titles)) if own - set(titles) else {})
+        zone_names = uow.zones.names({c.zone_id for c in conflicts if c.zone_id})
     return names, titles, zone_names

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
 def _result(ctx: AppContext, caller: Party, r: activities.ActivityResult) -> schemas.ActivityWithConflicts:
     return schemas.ActivityWithConflicts(
-        activity=views.activity(r.activity), conflicts=render.conflicts(ctx, caller, r.conflicts)
+        activity=views.activity(r.activity), conflicts=render.conflicts(ctx, caller, r.conflicts, [r.activity])
     )
 
 

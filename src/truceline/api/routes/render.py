@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext
-from truceline.domain.model import Conflict, Party
+from truceline.domain.model import Activity, Conflict, Party
 from truceline.services import conflicts as conflict_service
 
 
-def conflicts(ctx: AppContext, caller: Party, items: list[Conflict]) -> list[schemas.ConflictRead]:
+def conflicts(
+    ctx: AppContext, caller: Party, items: list[Conflict], known: Iterable[Activity] = ()
+) -> list[schemas.ConflictRead]:
     if not items:
         return []
-    names, titles, zone_names = conflict_service.labels(ctx.uow(), caller, items)
+    names, titles, zone_names = conflict_service.labels(ctx.uow(), caller, items, known)
     return [views.conflict(c, caller, names, titles, zone_names) for c in items]
