@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Column, Connection, bindparam, delete, insert, or_, select, update
 
 from truceline.adapters import json_text
 from truceline.adapters import tables as t
@@ -60,6 +60,15 @@ def _dt(ms: int) -> datetime:
 def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
+
+
+def _by_id(conn: Connection, column: Column[Any], ids: Iterable[str]) -> dict[str, Any]:
+    """One column of the rows with these ids (in the column's table), by id."""
+    key = column.table.c.id
+    out: dict[str, Any] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        out.update(conn.execute(select(key, column).where(key.in_(chunk))).tuples().all())
+    return out
 
 
 #: Party names by id. A party's name never changes and ids are never reused, so this needs no
@@ -380,11 +389,7 @@ class ZoneRepository:
 
     def names(self, ids: Iterable[str]) -> dict[str, str]:
         """Names alone, without decoding the zones (conflicts are labelled with them)."""
-        z = t.zones.c
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(ids))):
-            out.update({r.id: r.name for r in self.conn.execute(select(z.id, z.name).where(z.id.in_(chunk)))})
-        return out
+        return _by_id(self.conn, t.zones.c.name, ids)
 
     def get(self, zone_id: str, *, for_update: bool = False) -> Zone | None:
         """The zone, as a copy the caller may change; ``for_update`` locks its row until commit."""
@@ -577,11 +582,7 @@ class ActivityRepository:
 
     def titles(self, ids: Iterable[str]) -> dict[str, str]:
         """Titles alone, without decoding the activities (conflicts are labelled with them)."""
-        a = t.activities.c
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(ids))):
-            out.update({r.id: r.title for r in self.conn.execute(select(a.id, a.title).where(a.id.in_(chunk)))})
-        return out
+        return _by_id(self.conn, t.activities.c.title, ids)
 
     def get(self, activity_id: str) -> Activity | None:
         got = self.get_many([activity_id])
