@@ -46,6 +46,7 @@ def labels(
     titles = {a.id: a.title for a in known if a.id in own and a.party_id == caller.id}
     with uow:
         names = uow.parties.names({p for c in conflicts for p in c.party_ids})
-        titles.update(uow.activities.titles(own - set(titles)) if own - set(titles) else {})
+        if missing := own - titles.keys():
+            titles.update(uow.activities.titles(missing))
         zone_names = uow.zones.names({c.zone_id for c in conflicts if c.zone_id})
     return names, titles, zone_names
