@@ -67,7 +67,7 @@ def _by_id(conn: Connection, column: Column[Any], ids: Iterable[str]) -> dict[st
     key = column.table.c.id
     out: dict[str, Any] = {}
     for chunk in _chunks(sorted(set(ids))):
-        out.update(conn.execute(select(key, column).where(key.in_(chunk))).tuples().all())
+        out.update({k: v for k, v in conn.execute(select(key, column).where(key.in_(chunk)))})
     return out
 
 
