@@ -10,9 +10,9 @@ then keeps ``--concurrency`` requests in flight for ``--seconds`` in each traffi
 
 For each mode it prints requests per second, p50/p95/p99 latency, 5xx and transport errors, the
 conflicts found per notification, and the CPU the server's processes (and an embedded PostgreSQL's)
-spent per request, and writes them as JSON. CPU per request varies less with the machine's other load
-than requests per second do, so it is the figure to compare changes by. The load generator runs on the same
-machine as the server and takes its share of the cores.
+spent per request, and writes them as JSON. The load generator runs on the same machine as the
+server and takes its share of the cores; both figures move with whatever else the machine runs, so
+compare changes in runs that alternate.
 
     python bench/load.py --db sqlite --workers 2 --seconds 20 --json bench/results/load-sqlite.json
     python bench/load.py --db postgresql --workers 2 --seconds 20 --json bench/results/load-pg.json
