@@ -36,6 +36,7 @@ from typing import Any
 from truceline.adapters.db import WalCheckpointer, make_engine
 from truceline.adapters.migrate import upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.api.app import settle_heap
 from truceline.domain.model import ActivityKind
 from truceline.services import activities, parties, zones
 from truceline.services.policy import Policy
@@ -207,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
 
     checkpointer = WalCheckpointer(engine).start()  # as the server runs it
     zones.warm(SqlUnitOfWork(engine))  # as the server does at start
+    settle_heap()  # likewise
     bodies = [(rng.choice(owners), random_activity(rng)) for _ in range(args.notify)]
     for owner, body in bodies[:20]:  # warm caches (frames, zone cache, prepared statements)
         activities.notify(SqlUnitOfWork(engine, write=True), policy, owner, body)

@@ -7,6 +7,8 @@ import json
 import random
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -292,3 +294,23 @@ def test_metrics_can_require_their_own_token(tmp_path: Path) -> None:
         ok = c.get("/metrics", headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200 and "truceline_http_request_duration_seconds" in ok.text
         assert ok.headers["content-type"].startswith("text/plain")
+
+
+def test_start_up_puts_long_lived_objects_out_of_the_collectors_reach(tmp_path: Path) -> None:
+    # In a fresh interpreter, so no earlier app in this process has done it already.
+    script = f"""
+import gc, json
+from fastapi.testclient import TestClient
+from truceline.api.app import create_app
+from truceline.settings import Settings
+app = create_app(Settings(database_url="sqlite:///{tmp_path / 'heap.db'}", audit_key_file="{tmp_path / 'k'}"))
+before = gc.get_freeze_count()
+with TestClient(app) as client:
+    health = client.get("/healthz").status_code
+    print(json.dumps({{"before": before, "after": gc.get_freeze_count(), "health": health}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["before"] == 0
+    assert seen["after"] > 10_000  # modules, the app and its caches: a full collection no longer walks them
+    assert seen["health"] == 200
