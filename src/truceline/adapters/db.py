@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+try:
+    import fcntl
+except ImportError:  # Windows: writers of one process still queue; other processes meet at BEGIN IMMEDIATE
+    fcntl = None  # type: ignore[assignment]
 
 
 def normalise_url(url: str) -> str:
@@ -23,19 +29,62 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-_writer_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_locks_guard = threading.Lock()
+class WriterQueue:
+    """Where a SQLite database's writers wait their turn, instead of on SQLite's busy handler, which
+    polls with sleeps of up to 100 ms and so turns contention into long tail latencies. Writers of one
+    process queue on a thread lock; writers of several processes (``serve --workers N``) on an
+    exclusive ``flock`` of a file beside the database, which the kernel hands to the next waiter as
+    soon as it is released (and releases if its holder dies)."""
+
+    def __init__(self, path: str | None) -> None:
+        self._threads = threading.Lock()
+        self._path = path if path and fcntl is not None else None
+        self._fd: int | None = None
+        self._pid = 0  # the process that opened ``_fd``: a forked child opens its own
+
+    def _file(self) -> int | None:
+        if self._path is None:
+            return None
+        if self._fd is None or self._pid != os.getpid():
+            try:
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError:  # a read-only directory: SQLite's own lock still excludes other writers
+                self._path = None
+                return None
+            self._pid = os.getpid()
+        return self._fd
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        try:
+            fd = self._file()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
 
 
-def writer_lock(engine: Engine) -> threading.Lock:
-    """SQLite admits one writer at a time. Writers of one process queue on this lock instead of on
-    SQLite's busy handler, which polls with sleeps of up to 100 ms and so turns contention into
-    long tail latencies; writers of other processes still meet at BEGIN IMMEDIATE."""
-    with _locks_guard:
-        lock = _writer_locks.get(engine)
-        if lock is None:
-            lock = _writer_locks[engine] = threading.Lock()
-        return lock
+_writer_queues: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+_queues_guard = threading.Lock()
+
+
+def writer_queue(engine: Engine) -> WriterQueue:
+    """The queue of ``engine``'s writers (SQLite admits one writer at a time)."""
+    with _queues_guard:
+        queue = _writer_queues.get(engine)
+        if queue is None:
+            db = engine.url.database
+            lock_file = None if db in (None, "", ":memory:") or str(db).startswith("file:") else f"{db}-writers"
+            queue = _writer_queues[engine] = WriterQueue(lock_file)
+        return queue
 
 
 def is_portable(engine: Engine) -> bool:

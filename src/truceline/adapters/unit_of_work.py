@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from truceline.adapters import feed_channel
 from truceline.adapters import tables as t
-from truceline.adapters.db import is_portable, is_sqlite, writer_lock
+from truceline.adapters.db import WriterQueue, is_portable, is_sqlite, writer_queue
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
 from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
@@ -53,10 +52,10 @@ class SqlUnitOfWork:
         #: told, after commit, which parties' live feeds got new events (wakes their SSE streams)
         self._on_publish = on_publish
         self._conn: Connection | None = None
-        self._queued: threading.Lock | None = None
+        self._queued: WriterQueue | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._queued = writer_lock(self.engine) if self.write and is_sqlite(self.engine) else None
+        self._queued = writer_queue(self.engine) if self.write and is_sqlite(self.engine) else None
         if self._queued is not None:
             self._queued.acquire()
         try:
