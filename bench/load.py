@@ -10,8 +10,9 @@ then keeps ``--concurrency`` requests in flight for ``--seconds`` in each traffi
 
 For each mode it prints requests per second, p50/p95/p99 latency, 5xx and transport errors, the
 conflicts found per notification, and the CPU the server's processes (and an embedded PostgreSQL's)
-spent per request, and writes them as JSON. The load generator runs on the same machine as the
-server and takes its share of the cores; both figures move with whatever else the machine runs, so
+and the load generator spent per request, and writes them as JSON. The load generator runs on the
+same machine as the server and takes its share of the cores, so it is kept lean (``http1.py``: about
+a sixth of httpx's CPU per request). Every figure moves with whatever else the machine runs, so
 compare changes in runs that alternate.
 
     python bench/load.py --db sqlite --workers 2 --seconds 20 --json bench/results/load-sqlite.json
@@ -40,10 +41,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
+from http1 import Connection, HttpError
 from serving import free_port, wait_healthy
 from strategic import _t, random_activity
 from truceline.adapters.db import make_engine
@@ -129,35 +130,39 @@ async def drive(url: str, tokens: list[str], mode: str, seconds: float, concurre
     rng = random.Random(seed)
     make = busy_activity if mode == "busy" else random_activity
     bodies = [make(rng) for _ in range(4096)]
+    payloads = [json.dumps(b).encode() for b in bodies]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     transport_errors = 0
     conflicts = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        deadline = time.perf_counter() + seconds
-        counter = 0
+    deadline = time.perf_counter() + seconds
+    counter = 0
 
-        async def one_worker(w: int) -> None:
-            nonlocal transport_errors, conflicts, counter
-            headers = {"Authorization": f"Bearer {tokens[w % len(tokens)]}"}
+    async def one_worker(w: int) -> None:
+        nonlocal transport_errors, conflicts, counter
+        conn = Connection(url)
+        headers = {"Authorization": f"Bearer {tokens[w % len(tokens)]}", "Content-Type": "application/json"}
+        try:
             while time.perf_counter() < deadline:
-                body = bodies[counter % len(bodies)]
+                request = Connection.request("POST", "/v1/activities", payloads[counter % len(payloads)], headers)
                 counter += 1
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post("/v1/activities", json=body, headers=headers)
-                except httpx.HTTPError:
+                    status, data = await conn.send(request)
+                except HttpError:
                     transport_errors += 1
+                    await asyncio.sleep(0.01)
                     continue
                 latencies.append((time.perf_counter() - t0) * 1000)
-                statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-                if r.status_code == 201:
-                    conflicts += len(r.json()["conflicts"])
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 201:
+                    conflicts += len(json.loads(data)["conflicts"])
+        finally:
+            await conn.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(one_worker(w) for w in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(one_worker(w) for w in range(concurrency)))
+    elapsed = time.perf_counter() - started
     ok = statuses.get(201, 0)
     return {
         "mode": mode,
@@ -220,10 +225,13 @@ def main() -> None:
         serving = [psutil.Process(server.pid)]
         db_procs = postmaster(work / "pgdata") if _pg is not None else []
         results = []
+        me = psutil.Process()
         for i, mode in enumerate(args.modes.split(",")):
-            cpu0, db0 = cpu_seconds(serving), cpu_seconds(db_procs)
+            cpu0, db0, me0 = cpu_seconds(serving), cpu_seconds(db_procs), me.cpu_times()
             r = asyncio.run(drive(url, tokens, mode, args.seconds, args.concurrency, i))
+            me1 = me.cpu_times()
             n = max(1, r["requests"])
+            r["client_cpu_ms_per_request"] = round((me1.user + me1.system - me0.user - me0.system) * 1000 / n, 3)
             r["server_cpu_ms_per_request"] = round((cpu_seconds(serving) - cpu0) * 1000 / n, 3)
             r["database_cpu_ms_per_request"] = round((cpu_seconds(db_procs) - db0) * 1000 / n, 3) if db_procs else None
             results.append(r)
@@ -232,7 +240,8 @@ def main() -> None:
                 f"{mode:>6}: {r['requests_per_s']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  "
                 f"p99 {r['p99_ms']:7.2f} ms  5xx {r['status_5xx']}  errors {r['transport_errors']}  "
                 f"conflicts/notify {r['conflicts_per_notify']}  CPU/request: server "
-                f"{r['server_cpu_ms_per_request']:.2f}{db_cpu} ms"
+                f"{r['server_cpu_ms_per_request']:.2f}{db_cpu} ms, load generator "
+                f"{r['client_cpu_ms_per_request']:.2f} ms"
             )
     finally:
         server.terminate()
