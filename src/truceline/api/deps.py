@@ -50,7 +50,9 @@ class AppContext:
         return SqlUnitOfWork(self.engine, write=True, clock=clock or self.clock, on_publish=self.signal.notify)
 
 
-def context(request: Request) -> AppContext:
+# Dependencies that do no blocking work are ``async``: FastAPI runs a plain ``def`` dependency on the
+# thread pool, a hop that costs more than the dependency itself.
+async def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -115,7 +117,7 @@ class Writer:
             self.response.headers[RECEIPT_HEADER] = receipt.header()
 
 
-def writer(
+async def writer(
     ctx: Ctx, response: Response, signature: Annotated[dict[str, Any] | None, Depends(request_signature)]
 ) -> Writer:
     return Writer(ctx, signature, response)
