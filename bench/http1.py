@@ -41,6 +41,8 @@ class Connection:
         connection is dropped (the next send opens a new one) and ``HttpError`` is raised."""
         try:
             async with asyncio.timeout(self.timeout_s):
+                if self._reader is not None and self._reader.at_eof():  # the server closed it since
+                    await self.close()
                 if self._writer is None:
                     self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
                 assert self._reader is not None
@@ -80,7 +82,7 @@ class Connection:
         else:  # the body runs to the end of the connection
             data = await reader.read()
             close = True
-        if close:
+        if close or status >= 500:  # after an error the server may drop the connection without saying so
             await self.close()
         return status, data
 

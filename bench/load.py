@@ -192,7 +192,7 @@ def main() -> None:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="truceline-load-"))
-    keep_work = False  # set when the server fails to start: its log stays for reading
+    keep_work = False  # set when the server fails to start or answers with errors: its log stays for reading
 
     def clean_up() -> None:
         if not keep_work:
@@ -235,6 +235,8 @@ def main() -> None:
             r["server_cpu_ms_per_request"] = round((cpu_seconds(serving) - cpu0) * 1000 / n, 3)
             r["database_cpu_ms_per_request"] = round((cpu_seconds(db_procs) - db0) * 1000 / n, 3) if db_procs else None
             results.append(r)
+            if r["status_5xx"] or r["transport_errors"]:
+                keep_work = True
             db_cpu = f" + database {r['database_cpu_ms_per_request']:.2f}" if db_procs else ""
             print(
                 f"{mode:>6}: {r['requests_per_s']:8.1f} req/s  p50 {r['p50_ms']:7.2f} ms  p95 {r['p95_ms']:7.2f} ms  "
@@ -247,6 +249,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=60)  # the embedded PostgreSQL, if any, stops (and is deleted) at exit
         log.close()
+        if keep_work:
+            print(f"errors: the server's log is kept in {work / 'server.log'}")
     out = {
         "benchmark": "load",
         "database": args.db,

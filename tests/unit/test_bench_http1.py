@@ -18,6 +18,8 @@ RESPONSES = [
     b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n",
     b"HTTP/1.1 422 Unprocessable Content\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
     b"HTTP/1.0 200 OK\r\n\r\nto the end",
+    b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 3\r\n\r\n{}\n",  # then the server hangs up
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter",
 ]
 
 
@@ -42,7 +44,7 @@ async def _serve(seen: list[tuple[int, bytes]]) -> tuple[asyncio.Server, int]:
             count += 1
             writer.write(response)
             await writer.drain()
-            if b"close" in response or b"HTTP/1.0" in response:
+            if b"close" in response or b"HTTP/1.0" in response or b" 500 " in response:
                 break
         writer.close()
 
@@ -56,17 +58,25 @@ def test_reads_each_framing_and_reconnects_after_a_close() -> None:
         server, port = await _serve(seen)
         conn = Connection(f"http://127.0.0.1:{port}", timeout_s=5)
         got = []
-        for i in range(4):
+        for i in range(6):
             got.append(await conn.send(Connection.request("POST", "/x", f"body {i}".encode(), {"A": "b"})))
         await conn.close()
         server.close()
         await server.wait_closed()
-        assert got == [(201, b'{"a": "first"}'), (200, b"hello, world"), (422, b"{}"), (200, b"to the end")]
+        assert got == [
+            (201, b'{"a": "first"}'),
+            (200, b"hello, world"),
+            (422, b"{}"),
+            (200, b"to the end"),
+            (500, b"{}\n"),
+            (200, b"after"),
+        ]
         return seen
 
     seen = asyncio.run(run())
-    # the first three requests share one kept-alive connection; after "Connection: close" a new one opens
-    assert seen == [(1, b"body 0"), (1, b"body 1"), (1, b"body 2"), (2, b"body 3")]
+    # the first three requests share one kept-alive connection; after "Connection: close", a body read
+    # to the end, or a 500, a new one opens
+    assert seen == [(1, b"body 0"), (1, b"body 1"), (1, b"body 2"), (2, b"body 3"), (3, b"body 4"), (4, b"body 5")]
 
 
 def test_a_server_that_is_gone_is_an_error_not_a_hang() -> None:
