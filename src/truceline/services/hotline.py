@@ -233,7 +233,9 @@ def announce(uow: UnitOfWork, policy: HotlinePolicy, opened: Sequence[Conflict],
             posts.setdefault(th.id, (th, []))[1].append(m)
     if superseded:
         uow.hotline.supersede(superseded)
-    for th, messages in posts.values():
+    # Posting touches (row-locks) each thread: in id order, so two writers never lock two threads in
+    # opposite orders and deadlock (PostgreSQL would abort one of them).
+    for th, messages in sorted(posts.values(), key=lambda post: post[0].id):
         _post(uow, th, messages, names, None)
 
 
