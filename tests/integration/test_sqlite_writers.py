@@ -3,6 +3,8 @@ on the writer queue's file lock, never on SQLite's busy handler (which sleeps up
 
 from __future__ import annotations
 
+import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,6 +15,8 @@ from sqlalchemy import func, select
 from truceline.adapters import tables as t
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
+from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.services import parties
 
 # Each process writes parties with SQLite's busy timeout at 0: a writer that found the database
 # locked at BEGIN IMMEDIATE would fail at once with "database is locked" instead of waiting.
@@ -65,3 +69,19 @@ def test_writers_of_several_processes_queue_without_ever_finding_the_database_lo
         assert c.execute(select(func.count()).select_from(t.parties)).scalar_one() == 3 * n
     assert (tmp_path / "w.db-writers").exists()
     engine.dispose()
+
+
+def test_an_engine_dropped_closes_its_writer_lock_file(tmp_path: Path) -> None:
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    gc.collect()
+    before = open_fds()
+    for i in range(20):
+        e = make_engine(f"sqlite:///{tmp_path / f'{i}.db'}")
+        upgrade(e)
+        parties.add(SqlUnitOfWork(e, write=True), name="p", role="officer")
+        e.dispose()
+        del e
+    gc.collect()
+    assert open_fds() <= before + 2  # not one per engine

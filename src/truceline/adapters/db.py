@@ -54,6 +54,10 @@ class WriterQueue:
             self._pid = os.getpid()
         return self._fd
 
+    def __del__(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+
     def acquire(self) -> None:
         self._threads.acquire()
         try:
