@@ -129,7 +129,9 @@ def percentile(xs: list[float], q: float) -> float:
 async def drive(url: str, tokens: list[str], mode: str, seconds: float, concurrency: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     make = busy_activity if mode == "busy" else random_activity
-    bodies = [make(rng) for _ in range(4096)]
+    # Enough distinct bodies for 2,000 requests/s: sent again, a body is a copy of an earlier activity
+    # (by another party, so a conflict), and spread traffic would no longer be non-overlapping.
+    bodies = [make(rng) for _ in range(max(4096, int(seconds * 2000)))]
     payloads = [json.dumps(b).encode() for b in bodies]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -177,6 +179,7 @@ async def drive(url: str, tokens: list[str], mode: str, seconds: float, concurre
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "transport_errors": transport_errors,
         "conflicts_per_notify": round(conflicts / ok, 2) if ok else 0.0,
+        "bodies_sent_again": max(0, counter - len(payloads)),
     }
 
 

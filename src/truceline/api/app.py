@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         metrics=Metrics(lambda: upkeep.store_counts(SqlUnitOfWork(engine, clock=clock))),
         clock=clock,
         tracks=settings.track_policy(),
+        on_loop=is_sqlite(engine) if settings.db_work_on_loop is None else settings.db_work_on_loop,
     )
 
     retention = upkeep.Retention(settings.retain_activities_days, settings.retain_track_hours)

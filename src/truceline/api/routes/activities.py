@@ -27,11 +27,15 @@ def _counted(ctx: AppContext, r: activities.ActivityResult) -> activities.Activi
 @router.post(
     "", operation_id="notifyActivity", status_code=status.HTTP_201_CREATED, response_model=schemas.ActivityWithConflicts
 )
-def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
+async def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
     """Notify a planned activity. It is stored whatever it conflicts with; the response lists every
     conflict found (notification is not permission)."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _result(ctx, caller, _counted(ctx, activities.notify(w.uow(), ctx.policy, caller, data)))
+
+    def run() -> schemas.ActivityWithConflicts:
+        return _result(ctx, caller, _counted(ctx, activities.notify(w.uow(), ctx.policy, caller, data)))
+
+    return await ctx.call(run)
 
 
 @router.get("", operation_id="listActivities", response_model=list[schemas.ActivityRead])
@@ -54,21 +58,25 @@ def list_activities(
 
 
 @router.get("/{activity_id}", operation_id="getActivity", response_model=schemas.ActivityWithConflicts)
-def get_activity(activity_id: str, ctx: Ctx, caller: Caller) -> schemas.ActivityWithConflicts:
+async def get_activity(activity_id: str, ctx: Ctx, caller: Caller) -> schemas.ActivityWithConflicts:
     """One of your activities with its open conflicts. Another party's activity is 404."""
-    return _result(ctx, caller, activities.get(ctx.uow(), caller, activity_id))
+    return await ctx.call(lambda: _result(ctx, caller, activities.get(ctx.uow(), caller, activity_id)))
 
 
 @router.put("/{activity_id}", operation_id="updateActivity", response_model=schemas.ActivityWithConflicts)
-def update_activity(
+async def update_activity(
     activity_id: str, body: schemas.ActivityUpdate, ctx: Ctx, caller: Caller, w: Write
 ) -> schemas.ActivityWithConflicts:
     """Replace your activity's kind, title and volumes; its conflicts are re-checked."""
     data = body.model_dump(mode="json", exclude_none=True)
-    return _result(ctx, caller, _counted(ctx, activities.update(w.uow(), ctx.policy, caller, activity_id, data)))
+
+    def run() -> schemas.ActivityWithConflicts:
+        return _result(ctx, caller, _counted(ctx, activities.update(w.uow(), ctx.policy, caller, activity_id, data)))
+
+    return await ctx.call(run)
 
 
 @router.post("/{activity_id}/cancel", operation_id="cancelActivity", response_model=schemas.ActivityWithConflicts)
-def cancel_activity(activity_id: str, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
+async def cancel_activity(activity_id: str, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
     """Cancel your activity; its conflicts close."""
-    return _result(ctx, caller, activities.cancel(w.uow(), ctx.policy, caller, activity_id))
+    return await ctx.call(lambda: _result(ctx, caller, activities.cancel(w.uow(), ctx.policy, caller, activity_id)))
