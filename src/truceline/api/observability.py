@@ -35,8 +35,8 @@ _FIELDS = ("method", "path", "route", "status", "duration_ms", "client")
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time (RFC 3339 UTC), level, logger, message, the request id when
-    the line was written while serving a request, and an access line's fields."""
+    """One JSON object per line: time (RFC 3339 UTC), level, logger, message, process id, the request id
+    when the line was written while serving a request, and an access line's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         at = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -45,6 +45,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which worker, with several (``serve --workers N``)
         }
         rid = getattr(record, "request_id", None) or REQUEST_ID.get()
         if rid:

@@ -156,6 +156,7 @@ def serve(
     from truceline.adapters.db import make_engine
     from truceline.adapters.keys import load_or_create
     from truceline.adapters.migrate import upgrade
+    from truceline.cli import workers as workers_mod
 
     extra: dict[str, Any] = {"host": host, "port": port}
     if log_json:
@@ -185,10 +186,21 @@ def serve(
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="truceline-metrics-")
     try:
-        uvicorn.run(
-            "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port, workers=workers,
-            **options,
+        if not workers_mod.CAN_SHARE_PORT:
+            uvicorn.run(
+                "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port,
+                workers=workers, **options,
+            )
+            return
+        config = uvicorn.Config(
+            "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port, **options
         )
+        try:
+            status = workers_mod.run(config, workers, grace_s=settings.graceful_shutdown_seconds)
+        except OSError as e:
+            fail(f"cannot listen on {settings.host}:{settings.port}: {e.strerror or e}")
+        if status:
+            raise typer.Exit(status)
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
