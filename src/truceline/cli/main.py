@@ -186,15 +186,11 @@ def serve(
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="truceline-metrics-")
     try:
+        factory = "truceline.api.app:create_app"
         if not workers_mod.CAN_SHARE_PORT:
-            uvicorn.run(
-                "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port,
-                workers=workers, **options,
-            )
+            uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, workers=workers, **options)
             return
-        config = uvicorn.Config(
-            "truceline.api.app:create_app", factory=True, host=settings.host, port=settings.port, **options
-        )
+        config = uvicorn.Config(factory, factory=True, host=settings.host, port=settings.port, **options)
         try:
             status = workers_mod.run(config, workers, grace_s=settings.graceful_shutdown_seconds)
         except OSError as e:
