@@ -61,3 +61,27 @@ def test_ids_are_time_ordered_uuid7() -> None:
     u = uuid.UUID(first)
     assert u.version == 7 and u.variant == uuid.RFC_4122
     assert len(set(later)) == 100
+
+
+def test_coverings_are_the_same_with_cell_outlines_cached_or_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cell outlines projected once are reused across coverings; the results must not move, and the
+    cache must stay within its bound."""
+    from truceline.domain import cells as cellmod
+
+    rng = np.random.default_rng(11)
+    shapes = [geo.densify(geo.circle(float(x), float(y), float(r))) for x, y, r in zip(
+        rng.uniform(35.0, 36.0, 40), rng.uniform(32.0, 33.0, 40), rng.uniform(300, 20_000, 40), strict=True
+    )]
+    shapes += [geo.densify(AWKWARD[k]) for k in sorted(AWKWARD)]  # type: ignore[arg-type]
+
+    def all_covers() -> list[list[set[int]]]:
+        return [cover(g, grow_m=(0.0, 1_000.0)) for g in shapes]
+
+    cellmod._OUTLINES.clear()
+    cold = all_covers()
+    assert cellmod._OUTLINES  # the first pass filled it
+    assert all_covers() == cold  # the second reads it
+    monkeypatch.setattr(cellmod, "OUTLINES_MAX", 50)
+    cellmod._OUTLINES.clear()
+    assert all_covers() == cold  # emptied again and again along the way
+    assert 0 < len(cellmod._OUTLINES) <= max(50, max(len(c[1]) for c in cold) * 8)

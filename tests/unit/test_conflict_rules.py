@@ -140,3 +140,35 @@ def test_conflict_ids_follow_the_newest_activity_in_time() -> None:
     plain = [conflict_id(overlap_key(str(uuid.uuid4()), str(uuid.uuid4()))) for _ in range(100)]
     assert len(set(plain)) == 100 and {uuid.UUID(c).version for c in plain} == {8}
     assert conflict_id(key + "x") != conflict_id(key)
+
+
+def test_projections_kept_across_calls_change_no_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate's footprint projected for one ``find`` is reused by the next (the store hands back
+    the same object); decisions must be the same as with nothing kept, and the store bounded."""
+    from truceline.domain import conflicts as conflictmod
+
+    subjects = [make_activity(east_of(BASE, gap), party="A") for gap in (-1e9, 500, 1500, 30_000)]
+    others = [make_activity(east_of(BASE, gap), party="B") for gap in (-1e9, 900, 1100, 20_000)]
+    zones = [make_zone(east_of(BASE, 800))]
+
+    def decide() -> list[tuple[str, bool, str]]:
+        out = []
+        for s in subjects:
+            out += [(d.conflict_id, d.conflict, d.reason) for d in find(s, zones=zones, activities=others)]
+        return out
+
+    conflictmod._projected.clear()
+    cold = decide()
+    assert conflictmod._projected
+    assert decide() == cold
+    # An entry under a footprint's id is only ever used for that very object.
+    frame = geo.frame_for(subjects[0].volumes[0].footprint)
+    stranger = others[0].volumes[0].footprint
+    key = (frame.lon0, frame.lat0, id(stranger))
+    conflictmod._projected[key] = (box(0, 0, 1, 1), box(0, 0, 1, 1))
+    assert decide() == cold
+    monkeypatch.setattr(conflictmod, "PROJECTED_MAX_COORDS", 200)
+    conflictmod._projected.clear()
+    monkeypatch.setattr(conflictmod, "_projected_coords", 0)
+    assert decide() == cold
+    assert sum(len(local.exterior.coords) for _, local in conflictmod._projected.values()) <= 200

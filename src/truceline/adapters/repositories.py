@@ -212,6 +212,33 @@ class PartyRepository:
 
 # --------------------------------------------------------------------------------------------------
 
+#: Decoded activity footprints by their stored bytes. A busy area's activities are candidates of
+#: notification after notification; handing back the same object each time spares decoding it and
+#: lets conflict detection reuse its projections (``domain.conflicts.Projections``).
+_footprint_cache: dict[bytes, Any] = {}
+#: Bytes of WKB the cache may hold (about as much again for the decoded shapes); it is emptied when full.
+FOOTPRINT_CACHE_BYTES = 16 << 20
+_footprint_bytes = 0
+
+
+def _footprints(blobs: Sequence[Any]) -> list[Any]:
+    global _footprint_bytes
+    keys = [b if isinstance(b, bytes) else bytes(b) for b in blobs]
+    out = [_footprint_cache.get(k) for k in keys]
+    todo = [i for i, g in enumerate(out) if g is None]
+    if todo:
+        # One call for every miss: per-call overhead is most of the cost of decoding a small shape.
+        fresh = shapely.from_wkb([keys[i] for i in todo]).tolist()
+        size = sum(len(keys[i]) for i in todo)
+        if _footprint_bytes + size > FOOTPRINT_CACHE_BYTES:
+            _footprint_cache.clear()
+            _footprint_bytes = 0
+        _footprint_bytes += size
+        for i, g in zip(todo, fresh, strict=True):
+            out[i] = _footprint_cache[keys[i]] = g
+    return out
+
+
 # Zones are few and read on every notification; parsed zones are cached per (id, updated_at). Every
 # save moves updated_at forward (see services.zones), so a key never names two different states.
 _zone_cache: dict[tuple[str, int], Zone] = {}
@@ -580,6 +607,10 @@ class ActivityRepository:
             .values(status=activity.status.value, version=activity.version, updated_at=to_ms(activity.updated_at))
         )
 
+    def versions(self, ids: Iterable[str]) -> dict[str, int]:
+        """Each activity's version (every change to an activity moves it on), without loading it."""
+        return _by_id(self.conn, t.activities.c.version, ids)
+
     def titles(self, ids: Iterable[str]) -> dict[str, str]:
         """Titles alone, without decoding the activities (conflicts are labelled with them)."""
         return _by_id(self.conn, t.activities.c.title, ids)
@@ -597,9 +628,8 @@ class ActivityRepository:
             for r in self.conn.execute(_ACTIVITIES_WITH_VOLUMES, {"ids": list(chunk)}):
                 heads[r.id] = r
                 vols.setdefault(r.id, []).append(r)
-        # Every footprint in one call: per-call overhead is most of the cost of decoding a small shape.
         every = [r for rows in vols.values() for r in rows]
-        decoded = dict(zip(map(id, every), shapely.from_wkb([r.footprint for r in every]).tolist(), strict=True))
+        decoded = dict(zip(map(id, every), _footprints([r.footprint for r in every]), strict=True))
         out = []
         for aid in ids:
             h = heads.get(aid)

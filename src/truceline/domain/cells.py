@@ -37,8 +37,29 @@ def slack_m(resolution: int) -> float:
     return 25.0 + 0.01 * float(h3.average_hexagon_edge_length(resolution, unit="m"))
 
 
+#: Cell outlines already in a frame, by (frame centre, cell). A theatre's coverings keep meeting the
+#: same few thousand cells, and projecting their vertices was most of a covering's cost. Entries are
+#: pure functions of their key, so the cache changes no result; it is emptied when full.
+_OUTLINES: dict[tuple[float, float, int], BaseGeometry] = {}
+OUTLINES_MAX = 50_000
+
+
 def _cell_polygons(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
     """Each cell's boundary as a polygon in the frame (vertices joined by straight lines)."""
+    keys = [(frame.lon0, frame.lat0, c) for c in cells]
+    out = np.empty(len(cells), dtype=object)
+    out[:] = [_OUTLINES.get(k) for k in keys]
+    todo = [i for i, g in enumerate(out) if g is None]
+    if todo:
+        made = _project_cells([cells[i] for i in todo], frame)
+        if len(_OUTLINES) + len(todo) > OUTLINES_MAX:
+            _OUTLINES.clear()
+        for i, g in zip(todo, made, strict=True):
+            out[i] = _OUTLINES[keys[i]] = g
+    return out
+
+
+def _project_cells(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
     bounds = [h3.cell_to_boundary(c) for c in cells]
     counts = np.fromiter((len(b) for b in bounds), dtype=np.int64, count=len(bounds))
     latlng = np.asarray([v for b in bounds for v in b], dtype=float)

@@ -200,13 +200,43 @@ class Projections:
         return hit
 
     def prepare(self, frame: geo.LocalFrame, footprints: Sequence[BaseGeometry]) -> None:
-        """Project many candidates into ``frame`` in one call to PROJ."""
+        """Project many candidates into ``frame`` in one call to PROJ (or find them projected already)."""
         todo = list({id(f): f for f in footprints if (id(frame), id(f)) not in self._into}.values())
         if not todo:
             return
-        for f, local in zip(todo, frame.to_local(_array(todo)), strict=True):
-            self._into[(id(frame), id(f))] = local
         self._keep.extend([frame, *todo])
+        missing = []
+        for f in todo:
+            hit = _projected.get((frame.lon0, frame.lat0, id(f)))
+            if hit is not None and hit[0] is f:
+                self._into[(id(frame), id(f))] = hit[1]
+            else:
+                missing.append(f)
+        if missing:
+            for f, local in zip(missing, frame.to_local(_array(missing)), strict=True):
+                self._into[(id(frame), id(f))] = local
+                _remember(frame, f, local)
+
+
+#: Footprints projected into frames, kept across calls: ``(frame centre, id(footprint))`` to
+#: ``(footprint, shape in the frame)``. The store hands back the same footprint object for the same
+#: stored shape (``adapters.repositories``), so a busy area's activities are projected once, not once
+#: per notification that meets them. An entry holds its footprint, so the id cannot name another
+#: object while the entry lives; the identity check on reading is belt and braces.
+_projected: dict[tuple[float, float, int], tuple[BaseGeometry, BaseGeometry]] = {}
+#: Vertices the projections kept may hold in all; the store is emptied when full.
+PROJECTED_MAX_COORDS = 1_000_000
+_projected_coords = 0
+
+
+def _remember(frame: geo.LocalFrame, footprint: BaseGeometry, local: BaseGeometry) -> None:
+    global _projected_coords
+    n = int(shapely.get_num_coordinates(local))
+    if _projected_coords + n > PROJECTED_MAX_COORDS:
+        _projected.clear()
+        _projected_coords = 0
+    _projected[(frame.lon0, frame.lat0, id(footprint))] = (footprint, local)
+    _projected_coords += n
 
 
 def check_zone(activity: Activity, zone: Zone, local: Projections | None = None) -> Decision:
