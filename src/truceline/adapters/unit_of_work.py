@@ -65,6 +65,10 @@ class SqlUnitOfWork:
             raise
         return self
 
+    def reader(self) -> SqlUnitOfWork:
+        """A read-only unit of work on the same database and clock, apart from this one."""
+        return SqlUnitOfWork(self.engine, clock=self.clock)
+
     def _release(self) -> None:
         if self._queued is not None:
             self._queued.release()

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shapely.geometry.base import BaseGeometry
-
-from truceline.domain import cells as cellmod
-from truceline.domain.conflicts import Projections, find
 from truceline.domain.errors import InvalidInput, NotFound, StateConflict
-from truceline.domain.geometry import LocalFrame, project
 from truceline.domain.ids import new_id
 from truceline.domain.model import (
     Activity,
@@ -25,44 +19,17 @@ from truceline.domain.model import (
 )
 from truceline.domain.states import check_activity_transition
 from truceline.domain.volumes import parse_volumes
-from truceline.services import audit, conflict_sync
+from truceline.services import audit
 from truceline.services.access import require
+from truceline.services.detection import Covering, cover_volumes, detect, look_if_crowded
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Covering:
-    """Per volume: the cells it occupies (stored in the index) and the cells to search (grown by the
-    horizontal margin)."""
-
-    stored: list[set[int]]
-    search: list[set[int]]
-    #: each volume's local frame and footprint in it, made for the covering and reused by detection
-    projected: list[tuple[LocalFrame, BaseGeometry]] = field(default_factory=list)
-
-    @property
-    def all_search(self) -> set[int]:
-        return cellmod.union_cells(self.search)
 
 
 @dataclass(frozen=True)
 class ActivityResult:
     activity: Activity
     conflicts: list[Conflict]
-
-
-def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
-    stored, search, projected = [], [], []
-    for v in volumes:
-        local = project(v.footprint)
-        plain, grown = cellmod.cover(
-            v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m), projected=local
-        )
-        stored.append(plain)
-        search.append(grown)
-        projected.append(local)
-    return Covering(stored, search, projected)
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool, max_len: int) -> str:
@@ -90,56 +57,6 @@ def parse_command(data: object, policy: Policy) -> tuple[ActivityKind, str, str,
     description = _text(data, "description", required=False, max_len=10_000)
     volumes = parse_volumes(data.get("volumes"), "/volumes", policy.limits, policy.max_volumes)
     return kind, title, description, volumes
-
-
-def _detect(
-    uow: UnitOfWork, policy: Policy, activity: Activity, covering: Covering, *, is_new: bool = False
-) -> list[Conflict]:
-    """Find and store every conflict of ``activity``; close the ones of its that no longer hold."""
-    now = uow.clock()
-    decisions = []
-    if activity.status is ActivityStatus.active:
-        window = activity.window
-        zones = uow.zones.candidates(covering.all_search, window)
-        ids: set[str] = set()
-        for v, cells in zip(activity.volumes, covering.search, strict=True):
-            ids |= uow.activities.candidate_ids(
-                cells,
-                cellmod.query_buckets(v.window),
-                v.window,
-                v.altitude,
-                vertical_m=policy.margins.vertical_m,
-                exclude_party=activity.party_id,
-            )
-        # Other parties' activities already in conflict with this one must be re-decided too.
-        in_scope = [] if is_new else uow.conflicts.open_ids_for_activity(activity.id)
-        others = uow.activities.get_many(sorted(ids))
-        local = Projections()
-        for v, p in zip(activity.volumes, covering.projected, strict=True):
-            local.add(v.footprint, p)
-        decisions = find(activity, zones=zones, activities=others, margins=policy.margins, local=local)
-        acts = {a.id: a for a in (activity, *others)}
-        zmap = {z.id: z for z in zones}
-    else:
-        in_scope = uow.conflicts.open_ids_for_activity(activity.id)
-        acts, zmap = {activity.id: activity}, {}
-    reason = (
-        "the activity was cancelled"
-        if activity.status is ActivityStatus.cancelled
-        else "after the change, the activity no longer meets it"
-    )
-    # Every open conflict of the activity was in scope, so the ones sync confirms are all of them.
-    return conflict_sync.sync(
-        uow,
-        policy,
-        decisions,
-        in_scope=in_scope,
-        activities=acts,
-        zones=zmap,
-        now=now,
-        gone_reason=reason,
-        fresh=is_new,
-    )
 
 
 @dataclass(frozen=True)
@@ -179,12 +96,13 @@ def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Acti
     require(caller, "activity.write")
     prepared = prepare(data, policy)
     covering = prepared.covering
+    activity = prepared.activity(caller.id, uow.clock())
+    seen = look_if_crowded(uow, policy, activity, covering)
     with uow:
-        activity = prepared.activity(caller.id, uow.clock())
         uow.lock_cells(covering.all_search)
         uow.activities.add(activity, covering.stored)
         audit.record(uow, caller, "activity.notified", "activity", activity.id, data, concerns=[caller.id])
-        conflicts = _detect(uow, policy, activity, covering, is_new=True)
+        conflicts = detect(uow, policy, activity, covering, is_new=True, seen=seen)
         uow.commit()
     return ActivityResult(activity, _sorted(conflicts))
 
@@ -226,7 +144,7 @@ def update(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str, dat
         uow.lock_cells(covering.all_search | old_cells)
         uow.activities.replace(a, covering.stored)
         audit.record(uow, caller, "activity.updated", "activity", a.id, data, concerns=[caller.id])
-        conflicts = _detect(uow, policy, a, covering)
+        conflicts = detect(uow, policy, a, covering)
         uow.commit()
     return ActivityResult(a, _sorted(conflicts))
 
@@ -244,7 +162,7 @@ def cancel(uow: UnitOfWork, policy: Policy, caller: Party, activity_id: str) -> 
         uow.activities.set_status(a)
         uow.activities.drop_index(a.id)
         audit.record(uow, caller, "activity.cancelled", "activity", a.id, {"version": a.version}, concerns=[caller.id])
-        _detect(uow, policy, a, Covering([], []))
+        detect(uow, policy, a, Covering([], []))
         uow.commit()
     return ActivityResult(a, [])
 

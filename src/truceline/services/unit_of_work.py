@@ -48,6 +48,10 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
 
+    def reader(self) -> UnitOfWork:
+        """A read-only unit of work on the same database and clock, apart from this one (it reads
+        what is committed, without waiting for this one's locks)."""
+
     def rollback(self) -> None: ...
 
     def try_lock(self, key: int) -> bool:
