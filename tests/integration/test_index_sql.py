@@ -77,9 +77,8 @@ def test_stored_footprints_decode_once_and_stay_true(
     ]}).activity
     now = footprints()
     assert now[0] is not first[0] and now[0].equals(moved.volumes[0].footprint)  # type: ignore[attr-defined]
-    monkeypatch.setattr(repo, "FOOTPRINT_CACHE_BYTES", 3000)  # about two circles
+    monkeypatch.setattr(repo._footprint_cache, "budget", 3000)  # about two circles
     repo._footprint_cache.clear()
-    monkeypatch.setattr(repo, "_footprint_bytes", 0)
     for _ in range(3):
         for i, want in zip(ids, now, strict=True):
             with uow() as u:

@@ -81,7 +81,7 @@ def test_coverings_are_the_same_with_cell_outlines_cached_or_not(monkeypatch: py
     cold = all_covers()
     assert cellmod._OUTLINES  # the first pass filled it
     assert all_covers() == cold  # the second reads it
-    monkeypatch.setattr(cellmod, "OUTLINES_MAX", 50)
+    monkeypatch.setattr(cellmod._OUTLINES, "budget", 50)
     cellmod._OUTLINES.clear()
     assert all_covers() == cold  # emptied again and again along the way
     assert 0 < len(cellmod._OUTLINES) <= max(50, max(len(c[1]) for c in cold) * 8)

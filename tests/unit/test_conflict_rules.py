@@ -165,10 +165,9 @@ def test_projections_kept_across_calls_change_no_decision(monkeypatch: pytest.Mo
     frame = geo.frame_for(subjects[0].volumes[0].footprint)
     stranger = others[0].volumes[0].footprint
     key = (frame.lon0, frame.lat0, id(stranger))
-    conflictmod._projected[key] = (box(0, 0, 1, 1), box(0, 0, 1, 1))
+    conflictmod._projected.put(key, (box(0, 0, 1, 1), box(0, 0, 1, 1)), 0)
     assert decide() == cold
-    monkeypatch.setattr(conflictmod, "PROJECTED_MAX_COORDS", 200)
+    monkeypatch.setattr(conflictmod._projected, "budget", 200)
     conflictmod._projected.clear()
-    monkeypatch.setattr(conflictmod, "_projected_coords", 0)
     assert decide() == cold
     assert sum(len(local.exterior.coords) for _, local in conflictmod._projected.values()) <= 200

@@ -20,6 +20,7 @@ from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, s
 from truceline.domain.cells import day_buckets, to_ms
 from truceline.domain.conflicts import overlap_key, zone_key
 from truceline.domain.geometry import from_geojson
+from truceline.domain.memo import Bounded
 from truceline.domain.model import (
     Activity,
     ActivityKind,
@@ -215,27 +216,19 @@ class PartyRepository:
 #: Decoded activity footprints by their stored bytes. A busy area's activities are candidates of
 #: notification after notification; handing back the same object each time spares decoding it and
 #: lets conflict detection reuse its projections (``domain.conflicts.Projections``).
-_footprint_cache: dict[bytes, Any] = {}
-#: Bytes of WKB the cache may hold (about as much again for the decoded shapes); it is emptied when full.
-FOOTPRINT_CACHE_BYTES = 16 << 20
-_footprint_bytes = 0
+#: The budget is in bytes of WKB (about as much again goes to the decoded shapes).
+_footprint_cache: Bounded[bytes, Any] = Bounded(16 << 20)
 
 
 def _footprints(blobs: Sequence[Any]) -> list[Any]:
-    global _footprint_bytes
     keys = [b if isinstance(b, bytes) else bytes(b) for b in blobs]
     out = [_footprint_cache.get(k) for k in keys]
     todo = [i for i, g in enumerate(out) if g is None]
     if todo:
         # One call for every miss: per-call overhead is most of the cost of decoding a small shape.
-        fresh = shapely.from_wkb([keys[i] for i in todo]).tolist()
-        size = sum(len(keys[i]) for i in todo)
-        if _footprint_bytes + size > FOOTPRINT_CACHE_BYTES:
-            _footprint_cache.clear()
-            _footprint_bytes = 0
-        _footprint_bytes += size
-        for i, g in zip(todo, fresh, strict=True):
-            out[i] = _footprint_cache[keys[i]] = g
+        for i, g in zip(todo, shapely.from_wkb([keys[i] for i in todo]).tolist(), strict=True):
+            out[i] = g
+            _footprint_cache.put(keys[i], g, len(keys[i]))
     return out
 
 

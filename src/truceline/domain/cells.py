@@ -23,6 +23,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from truceline.domain.geometry import LocalFrame, project
+from truceline.domain.memo import Bounded
 from truceline.domain.model import TimeWindow
 
 DEFAULT_RESOLUTION = 6  # ~3.2 km edges, ~36 km² cells
@@ -40,8 +41,7 @@ def slack_m(resolution: int) -> float:
 #: Cell outlines already in a frame, by (frame centre, cell). A theatre's coverings keep meeting the
 #: same few thousand cells, and projecting their vertices was most of a covering's cost. Entries are
 #: pure functions of their key, so the cache changes no result; it is emptied when full.
-_OUTLINES: dict[tuple[float, float, int], BaseGeometry] = {}
-OUTLINES_MAX = 50_000
+_OUTLINES: Bounded[tuple[float, float, int], BaseGeometry] = Bounded(50_000)
 
 
 def _cell_polygons(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
@@ -51,11 +51,9 @@ def _cell_polygons(cells: Sequence[int], frame: LocalFrame) -> np.ndarray:
     out[:] = [_OUTLINES.get(k) for k in keys]
     todo = [i for i, g in enumerate(out) if g is None]
     if todo:
-        made = _project_cells([cells[i] for i in todo], frame)
-        if len(_OUTLINES) + len(todo) > OUTLINES_MAX:
-            _OUTLINES.clear()
-        for i, g in zip(todo, made, strict=True):
-            out[i] = _OUTLINES[keys[i]] = g
+        for i, g in zip(todo, _project_cells([cells[i] for i in todo], frame), strict=True):
+            out[i] = g
+            _OUTLINES.put(keys[i], g)
     return out
 
 

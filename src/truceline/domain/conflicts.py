@@ -30,6 +30,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from truceline.domain import geometry as geo
+from truceline.domain.memo import Bounded
 from truceline.domain.model import (
     Activity,
     ActivityStatus,
@@ -215,28 +216,17 @@ class Projections:
         if missing:
             for f, local in zip(missing, frame.to_local(_array(missing)), strict=True):
                 self._into[(id(frame), id(f))] = local
-                _remember(frame, f, local)
+                n = int(shapely.get_num_coordinates(local))
+                _projected.put((frame.lon0, frame.lat0, id(f)), (f, local), n)
 
 
 #: Footprints projected into frames, kept across calls: ``(frame centre, id(footprint))`` to
 #: ``(footprint, shape in the frame)``. The store hands back the same footprint object for the same
 #: stored shape (``adapters.repositories``), so a busy area's activities are projected once, not once
 #: per notification that meets them. An entry holds its footprint, so the id cannot name another
-#: object while the entry lives; the identity check on reading is belt and braces.
-_projected: dict[tuple[float, float, int], tuple[BaseGeometry, BaseGeometry]] = {}
-#: Vertices the projections kept may hold in all; the store is emptied when full.
-PROJECTED_MAX_COORDS = 1_000_000
-_projected_coords = 0
-
-
-def _remember(frame: geo.LocalFrame, footprint: BaseGeometry, local: BaseGeometry) -> None:
-    global _projected_coords
-    n = int(shapely.get_num_coordinates(local))
-    if _projected_coords + n > PROJECTED_MAX_COORDS:
-        _projected.clear()
-        _projected_coords = 0
-    _projected[(frame.lon0, frame.lat0, id(footprint))] = (footprint, local)
-    _projected_coords += n
+#: object while the entry lives; the identity check on reading is belt and braces. The budget is
+#: in vertices.
+_projected: Bounded[tuple[float, float, int], tuple[BaseGeometry, BaseGeometry]] = Bounded(1_000_000)
 
 
 def check_zone(activity: Activity, zone: Zone, local: Projections | None = None) -> Decision:
