@@ -119,7 +119,7 @@ RAW_SQL_ALLOWED = {
     "adapters/backup.py",  # sequences after a restore on PostgreSQL
     "adapters/track_store.py",  # bulk INSERT ... ON CONFLICT through the driver (standard)
     "adapters/incident_store.py",  # the same
-    "adapters/hot_writes.py",  # Core statements compiled by SQLAlchemy per dialect, sent through the driver
+    "adapters/hot_sql.py",  # Core statements compiled by SQLAlchemy per dialect, sent through the driver
 }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from truceline.adapters import json_text
 from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
-from truceline.adapters.hot_writes import write_many
+from truceline.adapters.hot_sql import read, write_many
 from truceline.adapters.repositories import CHUNK, _chunks, _dt, from_ms, region_from, region_json
 from truceline.domain.cells import to_ms
 from truceline.domain.hotline import (
@@ -141,7 +141,7 @@ class HotlineRepository:
         ids = [r.id for r in rows]
         members: dict[str, builtins.list[str]] = defaultdict(builtins.list)
         for chunk in _chunks(ids):
-            for m in self.conn.execute(_MEMBERS_OF, {"ids": list(chunk)}):
+            for m in read(self.conn, _MEMBERS_OF, {"ids": chunk}):
                 members[m.thread_id].append(m.party_id)
         return [
             Thread(r.id, r.subject, members[r.id], r.created_by, _dt(r.created_at), _dt(r.updated_at), r.key)
@@ -156,7 +156,7 @@ class HotlineRepository:
         keys = sorted(set(keys))
         rows: builtins.list[Any] = []
         for chunk in _chunks(keys):
-            rows += self.conn.execute(_THREADS_BY_KEY, {"keys": list(chunk)}).all()
+            rows += read(self.conn, _THREADS_BY_KEY, {"keys": chunk})
         return {th.key: th for th in self._threads(rows) if th.key}
 
     def add_thread(self, th: Thread) -> Thread:
@@ -178,7 +178,7 @@ class HotlineRepository:
 
     def add_members(self, thread_id: str, party_ids: Iterable[str], role: str, at: datetime) -> builtins.list[str]:
         """Add the parties not yet in the thread; returns those added."""
-        have = set(self.conn.execute(_MEMBER_IDS, {"thread_id": thread_id}).scalars())
+        have = {r.party_id for r in read(self.conn, _MEMBER_IDS, {"thread_id": thread_id})}
         new = [p for p in dict.fromkeys(party_ids) if p not in have]
         if new:
             self.conn.execute(
@@ -369,7 +369,7 @@ class FeedRepository:
         heads: dict[str, int] = {}
         q = _FEED_HEADS if is_sqlite(self.conn.engine) else _FEED_HEADS_LOCKED
         for chunk in _chunks(parties):
-            heads.update({r.party_id: r.seq for r in self.conn.execute(q, {"ids": list(chunk)})})
+            heads.update({r.party_id: r.seq for r in read(self.conn, q, {"ids": chunk})})
         rows: builtins.list[dict[str, Any]] = []
         encoded: dict[int, str] = {}  # one payload goes to every member of a thread: encode it once
         for party, type_, payload, at in pending:
@@ -390,7 +390,7 @@ class FeedRepository:
     def _fan_out(self, rows: Sequence[dict[str, Any]]) -> None:
         hooks: dict[str, builtins.list[tuple[str, builtins.list[str]]]] = defaultdict(builtins.list)
         for chunk in _chunks(sorted({r["party_id"] for r in rows})):
-            for h in self.conn.execute(_ACTIVE_HOOKS, {"ids": list(chunk)}):
+            for h in read(self.conn, _ACTIVE_HOOKS, {"ids": chunk}):
                 hooks[h.party_id].append((h.id, json.loads(h.event_types)))
         deliveries = []
         for r in rows:

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Column, Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Column, Connection, Select, bindparam, delete, insert, or_, select, update
 
 from truceline.adapters import json_text
 from truceline.adapters import tables as t
-from truceline.adapters.hot_writes import write_many
+from truceline.adapters.hot_sql import read, write_many
 from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
 from truceline.domain.cells import day_buckets, to_ms
 from truceline.domain.conflicts import overlap_key, zone_key
@@ -65,11 +66,17 @@ def _chunks(items: Sequence[Any], n: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 def _by_id(conn: Connection, column: Column[Any], ids: Iterable[str]) -> dict[str, Any]:
     """One column of the rows with these ids (in the column's table), by id."""
-    key = column.table.c.id
+    stmt = _by_id_stmt(column)
     out: dict[str, Any] = {}
     for chunk in _chunks(sorted(set(ids))):
-        out.update({k: v for k, v in conn.execute(select(key, column).where(key.in_(chunk)))})
+        out.update({r[0]: r[1] for r in read(conn, stmt, {"ids": chunk})})
     return out
+
+
+@functools.cache
+def _by_id_stmt(column: Column[Any]) -> Select[Any]:
+    key = column.table.c.id
+    return select(key, column).where(key.in_(bindparam("ids", expanding=True)))
 
 
 #: Party names by id. A party's name never changes and ids are never reused, so this needs no
@@ -133,7 +140,7 @@ _AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
 _AUDIT_MOVE_HEAD = (
     update(t.audit_state).where(t.audit_state.c.id == 1).values(seq=bindparam("b_seq"), hash=bindparam("b_hash"))
 )
-# The notify path's inserts, built once (see hot_writes).
+# The notify path's inserts, built once (see hot_sql).
 _INSERT_ACTIVITY = insert(t.activities)
 _INSERT_VOLUME = insert(t.activity_volumes)
 _INSERT_VOLUME_CELLS = insert(t.volume_cells)
@@ -193,8 +200,8 @@ class PartyRepository:
         return self._row(r) if r else None
 
     def by_token_hash(self, token_hash: str) -> Party | None:
-        r = self.conn.execute(_PARTY_BY_TOKEN, {"token_hash": token_hash}).first()
-        return self._row(r) if r else None
+        rows = read(self.conn, _PARTY_BY_TOKEN, {"token_hash": token_hash})
+        return self._row(rows[0]) if rows else None
 
     def list(self) -> list[Party]:
         return [self._row(r) for r in self.conn.execute(select(t.parties).order_by(t.parties.c.name))]
@@ -203,7 +210,7 @@ class PartyRepository:
         wanted = set(ids)
         out = {i: _party_names[i] for i in wanted if i in _party_names}
         for chunk in _chunks(sorted(wanted - set(out))):
-            for r in self.conn.execute(_PARTY_NAMES, {"ids": list(chunk)}):
+            for r in read(self.conn, _PARTY_NAMES, {"ids": chunk}):
                 out[r.id] = r.name
         if len(_party_names) > 100_000:
             _party_names.clear()
@@ -495,7 +502,7 @@ class ZoneRepository:
         hits: dict[str, int] = {}
         for chunk in _chunks(sorted(cells)):
             hits.update(
-                (r.id, r.updated_at) for r in self.conn.execute(_ZONES_IN_FORCE, {**params, "cells": list(chunk)})
+                (r.id, r.updated_at) for r in read(self.conn, _ZONES_IN_FORCE, {**params, "cells": chunk})
             )
         out = [_zone_cache[(zid, at)] for zid, at in hits.items() if (zid, at) in _zone_cache]
         missing = sorted(zid for zid, at in hits.items() if (zid, at) not in _zone_cache)
@@ -618,7 +625,7 @@ class ActivityRepository:
         heads: dict[str, Any] = {}
         vols: dict[str, list[Any]] = {}
         for chunk in _chunks(sorted(set(ids))):
-            for r in self.conn.execute(_ACTIVITIES_WITH_VOLUMES, {"ids": list(chunk)}):
+            for r in read(self.conn, _ACTIVITIES_WITH_VOLUMES, {"ids": chunk}):
                 heads[r.id] = r
                 vols.setdefault(r.id, []).append(r)
         every = [r for rows in vols.values() for r in rows]
@@ -695,12 +702,13 @@ class ActivityRepository:
             "alt_hi": band.upper + vertical_m,
             "alt_lo": band.lower - vertical_m,
             "party": exclude_party or "",
-            "days": list(buckets),
         }
-        stmt = _CANDIDATES_IN_DAYS if buckets else _CANDIDATES_ANY_DAY
+        stmt = _CANDIDATES_ANY_DAY
+        if buckets:
+            stmt, params["days"] = _CANDIDATES_IN_DAYS, list(buckets)
         out: set[str] = set()
         for chunk in _chunks(sorted(cells)):
-            out.update(r.activity_id for r in self.conn.execute(stmt, {**params, "cells": list(chunk)}))
+            out.update(r.activity_id for r in read(self.conn, stmt, {**params, "cells": chunk}))
         return out
 
 
@@ -777,7 +785,7 @@ class ConflictRepository:
     def get_many(self, ids: Sequence[str]) -> dict[str, Conflict]:
         out: dict[str, Conflict] = {}
         for chunk in _chunks(sorted(set(ids))):
-            for r in self.conn.execute(_CONFLICTS_BY_ID, {"ids": list(chunk)}):
+            for r in read(self.conn, _CONFLICTS_BY_ID, {"ids": chunk}):
                 out[r.id] = self._row(r)
         return out
 
@@ -974,7 +982,7 @@ class AuditRepository:
         if not self._pending:
             return None
         pending, self._pending = self._pending, []
-        head = self.conn.execute(_AUDIT_HEAD_LOCKED).one()
+        (head,) = read(self.conn, _AUDIT_HEAD_LOCKED, {})
         seq, prev = head.seq, head.hash
         rows = []
         for body, concerns, payload in pending:

@@ -1,0 +1,116 @@
+"""The notify path's statements, sent to the driver without SQLAlchemy's per-execution work.
+
+A notification reads and writes a dozen or two small statements. For each one, ``Connection.execute``
+looks the statement up in the compiled cache, renders its ``IN`` lists anew (about half its cost) and
+runs every value through its type's processing; on SQLite that costs more than SQLite's own work.
+Here each statement is compiled once per dialect (and shape of its parameters), and the values go to
+``exec_driver_sql`` as they are. That keeps SQLAlchemy's error wrapping, events and logging, and is
+safe because every column these statements read or write is an integer, a float, text or bytes:
+types whose values the drivers take and give as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Row
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.dml import UpdateBase
+
+from truceline.domain.memo import Bounded
+
+#: (statement, dialect, keys) -> (SQL, parameter order for positional drivers or None for named,
+#: values the statement binds itself, such as the 1 of ``WHERE id = 1``).
+_Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any]]
+_compiled: dict[tuple[UpdateBase, str, tuple[str, ...]], _Compiled] = {}
+#: Statements are module-level constants, so the cache stays small; a statement built per call would
+#: grow it without bound, and is refused.
+_MAX_ENTRIES = 256
+
+
+def write_many(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Run an INSERT, UPDATE or DELETE once per row, as ``conn.execute(stmt, rows)`` does. Every
+    row has the keys of the first (as executemany needs); ``stmt`` is a module-level constant."""
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    entry = (stmt, conn.dialect.name, keys)
+    hit = _compiled.get(entry)
+    if hit is None:
+        if len(_compiled) >= _MAX_ENTRIES:
+            raise RuntimeError("write_many takes module-level statements; this one looks built per call")
+        compiled = stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+        order = tuple(compiled.positiontup or ()) if conn.dialect.positional else None
+        own = {name: bp.effective_value for bp, name in compiled.bind_names.items() if name not in keys}
+        hit = _compiled[entry] = (compiled.string, order, own)
+    sql, order, own = hit
+    if own:
+        rows = [{**own, **r} for r in rows]
+    params: Any = rows if order is None else [tuple(r[k] for k in order) for r in rows]
+    conn.exec_driver_sql(sql, params[0] if len(params) == 1 else list(params))
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """Where a placeholder's value comes from: ``params[key]``, or its ``index``-th item for a list."""
+
+    key: str
+    index: int = -1
+
+
+#: Reads' SQL by (statement, dialect, the padded length of each list parameter): (SQL, what each
+#: placeholder takes, in order for positional drivers or by name). Lists are padded to a power of
+#: two (repeating their last item, which ``IN`` does not mind), so a statement has a handful of
+#: shapes rather than one per length, and the driver's own prepared-statement cache keeps them too.
+_Plan = tuple[str, tuple[Any, ...] | dict[str, Any]]
+_plans: Bounded[tuple[Select[Any], str, tuple[tuple[str, int], ...]], _Plan] = Bounded(1024)
+_read_statements: set[tuple[Select[Any], str]] = set()
+
+
+def _padded(n: int) -> int:
+    return 1 << (n - 1).bit_length()
+
+
+def read(conn: Connection, stmt: Select[Any], params: Mapping[str, Any]) -> list[Row[*tuple[Any, ...]]]:
+    """The rows ``conn.execute(stmt, params).all()`` returns, for a module-level ``stmt`` whose list
+    parameters (``bindparam(..., expanding=True)``) are given non-empty lists or tuples."""
+    lists = [(k, len(v)) for k, v in params.items() if isinstance(v, list | tuple)]
+    if any(n == 0 for _, n in lists):
+        raise ValueError("read takes non-empty lists; an empty IN matches nothing, so do not ask")
+    shape = tuple(sorted((k, _padded(n)) for k, n in lists))
+    entry = (stmt, conn.dialect.name, shape)
+    plan = _plans.get(entry)
+    if plan is None:
+        plan = _plan(conn, stmt, params, dict(shape))
+        _plans.put(entry, plan)
+    sql, slots = plan
+    if isinstance(slots, dict):
+        return list(conn.exec_driver_sql(sql, {name: _value(s, params) for name, s in slots.items()}))
+    return list(conn.exec_driver_sql(sql, tuple(_value(s, params) for s in slots)))
+
+
+def _value(slot: Any, params: Mapping[str, Any]) -> Any:
+    if not isinstance(slot, _Slot):
+        return slot  # a value the statement binds itself
+    v = params[slot.key]
+    return v if slot.index < 0 else v[min(slot.index, len(v) - 1)]
+
+
+def _plan(conn: Connection, stmt: Select[Any], params: Mapping[str, Any], lengths: dict[str, int]) -> _Plan:
+    key = (stmt, conn.dialect.name)
+    if key not in _read_statements:
+        if len(_read_statements) >= _MAX_ENTRIES:
+            raise RuntimeError("read takes module-level statements; this one looks built per call")
+        _read_statements.add(key)
+    # Expand with markers in place of values: what SQLAlchemy binds to each placeholder is then the
+    # marker saying where that value is to be found.
+    markers = {k: [_Slot(k, i) for i in range(lengths[k])] if k in lengths else _Slot(k) for k in params}
+    state = stmt.compile(dialect=conn.dialect).construct_expanded_state(markers)
+    if conn.dialect.positional:
+        return state.statement, tuple(state.parameters[name] for name in state.positiontup or ())
+    return state.statement, dict(state.parameters)
