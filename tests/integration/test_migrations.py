@@ -9,10 +9,11 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from tests.helpers import activity_body, zone_body
 from truceline.adapters import repositories
+from truceline.adapters import tables as t
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import alembic_config, current, upgrade
 from truceline.adapters.tables import metadata
@@ -118,3 +119,18 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
     assert _rows(engine, "SELECT id, key FROM conflicts") == sorted((old[r], old_keys[r]) for r in old)
     assert {row[0] for row in _rows(engine, links)} == set(old.values())
     engine.dispose()
+
+
+def test_the_detectors_look_at_open_tactical_conflicts_uses_an_index(engine: Engine) -> None:
+    """The track detector reads the open tactical conflicts every cycle; without 0009 that read
+    scanned every conflict ever recorded (the plan conflicts of a busy theatre among them)."""
+    upgrade(engine)
+    q = select(t.conflicts.c.id).where(*repositories._OPEN_TACTICAL)
+    sql = str(q.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+        else:  # the planner would scan a table this small: forbid that, and see that the index serves
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+    assert "ix_conflicts_rule_status" in plan, plan

@@ -154,6 +154,7 @@ conflicts = Table(
     Column("closed_reason", Text),
     Index("ix_conflicts_zone", "zone_id", "status"),
     Index("ix_conflicts_end", "t_end"),  # retention
+    Index("ix_conflicts_rule_status", "rule", "status"),  # the track detector, every cycle
 )
 
 conflict_parties = Table(
