@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, exc, func, select, text
 
 from tests.conftest import FakeClock, _pg_database
 from tests.helpers import T0, activity_body, zone_body
+from truceline.adapters import db
 from truceline.adapters import tables as t
 from truceline.adapters.backup import BadBackup, backup, restore
 from truceline.adapters.db import make_engine
@@ -204,3 +205,36 @@ def _key() -> Any:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     return Ed25519PrivateKey.generate()
+
+
+def test_a_pooled_connection_the_server_dropped_is_replaced_once_idle(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL connections are pinged at checkout only after sitting idle (``IDLE_PING_S``): under
+    load no round trip is spent on it, and one the server dropped meanwhile is never handed out."""
+    engine = make_engine(pg_url)
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(c) or real_ping(c))
+
+    def backend_pid() -> int:
+        with engine.connect() as c:
+            return int(c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    def drop(pid: int) -> None:
+        other = make_engine(pg_url)
+        with other.connect() as c:
+            assert c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+        other.dispose()
+
+    first = backend_pid()
+    assert backend_pid() == first and pings == []  # just used: handed out again without a ping
+    drop(first)
+    monkeypatch.setattr(db, "IDLE_PING_S", 0.0)  # as if it had sat idle long enough
+    second = backend_pid()  # the ping finds it gone; the pool connects afresh
+    assert second != first and len(pings) == 1
+    drop(second)
+    monkeypatch.setattr(db, "IDLE_PING_S", 3600.0)  # not idle long enough to ping: the drop shows
+    with pytest.raises(exc.OperationalError):
+        backend_pid()
+    engine.dispose()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
 try:
@@ -134,8 +135,36 @@ def make_engine(url: str, *, echo: bool = False, portable: bool = False) -> Engi
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    ping_when_idle(engine)
     return engine.execution_options(truceline_portable=True) if portable else engine
+
+
+#: A pooled connection idle for longer than this is pinged before it is handed out. ``pool_pre_ping``
+#: pings at every checkout: a round trip per transaction, two per notification, on connections used
+#: a millisecond before. One the server dropped (a restart, an idle timeout) has sat idle meanwhile.
+IDLE_PING_S = 5.0
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Ping a connection at checkout only when it has been idle ``IDLE_PING_S``; one that does not
+    answer is thrown away and the pool hands out another (SQLAlchemy's ``DisconnectionError``)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < IDLE_PING_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as e:
+            raise exc.DisconnectionError("a pooled connection idle for a while is gone") from e
+        if not alive:
+            raise exc.DisconnectionError("a pooled connection did not answer its ping")
 
 
 class WalCheckpointer:
