@@ -150,3 +150,29 @@ def test_area_limit_near_the_bound(side_deg: float, refused: bool) -> None:
 def test_shape_enclosing_a_pole_is_refused() -> None:
     with pytest.raises(InvalidInput, match="pole"):
         geo.circle(0.0, 89.99, 5_000)
+
+
+def _geojson_by_mapping(geom: object) -> object:
+    """What shapely's own ``mapping`` writes, rounded the same way, as JSON would carry it."""
+    from shapely.geometry import mapping
+
+    return json.loads(json.dumps(mapping(shapely.transform(geom, lambda c: c.round(7)))))
+
+
+@pytest.mark.parametrize(
+    "geom",
+    [
+        *AWKWARD.values(),
+        MultiPolygon([geo.circle(36.0, 33.0, 800), geo.circle(36.5, 33.5, 1200)]),
+        Point(36.123456789, 33.0).buffer(0.01).difference(Point(36.123456789, 33.0).buffer(0.001)),
+        Point(36.0, 33.0),
+        shapely.LineString([(36.0, 33.0), (36.1, 33.123456789)]),
+        shapely.Polygon(),
+    ],
+    ids=[*AWKWARD, "multipolygon_circles", "ring_with_hole", "point", "line", "empty"],
+)
+def test_to_geojson_writes_what_shapely_writes(geom: object) -> None:
+    # Its fast path for (multi)polygons must give the same coordinates, rings and nesting.
+    assert json.loads(json.dumps(geo.to_geojson(geom))) == _geojson_by_mapping(geom)  # type: ignore[arg-type]
+    for ring in geo.to_geojson(geom).get("coordinates", []):  # type: ignore[arg-type]
+        assert ring, "no ring or part is empty"

@@ -371,6 +371,25 @@ def check_area(geom: BaseGeometry, pointer: str, limits: GeometryLimits) -> None
 
 def to_geojson(geom: BaseGeometry, precision: int = 7) -> dict[str, Any]:
     """GeoJSON with coordinates rounded to ``precision`` decimals (7: about a centimetre)."""
+    if isinstance(geom, Polygon | MultiPolygon) and not geom.is_empty:
+        # Conflict regions are (multi)polygons, written several times per conflict; shapely's own
+        # ``mapping`` builds a Python tuple per vertex and costs more than the rest of the encoding.
+        polys = np.asarray(list(geom.geoms) if isinstance(geom, MultiPolygon) else [geom], dtype=object)
+        rings = shapely.get_rings(polys)
+        per_poly = shapely.get_num_interior_rings(polys) + 1
+        counts = shapely.get_num_coordinates(rings)
+        flat = np.round(shapely.get_coordinates(rings), precision).tolist()
+        ring_coords, at = [], 0
+        for n in counts.tolist():
+            ring_coords.append(flat[at : at + n])
+            at += n
+        nested, at = [], 0
+        for n in per_poly.tolist():
+            nested.append(ring_coords[at : at + n])
+            at += n
+        if isinstance(geom, Polygon):
+            return {"type": "Polygon", "coordinates": nested[0]}
+        return {"type": "MultiPolygon", "coordinates": nested}
     return dict(mapping(shapely.transform(geom, _rounder(precision))))
 
 
