@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, exc, func, select, text
 
@@ -237,4 +238,38 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_once_idle(
     monkeypatch.setattr(db, "IDLE_PING_S", 3600.0)  # not idle long enough to ping: the drop shows
     with pytest.raises(exc.OperationalError):
         backend_pid()
+    engine.dispose()
+
+
+def test_a_single_read_runs_outside_a_transaction_and_leaves_none_behind(pg_url: str) -> None:
+    """A request's token look-up (``one_read``) runs without BEGIN and ROLLBACK on PostgreSQL: two round
+    trips fewer per request. The pooled connection it used goes back as it was, so a write after it on
+    the same connection is still one transaction, undone whole when it fails."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    party, token = parties.add(SqlUnitOfWork(engine, write=True), name="reader", role="officer")
+    backends: set[int] = set()
+
+    def pid(uow: SqlUnitOfWork) -> int:
+        return int(uow._conn.execute(text("SELECT pg_backend_pid()")).scalar_one())  # type: ignore[union-attr]
+
+    def in_transaction(uow: SqlUnitOfWork) -> bool:
+        """What the server last said of the session (libpq's transaction status), not SQLAlchemy's view."""
+        status = uow._conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
+        return bool(status != psycopg.pq.TransactionStatus.IDLE)
+
+    with SqlUnitOfWork(engine, one_read=True) as uow:
+        backends.add(pid(uow))
+        assert uow.parties.by_token_hash(parties.hash_token(token)).id == party.id  # type: ignore[union-attr]
+        assert not in_transaction(uow)
+    assert parties.authenticate(SqlUnitOfWork(engine, one_read=True), token).id == party.id
+
+    with pytest.raises(RuntimeError), SqlUnitOfWork(engine, write=True) as uow:
+        backends.add(pid(uow))
+        assert in_transaction(uow)
+        uow._conn.execute(t.parties.update().values(name="renamed"))  # type: ignore[union-attr]
+        raise RuntimeError("the write fails after its first statement")
+    assert len(backends) == 1  # the same pooled connection served both
+    with engine.connect() as c:
+        assert c.execute(select(t.parties.c.name)).scalars().all() == ["reader"]
     engine.dispose()

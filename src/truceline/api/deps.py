@@ -75,7 +75,8 @@ async def context(request: Request) -> AppContext:
 async def caller(request: Request, ctx: Annotated[AppContext, Depends(context)]) -> Party:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    return await ctx.call(parties.authenticate, ctx.uow(), token.strip() if scheme.lower() == "bearer" else None)
+    bearer = token.strip() if scheme.lower() == "bearer" else None
+    return await ctx.call(parties.authenticate, ctx.uow(one_read=True), bearer)
 
 
 Ctx = Annotated[AppContext, Depends(context)]
