@@ -354,11 +354,25 @@ def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     reply = run("send", "Roger, corridor clear", "--thread", m["thread_id"], "--type", "Update", "--ref", m["id"],
                 token=us, url=url)
     assert reply.returncode == 0 and "to acknowledge: Jordan" in reply.stdout
-    # Jordan's feed since before it sent: its message, the ack, and the reply, in order
-    watched = run("watch", "--after", str(summary["last_event_id"]), "--count", "3", token=jordan, url=url)
+    # Jordan's feed since before it sent: its message, the ack, and the reply, in order. The demo's own
+    # history may interleave (its 2017 Alerts fall overdue step by step once the server runs), so the
+    # events of this thread are told apart by their ids.
+    history = httpx.get(f"{url}/v1/events/history", params={"after": summary["last_event_id"]},
+                        headers={"Authorization": f"Bearer {jordan}"}).json()
+
+    def thread_of(ev: dict[str, object]) -> object:
+        data = ev["data"]
+        assert isinstance(data, dict)
+        return data.get("thread_id") or data["message"]["thread_id"]
+
+    ours = [e["id"] for e in history if thread_of(e) == m["thread_id"]]
+    upto = next(i for i, e in enumerate(history) if e["id"] == ours[2]) + 1
+    watched = run("watch", "--after", str(summary["last_event_id"]), "--count", str(upto), token=jordan, url=url)
     assert watched.returncode == 0, watched.stderr
     lines = [x for x in watched.stdout.splitlines() if x.startswith("#")]
-    assert [x.split()[1] for x in lines] == ["message", "message.acknowledged", "message"]
+    assert [int(x.split()[0][1:]) for x in lines] == [e["id"] for e in history[:upto]]
+    ours_seen = [x.split()[1] for x in lines if int(x.split()[0][1:]) in ours]
+    assert ours_seen == ["message", "message.acknowledged", "message"]
     assert "acknowledged by United States" in watched.stdout and "overdue:" in watched.stdout
     shown = run("threads", "show", m["thread_id"], token=us, url=url)
     assert "Ack" in shown.stdout and "Jordan: awaiting" in shown.stdout
