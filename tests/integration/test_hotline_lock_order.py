@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
 from tests.helpers import activity_body
 from truceline.adapters.hotline_store import HotlineRepository
@@ -40,7 +41,21 @@ def test_a_notification_posts_to_its_threads_in_id_order(
         real_touch(self, ids, at)
 
     monkeypatch.setattr(HotlineRepository, "touch", spy)
-    r = activities.notify(uow(), policy, a, activity_body())
+    writer = uow()
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    event.listen(writer.engine, "before_cursor_execute", count)
+    try:
+        r = activities.notify(writer, policy, a, activity_body())
+    finally:
+        event.remove(writer.engine, "before_cursor_execute", count)
     assert len(r.conflicts) == 5
     assert sorted(touched) == sorted(th.id for th in threads)  # each of A's five threads, once
     assert touched == sorted(touched)
+    # Five Alerts in five threads: one statement for the threads, the messages and their addressees.
+    assert statements.count("UPDATE threads SET") == 1
+    assert statements.count("INSERT INTO messages") == 1
+    assert statements.count("INSERT INTO message_addressees") == 1

@@ -123,28 +123,40 @@ def _names(uow: UnitOfWork, messages: Iterable[Message], extra: Iterable[str] = 
 
 def _post(uow: UnitOfWork, th: Thread, messages: Sequence[Message], names: dict[str, str], actor: Party | None) -> None:
     """Store messages in a thread, tell its members, and record them."""
-    uow.hotline.add_messages(messages)
+    _post_many(uow, [(th, messages)], names, actor)
+
+
+def _post_many(
+    uow: UnitOfWork, posts: Sequence[tuple[Thread, Sequence[Message]]], names: dict[str, str], actor: Party | None
+) -> None:
+    """``_post`` for several threads at once: one statement each for the threads, messages and
+    addressees, whatever the number of threads. Threads are touched (row-locked) first and in id
+    order, so two writers never lock two threads in opposite orders and deadlock (PostgreSQL would
+    abort one of them)."""
+    posts = sorted(posts, key=lambda post: post[0].id)
     now = uow.clock()
-    uow.hotline.touch([th.id], now)
-    for m in messages:
-        uow.feed.publish(th.members, "message", message_json(m, names), now)
-        audit.record(
-            uow,
-            actor,
-            "message.sent",
-            "message",
-            m.id,
-            {
-                "thread_id": th.id,
-                "msgType": m.msg_type.value,
-                "severity": m.severity.value,
-                "headline": m.headline,
-                "references": m.references,
-                "conflict_id": m.conflict_id,
-                "to": [{"party_id": a.party_id, "deadline": format_time(a.deadline)} for a in m.addressees],
-            },
-            concerns=th.members,
-        )
+    uow.hotline.touch([th.id for th, _ in posts], now)
+    uow.hotline.add_messages([m for _, messages in posts for m in messages])
+    for th, messages in posts:
+        for m in messages:
+            uow.feed.publish(th.members, "message", message_json(m, names), now)
+            audit.record(
+                uow,
+                actor,
+                "message.sent",
+                "message",
+                m.id,
+                {
+                    "thread_id": th.id,
+                    "msgType": m.msg_type.value,
+                    "severity": m.severity.value,
+                    "headline": m.headline,
+                    "references": m.references,
+                    "conflict_id": m.conflict_id,
+                    "to": [{"party_id": a.party_id, "deadline": format_time(a.deadline)} for a in m.addressees],
+                },
+                concerns=th.members,
+            )
 
 
 def _addressees(
@@ -233,10 +245,7 @@ def announce(uow: UnitOfWork, policy: HotlinePolicy, opened: Sequence[Conflict],
             posts.setdefault(th.id, (th, []))[1].append(m)
     if superseded:
         uow.hotline.supersede(superseded)
-    # Posting touches (row-locks) each thread: in id order, so two writers never lock two threads in
-    # opposite orders and deadlock (PostgreSQL would abort one of them).
-    for th, messages in sorted(posts.values(), key=lambda post: post[0].id):
-        _post(uow, th, messages, names, None)
+    _post_many(uow, list(posts.values()), names, None)
 
 
 # --- threads and messages by hand -----------------------------------------------------------------
