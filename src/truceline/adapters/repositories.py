@@ -131,11 +131,6 @@ _ACTIVITIES_WITH_VOLUMES = (
 )
 
 
-_ACTIVITY_STAMPS = select(t.activities.c.id, t.activities.c.version, t.activities.c.updated_at).where(
-    t.activities.c.id.in_(bindparam("ids", expanding=True))
-)
-
-
 _IDS: Any = bindparam("ids", expanding=True)
 _PARTY_NAMES = select(t.parties.c.id, t.parties.c.name).where(t.parties.c.id.in_(_IDS))
 _PARTY_BY_ID = select(t.parties).where(t.parties.c.id == bindparam("id"))
@@ -242,17 +237,6 @@ def _footprints(blobs: Sequence[Any]) -> list[Any]:
             out[i] = g
             _footprint_cache.put(keys[i], g, len(keys[i]))
     return out
-
-
-#: Activities as detection reads them, by (id, version, updated_at): every change to an activity moves
-#: its version on (and its updated_at), so a key never names two states, and the entry needs no
-#: invalidation. A busy area's notifications keep deciding against the same neighbours; loading
-#: them (the volumes join, their footprints and sources) was a tenth of such a notification's cost.
-#: Entries are shared between requests and threads: readers must not change them.
-_shared_activities: Bounded[tuple[str, int, int], Activity] = Bounded(10_000)
-#: Ids of activities this process has loaded for detection (some version of each): where none of a
-#: read's ids is among them (most of a theatre), the version read would only be a round trip more.
-_shared_seen: Bounded[str, bool] = Bounded(10_000)
 
 
 # Zones are few and read on every notification; parsed zones are cached per (id, updated_at). Every
@@ -675,36 +659,6 @@ class ActivityRepository:
                 )
             )
         return out
-
-    def get_many_shared(self, ids: Sequence[str]) -> list[Activity]:
-        """``get_many`` for reading only (conflict detection): activities whose version this process
-        has loaded before come from memory, after one light read of each one's version. The objects
-        returned are shared: do not change them."""
-        if not ids:
-            return []
-        if not any(_shared_seen.get(i) for i in ids):
-            return self._load_shared(ids)
-        stamps: dict[str, tuple[int, int]] = {}
-        for chunk in _chunks(sorted(set(ids))):
-            stamps.update({r.id: (r.version, r.updated_at) for r in read(self.conn, _ACTIVITY_STAMPS, {"ids": chunk})})
-        found: dict[str, Activity] = {}
-        missing = []
-        for i, (version, at) in stamps.items():
-            hit = _shared_activities.get((i, version, at))
-            if hit is None:
-                missing.append(i)
-            else:
-                found[i] = hit
-        found.update((a.id, a) for a in self._load_shared(missing))
-        return [found[i] for i in ids if i in found]
-
-    def _load_shared(self, ids: Sequence[str]) -> list[Activity]:
-        loaded = self.get_many(ids)
-        for a in loaded:
-            # keyed by what was loaded, which may be newer than a version read a moment before
-            _shared_activities.put((a.id, a.version, to_ms(a.updated_at)), a)
-            _shared_seen.put(a.id, True)
-        return loaded
 
     def list(
         self,

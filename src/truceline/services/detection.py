@@ -127,7 +127,7 @@ def look(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Covering
     local = _projections(activity, covering)
     with uow.reader() as view:
         zones, ids = candidates(view, policy, activity, covering)
-        others = view.activities.get_many_shared(sorted(ids))
+        others = view.activities.get_many(sorted(ids))
     decisions = find(activity, zones=zones, activities=others, margins=policy.margins, local=local)
     return Seen(
         {z.id: z for z in zones},
@@ -171,7 +171,7 @@ def detect(
         fresh_zones = [z for z in zones if z.id not in settled]
         # Other parties' activities already in conflict with this one must be re-decided too.
         in_scope = [] if is_new else uow.conflicts.open_ids_for_activity(activity.id)
-        others = uow.activities.get_many_shared(sorted(ids - known))
+        others = uow.activities.get_many(sorted(ids - known))
         local = seen.local if seen is not None else _projections(activity, covering)
         decisions += find(activity, zones=fresh_zones, activities=others, margins=policy.margins, local=local)
         acts = {a.id: a for a in (activity, *kept, *others)}
