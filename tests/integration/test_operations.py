@@ -241,10 +241,11 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_once_idle(
     engine.dispose()
 
 
-def test_a_single_read_runs_outside_a_transaction_and_leaves_none_behind(pg_url: str) -> None:
-    """A request's token look-up (``one_read``) runs without BEGIN and ROLLBACK on PostgreSQL: two round
-    trips fewer per request. The pooled connection it used goes back as it was, so a write after it on
-    the same connection is still one transaction, undone whole when it fails."""
+def test_reads_outside_a_transaction_leave_none_behind(pg_url: str) -> None:
+    """A request's token look-up and detection's look before the lock (``no_transaction``) run without
+    BEGIN and ROLLBACK on PostgreSQL: two round trips fewer each. The pooled connection goes back as
+    it was, so a write after them on the same connection is still one transaction, undone whole when
+    it fails."""
     engine = make_engine(pg_url)
     upgrade(engine)
     party, token = parties.add(SqlUnitOfWork(engine, write=True), name="reader", role="officer")
@@ -258,11 +259,15 @@ def test_a_single_read_runs_outside_a_transaction_and_leaves_none_behind(pg_url:
         status = uow._conn.connection.dbapi_connection.info.transaction_status  # type: ignore[union-attr]
         return bool(status != psycopg.pq.TransactionStatus.IDLE)
 
-    with SqlUnitOfWork(engine, one_read=True) as uow:
+    with SqlUnitOfWork(engine, no_transaction=True) as uow:
         backends.add(pid(uow))
         assert uow.parties.by_token_hash(parties.hash_token(token)).id == party.id  # type: ignore[union-attr]
         assert not in_transaction(uow)
-    assert parties.authenticate(SqlUnitOfWork(engine, one_read=True), token).id == party.id
+    assert parties.authenticate(SqlUnitOfWork(engine, no_transaction=True), token).id == party.id
+    with SqlUnitOfWork(engine, write=True).reader() as view:  # detection's look before the write lock
+        backends.add(pid(view))
+        assert view.parties.by_token_hash(parties.hash_token(token)) is not None
+        assert not in_transaction(view)
 
     with pytest.raises(RuntimeError), SqlUnitOfWork(engine, write=True) as uow:
         backends.add(pid(uow))

@@ -40,14 +40,15 @@ class SqlUnitOfWork:
         signature: dict[str, Any] | None = None,
         on_commit: Callable[[Receipt | None], None] | None = None,
         on_publish: Callable[[set[str]], None] | None = None,
-        one_read: bool = False,
+        no_transaction: bool = False,
     ) -> None:
         self.engine = engine
         self.write = write
-        #: the unit of work makes a single read (a request's token look-up): on PostgreSQL it runs
-        #: outside a transaction, which spares the BEGIN and ROLLBACK round trips around it. One
-        #: statement sees one snapshot either way.
-        self.one_read = one_read and not write
+        #: reads only, outside a transaction on PostgreSQL, which spares the BEGIN and ROLLBACK round
+        #: trips around them. Each statement sees what is committed when it runs, as it would inside a
+        #: READ COMMITTED transaction anyway. For a single read (a request's token look-up) and for
+        #: reads a later transaction checks again (detection's look before the write lock).
+        self.no_transaction = no_transaction and not write
         self.clock = clock
         #: the signed request and its verified Ed25519 signature (from the API), recorded in the audit log
         self.signature = signature
@@ -71,8 +72,9 @@ class SqlUnitOfWork:
         return self
 
     def reader(self) -> SqlUnitOfWork:
-        """A read-only unit of work on the same database and clock, apart from this one."""
-        return SqlUnitOfWork(self.engine, clock=self.clock)
+        """A read-only unit of work on the same database and clock, apart from this one, for reads
+        that this one checks again (``no_transaction``)."""
+        return SqlUnitOfWork(self.engine, clock=self.clock, no_transaction=True)
 
     def _release(self) -> None:
         if self._queued is not None:
@@ -83,7 +85,7 @@ class SqlUnitOfWork:
         conn = self.engine.connect()
         if self.write:
             conn = conn.execution_options(truceline_write=True)
-        if self.one_read and not is_sqlite(self.engine):
+        if self.no_transaction and not is_sqlite(self.engine):
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         else:
             conn.begin()

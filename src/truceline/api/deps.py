@@ -76,7 +76,7 @@ async def caller(request: Request, ctx: Annotated[AppContext, Depends(context)])
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else None
-    return await ctx.call(parties.authenticate, ctx.uow(one_read=True), bearer)
+    return await ctx.call(parties.authenticate, ctx.uow(no_transaction=True), bearer)
 
 
 Ctx = Annotated[AppContext, Depends(context)]
