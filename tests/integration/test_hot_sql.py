@@ -4,10 +4,11 @@ stores and reads."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, event, exc, insert, or_, select, text, update
 
 from truceline.adapters import hot_sql, json_text
 from truceline.adapters import tables as t
@@ -140,3 +141,55 @@ def test_read_refuses_an_empty_list_and_statements_built_per_call(
             hot_sql.read(conn, select(_CP.party_id).where(_CP.conflict_id == bindparam("c")), {"c": f"c{i}"})
         with pytest.raises(RuntimeError, match="module-level"):
             hot_sql.read(conn, select(_CP.party_id).where(_CP.conflict_id == bindparam("c")), {"c": "c9"})
+
+
+def test_a_failing_statement_raises_what_sqlalchemy_raises_and_changes_nothing(engine: Engine) -> None:
+    """On SQLite the statements go to sqlite3's own cursor; its errors still come as SQLAlchemy's."""
+    upgrade(engine)
+    with engine.begin() as conn:
+        hot_sql.write_many(conn, _INSERT, [{"party_id": "p", "conflict_id": "c"}])
+    with pytest.raises(exc.IntegrityError), engine.begin() as conn:
+        hot_sql.write_many(conn, _INSERT, [{"party_id": "q", "conflict_id": "c"}])
+        hot_sql.write_many(conn, _INSERT, [{"party_id": "r", "conflict_id": c} for c in ("c", "c")])
+    with pytest.raises(exc.DBAPIError), engine.begin() as conn:
+        hot_sql.read(conn, select(t.conflict_parties.c.party_id).where(text("no_such_column = 1")), {})
+    with engine.connect() as conn:
+        assert list(conn.execute(select(_CP.party_id, _CP.conflict_id))) == [("p", "c")]
+
+
+def test_statements_skip_sqlalchemy_on_sqlite_unless_somebody_watches(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upgrade(engine)
+    through_sqlalchemy: list[str] = []
+    real = Connection.exec_driver_sql
+
+    def spy(self: Connection, statement: str, *args: Any, **kw: Any) -> Any:
+        through_sqlalchemy.append(statement.split()[0])
+        return real(self, statement, *args, **kw)
+
+    monkeypatch.setattr(Connection, "exec_driver_sql", spy)
+
+    def work(n: int) -> None:
+        with engine.begin() as conn:
+            hot_sql.write_many(conn, _INSERT, [{"party_id": f"p{n}", "conflict_id": "c"}])
+            assert hot_sql.read(conn, _PICK, {"parties": [f"p{n}"], "conflicts": ["c"], "not_party": "x"})
+            hot_sql.write_many(conn, _RENAME, [{"old": f"p{n}", "party_id": f"q{n}"}])
+
+    work(1)
+    if engine.dialect.name == "sqlite":
+        assert through_sqlalchemy == []  # BEGIN included
+    else:
+        assert through_sqlalchemy == ["INSERT", "SELECT", "UPDATE"]
+    # A listener sees every statement, on either database (tests and tools count them so).
+    seen: list[str] = []
+
+    def watch(_c: object, _cur: object, statement: str, *_: object) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        work(2)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert [s for s in seen if s != "BEGIN"] == ["INSERT", "SELECT", "UPDATE"]

@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
+from truceline.adapters.hot_sql import run_on_sqlite
+
 try:
     import fcntl
 except ImportError:  # Windows: writers of one process still queue; other processes meet at BEGIN IMMEDIATE
@@ -132,7 +134,7 @@ def make_engine(url: str, *, echo: bool = False, portable: bool = False) -> Engi
             # A write transaction takes the write lock at BEGIN, so two writers serialise instead of
             # one failing with "database is locked" halfway through.
             immediate = conn.get_execution_options().get("truceline_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            run_on_sqlite(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)

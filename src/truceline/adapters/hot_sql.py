@@ -4,18 +4,26 @@ A notification reads and writes a dozen or two small statements. For each one, `
 looks the statement up in the compiled cache, renders its ``IN`` lists anew (about half its cost) and
 runs every value through its type's processing; on SQLite that costs more than SQLite's own work.
 Here each statement is compiled once per dialect (and shape of its parameters), and the values go to
-``exec_driver_sql`` as they are. That keeps SQLAlchemy's error wrapping, events and logging, and is
-safe because every column these statements read or write is an integer, a float, text or bytes:
-types whose values the drivers take and give as they are.
+the driver as they are. That is safe because every column these statements read or write is an
+integer, a float, text or bytes: types whose values the drivers take and give as they are.
+
+On PostgreSQL they go through ``exec_driver_sql``, which keeps SQLAlchemy's handling of a dropped
+connection. On SQLite, inside a transaction, they go to sqlite3's own cursor: ``exec_driver_sql``
+still builds an execution context and a result object for each, which came to about a tenth of a
+notification's CPU, HTTP included. Errors are wrapped in SQLAlchemy's exception classes all the
+same. While anybody watches statements (a ``before_cursor_execute`` or ``after_cursor_execute``
+listener, ``echo``), they go through SQLAlchemy, so the watcher sees every one.
 """
 
 from __future__ import annotations
 
+import sqlite3
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row
+from sqlalchemy import Connection, exc
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.dml import UpdateBase
 
@@ -49,7 +57,53 @@ def write_many(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, A
     if own:
         rows = [{**own, **r} for r in rows]
     params: Any = rows if order is None else [tuple(r[k] for k in order) for r in rows]
-    conn.exec_driver_sql(sql, params[0] if len(params) == 1 else list(params))
+    cursor = _sqlite_cursor(conn)
+    if cursor is None:
+        conn.exec_driver_sql(sql, params[0] if len(params) == 1 else list(params))
+        return
+    with _SqlalchemyErrors(sql, params):
+        if len(params) == 1:
+            cursor.execute(sql, params[0])
+        else:
+            cursor.executemany(sql, params)
+
+
+def _sqlite_cursor(conn: Connection) -> Any | None:
+    """sqlite3's own cursor on ``conn``, or None where the statement is to go through SQLAlchemy:
+    another database, no transaction begun (SQLAlchemy's autobegin would issue our BEGIN), or somebody
+    watching statements."""
+    if conn.dialect.name != "sqlite" or not conn.in_transaction() or watched(conn):
+        return None
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def watched(conn: Connection) -> bool:
+    """Somebody watches ``conn``'s statements: SQLAlchemy's ``echo``, or a cursor-execute listener."""
+    d = conn.dispatch
+    return bool(conn.engine.echo or d.before_cursor_execute or d.after_cursor_execute)
+
+
+def run_on_sqlite(conn: Connection, sql: str) -> None:
+    """Run a statement without parameters on a SQLite connection, through sqlite3 unless watched."""
+    if watched(conn):
+        conn.exec_driver_sql(sql)
+        return
+    with _SqlalchemyErrors(sql, ()):
+        conn.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
+
+
+class _SqlalchemyErrors:
+    """Raise sqlite3's errors as the SQLAlchemy exceptions ``exec_driver_sql`` would raise."""
+
+    def __init__(self, sql: str, params: Any) -> None:
+        self.sql, self.params = sql, params
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, _t: object, e: BaseException | None, _tb: object) -> None:
+        if isinstance(e, sqlite3.Error):
+            raise exc.DBAPIError.instance(self.sql, self.params, e, sqlite3.Error) from e
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -76,9 +130,10 @@ def _padded(n: int) -> int:
     return 1 << (n - 1).bit_length()
 
 
-def read(conn: Connection, stmt: Select[Any], params: Mapping[str, Any]) -> list[Row[*tuple[Any, ...]]]:
-    """The rows ``conn.execute(stmt, params).all()`` returns, for a module-level ``stmt`` whose list
-    parameters (``bindparam(..., expanding=True)``) are given non-empty lists or tuples."""
+def read(conn: Connection, stmt: Select[Any], params: Mapping[str, Any]) -> list[Any]:
+    """The rows ``conn.execute(stmt, params).all()`` returns (by attribute and by index), for a
+    module-level ``stmt`` whose list parameters (``bindparam(..., expanding=True)``) are given
+    non-empty lists or tuples."""
     lists = [(k, len(v)) for k, v in params.items() if isinstance(v, list | tuple)]
     if any(n == 0 for _, n in lists):
         raise ValueError("read takes non-empty lists; an empty IN matches nothing, so do not ask")
@@ -91,7 +146,28 @@ def read(conn: Connection, stmt: Select[Any], params: Mapping[str, Any]) -> list
     sql, slots = plan
     if isinstance(slots, dict):
         return list(conn.exec_driver_sql(sql, {name: _value(s, params) for name, s in slots.items()}))
-    return list(conn.exec_driver_sql(sql, tuple(_value(s, params) for s in slots)))
+    values = tuple(_value(s, params) for s in slots)
+    cursor = _sqlite_cursor(conn)
+    if cursor is None:
+        return list(conn.exec_driver_sql(sql, values))
+    with _SqlalchemyErrors(sql, values):
+        cursor.execute(sql, values)
+        rows = cursor.fetchall()
+    return list(map(_row_type(cursor.description)._make, rows))
+
+
+#: Row types by column names, as the driver describes them (so, as SQLAlchemy's rows name them).
+_row_types: dict[tuple[str, ...], Any] = {}
+
+
+def _row_type(description: Sequence[Sequence[Any]]) -> Any:
+    names = tuple(d[0] for d in description)
+    t = _row_types.get(names)
+    if t is None:
+        if len(_row_types) >= _MAX_ENTRIES:
+            raise RuntimeError("read takes module-level statements; these columns look built per call")
+        t = _row_types[names] = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+    return t
 
 
 def _value(slot: Any, params: Mapping[str, Any]) -> Any:
