@@ -43,6 +43,11 @@ Volume4D), and conflicts found between them. Authenticate with `Authorization: B
 Errors are RFC 9457 problem+json naming the field (JSON pointer) and the reason."""
 
 
+#: The order of the API's sections in /docs.
+_SECTIONS = "system parties zones activities conflicts hotline webhooks tracks incidents audit operations web"
+DOC_ORDER = [{"name": name} for name in _SECTIONS.split()]
+
+
 @functools.cache  # once per process: later apps in the same process (tests) find it done
 def settle_heap() -> None:
     """Take what start-up built and keeps (modules, the app, the zone cache) out of the collector's
@@ -130,10 +135,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
             listener.stop()
         engine.dispose()
 
-    app = FastAPI(title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan, openapi_tags=DOC_ORDER
+    )
     app.state.ctx = ctx
     problems.install(app)
-    routers = (system, operations, parties, zone_routes, activities, conflicts, hotline, webhooks, tracks,
+    # A request is matched against each router in turn (tens of µs for the zones router alone), so the
+    # busiest come first: notifications, then track reports. The docs keep their own order (DOC_ORDER).
+    routers = (activities, tracks, system, operations, parties, zone_routes, conflicts, hotline, webhooks,
                incident_routes, audit_routes, web)  # fmt: skip
     for module in routers:
         app.include_router(module.router)
