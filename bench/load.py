@@ -11,8 +11,8 @@ then keeps ``--concurrency`` requests in flight for ``--seconds`` in each traffi
 For each mode it prints requests per second, p50/p95/p99 latency, 5xx and transport errors, the
 conflicts found per notification, and the CPU the server's processes (and an embedded PostgreSQL's)
 and the load generator spent per request, and writes them as JSON. The load generator runs on the
-same machine as the server and takes its share of the cores, so it is kept lean (``http1.py``: about
-a sixth of httpx's CPU per request). Every figure moves with whatever else the machine runs, so
+same machine as the server and takes its share of the cores, so it is kept lean (``http1.py`` on
+uvloop: about a tenth of httpx's CPU per request). Every figure moves with whatever else the machine runs, so
 compare changes in runs that alternate.
 
     python bench/load.py --db sqlite --workers 2 --seconds 20 --json bench/results/load-sqlite.json
@@ -42,6 +42,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+try:  # the server's own event loop (uvicorn picks it too): the load generator's share of the CPU drops
+    from uvloop import run as run_loop
+except ImportError:  # Windows
+    run_loop = asyncio.run  # type: ignore[assignment]
 
 sys.path.insert(0, str(Path(__file__).parent))
 from http1 import Connection, HttpError
@@ -224,14 +229,14 @@ def main() -> None:
         if not wait_healthy(url):
             keep_work = True  # for its log
             raise SystemExit(f"the server did not start; see {work / 'server.log'}")
-        asyncio.run(drive(url, tokens, "spread", 2.0, 4, 99))  # warm-up: connections, caches, JIT
+        run_loop(drive(url, tokens, "spread", 2.0, 4, 99))  # warm-up: connections, caches, JIT
         serving = [psutil.Process(server.pid)]
         db_procs = postmaster(work / "pgdata") if _pg is not None else []
         results = []
         me = psutil.Process()
         for i, mode in enumerate(args.modes.split(",")):
             cpu0, db0, me0 = cpu_seconds(serving), cpu_seconds(db_procs), me.cpu_times()
-            r = asyncio.run(drive(url, tokens, mode, args.seconds, args.concurrency, i))
+            r = run_loop(drive(url, tokens, mode, args.seconds, args.concurrency, i))
             me1 = me.cpu_times()
             n = max(1, r["requests"])
             r["client_cpu_ms_per_request"] = round((me1.user + me1.system - me0.user - me0.system) * 1000 / n, 3)

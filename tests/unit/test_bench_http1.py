@@ -93,3 +93,20 @@ def test_a_server_that_is_gone_is_an_error_not_a_hang() -> None:
 def test_only_plain_http_urls() -> None:
     with pytest.raises(ValueError, match="http:// URL"):
         Connection("https://example.org")
+
+
+def test_an_answer_that_is_not_http_is_an_error() -> None:
+    async def run() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+            await writer.drain()
+
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(HttpError, match=r"not an HTTP/1\.x response"):
+            await Connection(f"http://127.0.0.1:{port}", timeout_s=5).send(Connection.request("GET", "/", b"", {}))
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(run())
