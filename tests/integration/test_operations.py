@@ -241,6 +241,40 @@ def test_a_pooled_connection_the_server_dropped_is_replaced_once_idle(
     engine.dispose()
 
 
+def test_a_server_that_never_answers_fails_the_connection_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The token look-up runs on the event loop, so a connection must not wait the system's TCP timeout
+    (minutes) on a database host that accepts and then says nothing: it fails after CONNECT_TIMEOUT_S,
+    or after the URL's own ``connect_timeout``."""
+    import socket
+
+    mute = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshake; nobody answers
+    port = mute.getsockname()[1]
+
+    def attempt(url: str) -> list[BaseException]:
+        engine = make_engine(url)
+        outcome: list[BaseException] = []
+
+        def connect() -> None:
+            try:
+                engine.connect().close()
+            except exc.OperationalError as e:
+                outcome.append(e)
+
+        thread = threading.Thread(target=connect, daemon=True)
+        thread.start()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "still waiting on a server that never answers"
+        return outcome
+
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_S", 2)
+    (error,) = attempt(f"postgresql://nobody@127.0.0.1:{port}/nothing")
+    assert "timeout" in str(error).lower()
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_S", 3600)
+    (error,) = attempt(f"postgresql://nobody@127.0.0.1:{port}/nothing?connect_timeout=2")
+    assert "timeout" in str(error).lower()
+    mute.close()
+
+
 def test_reads_outside_a_transaction_leave_none_behind(pg_url: str) -> None:
     """A request's token look-up and detection's look before the lock (``no_transaction``) run without
     BEGIN and ROLLBACK on PostgreSQL: two round trips fewer each. The pooled connection goes back as

@@ -137,10 +137,16 @@ def make_engine(url: str, *, echo: bool = False, portable: bool = False) -> Engi
             run_on_sqlite(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    # A server that cannot be reached fails a connection after CONNECT_TIMEOUT_S instead of the
+    # system's TCP timeout (minutes): the token look-up runs on the event loop, which waits meanwhile.
+    timeout = {} if "connect_timeout" in u.query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, connect_args=timeout)
     ping_when_idle(engine)
     return engine.execution_options(truceline_portable=True) if portable else engine
 
+
+#: Seconds a new PostgreSQL connection may take (libpq's ``connect_timeout``), unless the URL says.
+CONNECT_TIMEOUT_S = 10
 
 #: A pooled connection idle for longer than this is pinged before it is handed out. ``pool_pre_ping``
 #: pings at every checkout: a round trip per transaction, two per notification, on connections used

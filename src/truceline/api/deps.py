@@ -76,7 +76,10 @@ async def caller(request: Request, ctx: Annotated[AppContext, Depends(context)])
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     bearer = token.strip() if scheme.lower() == "bearer" else None
-    return await ctx.call(parties.authenticate, ctx.uow(no_transaction=True), bearer)
+    # On the loop whatever the database: one SELECT by key, which waits on no lock. On PostgreSQL the
+    # thread pool's hand-off there and back cost more CPU than the round trip it would free the loop
+    # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
+    return parties.authenticate(ctx.uow(no_transaction=True), bearer)
 
 
 Ctx = Annotated[AppContext, Depends(context)]
