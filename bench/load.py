@@ -11,9 +11,9 @@ then keeps ``--concurrency`` requests in flight for ``--seconds`` in each traffi
 For each mode it prints requests per second, p50/p95/p99 latency, 5xx and transport errors, the
 conflicts found per notification, and the CPU the server's processes (and an embedded PostgreSQL's)
 and the load generator spent per request, and writes them as JSON. The load generator runs on the
-same machine as the server and takes its share of the cores, so it is kept lean (``http1.py`` on
-uvloop: about a tenth of httpx's CPU per request). Every figure moves with whatever else the machine runs, so
-compare changes in runs that alternate.
+same machine as the server and takes its share of the cores, so it is kept lean: ``http1.py`` on
+uvloop spends about 0.15 ms per request, httpx about 1.2. Every figure moves with whatever else the
+machine runs, so compare changes in runs that alternate.
 
     python bench/load.py --db sqlite --workers 2 --seconds 20 --json bench/results/load-sqlite.json
     python bench/load.py --db postgresql --workers 2 --seconds 20 --json bench/results/load-pg.json

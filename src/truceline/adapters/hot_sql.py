@@ -72,12 +72,12 @@ def _sqlite_cursor(conn: Connection) -> Any | None:
     """sqlite3's own cursor on ``conn``, or None where the statement is to go through SQLAlchemy:
     another database, no transaction begun (SQLAlchemy's autobegin would issue our BEGIN), or somebody
     watching statements."""
-    if conn.dialect.name != "sqlite" or not conn.in_transaction() or watched(conn):
+    if conn.dialect.name != "sqlite" or not conn.in_transaction() or _watched(conn):
         return None
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
 
-def watched(conn: Connection) -> bool:
+def _watched(conn: Connection) -> bool:
     """Somebody watches ``conn``'s statements: SQLAlchemy's ``echo``, or a cursor-execute listener."""
     d = conn.dispatch
     return bool(conn.engine.echo or d.before_cursor_execute or d.after_cursor_execute)
@@ -85,7 +85,7 @@ def watched(conn: Connection) -> bool:
 
 def run_on_sqlite(conn: Connection, sql: str) -> None:
     """Run a statement without parameters on a SQLite connection, through sqlite3 unless watched."""
-    if watched(conn):
+    if _watched(conn):
         conn.exec_driver_sql(sql)
         return
     with _SqlalchemyErrors(sql, ()):
