@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers import activity_body
+from tests.helpers import activity_body, zone_body
 from truceline.api.app import create_app
 from truceline.services import activities, parties
 from truceline.settings import Settings
@@ -55,3 +55,34 @@ def test_notify_and_authentication_run_where_the_setting_and_database_say(
         got = client.get(f"/v1/activities/{r.json()['activity']['id']}", headers={"Authorization": f"Bearer {token}"})
         assert got.status_code == 200, got.text
     assert seen == {"notify": expected, "authenticate": True}
+
+
+def test_each_request_looks_its_caller_up_once(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Routes that take the caller and a writer, or a writer alone, or the caller alone: one token
+    look-up each, and a bad token is refused before anything is written."""
+    app = create_app(Settings(database_url=db_url))
+    ctx = app.state.ctx
+    _, token = parties.add(ctx.uow(write=True), name="A", role="officer")
+    calls: list[str | None] = []
+    authenticate = parties.authenticate
+
+    def authenticate_spy(uow: Any, bearer: str | None) -> Any:
+        calls.append(bearer)
+        return authenticate(uow, bearer)
+
+    monkeypatch.setattr(parties, "authenticate", authenticate_spy)
+    h = {"Authorization": f"Bearer {token}"}
+    with TestClient(app) as client:
+        made = client.post("/v1/zones", json=zone_body(), headers=h)  # caller and writer
+        assert made.status_code == 201, made.text
+        assert calls == [token]
+        notified = client.post("/v1/activities", json=activity_body(), headers=h)  # the writer alone
+        assert notified.status_code == 201, notified.text
+        assert calls == [token] * 2
+        listed = client.get("/v1/activities", headers=h)  # the caller alone
+        assert [a["id"] for a in listed.json()] == [notified.json()["activity"]["id"]]
+        assert calls == [token] * 3
+        refused = client.post("/v1/activities", json=activity_body(), headers={"Authorization": "Bearer nope"})
+        assert refused.status_code == 401, refused.text
+        assert calls == [token] * 3 + ["nope"]
+        assert len(client.get("/v1/activities", headers=h).json()) == 1

@@ -68,18 +68,34 @@ class AppContext:
 # Dependencies that do no blocking work are ``async``: FastAPI runs a plain ``def`` dependency on the
 # thread pool, a hop that costs more than the dependency itself.
 async def context(request: Request) -> AppContext:
+    return _ctx(request)
+
+
+def _ctx(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
 
-async def caller(request: Request, ctx: Annotated[AppContext, Depends(context)]) -> Party:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    bearer = token.strip() if scheme.lower() == "bearer" else None
-    # On the loop whatever the database: one SELECT by key, which waits on no lock. On PostgreSQL the
-    # thread pool's hand-off there and back cost more CPU than the round trip it would free the loop
-    # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
-    return parties.authenticate(ctx.uow(no_transaction=True), bearer)
+def _authenticated(request: Request) -> Party:
+    """The party the request's bearer token names, looked up once per request (``Caller`` and
+    ``Write`` both need it)."""
+    party: Party | None = request.scope.get(_CALLER_KEY)
+    if party is None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        bearer = token.strip() if scheme.lower() == "bearer" else None
+        # On the loop whatever the database: one SELECT by key, which waits on no lock. On PostgreSQL the
+        # thread pool's hand-off there and back cost more CPU than the round trip it would free the loop
+        # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
+        party = request.scope[_CALLER_KEY] = parties.authenticate(_ctx(request).uow(no_transaction=True), bearer)
+    return party
+
+
+_CALLER_KEY = "truceline.caller"
+
+
+async def caller(request: Request) -> Party:
+    return _authenticated(request)
 
 
 Ctx = Annotated[AppContext, Depends(context)]
@@ -101,7 +117,7 @@ def signing_message(method: str, path: str, body: bytes, *, ndjson: bool = False
     return request_message(method, path, parsed)
 
 
-async def request_signature(request: Request, who: Caller) -> dict[str, Any] | None:
+async def request_signature(request: Request, who: Party) -> dict[str, Any] | None:
     """Verify the request's detached signature when the caller has registered a key (then it is
     required): so a party cannot deny what it sent, and nobody can send in its name. Returns what was
     signed and the signature, for the audit log."""
@@ -122,9 +138,13 @@ async def request_signature(request: Request, who: Caller) -> dict[str, Any] | N
 
 @dataclass
 class Writer:
-    """Hands out write units of work for one request; the last audit receipt goes in a header."""
+    """Hands out write units of work for one request; the last audit receipt goes in a header. It
+    carries the context and the caller too, so a busy write route needs no other dependency: FastAPI
+    works out each dependency's cache key on every request."""
 
     ctx: AppContext
+    #: the authenticated party
+    caller: Party
     signature: dict[str, Any] | None
     response: Response
 
@@ -136,10 +156,10 @@ class Writer:
             self.response.headers[RECEIPT_HEADER] = receipt.header()
 
 
-async def writer(
-    ctx: Ctx, response: Response, signature: Annotated[dict[str, Any] | None, Depends(request_signature)]
-) -> Writer:
-    return Writer(ctx, signature, response)
+async def writer(request: Request, response: Response) -> Writer:
+    # One dependency, not a tree of them (see ``Writer``).
+    who = _authenticated(request)
+    return Writer(_ctx(request), who, await request_signature(request, who), response)
 
 
 Write = Annotated[Writer, Depends(writer)]

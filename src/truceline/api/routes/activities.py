@@ -27,9 +27,10 @@ def _counted(ctx: AppContext, r: activities.ActivityResult) -> activities.Activi
 @router.post(
     "", operation_id="notifyActivity", status_code=status.HTTP_201_CREATED, response_model=schemas.ActivityWithConflicts
 )
-async def notify(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
+async def notify(body: schemas.ActivityCreate, w: Write) -> schemas.ActivityWithConflicts:
     """Notify a planned activity. It is stored whatever it conflicts with; the response lists every
     conflict found (notification is not permission)."""
+    ctx, caller = w.ctx, w.caller
     data = body.model_dump(mode="json", exclude_none=True)
 
     def run() -> schemas.ActivityWithConflicts:
@@ -65,9 +66,10 @@ async def get_activity(activity_id: str, ctx: Ctx, caller: Caller) -> schemas.Ac
 
 @router.put("/{activity_id}", operation_id="updateActivity", response_model=schemas.ActivityWithConflicts)
 async def update_activity(
-    activity_id: str, body: schemas.ActivityUpdate, ctx: Ctx, caller: Caller, w: Write
+    activity_id: str, body: schemas.ActivityUpdate, w: Write
 ) -> schemas.ActivityWithConflicts:
     """Replace your activity's kind, title and volumes; its conflicts are re-checked."""
+    ctx, caller = w.ctx, w.caller
     data = body.model_dump(mode="json", exclude_none=True)
 
     def run() -> schemas.ActivityWithConflicts:
@@ -77,6 +79,7 @@ async def update_activity(
 
 
 @router.post("/{activity_id}/cancel", operation_id="cancelActivity", response_model=schemas.ActivityWithConflicts)
-async def cancel_activity(activity_id: str, ctx: Ctx, caller: Caller, w: Write) -> schemas.ActivityWithConflicts:
+async def cancel_activity(activity_id: str, w: Write) -> schemas.ActivityWithConflicts:
     """Cancel your activity; its conflicts close."""
+    ctx, caller = w.ctx, w.caller
     return await ctx.call(lambda: _result(ctx, caller, activities.cancel(w.uow(), ctx.policy, caller, activity_id)))

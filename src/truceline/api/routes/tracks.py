@@ -84,12 +84,13 @@ def _items(body: bytes, content_type: str) -> list[tuple[int, object]]:
         }
     },
 )
-async def report(request: Request, ctx: Ctx, caller: Caller, w: Write) -> IngestResult:
+async def report(request: Request, w: Write) -> IngestResult:
     """Report positions of your party's tracks: a JSON array, or NDJSON (one report per line). Each
     report: ``track_id``, ``callsign``, ``time`` (RFC 3339), ``lat``, ``lon``, ``altitude_m`` (W84),
     ``ground_speed_mps``, ``track_deg``, ``vertical_rate_mps``, ``kind`` (an activity kind, default
     ``air``), ``activity_id`` (optional: the notified activity it flies). Bad reports are refused one by
     one with their line; the good ones are kept. All refused: 422."""
+    ctx, caller = w.ctx, w.caller
     body = await request.body()
     items = _items(body, request.headers.get("content-type", "application/json"))
     result = await asyncio.to_thread(tracks.ingest, w.uow(), ctx.tracks, caller, items)
