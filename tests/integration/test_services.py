@@ -42,6 +42,23 @@ def test_overlap_opens_for_both_and_closes_on_cancel(
     assert rc.conflicts == []
 
 
+def test_a_conflict_closed_by_an_update_says_why_in_the_rules_words(
+    uow: Uow, policy: Policy, make_party: Callable[..., Party]
+) -> None:
+    a, b = make_party("A"), make_party("B")
+    activities.notify(uow(), policy, a, activity_body())
+    rb = activities.notify(uow(), policy, b, activity_body(lng=36.51))
+    cid = rb.conflicts[0].id
+    # 2.5 km apart: still near enough to be a candidate, so the rule's own decision is the reason.
+    near = activities.update(uow(), policy, b, rb.activity.id, activity_body(lng=36.57))
+    assert near.conflicts == []
+    closed = conflicts.get(uow(), a, cid)
+    assert closed.status is ConflictStatus.closed
+    assert closed.closed_reason is not None
+    assert closed.closed_reason.startswith("the footprints are 2,"), closed.closed_reason
+    assert closed.closed_reason.endswith("m apart, more than the 1000 m margin"), closed.closed_reason
+
+
 def test_update_moves_away_and_back_keeping_the_conflict_id(
     uow: Uow, policy: Policy, make_party: Callable[..., Party]
 ) -> None:

@@ -33,8 +33,10 @@ def sync(
     any of them not confirmed by a conflicting decision is closed. Returns the open conflicts.
     ``fresh``: the decisions are about a brand-new activity, so none of their conflicts exists yet."""
     found = {d.conflict_id: d for d in decisions if d.conflict}
-    verdicts = {d.conflict_id: d for d in decisions}
     scope = set(in_scope)
+    # The reasons for closing; a new activity (most notifications) has nothing to close, and the id
+    # of every decision, mostly "no conflict", is a digest worth not taking.
+    verdicts = {d.conflict_id: d for d in decisions if not d.conflict} if scope - found.keys() else {}
     existing = {} if fresh or not (found or scope) else uow.conflicts.get_many([*found, *scope])
     opened: list[Conflict] = []
     new: list[Conflict] = []
