@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, bindparam, event, exc, insert, or_, s
 
 from truceline.adapters import hot_sql, json_text
 from truceline.adapters import tables as t
+from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
 
 _INSERT = insert(t.conflict_parties)
@@ -144,7 +145,7 @@ def test_read_refuses_an_empty_list_and_statements_built_per_call(
 
 
 def test_a_failing_statement_raises_what_sqlalchemy_raises_and_changes_nothing(engine: Engine) -> None:
-    """On SQLite the statements go to sqlite3's own cursor; its errors still come as SQLAlchemy's."""
+    """The statements go to the driver's own cursor; its errors still come as SQLAlchemy's."""
     upgrade(engine)
     with engine.begin() as conn:
         hot_sql.write_many(conn, _INSERT, [{"party_id": "p", "conflict_id": "c"}])
@@ -157,7 +158,7 @@ def test_a_failing_statement_raises_what_sqlalchemy_raises_and_changes_nothing(e
         assert list(conn.execute(select(_CP.party_id, _CP.conflict_id))) == [("p", "c")]
 
 
-def test_statements_skip_sqlalchemy_on_sqlite_unless_somebody_watches(
+def test_statements_skip_sqlalchemy_unless_somebody_watches(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upgrade(engine)
@@ -177,10 +178,7 @@ def test_statements_skip_sqlalchemy_on_sqlite_unless_somebody_watches(
             hot_sql.write_many(conn, _RENAME, [{"old": f"p{n}", "party_id": f"q{n}"}])
 
     work(1)
-    if engine.dialect.name == "sqlite":
-        assert through_sqlalchemy == []  # BEGIN included
-    else:
-        assert through_sqlalchemy == ["INSERT", "SELECT", "UPDATE"]
+    assert through_sqlalchemy == []  # SQLite's BEGIN included
     # A listener sees every statement, on either database (tests and tools count them so).
     seen: list[str] = []
 
@@ -193,3 +191,27 @@ def test_statements_skip_sqlalchemy_on_sqlite_unless_somebody_watches(
     finally:
         event.remove(engine, "before_cursor_execute", watch)
     assert [s for s in seen if s != "BEGIN"] == ["INSERT", "SELECT", "UPDATE"]
+
+
+def test_a_connection_the_server_dropped_mid_transaction_is_invalidated(pg_url: str) -> None:
+    """As SQLAlchemy does for its own statements: the error says the connection was invalidated, and
+    the pool never hands that connection out again (no ping needed to find out)."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    with engine.connect() as other:
+        other.execute(text("SELECT 1"))
+        with engine.connect() as conn:
+            conn.begin()
+            hot_sql.write_many(conn, _INSERT, [{"party_id": "p", "conflict_id": "dropped"}])
+            pid = conn.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+            assert other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+            with pytest.raises(exc.OperationalError) as raised:
+                hot_sql.read(conn, _PICK, {"parties": ["p"], "conflicts": ["c"], "not_party": "x"})
+            assert raised.value.connection_invalidated
+            assert conn.invalidated
+            conn.rollback()  # as a unit of work does on the way out
+    for _ in range(3):  # every pooled connection works: the dead one was thrown away
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != pid
+            assert hot_sql.read(conn, _PICK, {"parties": ["p"], "conflicts": ["c"], "not_party": "x"}) == []
+    engine.dispose()

@@ -7,17 +7,18 @@ Here each statement is compiled once per dialect (and shape of its parameters), 
 the driver as they are. That is safe because every column these statements read or write is an
 integer, a float, text or bytes: types whose values the drivers take and give as they are.
 
-On PostgreSQL they go through ``exec_driver_sql``, which keeps SQLAlchemy's handling of a dropped
-connection. On SQLite, inside a transaction, they go to sqlite3's own cursor: ``exec_driver_sql``
+Inside a transaction they go to the driver's own cursor (sqlite3's, psycopg's): ``exec_driver_sql``
 still builds an execution context and a result object for each, which came to about a tenth of a
-notification's CPU, HTTP included. Errors are wrapped in SQLAlchemy's exception classes all the
-same. While anybody watches statements (a ``before_cursor_execute`` or ``after_cursor_execute``
-listener, ``echo``), they go through SQLAlchemy, so the watcher sees every one.
+notification's CPU on SQLite, HTTP included, and an eighth on PostgreSQL. Errors are raised as
+SQLAlchemy's exception classes all the same, and a connection the error shows to be dead (a server
+restart, a dropped link) is invalidated, as SQLAlchemy does, so the pool never hands it out again.
+Outside a transaction, and while anybody watches statements (a ``before_cursor_execute`` or
+``after_cursor_execute`` listener, ``echo``), they go through SQLAlchemy, so the watcher sees every
+one.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,22 +58,22 @@ def write_many(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, A
     if own:
         rows = [{**own, **r} for r in rows]
     params: Any = rows if order is None else [tuple(r[k] for k in order) for r in rows]
-    cursor = _sqlite_cursor(conn)
+    cursor = _driver_cursor(conn)
     if cursor is None:
         conn.exec_driver_sql(sql, params[0] if len(params) == 1 else list(params))
         return
-    with _SqlalchemyErrors(sql, params):
+    with _SqlalchemyErrors(conn, cursor, sql, params):
         if len(params) == 1:
             cursor.execute(sql, params[0])
         else:
             cursor.executemany(sql, params)
 
 
-def _sqlite_cursor(conn: Connection) -> Any | None:
-    """sqlite3's own cursor on ``conn``, or None where the statement is to go through SQLAlchemy:
-    another database, no transaction begun (SQLAlchemy's autobegin would issue our BEGIN), or somebody
+def _driver_cursor(conn: Connection) -> Any | None:
+    """The driver's own cursor on ``conn``, or None where the statement is to go through SQLAlchemy:
+    no transaction begun (SQLAlchemy's autobegin issues the BEGIN, on SQLite ours), or somebody
     watching statements."""
-    if conn.dialect.name != "sqlite" or not conn.in_transaction() or _watched(conn):
+    if not conn.in_transaction() or _watched(conn):
         return None
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
 
@@ -88,22 +89,31 @@ def run_on_sqlite(conn: Connection, sql: str) -> None:
     if _watched(conn):
         conn.exec_driver_sql(sql)
         return
-    with _SqlalchemyErrors(sql, ()):
+    with _SqlalchemyErrors(conn, None, sql, ()):
         conn.connection.dbapi_connection.execute(sql)  # type: ignore[union-attr]
 
 
 class _SqlalchemyErrors:
-    """Raise sqlite3's errors as the SQLAlchemy exceptions ``exec_driver_sql`` would raise."""
+    """Raise the driver's errors as the SQLAlchemy exceptions ``exec_driver_sql`` would raise, and
+    invalidate the connection when the error says it is dead."""
 
-    def __init__(self, sql: str, params: Any) -> None:
-        self.sql, self.params = sql, params
+    def __init__(self, conn: Connection, cursor: Any, sql: str, params: Any) -> None:
+        self.conn, self.cursor, self.sql, self.params = conn, cursor, sql, params
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, _t: object, e: BaseException | None, _tb: object) -> None:
-        if isinstance(e, sqlite3.Error):
-            raise exc.DBAPIError.instance(self.sql, self.params, e, sqlite3.Error) from e
+        dbapi = self.conn.dialect.loaded_dbapi
+        if not isinstance(e, dbapi.Error):
+            return
+        raw = self.conn.connection.dbapi_connection
+        dead = self.conn.dialect.is_disconnect(e, raw, self.cursor)  # type: ignore[arg-type]
+        if dead:
+            self.conn.invalidate(e)
+        raise exc.DBAPIError.instance(
+            self.sql, self.params, e, dbapi.Error, connection_invalidated=dead, dialect=self.conn.dialect
+        ) from e
 
 
 # --- reads ----------------------------------------------------------------------------------------
@@ -144,13 +154,15 @@ def read(conn: Connection, stmt: Select[Any], params: Mapping[str, Any]) -> list
         plan = _plan(conn, stmt, params, dict(shape))
         _plans.put(entry, plan)
     sql, slots = plan
-    if isinstance(slots, dict):
-        return list(conn.exec_driver_sql(sql, {name: _value(s, params) for name, s in slots.items()}))
-    values = tuple(_value(s, params) for s in slots)
-    cursor = _sqlite_cursor(conn)
+    values: Any = (
+        {name: _value(s, params) for name, s in slots.items()}
+        if isinstance(slots, dict)
+        else tuple(_value(s, params) for s in slots)
+    )
+    cursor = _driver_cursor(conn)
     if cursor is None:
         return list(conn.exec_driver_sql(sql, values))
-    with _SqlalchemyErrors(sql, values):
+    with _SqlalchemyErrors(conn, cursor, sql, values):
         cursor.execute(sql, values)
         rows = cursor.fetchall()
     return list(map(_row_type(cursor.description)._make, rows))
