@@ -14,6 +14,7 @@ from truceline.adapters import hot_sql, json_text
 from truceline.adapters import tables as t
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
+from truceline.adapters.unit_of_work import SqlUnitOfWork
 
 _INSERT = insert(t.conflict_parties)
 _INSERT_VOLUMES = insert(t.activity_volumes)
@@ -178,6 +179,9 @@ def test_statements_skip_sqlalchemy_unless_somebody_watches(
             hot_sql.write_many(conn, _RENAME, [{"old": f"p{n}", "party_id": f"q{n}"}])
 
     work(1)
+    # A read-only unit of work outside a transaction on PostgreSQL (a request's token look-up) too.
+    with SqlUnitOfWork(engine, no_transaction=True) as uow:
+        assert uow.parties.by_token_hash("no such token") is None
     assert through_sqlalchemy == []  # SQLite's BEGIN included
     # A listener sees every statement, on either database (tests and tools count them so).
     seen: list[str] = []

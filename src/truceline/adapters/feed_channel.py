@@ -9,7 +9,9 @@ import threading
 from collections.abc import Callable, Iterable
 
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
+
+from truceline.adapters.hot_sql import run_driver_sql
 
 log = logging.getLogger("truceline.feed")
 
@@ -27,7 +29,7 @@ def announce(conn: Connection, party_ids: Iterable[str]) -> None:
     """Queue the notification inside the writer's transaction: PostgreSQL sends it at commit, and
     never if the transaction rolls back."""
     for p in payloads(party_ids):
-        conn.execute(text("SELECT pg_notify(:c, :p)"), {"c": CHANNEL, "p": p})
+        run_driver_sql(conn, "SELECT pg_notify(%(c)s, %(p)s)", {"c": CHANNEL, "p": p})
 
 
 def libpq_url(engine: Engine) -> str:

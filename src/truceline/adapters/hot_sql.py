@@ -69,6 +69,16 @@ def write_many(conn: Connection, stmt: UpdateBase, rows: Sequence[Mapping[str, A
             cursor.executemany(sql, params)
 
 
+def run_driver_sql(conn: Connection, sql: str, params: Mapping[str, Any]) -> None:
+    """Run ``sql``, written for the driver (its own placeholders), as ``exec_driver_sql`` would."""
+    cursor = _driver_cursor(conn)
+    if cursor is None:
+        conn.exec_driver_sql(sql, params)
+        return
+    with _SqlalchemyErrors(conn, cursor, sql, params):
+        cursor.execute(sql, params)
+
+
 def _driver_cursor(conn: Connection) -> Any | None:
     """The driver's own cursor on ``conn``, or None where the statement is to go through SQLAlchemy:
     no transaction begun (SQLAlchemy's autobegin issues the BEGIN, on SQLite ours), or somebody

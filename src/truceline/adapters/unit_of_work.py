@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from truceline.adapters import feed_channel
 from truceline.adapters import tables as t
 from truceline.adapters.db import WriterQueue, is_portable, is_sqlite, writer_queue
+from truceline.adapters.hot_sql import run_driver_sql
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
 from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
@@ -87,8 +88,9 @@ class SqlUnitOfWork:
             conn = conn.execution_options(truceline_write=True)
         if self.no_transaction and not is_sqlite(self.engine):
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            conn.begin()
+        # Under AUTOCOMMIT the server sees no BEGIN: this tells SQLAlchemy, and so ``hot_sql``, that the
+        # unit of work is under way, and its statements go straight to the driver.
+        conn.begin()
         self._conn = conn
         self.parties = PartyRepository(conn)
         self.zones = ZoneRepository(conn)
@@ -161,7 +163,5 @@ class SqlUnitOfWork:
             self._lock_rows_exist(keys)
             self._conn.execute(select(_K.key).where(_K.key.in_(keys)).order_by(_K.key).with_for_update())
         elif keys:
-            self._conn.execute(
-                text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"),
-                {"keys": keys},
-            )
+            lock = "SELECT pg_advisory_xact_lock(k) FROM unnest(%(keys)s::bigint[]) AS k ORDER BY k"
+            run_driver_sql(self._conn, lock, {"keys": keys})
