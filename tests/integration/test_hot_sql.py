@@ -45,6 +45,36 @@ def test_write_many_matches_execute(engine: Engine) -> None:
     assert [dict(r) for r in stored] == rows
 
 
+_INSERT_CONFLICTS = insert(t.conflicts)
+
+
+def test_several_rows_of_every_type_store_as_execute_stores_them(engine: Engine) -> None:
+    """Several rows at once (executemany): NULLs, bytes, floats, large integers and non-ASCII text come
+    back as they went in."""
+    upgrade(engine)
+    rows = [
+        dict(id=f"c{i}", key=f"k{i}", rule="overlap", status="open", reason=f"raison n° {i} — ok",
+             zone_id=None if i % 2 else f"z{i}", zone_revision=None if i % 2 else i, subjects="[]",
+             regions='{"type": "Polygon"}', parties="[]", t_start=1_700_000_000_000 + i,
+             t_end=None if i == 3 else 2**40, created_at=i, updated_at=i, closed_at=None, closed_reason=None)
+        for i in range(5)
+    ]
+    vols = [
+        dict(activity_id=f"a{i}", idx=i, footprint=bytes([i]) * 300 + b"\x00\xff", alt_lower=-0.1 * i,
+             alt_upper=1e6 + 0.5, t_start=i, t_end=2**41, source="{}")
+        for i in range(3)
+    ]
+    with engine.begin() as conn:
+        hot_sql.write_many(conn, _INSERT_CONFLICTS, rows)
+        hot_sql.write_many(conn, _INSERT_VOLUMES, vols)
+    with engine.connect() as conn:
+        got = [dict(r) for r in conn.execute(select(t.conflicts).order_by(t.conflicts.c.id)).mappings()]
+        assert got == rows
+        by_idx = select(t.activity_volumes).order_by(t.activity_volumes.c.idx)
+        stored = [dict(r) for r in conn.execute(by_idx).mappings()]
+        assert [{**r, "footprint": bytes(r["footprint"])} for r in stored] == vols
+
+
 def test_updates_with_their_own_bound_values_and_bytes(engine: Engine) -> None:
     """``WHERE id = 1`` binds the 1 itself; the footprint column is bytes; floats and NULLs pass as they are."""
     upgrade(engine)
