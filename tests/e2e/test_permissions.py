@@ -6,6 +6,8 @@ The callers run in the order below, so the one expected to succeed goes last."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,16 +33,18 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-@pytest.fixture
-def world(tmp_path: Any) -> Any:
-    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'w.db'}"))
+@contextmanager
+def open_world(database_url: str, *, raise_server_exceptions: bool = True) -> Iterator[World]:
+    """The parties above and one of everything the matrix names (activity, zone, responsibility,
+    conflict, hotline message and thread, webhook and delivery, incidents), served in process."""
+    app = create_app(Settings(database_url=database_url))
     ctx = app.state.ctx
     tokens = {}
     ids = {}
     for name, role in [("A", "officer"), ("B", "officer"), ("Mon", "monitor"), ("Obs", "observer"), ("Adm", "admin")]:
         p, tokens[name] = parties.add(ctx.uow(write=True), name=name, role=role)
         ids[f"party{name}"] = p.id
-    with TestClient(app) as c:
+    with TestClient(app, raise_server_exceptions=raise_server_exceptions) as c:
         w = World(c, tokens, ids)
         hook = c.post("/v1/webhooks", headers=w.h("B"), json={"url": "https://example.invalid/hook"}).json()
         w.ids["hook"] = hook["id"]
@@ -57,6 +61,12 @@ def world(tmp_path: Any) -> Any:
         w.ids["delivery"] = c.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=w.h("B")).json()[0]["id"]
         w.ids["incident"] = c.post("/v1/incidents", headers=w.h("A"), json=incident_body(alleged=["B"])).json()["id"]
         w.ids["incident2"] = c.post("/v1/incidents", headers=w.h("Mon"), json=incident_body()).json()["id"]
+        yield w
+
+
+@pytest.fixture
+def world(tmp_path: Any) -> Iterator[World]:
+    with open_world(f"sqlite:///{tmp_path / 'w.db'}") as w:
         yield w
 
 

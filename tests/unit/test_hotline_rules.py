@@ -90,6 +90,9 @@ def test_webhook_signature_verifies_and_refuses_tampering_and_staleness() -> Non
     forged = header.replace("t=1500000000", "t=1500000300")
     assert not verify("whsec_x", forged, body, now=1_500_000_300)  # timestamp is signed too
     assert not verify("whsec_x", "garbage", body, now=1_500_000_000)
+    # digits that int() refuses (a superscript, more than it converts) are a refusal, not an exception
+    for stamp in ("1500000000²", "1" * 5000, "١٥٠٠٠٠٠٠٠٠"):
+        assert not verify("whsec_x", header.replace("t=1500000000", f"t={stamp}"), body, now=1_500_000_000)
 
 
 def test_backoff_doubles_up_to_the_cap() -> None:

@@ -159,7 +159,8 @@ def test_ucdp_rows_map_onto_acled_vocabulary() -> None:
 def test_actor_types_and_interaction_codes() -> None:
     assert parse_inter("External/Other forces", "/x") == 8 and parse_inter(7, "/x") == 7 and parse_inter("", "/x") == 0
     assert interaction(2, 1) == 12 and interaction(7, 0) == 70 and interaction(3, 3) == 33
-    for bad in (9, "Aliens", True, 1.5):
+    assert parse_inter("٧", "/x") == 7  # decimal digits of any script, as int() reads them
+    for bad in (9, "Aliens", True, 1.5, "²", "7" * 5000):  # "²" passes str.isdigit() and fails int()
         with pytest.raises(InvalidInput):
             parse_inter(bad, "/x")
 

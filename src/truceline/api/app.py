@@ -21,7 +21,7 @@ from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.adapters.webhook_sender import HttpSender
 from truceline.api import problems
 from truceline.api.deps import AppContext
-from truceline.api.limits import BodySizeLimit
+from truceline.api.limits import RequestLimits
 from truceline.api.observability import Metrics, RequestMiddleware
 from truceline.api.routes import activities, conflicts, hotline, operations, parties, system, tracks, web, webhooks
 from truceline.api.routes import audit as audit_routes
@@ -148,7 +148,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     app.add_middleware(
-        BodySizeLimit,
+        RequestLimits,
         max_bytes=settings.max_body_bytes,
         per_path={"/v1/tracks": settings.max_track_body_bytes, "/v1/incidents/import": settings.max_import_body_bytes},
     )

@@ -112,7 +112,7 @@ def signing_message(method: str, path: str, body: bytes, *, ndjson: bool = False
             parsed: Any = [json.loads(line) for line in body.splitlines() if line.strip()]
         else:
             parsed = json.loads(body) if body.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise MalformedRequest("the body is not valid JSON") from None
     return request_message(method, path, parsed)
 

@@ -1,75 +1,173 @@
-"""A pure ASGI middleware that refuses request bodies over a size limit with 413 problem+json."""
+"""A pure ASGI middleware for what every request must satisfy before any route sees it.
+
+- The body is at most a size limit (413).
+- No NUL character (U+0000) in the path, the query or the body's text (422, naming where). No
+  field of ours holds one, and PostgreSQL's text cannot store one: let through, it would fail at
+  the database as a 500.
+- No JSON number beyond a double's range, about 1.8e308 (422, naming the field). Every number we
+  take is a double; a larger integer makes ``float()`` raise instead of giving a reason.
+
+The body checks cost two byte searches and a regular expression over the body; only a body they
+flag is parsed here, to name the field.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from truceline.api.problems import error_response
+from truceline.domain.errors import FieldError, InvalidInput, PayloadTooLarge, TrucelineError
 
-class _TooLarge(Exception):
-    pass
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+NUL_REASON = "must not contain the NUL character (U+0000)"
+HUGE_REASON = "is too large a number (beyond about 1.8e308)"
+#: JSON text's only way to write a NUL inside a string (a raw one makes the JSON invalid)
+_NUL_ESCAPE = b"\\u0000"
+#: the shortest run of digits that can be an integer beyond a double's range (1.8e308 has 309)
+_LONG_DIGITS = re.compile(rb"[0-9]{309}")
+_NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 
-class BodySizeLimit:
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _fits_a_double(v: int) -> bool:
+    try:
+        float(v)
+    except OverflowError:
+        return False
+    return True
+
+
+def _first_bad(doc: Any) -> FieldError | None:
+    """The first string (or key) holding a NUL, or number beyond a double, in parsed JSON."""
+    stack: list[tuple[str, Any]] = [("", doc)]
+    while stack:
+        pointer, v = stack.pop()
+        if isinstance(v, str):
+            if "\x00" in v:
+                return FieldError(pointer, NUL_REASON)
+        elif isinstance(v, int) and not isinstance(v, bool):
+            if v.bit_length() > 1000 and not _fits_a_double(v):
+                return FieldError(pointer, HUGE_REASON)
+        elif isinstance(v, dict):
+            for k, item in reversed(v.items()):
+                at = f"{pointer}/{_escape(k)}"
+                if "\x00" in k:
+                    return FieldError(at, NUL_REASON)
+                stack.append((at, item))
+        elif isinstance(v, list):
+            stack.extend((f"{pointer}/{i}", item) for i, item in reversed(list(enumerate(v))))
+    return None
+
+
+def _parse(text: bytes) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(text)
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def body_problem(body: bytes, content_type: str) -> FieldError | None:
+    """Why ``body`` is refused whatever the route, or None. A body that is not valid JSON is left to
+    the route to refuse (with its own reason), unless it holds a raw NUL byte."""
+    raw_nul = b"\x00" in body
+    if not raw_nul and _NUL_ESCAPE not in body and _LONG_DIGITS.search(body) is None:
+        return None
+    if content_type.split(";")[0].strip().lower() in _NDJSON:
+        docs = [(f"line {n}: ", line) for n, line in enumerate(body.splitlines(), start=1) if line.strip()]
+    else:
+        docs = [("", body)]
+    for where, text in docs:
+        ok, doc = _parse(text)
+        if not ok:
+            if b"\x00" in text:
+                return FieldError("", where + NUL_REASON)
+            continue
+        bad = _first_bad(doc)
+        if bad is not None:
+            return FieldError(bad.pointer, where + bad.reason)
+    return None
+
+
+def query_problem(query: bytes) -> FieldError | None:
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return FieldError(f"#query/{_escape(name.replace(chr(0), ''))}", NUL_REASON)
+    return None
+
+
+class RequestLimits:
     def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        #: larger limits for bulk endpoints (track ingest), by exact path
+        #: larger limits for bulk endpoints (track ingest, incident import), by exact path
         self.per_path = dict(per_path or {})
 
-    async def _refuse(self, send: Send, path: str, limit: int) -> None:
-        body = json.dumps(
-            {
-                "type": "urn:truceline:problem:payload_too_large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"the request body is larger than {limit} bytes",
-                "instance": path,
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: TrucelineError) -> None:
+        await error_response(error, scope.get("path", ""))(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
+        path: str = scope.get("path", "")
+        where = (
+            FieldError("#path", NUL_REASON) if "\x00" in path else query_problem(scope.get("query_string", b""))
+        )
+        if where is not None:
+            await self._refuse(scope, receive, send, InvalidInput(f"{where.pointer}: {where.reason}", errors=[where]))
+            return
+        if scope.get("method") not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        limit = self.per_path.get(path, self.max_bytes)
         headers: dict[bytes, bytes] = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
+        too_large = PayloadTooLarge(f"the request body is larger than {limit} bytes")
         if length is not None and length.isdigit() and int(length) > limit:
-            await self._refuse(send, scope.get("path", ""), limit)
+            await self._refuse(scope, receive, send, too_large)
             return
+        # The whole body is read here (every route reads it whole anyway), so it is checked before
+        # anything acts on it; the app then receives it as one message.
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        first: Message | None = None
+        while first is None:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > limit:
-                    raise _TooLarge
-            return msg
+            if msg["type"] != "http.request":
+                first = msg  # the client went away: the app learns it from its first receive
+                break
+            chunk = msg.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await self._refuse(scope, receive, send, too_large)
+                return
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                body = b"".join(chunks)
+                bad = body_problem(body, headers.get(b"content-type", b"").decode("latin-1"))
+                if bad is not None:
+                    error = InvalidInput(f"{bad.pointer or 'the body'}: {bad.reason}", errors=[bad])
+                    await self._refuse(scope, receive, send, error)
+                    return
+                first = {"type": "http.request", "body": body, "more_body": False}
+        replayed = False
 
-        async def tracking_send(msg: Message) -> None:
-            nonlocal started
-            if msg["type"] == "http.response.start":
-                started = True
-            await send(msg)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                assert first is not None
+                return first
+            return await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send, scope.get("path", ""), limit)
+        await self.app(scope, replay, send)

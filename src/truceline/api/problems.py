@@ -69,20 +69,25 @@ def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     )
 
 
+def error_response(exc: TrucelineError, instance: str) -> JSONResponse:
+    """Our errors as problem+json: from the exception handler, and from middleware outside it."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem(
+        exc.status,
+        exc.code,
+        exc.title,
+        exc.detail,
+        instance=instance,
+        errors=exc.errors,
+        extra=exc.extra,
+        headers=headers,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TrucelineError)
     async def _truceline(request: Request, exc: TrucelineError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(
-            exc.status,
-            exc.code,
-            exc.title,
-            exc.detail,
-            instance=request.url.path,
-            errors=exc.errors,
-            extra=exc.extra,
-            headers=headers,
-        )
+        return error_response(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -103,9 +103,12 @@ def _int(row: Mapping[str, str], key: str, *, default: int | None = None) -> int
     if raw == "" and default is not None:
         return default
     try:
-        return int(float(raw)) if "." in raw and float(raw).is_integer() else int(raw)
+        v = int(float(raw)) if "." in raw and float(raw).is_integer() else int(raw)
     except ValueError:
-        raise InvalidInput.at(key, f"must be a whole number, not {raw!r}") from None
+        raise InvalidInput.at(key, f"must be a whole number, not {raw[:40]!r}") from None
+    if not -(2**63) <= v < 2**63:  # what the store's integers hold
+        raise InvalidInput.at(key, f"is out of range: {raw[:40]}")
+    return v
 
 
 def _imported(dataset: Dataset, external_id: str, now: datetime, **fields: Any) -> Incident:

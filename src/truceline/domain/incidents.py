@@ -106,7 +106,7 @@ def parse_inter(value: object, pointer: str) -> int:
         return int(value)
     if isinstance(value, str):
         s = value.strip()
-        if s.isdigit() and int(s) in INTER:
+        if s.isdecimal() and len(s) <= 2 and int(s) in INTER:  # isdigit() passes '²', which int() refuses
             return int(s)
         code = _INTER_BY_LABEL.get(s.lower())
         if code is not None:

@@ -91,7 +91,7 @@ def parse_report(data: object, *, party_id: str, party_name: str, now: datetime)
         else:
             values[name] = float(v)
     kind = data.get("kind", "air")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         errors.append(FieldError("/kind", "must be one of " + ", ".join(sorted(KINDS))))
     activity_id = data.get("activity_id")
     if activity_id is not None and (not isinstance(activity_id, str) or len(activity_id) > 64):

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from truceline.api import schemas, views
 from truceline.api.deps import Caller, Ctx
+from truceline.api.routes.params import MAX_INT
 from truceline.domain.errors import NotFound
 from truceline.services import audit
 
@@ -14,7 +15,10 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
 @router.get("", operation_id="listAuditEntries", response_model=list[schemas.AuditEntryRead])
 def list_entries(
-    ctx: Ctx, caller: Caller, after: Annotated[int, Query(ge=0)] = 0, limit: Annotated[int, Query(ge=1, le=5000)] = 500
+    ctx: Ctx,
+    caller: Caller,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[schemas.AuditEntryRead]:
     """Admin: every entry. Others: their own party's entries and those concerning them."""
     return [views.audit_entry(e) for e in audit.entries(ctx.uow(), caller, after=after, limit=limit)]
@@ -34,8 +38,8 @@ def head(ctx: Ctx, caller: Caller) -> schemas.SignedHeadRead:
 def chain(
     ctx: Ctx,
     caller: Caller,
-    first: Annotated[int, Query(alias="from", ge=1)],
-    last: Annotated[int, Query(alias="to", ge=1)],
+    first: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    last: Annotated[int, Query(alias="to", ge=1, le=MAX_INT)],
 ) -> list[schemas.AuditLinkRead]:
     """The chain's links between two entries: proves a receipt leads to a head, shows no content."""
     return [

@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from truceline.api import schemas_hotline as s
 from truceline.api.deps import Caller, Ctx, Write
+from truceline.api.routes.params import MAX_INT
 from truceline.domain.errors import InvalidInput
 from truceline.domain.hotline import Certainty, Message, MsgType, Severity, Thread, Urgency
 from truceline.domain.volumes import format_time
@@ -62,7 +63,7 @@ def list_threads(
     ctx: Ctx,
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> list[s.ThreadRead]:
     """Threads your party is in, most recently active first."""
     items, names = hotline.threads(ctx.uow(), caller, limit=limit, offset=offset)
@@ -113,7 +114,7 @@ def inbox(
     caller: Caller,
     state: Literal["unacknowledged", "awaiting", "overdue", "acknowledged", "all"] = "unacknowledged",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> list[s.MessageRead]:
     """Messages addressed to your party, newest first."""
     items, names = hotline.inbox(ctx.uow(), caller, state=state, limit=limit, offset=offset)
@@ -129,7 +130,8 @@ def _start(after: int | None, last_event_id: str | None) -> int | None:
     raw = str(after) if after is not None else last_event_id
     if raw is None:
         return None
-    if not raw.strip().isdigit():
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_INT):
         raise InvalidInput.at("#header/Last-Event-ID", "must be an event id (a non-negative integer)")
     return int(raw)
 
@@ -145,7 +147,9 @@ async def live_events(
     ctx: Ctx,
     caller: Caller,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    after: Annotated[int | None, Query(ge=0, description="Start after this event id (0: from the first)")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_INT, description="Start after this event id (0: from the first)")
+    ] = None,
 ) -> StreamingResponse:
     """Your party's live feed as Server-Sent Events: ``message``, ``message.acknowledged``,
     ``message.overdue``, ``message.escalated``. Each event's ``id`` is its number in your party's feed;
@@ -192,7 +196,7 @@ async def live_events(
 def list_events(
     ctx: Ctx,
     caller: Caller,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[s.EventRead]:
     """Your party's feed as plain JSON, for clients that cannot hold a stream open."""

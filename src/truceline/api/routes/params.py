@@ -8,6 +8,10 @@ from truceline.domain.errors import InvalidInput
 from truceline.domain.model import TimeWindow
 from truceline.domain.volumes import parse_time
 
+#: The largest integer the store holds (SQLite's INTEGER, PostgreSQL's BIGINT): offsets and ids in a
+#: query are bounded by it, so a larger one is a 422 naming the parameter, not an overflow at the database.
+MAX_INT = 2**63 - 1
+
 
 def time_window(time_start: str | None, time_end: str | None) -> TimeWindow | None:
     """A window from optional RFC 3339 bounds; None when neither is given."""

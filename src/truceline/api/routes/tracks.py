@@ -56,12 +56,12 @@ def _items(body: bytes, content_type: str) -> list[tuple[int, object]]:
                 continue
             try:
                 out.append((n, json.loads(raw)))
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:  # RecursionError: nested deeper than the parser goes
                 out.append((n, f"not valid JSON: {e}"))
         return out
     try:
         data = json.loads(body) if body.strip() else None
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise MalformedRequest(f"the body is not valid JSON: {e}") from None
     if isinstance(data, dict):
         data = [data]

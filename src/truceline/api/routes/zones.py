@@ -3,11 +3,12 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx, Write, Writer
 from truceline.api.routes import params
+from truceline.api.routes.params import MAX_INT
 from truceline.domain.errors import InvalidInput
 from truceline.domain.geometry import to_geojson
 from truceline.domain.model import Document, Party, Zone, ZoneKind, ZoneStatus
@@ -62,7 +63,7 @@ def list_zones(
     time_start: Annotated[str | None, Query(description="RFC 3339: zones effective after this")] = None,
     time_end: Annotated[str | None, Query(description="RFC 3339: zones effective before this")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> list[schemas.ZoneRead]:
     """Zones are visible to every party. Filters: kind, status, bbox, and a time window."""
     window = params.time_window(time_start, time_end)
@@ -152,7 +153,13 @@ def zone_negotiation(zone_id: str, ctx: Ctx, caller: Caller) -> schemas.Negotiat
 @router.get(
     "/{zone_id}/revisions/{a}/diff/{b}", operation_id="diffZoneRevisions", response_model=schemas.RevisionDiffRead
 )
-def zone_diff(zone_id: str, a: int, b: int, ctx: Ctx, caller: Caller) -> schemas.RevisionDiffRead:
+def zone_diff(
+    zone_id: str,
+    a: Annotated[int, Path(ge=1, le=MAX_INT)],
+    b: Annotated[int, Path(ge=1, le=MAX_INT)],
+    ctx: Ctx,
+    caller: Caller,
+) -> schemas.RevisionDiffRead:
     """GeoJSON of the area added and removed between two revisions, with km², and the rule changes."""
     d = zones.diff(ctx.uow(), ctx.policy, caller, zone_id, a, b)
     return schemas.RevisionDiffRead(
