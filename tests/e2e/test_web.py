@@ -4,6 +4,7 @@ Screenshots are written to build/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -425,6 +426,31 @@ def test_tablet_width_and_no_request_leaves_the_machine(browser: Browser, server
     s.shot("web-08-tablet")
     outside = [r for r in s.requests if not r.startswith((url, "data:", "blob:"))]
     assert not outside, f"the page reached beyond the server: {outside}"
+    assert not s.errors
+    page.close()
+
+
+def test_the_api_docs_work_offline_and_try_a_call_with_a_token(browser: Browser, server: Server) -> None:
+    """/docs is Swagger UI served by the server itself (no CDN): a field office with no internet can
+    read the API, authorize with a party token, and try a call."""
+    url, tokens, _ = server
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    s = Session(page, url, tokens["World Food Programme"])
+    page.goto(f"{url}/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/v1/activities").first).to_be_visible(timeout=15_000)
+    page.locator(".auth-wrapper .authorize").click()
+    page.locator(".modal-ux input").fill(s.token)
+    page.locator(".modal-ux .auth-btn-wrapper .authorize").click()
+    page.locator(".modal-ux .auth-btn-wrapper .btn-done").click()
+    me = page.locator(".opblock").filter(has=page.locator(".opblock-summary-path", has_text=re.compile(r"^/v1/me$")))
+    me.locator(".opblock-summary").click()
+    me.locator(".try-out__btn").click()
+    me.locator(".execute").click()
+    expect(me.locator(".live-responses-table .response .response-col_status").first).to_have_text("200", timeout=10_000)
+    expect(me.locator(".live-responses-table .response .microlight").first).to_contain_text("World Food Programme")
+    s.shot("web-10-api-docs")
+    outside = [r for r in s.requests if not r.startswith((url, "data:", "blob:"))]
+    assert not outside, f"the docs reached beyond the server: {outside}"
     assert not s.errors
     page.close()
 

@@ -19,7 +19,7 @@ from truceline.adapters.keys import load_or_create
 from truceline.adapters.migrate import upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.adapters.webhook_sender import HttpSender
-from truceline.api import problems
+from truceline.api import openapi_doc, problems
 from truceline.api.deps import AppContext
 from truceline.api.limits import RequestLimits
 from truceline.api.observability import Metrics, RequestMiddleware
@@ -136,7 +136,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         engine.dispose()
 
     app = FastAPI(
-        title="Truceline", version=__version__, description=DESCRIPTION, lifespan=lifespan, openapi_tags=DOC_ORDER
+        title="Truceline",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=DOC_ORDER,
+        docs_url=None,  # openapi_doc serves /docs offline; ReDoc, which would need a CDN, is left out
+        redoc_url=None,
     )
     app.state.ctx = ctx
     problems.install(app)
@@ -144,6 +150,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     # busiest come first: notifications, then track reports. The docs keep their own order (DOC_ORDER).
     routers = (activities, tracks, system, operations, parties, zone_routes, conflicts, hotline, webhooks,
                incident_routes, audit_routes, web)  # fmt: skip
+    openapi_doc.install(app, [module.router for module in routers])
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
