@@ -123,11 +123,15 @@ def test_errors_are_one_line(server: tuple[str, dict[str, str], str], tmp_path: 
     assert r.returncode == 1 and "/volumes/0/time_end" in r.stderr and r.stderr.strip().count("\n") == 0
     f.write_text("{not json")
     r = run("notify", str(f), token=tokens["Jordan"], url=url)
-    assert r.returncode == 1 and "not valid JSON" in r.stderr
+    assert (r.returncode, r.stderr.count("\n")) == (1, 1)
+    assert r.stderr.startswith(f"error: {f}: not valid JSON: ") and r.stderr.endswith(" at line 1 column 2\n")
+    r = run("notify", str(tmp_path / "missing.geojson"), token=tokens["Jordan"], url=url)
+    assert (r.returncode, r.stderr) == (1, f"error: {tmp_path / 'missing.geojson'}: no such file or directory\n")
     r = run("conflicts", "list", url=url)
-    assert r.returncode == 1 and "no token" in r.stderr
+    assert (r.returncode, r.stderr.count("\n")) == (1, 1) and "no token" in r.stderr
     down = run("zones", "list", token=tokens["Jordan"], url="http://127.0.0.1:9")
-    assert down.returncode == 1 and down.stderr.startswith("error:")
+    assert (down.returncode, down.stderr.count("\n")) == (1, 1)
+    assert down.stderr.startswith("error: cannot reach http://127.0.0.1:9/v1/zones") and "TRUCELINE_URL" in down.stderr
 
 
 def test_party_and_db_commands(tmp_path: Path) -> None:

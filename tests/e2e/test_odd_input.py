@@ -18,6 +18,7 @@ from urllib.parse import quote
 from tests.e2e.conftest import Api
 from tests.e2e.test_permissions import MATRIX, World, _fill, open_world
 from tests.helpers import acled_csv, activity_body, zone_body
+from truceline.domain.unstorable import NUL_REASON as NUL
 
 PROBLEM = "application/problem+json"
 ODD: list[Any] = [
@@ -163,16 +164,17 @@ def test_a_nul_character_is_refused_where_it_is_and_nothing_is_stored(api: Api) 
     _refused(c.post("/v1/zones", headers=a, json={**zone_body(), "k\u0000": 1}), 422, "/k\u0000", nul)
     _refused(c.get("/v1/zones/%00", headers=a), 422, "#path", nul)
     _refused(c.get("/v1/conflicts", headers=a, params={"zone_id": "z\u0000"}), 422, "#query/zone_id", nul)
+    # Track reports are refused one by one: the bad one alone, naming its line; the good one is kept.
     tracks = (json.dumps(TRACK) + "\n\n" + json.dumps({**TRACK, "track_id": "T\u0000"})).encode()
-    ndjson = {**a, "content-type": "application/x-ndjson"}
-    _refused(c.post("/v1/tracks", headers=ndjson, content=tracks), 422, "/track_id", "line 3: must not contain")
+    ingested = c.post("/v1/tracks", headers={**a, "content-type": "application/x-ndjson"}, content=tracks)
+    assert (ingested.status_code, ingested.json()["accepted"]) == (200, 1), ingested.text
+    assert ingested.json()["rejected"] == [{"line": 3, "errors": [{"pointer": "/track_id", "detail": NUL}]}]
     csv = acled_csv(2, bad={1: ("notes", "a\x00b")}).encode()
     imported = c.post("/v1/incidents/import", headers={**api.h("Mon"), "content-type": "text/csv"}, content=csv)
     _refused(imported, 422, "", nul)
     assert "the body: must not contain" in imported.json()["detail"]
     assert _counts(api) == before
     assert c.get(f"/v1/activities/{made.json()['activity']['id']}", headers=a).json()["activity"]["title"] == "kept"
-    assert c.get("/v1/tracks", headers=a).json()["tracks"] == []
     # A backslash followed by "u0000" is text like any other (JSON writes it "\\u0000"): kept as sent.
     literal = c.post("/v1/activities", headers=a, json=activity_body(title="\\u0000 is not a NUL"))
     assert literal.status_code == 201 and literal.json()["activity"]["title"] == "\\u0000 is not a NUL"
@@ -206,12 +208,13 @@ def test_numbers_beyond_what_is_stored_are_refused_naming_the_parameter(api: Api
         (2, "fatalities", True), (3, "iso", True)]  # fmt: skip
 
 
-def test_a_track_report_whose_kind_is_not_a_string_is_rejected_alone(api: Api) -> None:
-    r = api.client.post("/v1/tracks", headers=api.h("A"), json=[TRACK, {**TRACK, "track_id": "T2", "kind": ["air"]}])
+def test_a_track_report_whose_kind_is_not_a_string_or_a_number_too_large_is_rejected_alone(api: Api) -> None:
+    bad = [{**TRACK, "track_id": "T2", "kind": ["air"]}, {**TRACK, "track_id": "T3", "lat": 10**400}]
+    r = api.client.post("/v1/tracks", headers=api.h("A"), json=[TRACK, *bad])
     assert r.status_code == 200, r.text
     assert r.json()["accepted"] == 1
-    (rejected,) = r.json()["rejected"]
-    assert (rejected["line"], rejected["errors"][0]["pointer"]) == (2, "/kind")
+    assert [(x["line"], x["errors"][0]["pointer"]) for x in r.json()["rejected"]] == [(2, "/kind"), (3, "/lat")]
+    assert "too large a number" in r.json()["rejected"][1]["errors"][0]["detail"]
 
 
 def test_a_body_over_the_limit_without_a_length_is_413_and_nothing_is_stored(api: Api) -> None:

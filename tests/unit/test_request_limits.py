@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from truceline.api.limits import HUGE_REASON, NUL_REASON, body_problem, query_problem
+from truceline.api.limits import body_problem, query_problem
 from truceline.domain.errors import FieldError
+from truceline.domain.unstorable import HUGE_REASON, NUL_REASON
 
 JSON = "application/json"
 
@@ -34,7 +35,7 @@ def test_numbers_beyond_a_double_are_found_and_those_within_pass() -> None:
 
 def test_ndjson_names_the_line_and_a_raw_nul_byte_the_body() -> None:
     lines = b'{"ok": 1}\n\n{"t": "\\u0000"}\n'
-    assert body_problem(lines, "application/x-ndjson") == FieldError("/t", "line 3: " + NUL_REASON)
+    assert body_problem(lines, "application/x-ndjson") == FieldError("/2/t", "line 3: " + NUL_REASON)
     assert body_problem(b"a,b\n1,\x002\n", "text/csv") == FieldError("", NUL_REASON)
     # Not JSON, no NUL: left to the route, which says what is wrong with it.
     assert body_problem(b"{" + b"9" * 400, JSON) is None

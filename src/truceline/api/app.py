@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         RequestLimits,
         max_bytes=settings.max_body_bytes,
         per_path={"/v1/tracks": settings.max_track_body_bytes, "/v1/incidents/import": settings.max_import_body_bytes},
+        itemwise=frozenset({"/v1/tracks"}),
     )
     app.add_middleware(RequestMiddleware, metrics=ctx.metrics)  # outermost: times and ids every request
     return app

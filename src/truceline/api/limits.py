@@ -1,11 +1,9 @@
 """A pure ASGI middleware for what every request must satisfy before any route sees it.
 
 - The body is at most a size limit (413).
-- No NUL character (U+0000) in the path, the query or the body's text (422, naming where). No
-  field of ours holds one, and PostgreSQL's text cannot store one: let through, it would fail at
-  the database as a 500.
-- No JSON number beyond a double's range, about 1.8e308 (422, naming the field). Every number we
-  take is a double; a larger integer makes ``float()`` raise instead of giving a reason.
+- Nothing unstorable (``domain.unstorable``: a NUL character, a number beyond a double) in the path,
+  the query or the body (422, naming where): let through, it would fail deep inside as a 500.
+  Routes that take many items and refuse them one by one (track reports) check each item themselves.
 
 The body checks cost two byte searches and a regular expression over the body; only a body they
 flag is parsed here, to name the field.
@@ -22,49 +20,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truceline.api.problems import error_response
 from truceline.domain.errors import FieldError, InvalidInput, PayloadTooLarge, TrucelineError
+from truceline.domain.unstorable import NUL_REASON, first_unstorable, pointer_token
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-NUL_REASON = "must not contain the NUL character (U+0000)"
-HUGE_REASON = "is too large a number (beyond about 1.8e308)"
 #: JSON text's only way to write a NUL inside a string (a raw one makes the JSON invalid)
 _NUL_ESCAPE = b"\\u0000"
 #: the shortest run of digits that can be an integer beyond a double's range (1.8e308 has 309)
 _LONG_DIGITS = re.compile(rb"[0-9]{309}")
 _NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
-
-
-def _escape(token: object) -> str:
-    return str(token).replace("~", "~0").replace("/", "~1")
-
-
-def _fits_a_double(v: int) -> bool:
-    try:
-        float(v)
-    except OverflowError:
-        return False
-    return True
-
-
-def _first_bad(doc: Any) -> FieldError | None:
-    """The first string (or key) holding a NUL, or number beyond a double, in parsed JSON."""
-    stack: list[tuple[str, Any]] = [("", doc)]
-    while stack:
-        pointer, v = stack.pop()
-        if isinstance(v, str):
-            if "\x00" in v:
-                return FieldError(pointer, NUL_REASON)
-        elif isinstance(v, int) and not isinstance(v, bool):
-            if v.bit_length() > 1000 and not _fits_a_double(v):
-                return FieldError(pointer, HUGE_REASON)
-        elif isinstance(v, dict):
-            for k, item in reversed(v.items()):
-                at = f"{pointer}/{_escape(k)}"
-                if "\x00" in k:
-                    return FieldError(at, NUL_REASON)
-                stack.append((at, item))
-        elif isinstance(v, list):
-            stack.extend((f"{pointer}/{i}", item) for i, item in reversed(list(enumerate(v))))
-    return None
 
 
 def _parse(text: bytes) -> tuple[bool, Any]:
@@ -81,18 +44,19 @@ def body_problem(body: bytes, content_type: str) -> FieldError | None:
     if not raw_nul and _NUL_ESCAPE not in body and _LONG_DIGITS.search(body) is None:
         return None
     if content_type.split(";")[0].strip().lower() in _NDJSON:
-        docs = [(f"line {n}: ", line) for n, line in enumerate(body.splitlines(), start=1) if line.strip()]
+        # as the track route names a line: pointer /<line - 1>/..., reason "line <n>: ..."
+        docs = [(f"/{n - 1}", f"line {n}: ", line) for n, line in enumerate(body.splitlines(), start=1) if line.strip()]
     else:
-        docs = [("", body)]
-    for where, text in docs:
+        docs = [("", "", body)]
+    for at, where, text in docs:
         ok, doc = _parse(text)
         if not ok:
             if b"\x00" in text:
-                return FieldError("", where + NUL_REASON)
+                return FieldError(at, where + NUL_REASON)
             continue
-        bad = _first_bad(doc)
+        bad = first_unstorable(doc)
         if bad is not None:
-            return FieldError(bad.pointer, where + bad.reason)
+            return FieldError(at + bad.pointer, where + bad.reason)
     return None
 
 
@@ -101,16 +65,24 @@ def query_problem(query: bytes) -> FieldError | None:
         return None
     for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
         if "\x00" in name or "\x00" in value:
-            return FieldError(f"#query/{_escape(name.replace(chr(0), ''))}", NUL_REASON)
+            return FieldError(f"#query/{pointer_token(name.replace(chr(0), ''))}", NUL_REASON)
     return None
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        per_path: dict[str, int] | None = None,
+        itemwise: frozenset[str] = frozenset(),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         #: larger limits for bulk endpoints (track ingest, incident import), by exact path
         self.per_path = dict(per_path or {})
+        #: paths whose route checks each item of the body itself, refusing the bad ones alone
+        self.itemwise = itemwise
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: TrucelineError) -> None:
         await error_response(error, scope.get("path", ""))(scope, receive, send)
@@ -154,7 +126,8 @@ class RequestLimits:
             chunks.append(chunk)
             if not msg.get("more_body", False):
                 body = b"".join(chunks)
-                bad = body_problem(body, headers.get(b"content-type", b"").decode("latin-1"))
+                content_type = headers.get(b"content-type", b"").decode("latin-1")
+                bad = None if path in self.itemwise else body_problem(body, content_type)
                 if bad is not None:
                     error = InvalidInput(f"{bad.pointer or 'the body'}: {bad.reason}", errors=[bad])
                     await self._refuse(scope, receive, send, error)

@@ -63,19 +63,34 @@ def fail(message: str) -> NoReturn:
 
 def guarded(fn: Callable[[], T]) -> T:
     """Run ``fn``, turning every expected failure into one line on stderr."""
+    import httpx
+
     from truceline.domain.errors import TrucelineError
 
     try:
         return fn()
+    except typer.Exit:
+        raise  # fail() inside: its line is printed already
     except ApiError as e:
         fail(e.one_line())
     except TrucelineError as e:
         fail(str(e))
+    except httpx.TransportError as e:
+        where = e.request.url if _has_request(e) else "the server"
+        reason = str(e) or type(e).__name__
+        fail(f"cannot reach {where}: {reason} (is the server running? --url or TRUCELINE_URL)")
     except OSError as e:
-        fail(str(e))
-    except Exception as e:  # httpx transport errors and the like
-        name = type(e).__name__
-        fail(f"{name}: {e}")
+        fail(f"{e.filename}: {(e.strerror or str(e)).lower()}" if e.filename else str(e))
+    except Exception as e:
+        fail(f"{type(e).__name__}: {e}")
+
+
+def _has_request(e: Any) -> bool:
+    try:
+        e.request  # noqa: B018  (httpx raises RuntimeError when the error has no request)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _settings(db: str | None, **extra: Any) -> Any:

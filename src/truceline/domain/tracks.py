@@ -10,6 +10,7 @@ from typing import Any
 
 from truceline.domain.errors import FieldError
 from truceline.domain.model import ActivityKind
+from truceline.domain.unstorable import first_unstorable
 
 KINDS = frozenset(k.value for k in ActivityKind)
 #: reports from further ahead than this are refused (a clock that is wrong, not a forecast)
@@ -63,6 +64,9 @@ def parse_report(data: object, *, party_id: str, party_name: str, now: datetime)
     """A report, or why not (JSON pointers relative to the report)."""
     if not isinstance(data, dict):
         return [FieldError("", "a report must be a JSON object")]
+    unstorable = first_unstorable(data)
+    if unstorable is not None:  # checked here, not for the whole body: the other reports are kept
+        return [unstorable]
     errors: list[FieldError] = []
     for k in data:
         if k not in FIELDS:
