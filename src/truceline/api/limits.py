@@ -69,6 +69,10 @@ def query_problem(query: bytes) -> FieldError | None:
     return None
 
 
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than {limit} bytes")
+
+
 class RequestLimits:
     def __init__(
         self,
@@ -104,9 +108,8 @@ class RequestLimits:
         limit = self.per_path.get(path, self.max_bytes)
         headers: dict[bytes, bytes] = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
-        too_large = PayloadTooLarge(f"the request body is larger than {limit} bytes")
         if length is not None and length.isdigit() and int(length) > limit:
-            await self._refuse(scope, receive, send, too_large)
+            await self._refuse(scope, receive, send, _too_large(limit))
             return
         # The whole body is read here (every route reads it whole anyway), so it is checked before
         # anything acts on it; the app then receives it as one message.
@@ -121,7 +124,7 @@ class RequestLimits:
             chunk = msg.get("body", b"")
             seen += len(chunk)
             if seen > limit:
-                await self._refuse(scope, receive, send, too_large)
+                await self._refuse(scope, receive, send, _too_large(limit))
                 return
             chunks.append(chunk)
             if not msg.get("more_body", False):
