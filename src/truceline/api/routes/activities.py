@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, status
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx, Write
 from truceline.api.routes import params, render
-from truceline.api.routes.params import MAX_INT
+from truceline.api.routes.params import Offset
 from truceline.domain.model import ActivityKind, ActivityStatus, Party
 from truceline.services import activities
 
@@ -49,7 +49,7 @@ def list_activities(
     time_start: str | None = None,
     time_end: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[schemas.ActivityRead]:
     """Your own party's activities."""
     window = params.time_window(time_start, time_end)

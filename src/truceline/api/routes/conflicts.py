@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from truceline.api import schemas
 from truceline.api.deps import Caller, Ctx
 from truceline.api.routes import render
-from truceline.api.routes.params import MAX_INT
+from truceline.api.routes.params import Offset
 from truceline.domain.model import ConflictRule
 from truceline.services import conflicts
 
@@ -22,7 +22,7 @@ def list_conflicts(
     rule: ConflictRule | None = None,
     zone_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[schemas.ConflictRead]:
     """Conflicts that concern your party."""
     items = conflicts.list_conflicts(

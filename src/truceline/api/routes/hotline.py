@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from truceline.api import schemas_hotline as s
 from truceline.api.deps import Caller, Ctx, Write
-from truceline.api.routes.params import MAX_INT
+from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain.errors import InvalidInput
 from truceline.domain.hotline import Certainty, Message, MsgType, Severity, Thread, Urgency
 from truceline.domain.volumes import format_time
@@ -63,7 +63,7 @@ def list_threads(
     ctx: Ctx,
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[s.ThreadRead]:
     """Threads your party is in, most recently active first."""
     items, names = hotline.threads(ctx.uow(), caller, limit=limit, offset=offset)
@@ -114,7 +114,7 @@ def inbox(
     caller: Caller,
     state: Literal["unacknowledged", "awaiting", "overdue", "acknowledged", "all"] = "unacknowledged",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[s.MessageRead]:
     """Messages addressed to your party, newest first."""
     items, names = hotline.inbox(ctx.uow(), caller, state=state, limit=limit, offset=offset)

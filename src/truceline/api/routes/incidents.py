@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from truceline.adapters.incident_store import IncidentFilter
 from truceline.api.deps import Caller, Ctx, Write
-from truceline.api.routes.params import MAX_INT
+from truceline.api.routes.params import Offset
 from truceline.domain.errors import InvalidInput
 from truceline.domain.incidents import EVENT_TYPES, Verification, parse_date
 from truceline.services import incidents, sitrep
@@ -109,7 +109,7 @@ def list_incidents(
     caller: Caller,
     f: Filter,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     """Incidents, newest first: filter by verification status, event type, zone (its possible
     violations), date range, bounding box and dataset. Merged duplicates are left out unless asked."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Query
 
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import TimeWindow
@@ -11,6 +14,8 @@ from truceline.domain.volumes import parse_time
 #: The largest integer the store holds (SQLite's INTEGER, PostgreSQL's BIGINT): offsets and ids in a
 #: query are bounded by it, so a larger one is a 422 naming the parameter, not an overflow at the database.
 MAX_INT = 2**63 - 1
+#: How many items of a listing to skip.
+Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 
 def time_window(time_start: str | None, time_end: str | None) -> TimeWindow | None:

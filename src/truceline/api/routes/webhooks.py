@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from truceline.api import schemas_hotline as s
 from truceline.api.deps import Caller, Ctx, Write
-from truceline.api.routes.params import MAX_INT
+from truceline.api.routes.params import Offset
 from truceline.api.schemas import PartyRef
 from truceline.domain.volumes import format_time
 from truceline.domain.webhooks import Delivery, DeliveryStatus, Webhook
@@ -78,7 +78,7 @@ def deliveries(
     caller: Caller,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[s.DeliveryRead]:
     """The delivery log, newest first: attempts, last status code or error, next attempt."""
     items = webhooks.deliveries(ctx.uow(), caller, webhook_id, status=status, limit=limit, offset=offset)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx, Write, Writer
 from truceline.api.routes import params
-from truceline.api.routes.params import MAX_INT
+from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain.errors import InvalidInput
 from truceline.domain.geometry import to_geojson
 from truceline.domain.model import Document, Party, Zone, ZoneKind, ZoneStatus
@@ -63,7 +63,7 @@ def list_zones(
     time_start: Annotated[str | None, Query(description="RFC 3339: zones effective after this")] = None,
     time_end: Annotated[str | None, Query(description="RFC 3339: zones effective before this")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    offset: Offset = 0,
 ) -> list[schemas.ZoneRead]:
     """Zones are visible to every party. Filters: kind, status, bbox, and a time window."""
     window = params.time_window(time_start, time_end)
