@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from truceline.domain.errors import FieldError, TrucelineError
+from truceline.domain.unstorable import pointer_token
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -41,7 +42,7 @@ def _pointer(loc: tuple[Any, ...]) -> str:
         where, parts = parts[0], parts[1:]
         if where != "body":
             return f"#{where}/" + "/".join(parts)
-    return "/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts) if parts else ""
+    return "/" + "/".join(pointer_token(p) for p in parts) if parts else ""
 
 
 def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

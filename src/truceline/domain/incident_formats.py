@@ -36,6 +36,7 @@ from truceline.domain.incidents import (
     parse_date,
     parse_inter,
 )
+from truceline.domain.unstorable import MAX_INT
 
 ACLED_COLUMNS: tuple[str, ...] = (
     "event_id_cnty", "event_date", "year", "time_precision", "disorder_type", "event_type", "sub_event_type",
@@ -106,7 +107,7 @@ def _int(row: Mapping[str, str], key: str, *, default: int | None = None) -> int
         v = int(float(raw)) if "." in raw and float(raw).is_integer() else int(raw)
     except ValueError:
         raise InvalidInput.at(key, f"must be a whole number, not {raw[:40]!r}") from None
-    if not -(2**63) <= v < 2**63:  # what the store's integers hold
+    if not -MAX_INT - 1 <= v <= MAX_INT:
         raise InvalidInput.at(key, f"is out of range: {raw[:40]}")
     return v
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from truceline.domain.errors import FieldError
 
+#: The largest integer the store holds (SQLite's INTEGER, PostgreSQL's BIGINT).
+MAX_INT = 2**63 - 1
 NUL_REASON = "must not contain the NUL character (U+0000)"
 HUGE_REASON = "is too large a number (beyond about 1.8e308)"
 

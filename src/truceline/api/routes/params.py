@@ -9,12 +9,13 @@ from fastapi import Query
 
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import TimeWindow
+from truceline.domain.unstorable import MAX_INT
 from truceline.domain.volumes import parse_time
 
-#: The largest integer the store holds (SQLite's INTEGER, PostgreSQL's BIGINT): offsets and ids in a
-#: query are bounded by it, so a larger one is a 422 naming the parameter, not an overflow at the database.
-MAX_INT = 2**63 - 1
-#: How many items of a listing to skip.
+__all__ = ["MAX_INT", "Offset", "time_window"]
+
+#: How many items of a listing to skip. Offsets and ids in a query are bounded by the largest integer
+#: the store holds (``MAX_INT``), so a larger one is a 422 naming the parameter, not a database overflow.
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
 
