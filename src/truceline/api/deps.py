@@ -76,6 +76,10 @@ def _ctx(request: Request) -> AppContext:
     return ctx
 
 
+#: where the authenticated party is kept in the request's ASGI scope
+_CALLER_KEY = "truceline.caller"
+
+
 def _authenticated(request: Request) -> Party:
     """The party the request's bearer token names, looked up once per request (``Caller`` and
     ``Write`` both need it)."""
@@ -89,9 +93,6 @@ def _authenticated(request: Request) -> Party:
         # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
         party = request.scope[_CALLER_KEY] = parties.authenticate(_ctx(request).uow(no_transaction=True), bearer)
     return party
-
-
-_CALLER_KEY = "truceline.caller"
 
 
 async def caller(request: Request) -> Party:
