@@ -19,7 +19,7 @@ export class Api {
     this.token = token;
   }
 
-  async request(method, path, { body, params, accept } = {}) {
+  async request(method, path, { body, params, accept, blob } = {}) {
     const url = new URL(path, window.location.origin);
     for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
     const headers = { Accept: accept || "application/json" };
@@ -40,8 +40,21 @@ export class Api {
       }
       throw new ApiError(res.status, problem);
     }
+    if (blob) return res.blob();
     if (accept && !accept.includes("json")) return res.text();
     return res.status === 204 ? null : res.json();
+  }
+
+  /** Save a file the server makes (an export) under its own name, through the browser's downloads. */
+  async download(path, params) {
+    const file = await this.request("GET", path, { params, accept: "application/geo+json", blob: true });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(file);
+    link.download = path.split("/").at(-2) + ".geojson";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
   }
 
   get(path, params) {

@@ -1,5 +1,5 @@
 // The caller's open conflicts, with their reasons; a click shows one on the map at its moment.
-import { el } from "./dom.js";
+import { downloadButton, el } from "./dom.js";
 import { human, within } from "./time.js";
 
 export function conflictsPanel(app) {
@@ -8,6 +8,7 @@ export function conflictsPanel(app) {
     "section.panel",
     el("h2", { tabindex: "-1" }, "Conflicts"),
     el("p.hint", "Open conflicts that concern your party. Notification is not permission: every conflict stays here until it no longer holds."),
+    downloadButton(app, "/v1/conflicts/export", "Download as GeoJSON (for a GIS)"),
     list,
   );
   const refresh = () => {

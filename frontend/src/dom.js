@@ -105,3 +105,11 @@ export async function submitting(form, action) {
 export function numberOrNull(v) {
   return v === "" ? null : Number(v);
 }
+
+/** A button that downloads one of the server's GeoJSON exports; a refusal shows as a toast. */
+export function downloadButton(app, path, label, params) {
+  return el("button.link", {
+    type: "button",
+    onclick: () => app.api.download(path, params).catch((e) => app.toast(`Download: ${e.message}`)),
+  }, label);
+}

@@ -1,7 +1,7 @@
 // Notify an activity by drawing it: polygon, circle or corridor, a time window and an altitude band.
 // Its conflicts come back in the response and show at once.
 import { drawShape, outline, stopDrawing } from "./draw.js";
-import { clear, el, field, numberOrNull, select, submitting } from "./dom.js";
+import { clear, downloadButton, el, field, numberOrNull, select, submitting } from "./dom.js";
 import { HOUR, fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { altitude } from "./layers.js";
 
@@ -50,6 +50,7 @@ export function notifyPanel(app) {
     el("div.row", field("Lowest altitude (m, WGS84)", lower), field("Highest altitude (m)", upper)),
     el("button.primary", { type: "submit" }, "Notify"),
     results,
+    downloadButton(app, "/v1/activities/export", "Download your activities as GeoJSON", { status: "active" }),
   );
   geometry.id = "geometry";
   syncShape();

@@ -2,7 +2,7 @@
 // proposing or revising a zone by drawing.
 import L from "./leaflet-global.js";
 import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
-import { clear, el, field, select, submitting } from "./dom.js";
+import { clear, downloadButton, el, field, select, submitting } from "./dom.js";
 import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { KIND_COLOURS, altitude, zoneBounds, zoneStyle } from "./layers.js";
 
@@ -204,6 +204,7 @@ export function zonesPanel(app) {
     node: el(
       "section.panel",
       el("h2", { tabindex: "-1" }, "Zones"),
+      downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"),
       el("ul.cards", zones.map((z) => el("li.card", { dataset: { zone: z.id } },
         el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`)),
         el("button.link", { type: "button", onclick: () => app.openZone(z.id) }, z.name),

@@ -269,8 +269,11 @@ class Client:
         )  # fmt: skip
 
     def export_incidents(self, fmt: str = "csv", **params: Any) -> Iterator[bytes]:
-        """The export, streamed in chunks as they arrive."""
-        with self._http.stream("GET", "/v1/incidents/export", params={"format": fmt, **_params(params)}) as r:
+        return self.download("/v1/incidents/export", format=fmt, **params)
+
+    def download(self, path: str, **params: Any) -> Iterator[bytes]:
+        """A file the server streams (an export), in chunks as they arrive."""
+        with self._http.stream("GET", path, params=_params(params)) as r:
             if r.status_code >= 400:
                 r.read()
                 raise ApiError(r.status_code, r.json())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -241,6 +242,70 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
     assert "revision 2" in page.stdout and "wider" in page.stdout and "monitor: Kazakhstan (declined)" in page.stdout
     obj = run("zones", "object", zid, "--revision", "2", "--statement", "x", token=tokens["Jordan"], url=url)
     assert obj.returncode == 1 and "negotiation is over" in obj.stderr
+
+
+def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    """Zones, activities and conflicts out as GeoJSON files; an edited boundary back in as a revision
+    of the revision it was exported at, refused once someone else has revised the zone."""
+    url, tokens, _ = server
+    sar, turkey = tokens["Syrian Arab Republic"], tokens["Turkey"]
+    draft = tmp_path / "draft.geojson"
+    draft.write_text(json.dumps({
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[[36.9, 36.0], [37.1, 36.0], [37.1, 36.2], [36.9, 36.0]]]},
+        "properties": {"name": "Afrin buffer (draft)", "kind": "buffer", "forbidden_kinds": ["fires"]},
+    }))  # fmt: skip
+    made = run("zones", "propose", str(draft), "--signatory", "Turkey", "--signatory", "Russian Federation",
+               "--json", token=turkey, url=url)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    zid = json.loads(made.stdout)[0]["id"]
+
+    every = tmp_path / "zones.geojson"
+    r = run("zones", "export", "--out", str(every), token=sar, url=url)
+    assert r.returncode == 0 and f"wrote {every}" in r.stderr, r.stderr
+    names = {f["properties"]["name"] for f in json.loads(every.read_text())["features"]}
+    assert {"Afrin buffer (draft)", "Al-Tanf deconfliction area (55 km)", "Nasib border crossing"} <= names
+    r = run("zones", "export", "--status", "proposed", token=sar, url=url)  # to standard output
+    assert r.returncode == 0, r.stderr
+    (feature,) = (f for f in json.loads(r.stdout)["features"] if f["id"] == zid)
+    feature["geometry"]["coordinates"][0][2] = [37.2, 36.3]  # moved in a GIS
+    edited = tmp_path / "edited.geojson"
+    edited.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    rev = run("zones", "revise", zid, "--file", str(edited), "--rationale", "Tal Rifaat side", "--json",
+              token=turkey, url=url)  # fmt: skip
+    assert rev.returncode == 0, rev.stderr
+    assert json.loads(rev.stdout)["revision"] == 2
+    assert re.fullmatch(r"receipt: seq=\d+; hash=[0-9a-f]{64}\n", rev.stderr)  # one line, whatever the width
+    again = run("zones", "revise", zid, "--file", str(edited), "--rationale", "again", token=turkey, url=url)
+    assert again.returncode == 1
+    assert again.stderr == "error: Conflict with current state (409): the zone is at revision 2, not 1\n"
+    # the whole export, one zone edited in it, revises that zone
+    run("zones", "export", "--out", str(every), token=sar, url=url)
+    whole = json.loads(every.read_text())
+    mine = next(f for f in whole["features"] if f["id"] == zid)
+    mine["properties"]["standoff_m"] = 250
+    every.write_text(json.dumps(whole))
+    third = run("zones", "revise", zid, "--file", str(every), "--rationale", "wider", "--json", token=turkey, url=url)
+    assert third.returncode == 0, third.stderr
+    assert (json.loads(third.stdout)["revision"], json.loads(third.stdout)["standoff_m"]) == (3, 250)
+    other = run("zones", "revise", "no-such-zone", "--file", str(every), "--rationale", "x", token=turkey, url=url)
+    assert other.returncode == 1 and len(other.stderr.splitlines()) == 1
+    assert f"the file holds {len(whole['features'])} features and none is zone no-such-zone" in other.stderr
+
+    plans = tmp_path / "plans.geojson"
+    r = run("activities", "export", "-o", str(plans), token=sar, url=url)
+    assert r.returncode == 0, r.stderr
+    features = json.loads(plans.read_text())["features"]
+    assert "5th Armoured Division offensive on rebel positions in Al-Suweida province" in {
+        f["properties"]["title"] for f in features
+    }
+    assert all(f["properties"]["altitude_upper_m"] >= f["properties"]["altitude_lower_m"] for f in features)
+    conflicts = run("conflicts", "export", token=sar, url=url)
+    assert conflicts.returncode == 0, conflicts.stderr
+    regions = [f["properties"] for f in json.loads(conflicts.stdout)["features"]]
+    assert any(p["rule"] == "zone_rule" and p["zone"].startswith("Southwest") for p in regions)
+    bad = run("zones", "export", "--bbox", "1,2", token=sar, url=url)
+    assert bad.returncode == 1 and "bbox" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_audit_receipts_proofs_and_verify(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ Screenshots are written to build/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -331,6 +332,32 @@ def test_a_zone_page_shows_history_responsibilities_diff_and_ceasefire_chart(
     diff = s.api(f"/v1/zones/{zone['id']}/revisions/1/diff/2")
     expect(panel.locator(".diff .results")).to_contain_text(f"added {diff['added_km2']} km²")
     s.shot("web-06-zone-page")
+    assert not s.errors
+    page.close()
+
+
+def test_zones_conflicts_and_activities_download_as_geojson(browser: Browser, server: Server) -> None:
+    s = sign_in(browser, server, "Syrian Arab Republic")
+    page, panel = s.page, s.page.locator("#panel")
+
+    def download(tab: str, label: str) -> tuple[str, dict[str, Any]]:
+        page.get_by_role("button", name=tab, exact=True).click()
+        with page.expect_download() as info:
+            panel.get_by_role("button", name=label).click()
+        return info.value.suggested_filename, json.loads(Path(info.value.path()).read_text())
+
+    name, zones = download("Zones", "Download as GeoJSON (for a GIS)")
+    assert name == "zones.geojson" and zones["type"] == "FeatureCollection"
+    assert {f["properties"]["name"] for f in zones["features"]} == {z["name"] for z in s.api("/v1/zones")}
+    name, conflicts = download("Conflicts", "Download as GeoJSON (for a GIS)")
+    expected = s.api("/v1/conflicts")
+    assert name == "conflicts.geojson" and expected
+    assert sorted(f["properties"]["conflict"] for f in conflicts["features"]) == sorted(
+        c["id"] for c in expected for _ in c["regions"]
+    )
+    name, plans = download("Notify", "Download your activities as GeoJSON")
+    titles = {a["title"] for a in s.api("/v1/activities", status="active")}
+    assert name == "activities.geojson" and {f["properties"]["title"] for f in plans["features"]} == titles
     assert not s.errors
     page.close()
 

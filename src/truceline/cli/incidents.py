@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from rich.text import Text
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
+    OutOpt,
     TokenOpt,
     UrlOpt,
     _client,
@@ -24,6 +24,7 @@ from truceline.cli.main import (
     _read_json,
     _receipt,
     app,
+    download,
     err,
     fail,
     guarded,
@@ -255,7 +256,8 @@ def incidents_import(
         _print_json(summary)
         return
     for p in summary["problems"][:50]:
-        err.print(f"{file}:{p['line']}: {p['column'] or 'row'}: {p['detail']}", markup=False, highlight=False)
+        line = f"{file}:{p['line']}: {p['column'] or 'row'}: {p['detail']}"
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
     if len(summary["problems"]) > 50:
         err.print(f"… and {len(summary['problems']) - 50} more refused rows (use --json for all)")
     out.print(
@@ -267,7 +269,7 @@ def incidents_import(
 
 @incidents_app.command("export")
 def incidents_export(
-    output: Annotated[Path | None, typer.Option("--out", "-o", help="file to write (default: standard output)")] = None,
+    output: OutOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="csv (ACLED columns) or geojson")] = "csv",
     zone: Annotated[str | None, typer.Option(help="possible violations of this zone")] = None,
     status: str | None = None,
@@ -279,32 +281,7 @@ def incidents_export(
     """Export incidents as ACLED-column CSV or GeoJSON, streamed."""
     if fmt not in ("csv", "geojson"):
         fail(f"--format must be csv or geojson, not {fmt!r}")
-    sink = output.open("wb") if output else sys.stdout.buffer
-    written = 0
-    progress = Progress(
-        TextColumn("exporting"),
-        TextColumn("{task.fields[mb]} MB"),
-        TimeElapsedColumn(),
-        console=err,
-        disable=output is None or not err.is_terminal,
-    )
-    try:
-        with _client(url, token) as c, progress:
-            task = progress.add_task("export", mb="0.0")
-
-            def run() -> None:
-                nonlocal written
-                for chunk in c.export_incidents(fmt, zone=zone, status=status, from_=from_, to=to):
-                    sink.write(chunk)
-                    written += len(chunk)
-                    progress.update(task, mb=f"{written / 1e6:.1f}")
-
-            guarded(run)
-    finally:
-        if output:
-            sink.close()
-    if output:
-        err.print(f"wrote {output} ({written / 1e6:.1f} MB)", markup=False, highlight=False)
+    download(url, token, "/v1/incidents/export", output, format=fmt, zone=zone, status=status, from_=from_, to=to)
 
 
 @app.command()
@@ -343,7 +320,7 @@ def ceasefire(
         )
     out.print(t)
     if chart is not None:
-        err.print(f"wrote {chart}", markup=False, highlight=False)
+        err.print(f"wrote {chart}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

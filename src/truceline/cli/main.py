@@ -126,7 +126,7 @@ def _load_private_key(path: Path) -> Any:
 
 def _receipt(c: Client) -> None:
     if c.last_receipt:
-        err.print(f"receipt: {c.last_receipt}", markup=False, highlight=False)
+        err.print(f"receipt: {c.last_receipt}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:
@@ -354,6 +354,42 @@ def party_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 # ---- client side ---------------------------------------------------------------------------------
 
 
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="file to write (default: standard output)")]
+
+
+def download(url: str, token: str | None, path: str, output: Path | None, **params: Any) -> None:
+    """Stream the file the server makes at ``path`` into ``output`` (standard output when None),
+    with progress on a terminal."""
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
+
+    sink = output.open("wb") if output else sys.stdout.buffer
+    written = 0
+    progress = Progress(
+        TextColumn("exporting"),
+        TextColumn("{task.fields[mb]} MB"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=output is None or not err.is_terminal,
+    )
+    try:
+        with _client(url, token) as c, progress:
+            task = progress.add_task("export", mb="0.0")
+
+            def run() -> None:
+                nonlocal written
+                for chunk in c.download(path, **params):
+                    sink.write(chunk)
+                    written += len(chunk)
+                    progress.update(task, mb=f"{written / 1e6:.1f}")
+
+            guarded(run)
+    finally:
+        if output:
+            sink.close()
+    if output:
+        err.print(f"wrote {output} ({written / 1e6:.1f} MB)", markup=False, highlight=False, soft_wrap=True)
+
+
 def _zone_table(zones: list[dict[str, Any]]) -> Table:
     table = Table("name", "kind", "status", "rev", "effective", "forbids", "id")
     for z in zones:
@@ -411,6 +447,20 @@ def zones_add(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_
         for b in bodies:
             created.append(guarded(partial(c.create_zone, b))["zone"])
     _print_json(created) if as_json else out.print(_zone_table(created))
+
+
+@zones_app.command("export")
+def zones_export(
+    output: OutOpt = None,
+    kind: Annotated[str | None, typer.Option(help="Filter by kind")] = None,
+    status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
+    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Write zones as GeoJSON (a Feature per zone). Edit a boundary in a GIS, then send it back with
+    `zones revise ID --file` (the exported revision is the one you change), or `zones add` elsewhere."""
+    download(url, token, "/v1/zones/export", output, kind=kind, status=status, bbox=bbox)
 
 
 def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:
@@ -475,6 +525,17 @@ def activities_list(
     out.print(table)
 
 
+@activities_app.command("export")
+def activities_export(
+    output: OutOpt = None,
+    status: Annotated[str, typer.Option(help="active, cancelled or all")] = "active",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Write your activities as GeoJSON (a Feature per volume); `notify` reads such a file back."""
+    download(url, token, "/v1/activities/export", output, status=None if status == "all" else status)
+
+
 @activities_app.command("cancel")
 def activities_cancel(activity_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
     """Cancel one of your activities (its conflicts close)."""
@@ -494,6 +555,17 @@ def conflicts_list(
     with _client(url, token) as c:
         items = guarded(lambda: c.conflicts(status=status))
     _print_json(items) if as_json else _print_conflicts(items)
+
+
+@conflicts_app.command("export")
+def conflicts_export(
+    output: OutOpt = None,
+    status: Annotated[str, typer.Option(help="open, closed or all")] = "open",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Write the conflicts that concern you as GeoJSON (a Feature per region where one happens)."""
+    download(url, token, "/v1/conflicts/export", output, status=status)
 
 
 # ---- negotiation ---------------------------------------------------------------------------------
@@ -536,13 +608,20 @@ def zones_revise(
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Make a new revision of a zone (earlier sign-offs no longer count)."""
-    from truceline.adapters.geojson_io import zone_bodies
+    """Make a new revision of a zone (earlier sign-offs no longer count). The file holds one Feature,
+    or is a `zones export` holding the zone; then the revision it was exported at is the one changed:
+    if someone revised the zone since, nothing changes and you are told."""
+    from truceline.adapters.geojson_io import exported_revision, feature_of_zone, zone_bodies
 
     body: dict[str, Any] = {"rationale": rationale}
     if file is not None:
-        (fields,) = guarded(lambda: zone_bodies(_read_json(file)))
-        body.update({k: v for k, v in fields.items() if v is not None})
+        doc = guarded(lambda: _read_json(file))
+        feature = guarded(lambda: feature_of_zone(doc, zone_id))
+        (fields,) = guarded(lambda: zone_bodies(feature))
+        # signatories and responsibilities change through their own commands, not a revision
+        body.update({k: v for k, v in fields.items() if v is not None and k not in ("signatories", "responsible")})
+        if revision is None:  # a file from `zones export` says which revision it was drawn on
+            revision = exported_revision(feature)
     if revision is not None:
         body["revision"] = revision
     with _client(url, token) as c:

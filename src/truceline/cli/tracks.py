@@ -80,7 +80,7 @@ def tracks_send(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -
             accepted += a
             refused += b
     for line in refused[:50]:
-        err.print(f"{file}:{line}", markup=False, highlight=False)
+        err.print(f"{file}:{line}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"sent {len(records)} reports: {accepted} accepted, {len(refused)} refused")
     if refused and not accepted:
         raise typer.Exit(1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -14,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any, TextIO
 
 from truceline.adapters import charts
+from truceline.adapters.geojson_io import feature_collection
 from truceline.adapters.incident_store import IncidentFilter, StepRecord, ZoneLink
 from truceline.domain import incident_formats as fmt
 from truceline.domain.ceasefire import Day, ForceIndex, Period, force_periods, timeline
@@ -526,23 +526,14 @@ def feature(view: IncidentView) -> dict[str, Any]:
     }
 
 
-def export_geojson(uow: UnitOfWork, caller: Party, f: IncidentFilter) -> Iterator[str]:
+def export_geojson(uow: UnitOfWork, caller: Party, f: IncidentFilter) -> Iterator[bytes]:
     require(caller, "incident.read")
     with uow:
         merged = uow.incidents.merged_sources()
-        yield '{"type":"FeatureCollection","features":[\n'
-        first = True
-        chunk: list[str] = []
-        for i in uow.incidents.stream(f):
-            extra = merged.get(i.id)
-            feat = feature(IncidentView(replace(i, sources=[*i.sources, *extra]) if extra else i, []))
-            chunk.append(("" if first else ",\n") + json.dumps(feat, ensure_ascii=False, separators=(",", ":")))
-            first = False
-            if len(chunk) >= 2_000:
-                yield "".join(chunk)
-                chunk.clear()
-        chunk.append("\n]}\n")
-        yield "".join(chunk)
+        yield from feature_collection(
+            feature(IncidentView(replace(i, sources=[*i.sources, *merged[i.id]]) if i.id in merged else i, []))
+            for i in uow.incidents.stream(f)
+        )
 
 
 # ---- the ceasefire timeline ----------------------------------------------------------------------

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import StreamingResponse
 
+from truceline.adapters import geojson_io
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx, Write
-from truceline.api.routes import params, render
+from truceline.api.routes import export, params, render
 from truceline.api.routes.params import Offset
 from truceline.domain.model import ActivityKind, ActivityStatus, Party
 from truceline.services import activities
@@ -40,23 +42,44 @@ async def notify(body: schemas.ActivityCreate, w: Write) -> schemas.ActivityWith
     return await ctx.call(run)
 
 
+def _filter(
+    status: ActivityStatus | None = None,
+    kind: ActivityKind | None = None,
+    time_start: Annotated[str | None, Query(description="RFC 3339: activities that end after this")] = None,
+    time_end: Annotated[str | None, Query(description="RFC 3339: activities that start before this")] = None,
+) -> dict[str, Any]:
+    return {"status": status, "kind": kind, "window": params.time_window(time_start, time_end)}
+
+
+Filter = Annotated[dict[str, Any], Depends(_filter)]
+
+
 @router.get("", operation_id="listActivities", response_model=list[schemas.ActivityRead])
 def list_activities(
     ctx: Ctx,
     caller: Caller,
-    status: ActivityStatus | None = None,
-    kind: ActivityKind | None = None,
-    time_start: str | None = None,
-    time_end: str | None = None,
+    f: Filter,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> list[schemas.ActivityRead]:
     """Your own party's activities."""
-    window = params.time_window(time_start, time_end)
-    items = activities.list_activities(
-        ctx.uow(), caller, status=status, kind=kind, window=window, limit=limit, offset=offset
+    return [views.activity(a) for a in activities.list_activities(ctx.uow(), caller, **f, limit=limit, offset=offset)]
+
+
+@router.get(
+    "/export", operation_id="exportActivities", response_class=StreamingResponse, responses=export.GEOJSON_RESPONSES
+)
+def export_activities(ctx: Ctx, caller: Caller, f: Filter) -> StreamingResponse:
+    """Your activities the filters match, as a GeoJSON file: a Feature per volume, grouped by the
+    ``activity`` property, with kind, title, window and altitude band (metres) as properties.
+    ``truceline notify`` reads such a file back."""
+    return export.geojson_download(
+        lambda limit, offset: activities.list_activities(ctx.uow(), caller, **f, limit=limit, offset=offset),
+        lambda page: [
+            feature for a in page for feature in geojson_io.activity_features(views.activity(a).model_dump(mode="json"))
+        ],
+        "activities.geojson",
     )
-    return [views.activity(a) for a in items]
 
 
 @router.get("/{activity_id}", operation_id="getActivity", response_model=schemas.ActivityWithConflicts)

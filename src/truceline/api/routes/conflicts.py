@@ -1,40 +1,61 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
+from truceline.adapters import geojson_io
 from truceline.api import schemas
 from truceline.api.deps import Caller, Ctx
-from truceline.api.routes import render
+from truceline.api.routes import export, render
 from truceline.api.routes.params import Offset
-from truceline.domain.model import ConflictRule
+from truceline.domain.model import Conflict, ConflictRule
 from truceline.services import conflicts
 
 router = APIRouter(prefix="/v1/conflicts", tags=["conflicts"])
+
+
+def _filter(
+    status: Literal["open", "closed", "all"] = "open",
+    rule: ConflictRule | None = None,
+    zone_id: str | None = None,
+) -> dict[str, Any]:
+    return {"status": None if status == "all" else status, "rule": rule, "zone_id": zone_id}
+
+
+Filter = Annotated[dict[str, Any], Depends(_filter)]
 
 
 @router.get("", operation_id="listConflicts", response_model=list[schemas.ConflictRead])
 def list_conflicts(
     ctx: Ctx,
     caller: Caller,
-    status: Literal["open", "closed", "all"] = "open",
-    rule: ConflictRule | None = None,
-    zone_id: str | None = None,
+    f: Filter,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> list[schemas.ConflictRead]:
     """Conflicts that concern your party."""
-    items = conflicts.list_conflicts(
-        ctx.uow(),
-        caller,
-        status=None if status == "all" else status,
-        rule=rule,
-        zone_id=zone_id,
-        limit=limit,
-        offset=offset,
+    return render.conflicts(ctx, caller, conflicts.list_conflicts(ctx.uow(), caller, **f, limit=limit, offset=offset))
+
+
+@router.get(
+    "/export", operation_id="exportConflicts", response_class=StreamingResponse, responses=export.GEOJSON_RESPONSES
+)
+def export_conflicts(ctx: Ctx, caller: Caller, f: Filter) -> StreamingResponse:
+    """The conflicts that concern you, as a GeoJSON file: a Feature per 4D region where one happens,
+    with its rule, reason, parties, zone, window and altitude band (metres). Of another party's
+    activity it holds what the conflict shows, never the plan."""
+
+    def features(page: list[Conflict]) -> list[dict[str, Any]]:
+        shown = render.conflicts(ctx, caller, page)
+        return [feature for c in shown for feature in geojson_io.conflict_features(c.model_dump(mode="json"))]
+
+    return export.geojson_download(
+        lambda limit, offset: conflicts.list_conflicts(ctx.uow(), caller, **f, limit=limit, offset=offset),
+        features,
+        "conflicts.geojson",
     )
-    return render.conflicts(ctx, caller, items)
 
 
 @router.get("/{conflict_id}", operation_id="getConflict", response_model=schemas.ConflictRead)

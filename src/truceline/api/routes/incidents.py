@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from truceline.adapters.incident_store import IncidentFilter
 from truceline.api.deps import Caller, Ctx, Write
+from truceline.api.routes import export
 from truceline.api.routes.params import Offset
 from truceline.domain.errors import InvalidInput
 from truceline.domain.incidents import EVENT_TYPES, Verification, parse_date
@@ -126,7 +127,7 @@ EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "geojson": "application/geo+js
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}},
 )
-def export(
+def export_incidents(
     ctx: Ctx,
     caller: Caller,
     f: Filter,
@@ -135,16 +136,7 @@ def export(
     """Every matching incident, streamed: CSV with ACLED's 31 columns, or a GeoJSON FeatureCollection
     (RFC 7946) with ACLED-named properties. A record's merged duplicates add their sources to it."""
     rows = (incidents.export_csv if format == "csv" else incidents.export_geojson)(ctx.uow(), caller, f)
-    first = next(rows)  # permission and query errors surface here, as problem+json, before streaming
-    name = f"incidents.{'csv' if format == 'csv' else 'geojson'}"
-
-    def stream() -> Any:
-        yield first
-        yield from rows
-
-    return StreamingResponse(
-        stream(), media_type=EXPORT_TYPES[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return export.attachment(rows, EXPORT_TYPES[format], f"incidents.{format}")
 
 
 @router.post(

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi.responses import StreamingResponse
 
+from truceline.adapters import geojson_io
 from truceline.api import schemas, views
 from truceline.api.deps import AppContext, Caller, Ctx, Write, Writer
-from truceline.api.routes import params
+from truceline.api.routes import export, params
 from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain.errors import InvalidInput
 from truceline.domain.geometry import to_geojson
@@ -53,24 +55,43 @@ def create_zone(body: schemas.ZoneCreate, ctx: Ctx, caller: Caller, w: Write) ->
     return _change(ctx, zones.create(w.uow(), ctx.policy, caller, data))
 
 
-@router.get("", operation_id="listZones", response_model=list[schemas.ZoneRead])
-def list_zones(
-    ctx: Ctx,
-    caller: Caller,
+def _filter(
     kind: ZoneKind | None = None,
     status: ZoneStatus | None = None,
     bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
     time_start: Annotated[str | None, Query(description="RFC 3339: zones effective after this")] = None,
     time_end: Annotated[str | None, Query(description="RFC 3339: zones effective before this")] = None,
+) -> dict[str, Any]:
+    return {"kind": kind, "status": status, "bbox": _bbox(bbox), "at": params.time_window(time_start, time_end)}
+
+
+Filter = Annotated[dict[str, Any], Depends(_filter)]
+
+
+@router.get("", operation_id="listZones", response_model=list[schemas.ZoneRead])
+def list_zones(
+    ctx: Ctx,
+    caller: Caller,
+    f: Filter,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Offset = 0,
 ) -> list[schemas.ZoneRead]:
     """Zones are visible to every party. Filters: kind, status, bbox, and a time window."""
-    window = params.time_window(time_start, time_end)
-    items = zones.list_zones(
-        ctx.uow(), caller, kind=kind, status=status, bbox=_bbox(bbox), at=window, limit=limit, offset=offset
+    return _render(ctx, zones.list_zones(ctx.uow(), caller, **f, limit=limit, offset=offset))
+
+
+@router.get(
+    "/export", operation_id="exportZones", response_class=StreamingResponse, responses=export.GEOJSON_RESPONSES
+)
+def export_zones(ctx: Ctx, caller: Caller, f: Filter) -> StreamingResponse:
+    """Every zone the filters match, as a GeoJSON file: a Feature per zone, its rules, signatories and
+    responsibilities as properties. Edit a boundary in a GIS and send it back as a revision
+    (``truceline zones revise ID --file``), or propose the zones elsewhere (``truceline zones add``)."""
+    return export.geojson_download(
+        lambda limit, offset: zones.list_zones(ctx.uow(), caller, **f, limit=limit, offset=offset),
+        lambda page: [geojson_io.zone_feature(z.model_dump(mode="json")) for z in _render(ctx, page)],
+        "zones.geojson",
     )
-    return _render(ctx, items)
 
 
 def etag(revision: int) -> str:
