@@ -61,6 +61,16 @@ export class Api {
     return this.request("GET", path, { params });
   }
 
+  /** Every item of a listing, page after page until a short one: nothing is cut off at a page. */
+  async all(path, params, page = 1000) {
+    const seen = new Map();
+    for (let offset = 0; ; offset += page) {
+      const batch = await this.get(path, { ...params, limit: page, offset });
+      for (const item of batch) if (!seen.has(item.id)) seen.set(item.id, item);
+      if (batch.length < page) return [...seen.values()];
+    }
+  }
+
   text(path, params, accept) {
     return this.request("GET", path, { params, accept });
   }

@@ -20,7 +20,7 @@ export function inboxPanel(app) {
   const load = async () => {
     node.setAttribute("aria-busy", "true");
     try {
-      items = await app.api.get("/v1/inbox", { state: state.value, limit: 200 });
+      items = await app.api.all("/v1/inbox", { state: state.value });
       render();
     } catch (e) {
       app.toast(`Inbox: ${e.message}`);

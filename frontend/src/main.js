@@ -90,9 +90,9 @@ class App {
   // ---- data -----------------------------------------------------------------------------------
   async loadAll(fit = false) {
     const [zones, activities, conflicts, parties] = await Promise.all([
-      this.api.get("/v1/zones", { limit: 10000 }),
-      this.api.get("/v1/activities", { limit: 1000 }),
-      this.api.get("/v1/conflicts", { limit: 1000 }),
+      this.api.all("/v1/zones"),
+      this.api.all("/v1/activities"),
+      this.api.all("/v1/conflicts"),
       this.api.get("/v1/parties").catch(() => []),
     ]);
     Object.assign(this.data, { zones, activities, conflicts, parties });
@@ -106,7 +106,7 @@ class App {
     const day = iso(this.moment).slice(0, 10);
     const from = iso(this.moment - 6 * 24 * HOUR).slice(0, 10);
     try {
-      this.data.incidents = await this.api.get("/v1/incidents", { from, to: day, limit: 1000 });
+      this.data.incidents = await this.api.all("/v1/incidents", { from, to: day });
       layers.drawIncidents(this.overlays.incidents, this.data.incidents, (i) => this.openIncident(i));
     } catch (e) {
       this.toast(`Incidents: ${e.message}`);
@@ -116,7 +116,7 @@ class App {
   async loadInbox() {
     const [summary, inbox] = await Promise.all([
       this.api.get("/v1/inbox/summary"),
-      this.api.get("/v1/inbox", { state: "unacknowledged", limit: 200 }),
+      this.api.all("/v1/inbox", { state: "unacknowledged" }),
     ]);
     this.data.inbox = inbox;
     this.lastEvent = summary.last_event_id;
@@ -159,7 +159,7 @@ class App {
   }
 
   async refreshConflicts() {
-    this.data.conflicts = await this.api.get("/v1/conflicts", { limit: 1000 });
+    this.data.conflicts = await this.api.all("/v1/conflicts");
     this.render();
   }
 

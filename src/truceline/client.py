@@ -94,8 +94,21 @@ class Client:
     def parties(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/parties")  # type: ignore[no-any-return]
 
+    def every(self, path: str, page: int = 1000, **params: Any) -> list[dict[str, Any]]:
+        """Every item of a listing, page after page until a short one: a party with more conflicts
+        than a page holds still sees them all. An item that moves between pages is kept once."""
+        seen: dict[Any, dict[str, Any]] = {}
+        offset = 0
+        while True:
+            batch = self._call("GET", path, params={**_params(params), "limit": page, "offset": offset})
+            for item in batch:
+                seen.setdefault(item.get("id", len(seen)), item)
+            if len(batch) < page:
+                return list(seen.values())
+            offset += page
+
     def zones(self, **params: Any) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/zones", params={k: v for k, v in params.items() if v is not None})  # type: ignore[no-any-return]
+        return self.every("/v1/zones", **params)
 
     def zone(self, zone_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/zones/{zone_id}")  # type: ignore[no-any-return]
@@ -110,13 +123,13 @@ class Client:
         return self._call("POST", "/v1/activities", json=body)  # type: ignore[no-any-return]
 
     def activities(self, **params: Any) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/activities", params={k: v for k, v in params.items() if v is not None})  # type: ignore[no-any-return]
+        return self.every("/v1/activities", **params)
 
     def cancel(self, activity_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/activities/{activity_id}/cancel")  # type: ignore[no-any-return]
 
     def conflicts(self, **params: Any) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/conflicts", params={k: v for k, v in params.items() if v is not None})  # type: ignore[no-any-return]
+        return self.every("/v1/conflicts", **params)
 
     def update_zone_status(self, zone_id: str, status: str) -> dict[str, Any]:
         return self._call("PATCH", f"/v1/zones/{zone_id}", json={"status": status})  # type: ignore[no-any-return]
@@ -161,7 +174,7 @@ class Client:
         return self._call("POST", "/v1/threads", json=body)  # type: ignore[no-any-return]
 
     def threads(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/threads")  # type: ignore[no-any-return]
+        return self.every("/v1/threads", page=500)
 
     def thread(self, thread_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/threads/{thread_id}")  # type: ignore[no-any-return]
@@ -176,7 +189,7 @@ class Client:
         return self._call("POST", f"/v1/messages/{message_id}/ack", json={"note": note})  # type: ignore[no-any-return]
 
     def inbox(self, state: str = "unacknowledged") -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/inbox", params={"state": state})  # type: ignore[no-any-return]
+        return self.every("/v1/inbox", state=state)
 
     def inbox_summary(self) -> dict[str, Any]:
         return self._call("GET", "/v1/inbox/summary")  # type: ignore[no-any-return]

@@ -367,3 +367,28 @@ def test_docs_keep_their_order_while_the_busiest_routes_are_matched_first() -> N
     assert first_match("POST", "/v1/activities") == own_docs  # only FastAPI's own pages, matched by exact path
     assert first_match("POST", "/v1/tracks") == own_docs + 1
     assert first_match("GET", "/v1/zones") > own_docs + 1
+
+
+def test_the_client_lists_every_item_whatever_the_page_size(api: Api) -> None:
+    """The CLI's client pages through a listing to its end: nothing is cut off at a page."""
+    import httpx
+
+    from truceline.client import Client
+
+    def forward(request: httpx.Request) -> httpx.Response:
+        r = api.client.request(request.method, str(request.url), headers=dict(request.headers))
+        return httpx.Response(r.status_code, headers=r.headers, content=r.content)
+
+    made = set()
+    for i in range(7):
+        body = activity_body(title=f"plan {i}", lng=36 + i / 10)
+        r = api.client.post("/v1/activities", headers=api.h("A"), json=body)
+        made.add(r.json()["activity"]["id"])
+    api.client.post("/v1/activities", headers=api.h("B"), json=activity_body(title="B", lng=36.3))
+    with Client("http://testserver", api.tokens["A"], transport=httpx.MockTransport(forward)) as c:
+        for page in (1, 3, 7, 1000):
+            assert {a["id"] for a in c.every("/v1/activities", page=page)} == made
+        assert {a["id"] for a in c.activities()} == made
+        assert len(c.every("/v1/activities", page=2, status="cancelled")) == 0
+        mine = c.conflicts()
+        assert len(mine) == len(c.every("/v1/conflicts", page=1)) >= 1
