@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -392,3 +393,26 @@ def test_the_client_lists_every_item_whatever_the_page_size(api: Api) -> None:
         assert len(c.every("/v1/activities", page=2, status="cancelled")) == 0
         mine = c.conflicts()
         assert len(mine) == len(c.every("/v1/conflicts", page=1)) >= 1
+
+
+def test_conflicts_filter_by_when_they_happen(api: Api) -> None:
+    c = api.client
+    for hour in (0, 10):  # two overlaps between A and B: 00-06 and 10-16 on 10 July
+        t0 = T0 + timedelta(hours=hour)
+        c.post("/v1/activities", headers=api.h("A"), json=activity_body(t0=t0, t1=t0 + timedelta(hours=6)))
+        c.post("/v1/activities", headers=api.h("B"), json=activity_body(t0=t0, t1=t0 + timedelta(hours=6)))
+
+    def starts(**window: str) -> list[str]:
+        r = c.get("/v1/conflicts", headers=api.h("B"), params=window)
+        assert r.status_code == 200, r.text
+        exported = c.get("/v1/conflicts/export", headers=api.h("B"), params=window).json()["features"]
+        assert sorted(f["properties"]["conflict"] for f in exported) == sorted(x["id"] for x in r.json())
+        return [x["regions"][0]["time_start"][11:16] for x in r.json()]
+
+    assert starts() == ["00:00", "10:00"]
+    assert starts(time_start="2017-07-10T05:00:00Z") == ["00:00", "10:00"]
+    assert starts(time_start="2017-07-10T06:00:00Z") == ["10:00"]  # half-open: ending at 06:00 is out
+    assert starts(time_end="2017-07-10T10:00:00Z") == ["00:00"]
+    assert starts(time_start="2017-07-10T07:00:00Z", time_end="2017-07-10T09:00:00Z") == []
+    r = c.get("/v1/conflicts", headers=api.h("B"), params={"time_start": "yesterday"})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#query/time_start"

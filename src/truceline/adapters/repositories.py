@@ -895,6 +895,7 @@ class ConflictRepository:
         status: str | None = None,
         rule: str | None = None,
         zone_id: str | None = None,
+        window: TimeWindow | None = None,
         limit: int = 200,
         offset: int = 0,
     ) -> list[Conflict]:
@@ -910,6 +911,10 @@ class ConflictRepository:
             q = q.where(c.rule == rule)
         if zone_id:
             q = q.where(c.zone_id == zone_id)
+        if window is not None:  # half-open, as everywhere: a conflict that ends as the window starts is out
+            if window.end is not None:
+                q = q.where(c.t_start < to_ms(window.end))
+            q = q.where(or_(c.t_end.is_(None), c.t_end > to_ms(window.start)))
         q = q.order_by(c.t_start, c.id).limit(limit).offset(offset)
         return [self._row(r) for r in self.conn.execute(q)]
 

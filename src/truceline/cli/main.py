@@ -354,6 +354,10 @@ def party_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 # ---- client side ---------------------------------------------------------------------------------
 
 
+FromTimeOpt = Annotated[
+    str | None, typer.Option("--from", help="only what happens after this RFC 3339 time, e.g. 2017-07-10T06:00:00Z")
+]
+ToTimeOpt = Annotated[str | None, typer.Option("--to", help="only what happens before this RFC 3339 time")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="file to write (default: standard output)")]
 
 
@@ -510,10 +514,12 @@ def activities_list(
     token: TokenOpt = None,
     as_json: JsonOpt = False,
     status: Annotated[str | None, typer.Option(help="active or cancelled")] = None,
+    time_from: FromTimeOpt = None,
+    time_to: ToTimeOpt = None,
 ) -> None:
     """List your party's activities."""
     with _client(url, token) as c:
-        items = guarded(lambda: c.activities(status=status))
+        items = guarded(lambda: c.activities(status=status, time_start=time_from, time_end=time_to))
     if as_json:
         _print_json(items)
         return
@@ -529,11 +535,14 @@ def activities_list(
 def activities_export(
     output: OutOpt = None,
     status: Annotated[str, typer.Option(help="active, cancelled or all")] = "active",
+    time_from: FromTimeOpt = None,
+    time_to: ToTimeOpt = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
     """Write your activities as GeoJSON (a Feature per volume); `notify` reads such a file back."""
-    download(url, token, "/v1/activities/export", output, status=None if status == "all" else status)
+    status_ = None if status == "all" else status
+    download(url, token, "/v1/activities/export", output, status=status_, time_start=time_from, time_end=time_to)
 
 
 @activities_app.command("cancel")
@@ -550,10 +559,12 @@ def conflicts_list(
     token: TokenOpt = None,
     as_json: JsonOpt = False,
     status: Annotated[str, typer.Option(help="open, closed or all")] = "open",
+    time_from: FromTimeOpt = None,
+    time_to: ToTimeOpt = None,
 ) -> None:
-    """List the conflicts that concern your party."""
+    """List the conflicts that concern your party, by when they happen."""
     with _client(url, token) as c:
-        items = guarded(lambda: c.conflicts(status=status))
+        items = guarded(lambda: c.conflicts(status=status, time_start=time_from, time_end=time_to))
     _print_json(items) if as_json else _print_conflicts(items)
 
 
@@ -561,11 +572,13 @@ def conflicts_list(
 def conflicts_export(
     output: OutOpt = None,
     status: Annotated[str, typer.Option(help="open, closed or all")] = "open",
+    time_from: FromTimeOpt = None,
+    time_to: ToTimeOpt = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
     """Write the conflicts that concern you as GeoJSON (a Feature per region where one happens)."""
-    download(url, token, "/v1/conflicts/export", output, status=status)
+    download(url, token, "/v1/conflicts/export", output, status=status, time_start=time_from, time_end=time_to)
 
 
 # ---- negotiation ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from truceline.domain.errors import NotFound
-from truceline.domain.model import Activity, Conflict, Party
+from truceline.domain.model import Activity, Conflict, Party, TimeWindow
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -17,13 +17,15 @@ def list_conflicts(
     status: str | None = "open",
     rule: str | None = None,
     zone_id: str | None = None,
+    window: TimeWindow | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[Conflict]:
+    """The caller's conflicts, by when they happen; ``window``: those whose time meets it."""
     require(caller, "conflict.read")
     with uow:
         return uow.conflicts.list_for_party(
-            caller.id, status=status, rule=rule, zone_id=zone_id, limit=limit, offset=offset
+            caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=limit, offset=offset
         )
 
 

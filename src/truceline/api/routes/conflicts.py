@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from truceline.adapters import geojson_io
 from truceline.api import schemas
 from truceline.api.deps import Caller, Ctx
-from truceline.api.routes import export, render
+from truceline.api.routes import export, params, render
 from truceline.api.routes.params import Offset
 from truceline.domain.model import Conflict, ConflictRule
 from truceline.services import conflicts
@@ -20,8 +20,15 @@ def _filter(
     status: Literal["open", "closed", "all"] = "open",
     rule: ConflictRule | None = None,
     zone_id: str | None = None,
+    time_start: Annotated[str | None, Query(description="RFC 3339: conflicts that end after this")] = None,
+    time_end: Annotated[str | None, Query(description="RFC 3339: conflicts that start before this")] = None,
 ) -> dict[str, Any]:
-    return {"status": None if status == "all" else status, "rule": rule, "zone_id": zone_id}
+    return {
+        "status": None if status == "all" else status,
+        "rule": rule,
+        "zone_id": zone_id,
+        "window": params.time_window(time_start, time_end),
+    }
 
 
 Filter = Annotated[dict[str, Any], Depends(_filter)]
@@ -35,7 +42,8 @@ def list_conflicts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Offset = 0,
 ) -> list[schemas.ConflictRead]:
-    """Conflicts that concern your party."""
+    """Conflicts that concern your party, by when they happen. Filters: status, rule, zone, and a time
+    window (those whose time meets it)."""
     return render.conflicts(ctx, caller, conflicts.list_conflicts(ctx.uow(), caller, **f, limit=limit, offset=offset))
 
 
