@@ -475,6 +475,17 @@ def test_the_api_docs_work_offline_and_try_a_call_with_a_token(browser: Browser,
     me.locator(".execute").click()
     expect(me.locator(".live-responses-table .response .response-col_status").first).to_have_text("200", timeout=10_000)
     expect(me.locator(".live-responses-table .response .microlight").first).to_contain_text("World Food Programme")
+    # a write, straight from the document's example body: it is accepted as it stands
+    notify = page.locator(".opblock-post").filter(
+        has=page.locator(".opblock-summary-path", has_text=re.compile(r"^/v1/activities$"))
+    )
+    notify.locator(".opblock-summary").click()
+    notify.locator(".try-out__btn").click()
+    expect(notify.locator("textarea.body-param__text")).to_contain_text("Nasib")
+    notify.locator(".execute").click()
+    expect(notify.locator(".live-responses-table .response .response-col_status").first).to_have_text(
+        "201", timeout=10_000
+    )
     s.shot("web-10-api-docs")
     outside = [r for r in s.requests if not r.startswith((url, "data:", "blob:"))]
     assert not outside, f"the docs reached beyond the server: {outside}"

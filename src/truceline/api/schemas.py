@@ -6,10 +6,11 @@ validity, time order, areas) and names the field of any problem.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from truceline.api import body_docs
 from truceline.domain.model import (
     ActivityKind,
     ActivityStatus,
@@ -63,7 +64,7 @@ class OutlineCircle(Strict):
 class OutlineCorridor(Strict):
     """Truceline extension: a route (GeoJSON LineString) with a half-width, made into a polygon."""
 
-    line: dict[str, Any] = Field(description="GeoJSON LineString")
+    line: Annotated[dict[str, Any], WithJsonSchema(body_docs.CORRIDOR_LINE)]
     half_width_m: float
 
 
@@ -114,10 +115,16 @@ class ResponsibilityIn(Strict):
     role: ResponsibilityRole
 
 
+#: A zone's boundary: documented as GeoJSON, checked by the domain (which names what is wrong with it).
+ZoneGeometry = Annotated[dict[str, Any], WithJsonSchema(body_docs.ZONE_GEOMETRY)]
+
+
 class ZoneCreate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.ZONE]})
+
     name: str
     kind: ZoneKind
-    geometry: dict[str, Any] = Field(description="GeoJSON Polygon, MultiPolygon, or Point (with radius_m)")
+    geometry: ZoneGeometry
     radius_m: float | None = None
     altitude_lower: Altitude | None = None
     altitude_upper: Altitude | None = None
@@ -137,10 +144,12 @@ class ZoneCreate(Strict):
 class ZoneUpdate(Strict):
     """Any subset of a zone's fields. Boundary or rule changes make a new revision."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.ZONE_CHANGE]})
+
     revision: int | None = Field(None, description="the revision you are changing (optimistic check)")
     name: str | None = None
     kind: ZoneKind | None = None
-    geometry: dict[str, Any] | None = None
+    geometry: ZoneGeometry | None = None
     radius_m: float | None = None
     altitude_lower: Altitude | None = None
     altitude_upper: Altitude | None = None
@@ -205,12 +214,16 @@ class ZoneRevisionRead(BaseModel):
 
 
 class PositionIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.SIGN_OFF]})
+
     revision: int
     strength: Literal["in_principle", "final"]
     statement: str = ""
 
 
 class ObjectionIn(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.OBJECTION]})
+
     revision: int
     statement: str = Field(min_length=1)
 
@@ -224,6 +237,8 @@ class PositionRead(BaseModel):
 
 
 class ResponsibilityRequest(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.RESPONSIBILITY]})
+
     party: str = Field(description="party id or name")
     role: ResponsibilityRole
 
@@ -320,6 +335,8 @@ class SignedHeadRead(BaseModel):
 
 
 class ActivityCreate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.ACTIVITY]})
+
     kind: ActivityKind
     title: str = Field(min_length=1, max_length=300)
     description: str = Field("", max_length=10_000)

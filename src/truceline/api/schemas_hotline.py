@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from truceline.api import body_docs
 from truceline.api.schemas import ConflictRegion, PartyRef, Strict
 from truceline.domain.hotline import Certainty, ReceiptState, Severity, Urgency
 from truceline.domain.webhooks import DeliveryStatus
 
 
 class MessageCreate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.MESSAGE]})
+
     msgType: Literal["Alert", "Update", "Cancel"] = Field(
         "Alert", description="CAP msgType. Update and Cancel name the messages they update or cancel in references."
     )
@@ -23,7 +26,7 @@ class MessageCreate(Strict):
     headline: str = Field(min_length=1, max_length=300)
     description: str = Field("", max_length=20_000)
     addresses: list[str] | None = Field(
-        None, max_length=100, description="Parties who must acknowledge; default: every other member"
+        None, max_length=100, description="Parties (ids or names) who must acknowledge; default: every other member"
     )
     references: list[str] = Field(default_factory=list, max_length=100)
     conflict_id: str | None = Field(None, max_length=64)
@@ -35,8 +38,10 @@ class MessageCreate(Strict):
 
 
 class ThreadCreate(Strict):
+    model_config = ConfigDict(json_schema_extra={"examples": [body_docs.THREAD]})
+
     subject: str = Field(min_length=1, max_length=300)
-    parties: list[str] = Field(min_length=1, max_length=100, description="The other parties (ids)")
+    parties: list[str] = Field(min_length=1, max_length=100, description="The other parties (ids or names)")
     message: MessageCreate | None = None
 
 

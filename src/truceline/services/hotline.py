@@ -274,11 +274,24 @@ def _thread_for(uow: UnitOfWork, caller: Party, thread_id: str) -> Thread:
     return th
 
 
+def _party_ids(uow: UnitOfWork, refs: Sequence[str]) -> list[str]:
+    """Party ids for ``refs``, each an id or a name (as for zones); an unknown one is left as it is."""
+    known = uow.parties.names(refs)
+    out = []
+    for ref in refs:
+        party = None if ref in known else uow.parties.by_name(ref)
+        out.append(party.id if party else ref)
+    return out
+
+
 def _check_refs(uow: UnitOfWork, caller: Party, th: Thread, out: Outgoing, base: str) -> list[FieldError]:
     errors: list[FieldError] = []
     if out.msg_type is MsgType.Ack:
         errors.append(FieldError(f"{base}/msgType", "acknowledge a message with POST /v1/messages/{id}/ack"))
     members = set(th.members)
+    if out.addresses:  # members may be addressed by name too
+        by_name = {name: pid for pid, name in uow.parties.names(th.members).items()}
+        out.addresses = [p if p in members else by_name.get(p, p) for p in out.addresses]
     for i, p in enumerate(out.addresses or []):
         if p not in members:
             errors.append(FieldError(f"{base}/addresses/{i}", f"party {p} is not in this thread"))
@@ -356,9 +369,10 @@ def open_thread(
 ) -> tuple[Thread, Message | None, dict[str, str]]:
     require(caller, "hotline.send")
     with uow:
-        others = [p for p in dict.fromkeys(parties) if p != caller.id]
+        ids = _party_ids(uow, parties)
+        others = [p for p in dict.fromkeys(ids) if p != caller.id]
         known = uow.parties.names(others)
-        errors = [FieldError(f"/parties/{i}", f"no party {p}") for i, p in enumerate(parties) if p not in known
+        errors = [FieldError(f"/parties/{i}", f"no party {parties[i]}") for i, p in enumerate(ids) if p not in known
                   and p != caller.id]
         if not others and not errors:
             errors.append(FieldError("/parties", "name at least one other party"))

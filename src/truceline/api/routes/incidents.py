@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from truceline.adapters.incident_store import IncidentFilter
+from truceline.api import body_docs
 from truceline.api.deps import Caller, Ctx, Write
 from truceline.api.routes import export
 from truceline.api.routes.params import Offset
@@ -90,7 +91,7 @@ Filter = Annotated[IncidentFilter, Depends(_filter)]
     "/incidents",
     operation_id="reportIncident",
     status_code=status.HTTP_201_CREATED,
-    openapi_extra={"requestBody": {"content": {"application/json": {"example": REPORT_EXAMPLE}}}},
+    openapi_extra=body_docs.json_body(body_docs.INCIDENT_REPORT, REPORT_EXAMPLE),
 )
 def report(body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Report an incident in ACLED's vocabulary: ``event_date`` (or ``occurred_at``), ``time_precision``
@@ -175,7 +176,11 @@ def get_incident(incident_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
     return incidents.incident_json(incidents.get(ctx.uow(), caller, incident_id))
 
 
-@router.post("/incidents/{incident_id}/steps", operation_id="incidentStep")
+@router.post(
+    "/incidents/{incident_id}/steps",
+    operation_id="incidentStep",
+    openapi_extra=body_docs.json_body(body_docs.INCIDENT_STEP),
+)
 def step(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Take a verification step: ``{"step": "review"|"verify"|"reject"|"dispute", "statement": ...}``.
     Monitors review, verify and reject; a party the incident is alleged against disputes. Verify,
@@ -195,13 +200,21 @@ def duplicate_candidates(incident_id: str, ctx: Ctx, caller: Caller) -> list[dic
     ]
 
 
-@router.post("/incidents/{incident_id}/merge", operation_id="mergeIncidents")
+@router.post(
+    "/incidents/{incident_id}/merge",
+    operation_id="mergeIncidents",
+    openapi_extra=body_docs.json_body(body_docs.INCIDENT_MERGE),
+)
 def merge(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Merge duplicates into this incident: ``{"duplicates": [ids], "statement": ...}`` (monitors)."""
     return incidents.incident_json(incidents.merge(w.uow(), caller, incident_id, body))
 
 
-@router.post("/incidents/{incident_id}/unmerge", operation_id="unmergeIncident")
+@router.post(
+    "/incidents/{incident_id}/unmerge",
+    operation_id="unmergeIncident",
+    openapi_extra=body_docs.json_body(body_docs.INCIDENT_UNMERGE),
+)
 def unmerge(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Undo a merge: ``{"duplicate": id, "statement": ...}``; the record stands alone again."""
     return incidents.incident_json(incidents.unmerge(w.uow(), caller, incident_id, body))
