@@ -125,6 +125,15 @@ class Client:
     def activities(self, **params: Any) -> list[dict[str, Any]]:
         return self.every("/v1/activities", **params)
 
+    def activity(self, activity_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/activities/{activity_id}")  # type: ignore[no-any-return]
+
+    def update_activity(self, activity_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PUT", f"/v1/activities/{activity_id}", json=body)  # type: ignore[no-any-return]
+
+    def conflict(self, conflict_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/conflicts/{conflict_id}")  # type: ignore[no-any-return]
+
     def cancel(self, activity_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/activities/{activity_id}/cancel")  # type: ignore[no-any-return]
 

@@ -304,6 +304,35 @@ def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str],
     assert conflicts.returncode == 0, conflicts.stderr
     regions = [f["properties"] for f in json.loads(conflicts.stdout)["features"]]
     assert any(p["rule"] == "zone_rule" and p["zone"].startswith("Southwest") for p in regions)
+    # an activity out to a file, its window moved, back in as the next version of the one exported
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [36.45, 32.75]},
+                                "properties": {"kind": "patrol", "title": "Turkish observers", "radius_m": 800,
+                                               "time_start": "2017-07-10T06:00:00Z",
+                                               "time_end": "2017-07-10T08:00:00Z"}}))  # fmt: skip
+    notified = run("notify", str(plan), "--json", token=turkey, url=url)
+    assert notified.returncode == 0, notified.stderr
+    aid = json.loads(notified.stdout)[0]["activity"]["id"]
+    mine = tmp_path / "mine.geojson"
+    assert run("activities", "export", "-o", str(mine), token=turkey, url=url).returncode == 0
+    doc = json.loads(mine.read_text())
+    for f in doc["features"]:
+        if f["properties"]["activity"] == aid:
+            f["properties"]["time_end"] = "2017-07-10T11:00:00Z"
+    mine.write_text(json.dumps(doc))
+    moved = run("activities", "update", aid, "--file", str(mine), token=turkey, url=url)
+    assert moved.returncode == 0, moved.stderr
+    assert f"updated patrol 'Turkish observers' id {aid} version 2" in moved.stdout
+    assert "2017-07-10T06:00:00Z → 2017-07-10T11:00:00Z" in moved.stdout and "circle of 800 m" in moved.stdout
+    stale = run("activities", "update", aid, "--file", str(mine), token=turkey, url=url)
+    assert stale.returncode == 1 and len(stale.stderr.splitlines()) == 1 and "version" in stale.stderr
+    shown = run("activities", "show", aid, token=turkey, url=url)
+    assert shown.returncode == 0 and "version 2 (active)" in shown.stdout and "open conflict(s)" in shown.stdout
+    (first,) = json.loads(run("conflicts", "list", "--json", token=turkey, url=url).stdout)[:1]
+    one = run("conflicts", "show", first["id"], token=turkey, url=url)
+    assert one.returncode == 0 and first["reason"] in one.stdout and "where: Polygon" in one.stdout
+    assert run("conflicts", "show", "no-such-conflict", token=turkey, url=url).stderr.startswith("error: Not found")
+
     morning = run("conflicts", "list", "--json", "--from", "2017-07-10T06:00:00Z", "--to", "2017-07-10T07:00:00Z",
                   token=sar, url=url)  # fmt: skip
     assert morning.returncode == 0, morning.stderr

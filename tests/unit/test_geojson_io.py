@@ -9,6 +9,7 @@ import pytest
 
 from truceline.adapters.geojson_io import (
     activity_bodies,
+    activity_change,
     activity_features,
     conflict_features,
     exported_revision,
@@ -105,3 +106,23 @@ def test_a_feature_collection_in_chunks_is_one_valid_document(n: int) -> None:
     doc = json.loads(b"".join(chunks))
     assert doc == {"type": "FeatureCollection", "features": features}
     assert len(chunks) == 2 + n // 100  # the opening, a chunk per hundred, the rest with the closing
+
+
+def _volume_feature(activity: str | None, version: Any = 3, **props: Any) -> dict[str, Any]:
+    p = {"kind": "patrol", "title": "t", "time_start": "2017-07-10T00:00:00Z", "time_end": "2017-07-10T01:00:00Z",
+         "radius_m": 100, "version": version, **props}  # fmt: skip
+    if activity is not None:
+        p["activity"] = activity
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [36.0, 33.0]}, "properties": p}
+
+
+def test_the_features_that_change_an_activity() -> None:
+    whole = {"type": "FeatureCollection",
+             "features": [_volume_feature("a"), _volume_feature("b"), _volume_feature("a", title="t")]}  # fmt: skip
+    body = activity_change(whole, "a")
+    assert len(body["volumes"]) == 2 and body["version"] == 3  # both of a's volumes, at the version exported
+    assert activity_change(_volume_feature(None, version=None), "anything").get("version") is None
+    with pytest.raises(InvalidInput, match="2 activities and none is c"):
+        activity_change(whole, "c")
+    mixed = {"type": "FeatureCollection", "features": [_volume_feature("a", version=2), _volume_feature("a")]}
+    assert "version" not in activity_change(mixed, "a")  # volumes of different versions: no check claimed

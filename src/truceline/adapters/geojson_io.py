@@ -172,6 +172,29 @@ def _volumes(f: dict[str, Any], pointer: str) -> list[dict[str, Any]]:
     return [{"volume": {**o, **band}, **times} for o in outlines]
 
 
+def activity_change(doc: object, activity_id: str) -> dict[str, Any]:
+    """The body that replaces activity ``activity_id`` from a GeoJSON file: all of its Features if the
+    file holds one activity, else the Features whose ``activity`` property is that id (so a whole
+    export, one activity edited, changes that activity). The ``version`` they were exported at, if
+    they say, is the one replaced."""
+    features = _features(doc)
+    keys = {str(_props(f).get("activity", f"#{i}")) if isinstance(f, dict) else f"#{i}" for i, f in enumerate(features)}
+    if len(keys) > 1:
+        features = [f for f in features if isinstance(f, dict) and _props(f).get("activity") == activity_id]
+        if not features:
+            raise InvalidInput.at(
+                "/features",
+                f"the file holds {len(keys)} activities and none is {activity_id}: "
+                "give one activity's Features, or a file from `activities export` that holds it",
+            )
+    (body,) = activity_bodies({"type": "FeatureCollection", "features": features})
+    versions = {_props(f).get("version") for f in features}
+    version = versions.pop() if len(versions) == 1 else None
+    if isinstance(version, int) and not isinstance(version, bool):
+        body["version"] = version
+    return body
+
+
 def activity_bodies(doc: object) -> list[dict[str, Any]]:
     groups: dict[str, dict[str, Any]] = {}
     for i, f in enumerate(_features(doc)):

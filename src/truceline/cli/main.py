@@ -531,6 +531,66 @@ def activities_list(
     out.print(table)
 
 
+def _band(volume: dict[str, Any]) -> str:
+    lo, hi = volume["altitude_lower"], volume["altitude_upper"]
+    return f"{lo['value']:g}–{hi['value']:g} {hi['units'].lower()}"
+
+
+def _outline(volume: dict[str, Any]) -> str:
+    if "outline_circle" in volume:
+        c = volume["outline_circle"]
+        return f"circle of {c['radius']['value']:g} m around {c['center']['lat']:.4f}, {c['center']['lng']:.4f}"
+    if "outline_corridor" in volume:
+        corridor = volume["outline_corridor"]
+        return f"corridor {corridor['half_width_m']:g} m either side of {len(corridor['line']['coordinates'])} points"
+    return f"polygon of {len(volume['outline_polygon']['vertices'])} vertices"
+
+
+def _print_activity(result: dict[str, Any], verb: str) -> None:
+    a = result["activity"]
+    out.print(f"{verb} {a['kind']} '{a['title']}' id {a['id']} version {a['version']} ({a['status']}): "
+              f"{len(result['conflicts'])} open conflict(s)", markup=False, highlight=False)  # fmt: skip
+    for i, v in enumerate(a["volumes"]):
+        window = f"{v['time_start']['value']} → {v['time_end']['value']}"
+        out.print(f"  volume {i}: {_outline(v['volume'])}, {_band(v['volume'])}, {window}", markup=False)
+    if result["conflicts"]:
+        _print_conflicts(result["conflicts"])
+
+
+@activities_app.command("show")
+def activities_show(
+    activity_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """One of your activities: its volumes and its open conflicts."""
+    with _client(url, token) as c:
+        result = guarded(lambda: c.activity(activity_id))
+    _print_json(result) if as_json else _print_activity(result, "activity")
+
+
+@activities_app.command("update")
+def activities_update(
+    activity_id: str,
+    file: Annotated[Path, typer.Option("--file", help="GeoJSON: the activity's new volumes and fields")],
+    version: Annotated[int | None, typer.Option(help="the version you are replacing")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Replace one of your activities (a new version; its conflicts are checked again). The file is
+    that activity's Features, or an `activities export` holding it; then the version it was exported
+    at is the one replaced, and if it changed since, nothing changes and you are told."""
+    from truceline.adapters.geojson_io import activity_change
+
+    doc = guarded(lambda: _read_json(file))
+    body = guarded(lambda: activity_change(doc, activity_id))
+    if version is not None:
+        body["version"] = version
+    with _client(url, token) as c:
+        result = guarded(lambda: c.update_activity(activity_id, body))
+        _receipt(c)
+    _print_json(result) if as_json else _print_activity(result, "updated")
+
+
 @activities_app.command("export")
 def activities_export(
     output: OutOpt = None,
@@ -566,6 +626,22 @@ def conflicts_list(
     with _client(url, token) as c:
         items = guarded(lambda: c.conflicts(status=status, time_start=time_from, time_end=time_to))
     _print_json(items) if as_json else _print_conflicts(items)
+
+
+@conflicts_app.command("show")
+def conflicts_show(
+    conflict_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """One conflict that concerns you: why, between whom, and where and when it happens."""
+    with _client(url, token) as c:
+        conflict = guarded(lambda: c.conflict(conflict_id))
+    if as_json:
+        _print_json(conflict)
+        return
+    _print_conflicts([conflict])
+    for r in conflict["regions"]:
+        band = f"{r['altitude_lower']['value']:g}–{r['altitude_upper']['value']:g} m"
+        out.print(f"  where: {r['geometry']['type']}, {band}, {r['time_start']} → {r['time_end'] or '…'}", markup=False)
 
 
 @conflicts_app.command("export")
