@@ -26,6 +26,8 @@ export function conflictsPanel(app) {
           el("p.reason", c.reason),
           el("div.meta", r ? `${human(r.time_start)} – ${human(r.time_end)}` : "", " · ", c.parties.map((p) => p.name).join(", ")),
           el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"),
+          // your own activities in it (only yours carry a title): change or cancel them from here
+          c.activities.filter((x) => x.title).map((x) => el("button.link", { type: "button", onclick: () => app.openActivity(x) }, `Change “${x.title}”`)),
         ),
       );
     }

@@ -1,6 +1,7 @@
 // Truceline's web map: the common operating picture for a deconfliction cell.
 import L from "./leaflet-global.js";
 import "@geoman-io/leaflet-geoman-free";
+import { activityPanel } from "./activity.js";
 import { Api } from "./api.js";
 import { addBasemap } from "./basemap.js";
 import { clear, el } from "./dom.js";
@@ -167,7 +168,7 @@ class App {
   render() {
     const t = this.moment;
     layers.drawZones(this.overlays.zones, this.overlays.sites, this.data.zones, t, (z) => this.openZone(z.id, { fromMap: true }));
-    const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, () => this.mapBusy || this.show("conflicts"));
+    const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, (a) => this.openActivity(a));
     const confs = layers.drawConflicts(this.overlays.conflicts, this.data.conflicts, t, (c) => this.mapBusy || this.focusConflict(c));
     const inForce = this.data.zones.filter((z) => z.status === "in_force" && layers.zoneEffective(z, t)).length;
     $("summary").textContent = `${inForce} zones in force · ${acts} own activity volumes under way · ${confs} conflicts at this moment`;
@@ -233,6 +234,11 @@ class App {
   openZone(id, { fromMap = false } = {}) {
     if (fromMap && this.mapBusy) return;
     this.show("zone", zonePanel(this, id));
+  }
+
+  openActivity(a) {
+    if (this.mapBusy) return;
+    this.show("activity", activityPanel(this, a.id));
   }
 
   openIncident(i) {

@@ -2,7 +2,7 @@
 // Its conflicts come back in the response and show at once.
 import { drawShape, outline, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, numberOrNull, select, submitting } from "./dom.js";
-import { HOUR, fromLocalInput, human, iso, toLocalInput } from "./time.js";
+import { HOUR, human, sendTime, toLocalInput } from "./time.js";
 import { altitude } from "./layers.js";
 
 export function notifyPanel(app) {
@@ -68,8 +68,8 @@ export function notifyPanel(app) {
               altitude_lower: { value: numberOrNull(lower.value), reference: "W84", units: "M" },
               altitude_upper: { value: numberOrNull(upper.value), reference: "W84", units: "M" },
             },
-            time_start: { value: when(start.value), format: "RFC3339" },
-            time_end: { value: when(end.value), format: "RFC3339" },
+            time_start: { value: sendTime(start.value), format: "RFC3339" },
+            time_end: { value: sendTime(end.value), format: "RFC3339" },
           },
         ],
       };
@@ -87,11 +87,6 @@ export function notifyPanel(app) {
   return { node: form, cleanup: () => stopDrawing(app) };
 }
 
-// An empty or impossible time is sent as typed, so the server names the field and the reason.
-function when(v) {
-  const t = fromLocalInput(v);
-  return Number.isNaN(t) ? v : iso(t);
-}
 
 function describe(kind, layer) {
   if (kind === "circle") return `Circle of ${Math.round(layer.getRadius())} m drawn.`;

@@ -23,6 +23,13 @@ export function fromLocalInput(v) {
   return v ? Date.parse(`${v}:00Z`) : NaN;
 }
 
+/** What to send for a datetime-local value: RFC 3339 UTC, or, if it is empty or impossible, the text
+as typed, so that the server names the field and the reason. */
+export function sendTime(v) {
+  const t = fromLocalInput(v);
+  return Number.isNaN(t) ? v : iso(t);
+}
+
 export function toLocalInput(t) {
   return new Date(t).toISOString().slice(0, 16);
 }

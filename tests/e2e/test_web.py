@@ -528,3 +528,52 @@ def test_revise_a_boundary_by_dragging_a_corner(browser: Browser, server: Server
     expect(panel.locator("ol.history")).to_contain_text("Moved the western corner to the Orontes")
     assert not s.errors
     page.close()
+
+
+def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, server: Server) -> None:
+    """From a conflict to the plan behind it: move its window (a new version, checked again), refused
+    if someone changed it first, then cancel it, and its conflicts close."""
+    url, tokens, _ = server
+    turkey = {"Authorization": f"Bearer {tokens['Turkey']}"}
+    window = {"time_start": {"value": "2017-07-10T08:00:00Z", "format": "RFC3339"},
+              "time_end": {"value": "2017-07-10T10:00:00Z", "format": "RFC3339"}}  # fmt: skip
+    volume = {"outline_circle": {"center": {"lat": 32.78, "lng": 36.5}, "radius": {"value": 3000, "units": "M"}},
+              "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+              "altitude_upper": {"value": 500, "reference": "W84", "units": "M"}}  # fmt: skip
+    plan = {"kind": "ground", "title": "Turkish liaison convoy", "volumes": [{"volume": volume, **window}]}
+    made = httpx.post(f"{url}/v1/activities", json=plan, headers=turkey).json()
+    aid = made["activity"]["id"]
+    assert made["conflicts"]
+    s = sign_in(browser, server, "Turkey")
+    page, panel = s.page, s.page.locator("#panel")
+    panel.get_by_role("button", name="Change “Turkish liaison convoy”").first.click()
+    expect(panel.get_by_role("heading", level=2)).to_have_text("Turkish liaison convoy")
+    expect(panel).to_contain_text("ground · active · version 1")
+    expect(panel.locator(".cards li")).to_have_count(len(made["conflicts"]))
+    # someone (another officer of the same party) changes it first: the page's save is refused
+    httpx.put(f"{url}/v1/activities/{aid}", json={**plan, "version": 1}, headers=turkey).raise_for_status()
+    panel.get_by_label("End (UTC)").fill("2017-07-10T12:30")
+    panel.get_by_role("button", name="Save a new version").click()
+    expect(panel.locator(".form-error")).to_contain_text("version")
+    assert httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()["activity"]["version"] == 2
+    # read again, then move the end: a new version, its conflicts checked again
+    page.evaluate("(id) => window.truceline.openActivity({id})", aid)
+    expect(panel).to_contain_text("version 2")
+    panel.get_by_label("End (UTC)").fill("2017-07-10T12:30")
+    panel.get_by_role("button", name="Save a new version").click()
+    expect(panel).to_contain_text("ground · active · version 3")
+    expect(panel.locator(".volumes")).to_contain_text("10 Jul 2017 08:00Z – 10 Jul 2017 12:30Z")
+    after = httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()
+    assert after["activity"]["time_end"] == "2017-07-10T12:30:00Z" and after["activity"]["version"] == 3
+    s.shot("web-12-activity-page")
+    # cancelling takes two clicks; then its conflicts close
+    panel.get_by_role("button", name="Cancel this activity").click()
+    expect(panel).to_contain_text("ground · active")
+    panel.get_by_role("button", name="Click again to cancel it: its conflicts close").click()
+    expect(panel).to_contain_text("ground · cancelled · version 4")
+    expect(panel.get_by_role("button", name="Save a new version")).to_have_count(0)
+    assert httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()["conflicts"] == []
+    open_ids = {c["id"] for c in httpx.get(f"{url}/v1/conflicts", headers=turkey).json()}
+    assert not open_ids & {c["id"] for c in made["conflicts"]}
+    assert not s.errors
+    page.close()

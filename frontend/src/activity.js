@@ -1,0 +1,131 @@
+// One of your own activities: its volumes and open conflicts, moving its window or changing its
+// altitude band (a new version, checked again at once), and cancelling it.
+import { clear, el, field, numberOrNull, submitting } from "./dom.js";
+import { human, sendTime, toLocalInput } from "./time.js";
+import L from "./leaflet-global.js";
+import { altitude, volumeShape } from "./layers.js";
+
+const words = (s) => String(s).replaceAll("_", " ");
+
+export function activityPanel(app, id) {
+  const node = el("section.panel.activity-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, "Activity"), el("p", "Loading…"));
+  app.api
+    .get(`/v1/activities/${id}`)
+    .then((res) => {
+      render(app, node, res);
+      const where = footprint(res.activity.volumes);
+      if (where.isValid()) app.map.fitBounds(where, { maxZoom: 10, padding: [40, 40] });
+    })
+    .catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, "Activity"), el("p.form-error", e.message)));
+  return { node };
+}
+
+function render(app, node, { activity: a, conflicts }) {
+  const active = a.status === "active";
+  clear(
+    node,
+    el("h2", { tabindex: "-1" }, a.title),
+    el("p.meta", `${words(a.kind)} · ${a.status} · version ${a.version}`),
+    a.description ? el("p", a.description) : null,
+    el("h3", "Where and when"),
+    el("ol.plain.volumes", a.volumes.map((v) => el("li", `${human(v.time_start.value)} – ${human(v.time_end.value)}, ${altitude(v.volume.altitude_lower)} – ${altitude(v.volume.altitude_upper)}`))),
+    el("h3", "Open conflicts"),
+    conflicts.length
+      ? el("ul.cards", conflicts.map((c) => el("li.card", { dataset: { conflict: c.id } },
+          el("div.card-head", el("span.rule", words(c.rule))),
+          el("p.reason", c.reason),
+          el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"))))
+      : el("p.ok", "None."),
+    active ? changeForm(app, node, a) : null,
+    active ? cancelButton(app, node, a) : null,
+  );
+  node.removeAttribute("aria-busy");
+}
+
+// Each volume keeps its outline; its window and band can change. The version read is sent back, so
+// a change someone else made first is refused (409) rather than overwritten.
+function changeForm(app, node, a) {
+  const rows = a.volumes.map((v, i) => {
+    const start = el("input", { name: "time_start", type: "datetime-local", required: true, value: toLocalInput(Date.parse(v.time_start.value)) });
+    const end = el("input", { name: "time_end", type: "datetime-local", required: true, value: toLocalInput(Date.parse(v.time_end.value)) });
+    const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: v.volume.altitude_lower.value });
+    const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: v.volume.altitude_upper.value });
+    const label = a.volumes.length > 1 ? ` (volume ${i + 1})` : "";
+    return {
+      v, start, end, lower, upper,
+      node: el("fieldset", el("div.row", field(`Start (UTC)${label}`, start), field(`End (UTC)${label}`, end)),
+        el("div.row", field(`Lowest altitude (${v.volume.altitude_lower.units.toLowerCase()})`, lower), field(`Highest altitude (${v.volume.altitude_upper.units.toLowerCase()})`, upper))),
+    };
+  });
+  const form = el("form.change", { novalidate: true },
+    el("h3", "Change it"),
+    el("div.form-error", { role: "alert" }),
+    rows.map((r) => r.node),
+    el("button.primary", { type: "submit" }, "Save a new version"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const body = {
+        kind: a.kind,
+        title: a.title,
+        description: a.description,
+        version: a.version,
+        volumes: rows.map((r) => ({
+          volume: {
+            ...r.v.volume,
+            altitude_lower: { ...r.v.volume.altitude_lower, value: numberOrNull(r.lower.value) },
+            altitude_upper: { ...r.v.volume.altitude_upper, value: numberOrNull(r.upper.value) },
+          },
+          time_start: { value: sendTime(r.start.value), format: "RFC3339" },
+          time_end: { value: sendTime(r.end.value), format: "RFC3339" },
+        })),
+      };
+      const res = await app.api.request("PUT", `/v1/activities/${a.id}`, { body });
+      await changed(app, res.activity);
+      render(app, node, res);
+      app.toast(`${res.activity.title}: version ${res.activity.version}, ${res.conflicts.length} open conflict(s)`);
+    });
+  });
+  return form;
+}
+
+// Cancelling takes two clicks: the first asks, the second does it.
+function cancelButton(app, node, a) {
+  const button = el("button.danger", { type: "button" }, "Cancel this activity");
+  button.addEventListener("click", async () => {
+    if (!button.dataset.armed) {
+      button.dataset.armed = "true";
+      button.textContent = "Click again to cancel it: its conflicts close";
+      return;
+    }
+    button.disabled = true;
+    try {
+      const res = await app.api.post(`/v1/activities/${a.id}/cancel`);
+      await changed(app, res.activity);
+      render(app, node, res);
+      app.toast(`${res.activity.title}: cancelled`);
+    } catch (e) {
+      button.disabled = false;
+      app.toast(`Cancel: ${e.message}`);
+    }
+  });
+  return el("p", button);
+}
+
+// A circle has no bounds until it is on a map, so its own are worked out from its radius.
+function footprint(volumes) {
+  const b = L.latLngBounds([]);
+  for (const v of volumes) {
+    const c = v.volume.outline_circle;
+    if (c) b.extend(L.latLng(c.center.lat, c.center.lng).toBounds(2 * (c.radius.units === "FT" ? c.radius.value * 0.3048 : c.radius.value)));
+    else b.extend(volumeShape(v, {}).getBounds());
+  }
+  return b;
+}
+
+async function changed(app, activity) {
+  app.data.activities = app.data.activities.map((x) => (x.id === activity.id ? activity : x));
+  await app.refreshConflicts();
+}
+
