@@ -20,6 +20,7 @@ from truceline.cli.main import (
     TokenOpt,
     UrlOpt,
     _client,
+    _for_people,
     _print_json,
     _read_json,
     _receipt,
@@ -88,10 +89,8 @@ def incidents_show(
     incident_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One incident with its sources, zones, verification steps and merged duplicates."""
-    with _client(url, token) as c:
-        i = guarded(lambda: c.incident(incident_id))
-    if as_json:
-        _print_json(i)
+    i = _for_people(url, token, lambda c: c.incident(incident_id), as_json)
+    if i is None:
         return
     out.print(_table([i]))
     for s in i["sources"]:

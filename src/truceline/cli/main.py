@@ -133,6 +133,17 @@ def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def _for_people(url: str, token: str | None, fetch: Callable[[Client], T], as_json: bool) -> T | None:
+    """Fetch one thing. With --json it is printed as JSON here and None comes back; otherwise it comes
+    back for the command to print for people."""
+    with _client(url, token) as c:
+        data = guarded(lambda: fetch(c))
+    if as_json:
+        _print_json(data)
+        return None
+    return data
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -428,10 +439,8 @@ def zones_list(
 @zones_app.command("show")
 def zones_show(zone_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Show one zone."""
-    with _client(url, token) as c:
-        z = guarded(lambda: c.zone(zone_id))
-    if as_json:
-        _print_json(z)
+    z = _for_people(url, token, lambda c: c.zone(zone_id), as_json)
+    if z is None:
         return
     out.print(_zone_table([z]))
     for r in z["responsible"]:
@@ -562,9 +571,9 @@ def activities_show(
     activity_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One of your activities: its volumes and its open conflicts."""
-    with _client(url, token) as c:
-        result = guarded(lambda: c.activity(activity_id))
-    _print_json(result) if as_json else _print_activity(result, "activity")
+    result = _for_people(url, token, lambda c: c.activity(activity_id), as_json)
+    if result is not None:
+        _print_activity(result, "activity")
 
 
 @activities_app.command("update")
@@ -633,10 +642,8 @@ def conflicts_show(
     conflict_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One conflict that concerns you: why, between whom, and where and when it happens."""
-    with _client(url, token) as c:
-        conflict = guarded(lambda: c.conflict(conflict_id))
-    if as_json:
-        _print_json(conflict)
+    conflict = _for_people(url, token, lambda c: c.conflict(conflict_id), as_json)
+    if conflict is None:
         return
     _print_conflicts([conflict])
     for r in conflict["regions"]:
@@ -787,10 +794,8 @@ def zones_negotiation(
     zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """A zone's negotiation: revisions, sign-offs, who has yet to sign, documents, open responsibilities."""
-    with _client(url, token) as c:
-        n = guarded(lambda: c.negotiation(zone_id))
-    if as_json:
-        _print_json(n)
+    n = _for_people(url, token, lambda c: c.negotiation(zone_id), as_json)
+    if n is None:
         return
     z = n["zone"]
     out.print(f"[bold]{z['name']}[/bold]: {z['status']}, revision {z['revision']}")
