@@ -45,9 +45,38 @@ export function zoneStyle(z, atMoment) {
   return atMoment ? base : { ...base, opacity: 0.35, fillOpacity: 0.02, dashArray: "1 6" };
 }
 
-/** Is the zone part of the picture at t: effective then, and not ended or withdrawn? */
+/** Is the zone part of the picture at t: effective then, within its hours if it has some, and not
+ * ended or withdrawn? */
 export function zoneEffective(z, t) {
-  return !["lapsed", "withdrawn"].includes(z.status) && within(t, z.effective_from, z.effective_until);
+  return !["lapsed", "withdrawn"].includes(z.status) && within(t, z.effective_from, z.effective_until) && inHours(z.schedule, t);
+}
+
+const DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
+const minutes = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/** Is t inside one of the schedule's daily periods (UTC; a period whose end is not after its start
+ * runs into the next day and belongs to the day it starts)? No schedule: always. */
+export function inHours(schedule, t) {
+  if (!schedule || !schedule.length) return true;
+  const d = new Date(t);
+  const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  for (const p of schedule) {
+    const start = minutes(p.start), end = minutes(p.end);
+    const length = (end > start ? end - start : end + 1440 - start) * 60e3;
+    for (const back of [0, 1]) {
+      const day = midnight - back * 86400e3;
+      const weekday = DAYS[(new Date(day).getUTCDay() + 6) % 7];
+      if (!(p.days.includes("ANY") || p.days.includes(weekday))) continue;
+      const from = day + start * 60e3;
+      if (from <= t && t < from + length) return true;
+    }
+  }
+  return false;
+}
+
+/** "FRI 22:00–05:00; daily 12:00–13:00 UTC" */
+export function describeHours(schedule) {
+  return `${schedule.map((p) => `${p.days.includes("ANY") ? "daily" : p.days.join(", ")} ${p.start}–${p.end}`).join("; ")} UTC`;
 }
 
 export function drawZones(group, marks, zones, t, onOpen) {
@@ -57,7 +86,8 @@ export function drawZones(group, marks, zones, t, onOpen) {
     if (["lapsed", "withdrawn"].includes(z.status)) continue;
     const now = zoneEffective(z, t);
     const shape = zoneShape(z, zoneStyle(z, now));
-    shape.bindTooltip(`${z.name} — ${z.kind.replaceAll("_", " ")}, ${z.status.replaceAll("_", " ")}${now ? "" : " (not in effect at this moment)"}`, { sticky: true });
+    const hours = z.schedule ? `, ${describeHours(z.schedule)}` : "";
+    shape.bindTooltip(`${z.name} — ${z.kind.replaceAll("_", " ")}, ${z.status.replaceAll("_", " ")}${hours}${now ? "" : " (not in effect at this moment)"}`, { sticky: true });
     shape.on("click", () => onOpen(z));
     shape.addTo(group);
     if (z.kind === "crossing" || z.kind === "protected_site") {

@@ -4,7 +4,7 @@ import L from "./leaflet-global.js";
 import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, select, submitting } from "./dom.js";
 import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
-import { KIND_COLOURS, altitude, zoneBounds, zoneStyle } from "./layers.js";
+import { KIND_COLOURS, altitude, describeHours, zoneBounds, zoneStyle } from "./layers.js";
 
 const words = (s) => String(s).replaceAll("_", " ");
 
@@ -25,6 +25,7 @@ async function load(app, id, node) {
     el("p.meta", `${words(z.kind)} · ${words(z.status)} · revision ${z.revision}`),
     el("dl",
       el("dt", "In effect"), el("dd", `${human(z.effective_from)} – ${z.effective_until ? human(z.effective_until) : "until further notice"}`),
+      z.schedule ? [el("dt", "Hours"), el("dd.hours", describeHours(z.schedule))] : null,
       el("dt", "Altitude"), el("dd", `${altitude(z.altitude_lower)} – ${altitude(z.altitude_upper)}`),
       el("dt", "Forbids"), el("dd", z.forbidden_kinds.map(words).join(", ") || "nothing"),
       el("dt", "Signatories"), el("dd", z.signatories.map((p) => p.name).join(", ")),

@@ -477,3 +477,45 @@ def test_every_documented_request_example_fits_its_documented_schema() -> None:
     circle, bare = {"type": "Circle", "coordinates": [36, 33]}, {"type": "Point"}
     for wrong in (circle, bare, {"type": "Polygon", "coordinates": [[[36, 33]]]}):
         assert not zone.is_valid({**example, "geometry": wrong}), wrong
+
+
+def test_a_zone_s_hours_decide_when_its_rules_apply(api: Api) -> None:
+    """A nightly no-fly zone: a flight in its hours conflicts, one by day does not; the hours are a
+    rule, so changing them is a revision that re-checks what the zone touches."""
+    c = api.client
+    nights = [{"days": ["ANY"], "start": "22:00", "end": "05:00"}]
+    bad = c.post("/v1/zones", headers=api.h("A"), json=zone_body(schedule=[{"start": "22:00", "end": "5"}]))
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/schedule/0/end"
+    z = zone_in_force_over_http(api, name="Nightly no-fly", kind="no_fly", forbidden_kinds=["air"], schedule=nights)
+    assert z["schedule"] == nights
+    listed = next(x for x in c.get("/v1/zones", headers=api.h("B")).json() if x["id"] == z["id"])
+    assert listed["schedule"] == nights
+
+    def fly(hours: tuple[int, int]) -> dict[str, Any]:
+        t0, t1 = T0 + timedelta(hours=hours[0]), T0 + timedelta(hours=hours[1])
+        r = c.post("/v1/activities", headers=api.h("B"), json=activity_body(kind="air", t0=t0, t1=t1))
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    night = fly((21, 23))
+    (conflict,) = night["conflicts"]
+    assert conflict["rule"] == "zone_rule" and "(daily 22:00–05:00 UTC)" in conflict["reason"]
+    assert [(r["time_start"], r["time_end"]) for r in conflict["regions"]] == [
+        ("2017-07-10T22:00:00Z", "2017-07-10T23:00:00Z")
+    ]
+    day = fly((9, 12))
+    assert day["conflicts"] == []
+    # Hours are a rule: a draft's hours dropped in negotiation make a revision; once it is in force,
+    # the daytime flight conflicts with it.
+    body = zone_body(name="Draft no-fly", kind="no_fly", forbidden_kinds=["air"], schedule=nights)
+    draft = c.post("/v1/zones", headers=api.h("A"), json=body)
+    zid = draft.json()["zone"]["id"]
+    r = c.patch(f"/v1/zones/{zid}", headers=api.h("A"), json={"schedule": [], "rationale": "all day now"})
+    assert r.status_code == 200 and r.json()["zone"]["schedule"] is None, r.text
+    diff = c.get(f"/v1/zones/{zid}/revisions/1/diff/2", headers=api.h("A")).json()
+    assert {"field": "schedule", "from": nights, "to": None} in diff["rule_changes"]
+    c.post(f"/v1/zones/{zid}/signoffs", headers=api.h("A"), json={"revision": 2, "strength": "final"})
+    again = c.get(f"/v1/activities/{day['activity']['id']}", headers=api.h("B")).json()
+    assert [x["zone"]["name"] for x in again["conflicts"]] == ["Draft no-fly"]
+    exported = {f["id"]: f["properties"] for f in c.get("/v1/zones/export", headers=api.h("B")).json()["features"]}
+    assert exported[z["id"]]["schedule"] == nights and "schedule" not in exported[zid]

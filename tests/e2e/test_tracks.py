@@ -138,8 +138,8 @@ def test_stale_tracks_drop_out(line: Line) -> None:
 
 
 def _no_fly(line: Line, **extra: Any) -> dict[str, Any]:
-    body = zone_body(name="Daraa no-fly", kind="no_fly", forbidden_kinds=["air"], effective_from="2017-07-01T00:00:00Z",
-                     **extra)
+    body = zone_body(**{"name": "Daraa no-fly", "kind": "no_fly", "forbidden_kinds": ["air"],
+                        "effective_from": "2017-07-01T00:00:00Z", **extra})
     body["geometry"] = {"type": "Polygon", "coordinates": [[[36.0, 32.5], [36.3, 32.5], [36.3, 32.8], [36.0, 32.8],
                                                               [36.0, 32.5]]]}
     body["altitude_upper"] = {"value": 10000, "reference": "W84", "units": "M"}
@@ -173,6 +173,23 @@ def test_a_predicted_incursion_into_a_zone_that_forbids_the_kind(line: Line) -> 
     view = line.client.get("/v1/alerts", headers=line.h("JC")).json()
     assert [a["rule"] for a in view["alerts"]] == ["incursion"] and view["alerts"][0]["t_in_s"] == pytest.approx(
         100.0, abs=3)
+
+
+def test_no_incursion_outside_the_zone_s_hours(line: Line) -> None:
+    now = line.clock.now
+
+    def hours(start: timedelta, end: timedelta) -> list[dict[str, Any]]:
+        return [{"days": ["ANY"], "start": (now + start).strftime("%H:00"), "end": (now + end).strftime("%H:00")}]
+
+    later = _no_fly(line, schedule=hours(timedelta(hours=3), timedelta(hours=5)))
+    lon = 36.0 - math.degrees(20_000 / (RE * math.cos(math.radians(32.65))))
+    post(line, "A", [report("jet", 32.65, lon, 90.0, now)])
+    assert cycle(line).incursions == [] and conflicts(line, "A", "incursion") == []
+    body = {"name": "Daraa night no-fly", "schedule": hours(timedelta(hours=-1), timedelta(hours=2))}
+    now_on = _no_fly(line, **body)
+    line.clock.now += timedelta(seconds=1)
+    post(line, "A", [report("jet", 32.65, lon, 90.0, line.clock.now)])
+    assert {i.zone_id for i in cycle(line).incursions} == {now_on["id"]} != {later["id"]}
 
 
 def test_a_zone_can_widen_the_minima_inside_it(line: Line) -> None:

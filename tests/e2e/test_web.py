@@ -577,3 +577,37 @@ def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, s
     assert not open_ids & {c["id"] for c in made["conflicts"]}
     assert not s.errors
     page.close()
+
+
+def test_a_zone_s_hours_show_on_the_map(browser: Browser, server: Server) -> None:
+    """A nightly no-fly zone counts as in force on the map only in its hours (UTC), and its page says
+    which hours they are."""
+    url, tokens, _ = server
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    ring = [[35.7, 33.0], [35.8, 33.0], [35.8, 33.1], [35.7, 33.1], [35.7, 33.0]]
+    body = {"name": "Golan night no-fly", "kind": "no_fly", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "effective_from": "2017-07-01T00:00:00Z", "forbidden_kinds": ["air"],
+            "schedule": [{"days": ["MON", "TUE"], "start": "22:00", "end": "05:00"}]}  # fmt: skip
+    z = httpx.post(f"{url}/v1/zones", json=body, headers=israel).json()["zone"]
+    signed = httpx.post(f"{url}/v1/zones/{z['id']}/signoffs", json={"revision": 1, "strength": "final"}, headers=israel)
+    assert signed.json()["zone"]["status"] == "in_force", signed.text
+    try:
+        s = sign_in(browser, server, "Israel")
+        page = s.page
+
+        def in_force_at(moment: str) -> int:
+            page.evaluate("(t) => window.truceline.setMoment(Date.parse(t))", moment)
+            text = page.locator("#summary").inner_text()
+            return int(text.split(" zones in force")[0])
+
+        # a quarter of an hour either side of the hours' edges: only this zone changes
+        assert in_force_at("2017-07-10T22:00:00Z") == in_force_at("2017-07-10T21:45:00Z") + 1  # a Monday
+        assert in_force_at("2017-07-11T04:45:00Z") == in_force_at("2017-07-11T05:00:00Z") + 1  # into Tuesday
+        assert in_force_at("2017-07-12T04:45:00Z") == in_force_at("2017-07-12T05:00:00Z") + 1  # Tuesday's night
+        assert in_force_at("2017-07-13T04:45:00Z") == in_force_at("2017-07-13T05:00:00Z")  # no Wednesday night
+        page.evaluate("(id) => window.truceline.openZone(id)", z["id"])
+        expect(page.locator("#panel .hours")).to_have_text("MON, TUE 22:00–05:00 UTC")
+        assert not s.errors
+        page.close()
+    finally:
+        httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()

@@ -2,7 +2,8 @@
 
 A zone Feature's properties: ``name``, ``kind``, and optionally ``status``, ``forbidden_kinds``,
 ``standoff_m``, ``effective_from``, ``effective_until``, ``altitude_lower_m``, ``altitude_upper_m``,
-``radius_m`` (Point zones), ``responsible`` ([{party, role}]), ``description``.
+``radius_m`` (Point zones), ``schedule`` ([{days, start, end}]: its hours), ``responsible``
+([{party, role}]), ``description``.
 
 An activity Feature's properties: ``kind``, ``title``, ``time_start``, ``time_end``, and optionally
 ``altitude_lower_m``/``altitude_upper_m`` (default 0–1,000 m), ``radius_m`` (Point), ``half_width_m``
@@ -242,7 +243,7 @@ def zone_feature(z: dict[str, Any]) -> dict[str, Any]:
         "altitude_lower_m": _metres(z["altitude_lower"]),
         "altitude_upper_m": _metres(z["altitude_upper"]),
     }
-    for key in ("radius_m", "separation_m", "vertical_separation_m"):
+    for key in ("radius_m", "separation_m", "vertical_separation_m", "schedule"):
         if z.get(key) is not None:
             props[key] = z[key]
     props["signatories"] = [_name(p) for p in z.get("signatories", [])]

@@ -46,6 +46,7 @@ from truceline.domain.model import (
     ZoneStatus,
 )
 from truceline.domain.negotiation import Position, Stance
+from truceline.domain.schedule import parse_schedule
 
 #: Bind-parameter chunk for IN lists (SQLite's default limit is generous, but keep statements small).
 CHUNK = 500
@@ -312,6 +313,7 @@ class ZoneRepository:
             signatories=json.dumps(z.signatories),
             separation_m=z.separation_m,
             vertical_separation_m=z.vertical_separation_m,
+            schedule=json.dumps(z.schedule.to_json()) if z.schedule else None,
             description=z.description,
             created_by=z.created_by,
             created_at=to_ms(z.created_at),
@@ -341,6 +343,7 @@ class ZoneRepository:
             signatories=json.loads(r.signatories),
             separation_m=r.separation_m,
             vertical_separation_m=r.vertical_separation_m,
+            schedule=parse_schedule(json.loads(r.schedule)) if r.schedule else None,
             description=r.description,
             created_by=r.created_by,
             created_at=_dt(r.created_at),

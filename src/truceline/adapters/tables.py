@@ -57,6 +57,7 @@ zones = Table(
     Column("signatories", Text, nullable=False, server_default="[]"),
     Column("separation_m", Float),
     Column("vertical_separation_m", Float),
+    Column("schedule", Text),  # JSON: the hours its rules apply (domain.schedule); NULL: all the time
     Index("ix_zones_kind_status", "kind", "status"),
 )
 

@@ -110,6 +110,18 @@ class PartyCreated(PartyRead):
 # ---- Zones ---------------------------------------------------------------------------------------
 
 
+class DailyPeriod(Strict):
+    """When a zone's rules apply: on these days, from start to end (UTC; an end not after the start is
+    the next day's). EUROCAE ED-269's daily periods."""
+
+    days: list[str] = Field(["ANY"], description="MON, TUE, WED, THU, FRI, SAT, SUN, or ANY")
+    start: str = Field(description="HH:MM UTC", examples=["22:00"])
+    end: str = Field(description="HH:MM UTC, up to 24:00", examples=["05:00"])
+
+
+SCHEDULE_DOC = "the hours its rules apply within its effective period; none: all the time"
+
+
 class ResponsibilityIn(Strict):
     party: str = Field(description="party id or name")
     role: ResponsibilityRole
@@ -134,6 +146,7 @@ class ZoneCreate(Strict):
     standoff_m: float = 0.0
     separation_m: float | None = Field(None, description="horizontal separation minimum for live tracks inside, m")
     vertical_separation_m: float | None = Field(None, description="vertical separation minimum inside, m")
+    schedule: list[DailyPeriod] | None = Field(None, description=SCHEDULE_DOC)
     signatories: list[str] = Field([], description="party ids or names whose sign-off the zone needs (default: you)")
     responsible: list[ResponsibilityIn] = Field([], description="responsibilities to request from these parties")
     status: Literal["proposed"] = Field("proposed", description="a new zone is proposed; the rest follows sign-offs")
@@ -159,6 +172,7 @@ class ZoneUpdate(Strict):
     standoff_m: float | None = None
     separation_m: float | None = Field(None, description="horizontal separation minimum for live tracks inside, m")
     vertical_separation_m: float | None = Field(None, description="vertical separation minimum inside, m")
+    schedule: list[DailyPeriod] | None = Field(None, description=SCHEDULE_DOC + " ([] removes it)")
     status: ZoneStatus | None = Field(None, description="suspended, in_force (resume), lapsed or withdrawn")
     rationale: str | None = Field(None, description="why this revision")
     description: str | None = None
@@ -192,6 +206,7 @@ class ZoneRead(BaseModel):
     standoff_m: float
     separation_m: float | None = None
     vertical_separation_m: float | None = None
+    schedule: list[DailyPeriod] | None = None
     responsible: list[ResponsibilityRead]
     signatories: list[PartyRef]
     description: str

@@ -127,6 +127,7 @@ def zone(z: Zone, names: dict[str, str]) -> s.ZoneRead:
         standoff_m=z.standoff_m,
         separation_m=z.separation_m,
         vertical_separation_m=z.vertical_separation_m,
+        schedule=[s.DailyPeriod.model_validate(p) for p in z.schedule.to_json()] if z.schedule else None,
         responsible=[responsibility(r, names) for r in z.responsible],
         signatories=[ref(p, names) for p in z.signatories],
         description=z.description,

@@ -8,7 +8,8 @@ Rules
 ``zone_rule``
     The activity's kind is forbidden by a zone in force; some volume's footprint lies within the
     zone's ``standoff_m`` (touching counts), the altitude bands meet (closed intervals), and the volume's
-    window overlaps the zone's effective window (half-open).
+    window overlaps the zone's effective window (half-open) within the zone's hours, if it has a
+    schedule (a region for each stretch of them).
 ``overlap``
     Two parties' activities: some pair of volumes is within ``Margins.horizontal_m`` horizontally and
     ``Margins.vertical_m`` vertically (closed), and their windows overlap (half-open: an end touching
@@ -253,6 +254,9 @@ def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
     for v in activity.volumes:
         if not v.window.overlaps(zone.effective):
             continue
+        during = _active(zone, v.window.intersection(zone.effective))
+        if not during:
+            continue
         timing = True
         if v.altitude.gap_to(zone.altitude) > 0:
             continue
@@ -264,16 +268,12 @@ def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
         if d > zone.standoff_m:
             continue
         reach = zp.buffer(zone.standoff_m, quad_segs=8) if zone.standoff_m > 0 else zp
-        regions.append(
-            _place(
-                frame,
-                fp.intersection(reach),
-                v.window.intersection(zone.effective),
-                v.altitude.meeting_band(zone.altitude),
-            )
-        )
+        inside = fp.intersection(reach)
+        band = v.altitude.meeting_band(zone.altitude)
+        regions.extend(_place(frame, inside, w, band) for w in during)
     if not timing:
-        return no(f"no volume's time window overlaps the period {_label(zone)} is in force")
+        hours = f" during its hours ({zone.schedule.describe()})" if zone.schedule else ""
+        return no(f"no volume's time window overlaps the period {_label(zone)} is in force{hours}")
     if not altitude:
         return no(
             f"no volume's altitude band meets {_label(zone)}'s band "
@@ -283,8 +283,9 @@ def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
         return no(f"no volume comes within {zone.standoff_m:.0f} m of {_label(zone)}; nearest is {nearest:,.0f} m away")
     window, _ = _hull(regions)
     within = "inside" if zone.standoff_m == 0 else f"inside or within {zone.standoff_m:.0f} m of"
+    hours = f" ({zone.schedule.describe()})" if zone.schedule else ""
     reason = (
-        f"{activity.kind.replace('_', ' ')} activity is {within} {_label(zone)}, which is in force and "
+        f"{activity.kind.replace('_', ' ')} activity is {within} {_label(zone)}, which is in force{hours} and "
         f"forbids {activity.kind.replace('_', ' ')} activities, from {_span(window)} at {_band(regions[0])}"
     )
     return Decision(ConflictRule.zone_rule, True, reason, key, (activity.id,), zone.id, parties), regions
@@ -350,6 +351,18 @@ def _overlap_draft(a: Activity, b: Activity, margins: Margins, local: Projection
         f"from {_span(window)}"
     )
     return Decision(ConflictRule.overlap, True, reason, key, ids, None, parties), regions
+
+
+#: A conflict with a zone's hours has a region for each stretch of them, up to this many; a longer
+#: activity's last region runs on to the end of the last stretch (so a year-long plan stays readable).
+MAX_SCHEDULED_REGIONS = 31
+
+
+def _active(zone: Zone, window: TimeWindow) -> list[TimeWindow]:
+    """The parts of ``window`` when ``zone``'s rules apply: all of it without a schedule."""
+    if zone.schedule is None or window.end is None:  # an open window: the schedule cannot be cut from it
+        return [window]
+    return zone.schedule.active(window, at_most=MAX_SCHEDULED_REGIONS)
 
 
 def find(

@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
 
 from truceline.domain.geometry import to_geojson
+
+if TYPE_CHECKING:
+    from truceline.domain.schedule import Schedule
 
 
 class Role(StrEnum):
@@ -174,6 +177,8 @@ class Zone:
     #: separation minima for live tracks inside the zone (None: the settings' defaults)
     separation_m: float | None = None
     vertical_separation_m: float | None = None
+    #: the hours its rules apply within its effective period (None: all the time)
+    schedule: Schedule | None = None
 
     @property
     def party_ids(self) -> set[str]:

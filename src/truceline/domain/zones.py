@@ -19,6 +19,7 @@ from truceline.domain.model import (
     ZoneKind,
     ZoneStatus,
 )
+from truceline.domain.schedule import Schedule, parse_schedule
 from truceline.domain.volumes import MAX_RADIUS_M, parse_band, parse_time
 
 DEFAULT_BAND = {
@@ -41,6 +42,7 @@ EDITABLE = (
     "description",
     "separation_m",
     "vertical_separation_m",
+    "schedule",
 )
 
 
@@ -59,6 +61,7 @@ class ZoneFields:
     description: str
     separation_m: float | None = None
     vertical_separation_m: float | None = None
+    schedule: Schedule | None = None
 
 
 def _minimum(data: dict[str, Any], key: str, top: float) -> float | None:
@@ -154,4 +157,5 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
         description=desc,
         separation_m=_minimum(data, "separation_m", 200_000.0),
         vertical_separation_m=_minimum(data, "vertical_separation_m", 10_000.0),
+        schedule=parse_schedule(data.get("schedule")),
     )

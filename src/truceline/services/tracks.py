@@ -236,6 +236,7 @@ def snapshot_picture(uow: UnitOfWork, policy: TrackPolicy, now: datetime) -> Pic
                       np.array([index[p] for p in snap.party_ids], dtype=np.int64), m)
     traffic = extrapolate(base, (to_ms(now) - snap.t_ms) / 1000.0)
     zones = uow.zones.list(status=ZoneStatus.in_force.value, at=now, limit=1_000_000)
+    zones = [z for z in zones if z.schedule is None or z.schedule.is_active(now)]  # outside its hours: no rules
     shapes = {z.id: zone_shape(z) for z in zones}
     _zone_minima(traffic, [(shapes[z.id], z.separation_m, z.vertical_separation_m) for z in zones
                            if z.separation_m is not None or z.vertical_separation_m is not None])

@@ -76,6 +76,7 @@ def snapshot(z: Zone) -> dict[str, Any]:
         "description": z.description,
         "separation_m": z.separation_m,
         "vertical_separation_m": z.vertical_separation_m,
+        "schedule": z.schedule.to_json() if z.schedule else None,
     }
 
 
@@ -206,6 +207,7 @@ def create(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Zone
             description=fields.description,
             separation_m=fields.separation_m,
             vertical_separation_m=fields.vertical_separation_m,
+            schedule=fields.schedule,
             signatories=signatories,
         )
         zone.responsible = [
@@ -307,6 +309,7 @@ def _apply(zone: Zone, fields: ZoneFields) -> None:
         fields.description,
     )
     zone.separation_m, zone.vertical_separation_m = fields.separation_m, fields.vertical_separation_m
+    zone.schedule = fields.schedule
 
 
 def lapse(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str) -> ZoneResult:
@@ -330,6 +333,8 @@ def _as_input(z: Zone) -> dict[str, Any]:
     for key in ("separation_m", "vertical_separation_m"):
         if getattr(z, key) is not None:
             out[key] = getattr(z, key)
+    if z.schedule is not None:
+        out["schedule"] = z.schedule.to_json()
     if z.radius_m is not None:
         out["radius_m"] = z.radius_m
     return out
