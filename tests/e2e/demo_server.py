@@ -27,23 +27,30 @@ def free_port() -> int:
 
 @contextmanager
 def demo_server(d: Path) -> Iterator[tuple[str, dict[str, str], str]]:
-    """``truceline demo`` on a free port with its database in ``d``: (base URL, {party: token}, db URL)."""
+    """``truceline demo`` on a free port with its database in ``d``: (base URL, {party: token}, db URL).
+    Its output goes to ``d/demo.log``: a pipe nobody reads would fill up and stop the server mid-test."""
     port = free_port()
     db = f"sqlite:///{d / 'demo.db'}"
     tokens_file = d / "tokens.json"
+    log = open(d / "demo.log", "a")  # noqa: SIM115 - the process writes to it until it ends
     proc = subprocess.Popen(
         [str(BIN), "demo", "--host", "127.0.0.1", "--port", str(port), "--db", db, "--tokens-file", str(tokens_file)],
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_up(url, proc)
+        try:
+            wait_up(url, proc)
+        except AssertionError:
+            proc.kill()
+            raise AssertionError(f"the demo did not come up: {(d / 'demo.log').read_text()[-3000:]}") from None
         yield url, json.loads(tokens_file.read_text()), db
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log.close()
 
 
 def wait_up(url: str, proc: subprocess.Popen[str], seconds: float = 60.0) -> None:
