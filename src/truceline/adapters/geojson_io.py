@@ -1,6 +1,6 @@
 """GeoJSON files (Features with properties) to API bodies: zones and activities.
 
-A zone Feature's properties: ``name``, ``kind``, and optionally ``status``, ``forbidden_kinds``,
+A zone Feature's properties: ``name``, ``kind``, and optionally ``forbidden_kinds``,
 ``standoff_m``, ``effective_from``, ``effective_until``, ``altitude_lower_m``, ``altitude_upper_m``,
 ``radius_m`` (Point zones), ``schedule`` ([{days, start, end}]: its hours), ``responsible``
 ([{party, role}]), ``description``.
