@@ -1,6 +1,8 @@
-// One of your own activities: its volumes and open conflicts, moving its window or changing its
-// altitude band (a new version, checked again at once), and cancelling it.
+// One of your own activities: its volumes and open conflicts, moving its window, changing its
+// altitude band or dragging its outline on the map (a new version, checked again at once), and
+// cancelling it.
 import { clear, el, field, numberOrNull, submitting } from "./dom.js";
+import { outline } from "./draw.js";
 import { human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
 import { altitude, volumeShape } from "./layers.js";
@@ -17,7 +19,7 @@ export function activityPanel(app, id) {
       if (where.isValid()) app.map.fitBounds(where, { maxZoom: 10, padding: [40, 40] });
     })
     .catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, "Activity"), el("p.form-error", e.message)));
-  return { node };
+  return { node, cleanup: () => stopEditing(app) };
 }
 
 function render(app, node, { activity: a, conflicts }) {
@@ -51,11 +53,16 @@ function changeForm(app, node, a) {
     const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: v.volume.altitude_lower.value });
     const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: v.volume.altitude_upper.value });
     const label = a.volumes.length > 1 ? ` (volume ${i + 1})` : "";
-    return {
-      v, start, end, lower, upper,
-      node: el("fieldset", el("div.row", field(`Start (UTC)${label}`, start), field(`End (UTC)${label}`, end)),
-        el("div.row", field(`Lowest altitude (${v.volume.altitude_lower.units.toLowerCase()})`, lower), field(`Highest altitude (${v.volume.altitude_upper.units.toLowerCase()})`, upper))),
-    };
+    const row = { v, start, end, lower, upper, editing: null };
+    const edit = el("button", { type: "button" }, `Edit the outline on the map${label}`);
+    edit.addEventListener("click", () => {
+      row.editing = editOutline(app, v);
+      edit.replaceWith(el("p.hint", "Drag its corners (or a circle's centre and edge) on the map, then save."));
+    });
+    row.node = el("fieldset", el("div.row", field(`Start (UTC)${label}`, start), field(`End (UTC)${label}`, end)),
+      el("div.row", field(`Lowest altitude (${v.volume.altitude_lower.units.toLowerCase()})`, lower), field(`Highest altitude (${v.volume.altitude_upper.units.toLowerCase()})`, upper)),
+      edit);
+    return row;
   });
   const form = el("form.change", { novalidate: true },
     el("h3", "Change it"),
@@ -73,7 +80,7 @@ function changeForm(app, node, a) {
         version: a.version,
         volumes: rows.map((r) => ({
           volume: {
-            ...r.v.volume,
+            ...(r.editing ? drawnOutline(r.v.volume, r.editing) : outlineOf(r.v.volume)),
             altitude_lower: { ...r.v.volume.altitude_lower, value: numberOrNull(r.lower.value) },
             altitude_upper: { ...r.v.volume.altitude_upper, value: numberOrNull(r.upper.value) },
           },
@@ -82,6 +89,7 @@ function changeForm(app, node, a) {
         })),
       };
       const res = await app.api.request("PUT", `/v1/activities/${a.id}`, { body });
+      stopEditing(app);
       await changed(app, res.activity);
       render(app, node, res);
       app.toast(`${res.activity.title}: version ${res.activity.version}, ${res.conflicts.length} open conflict(s)`);
@@ -111,6 +119,28 @@ function cancelButton(app, node, a) {
     }
   });
   return el("p", button);
+}
+
+const OUTLINES = ["outline_polygon", "outline_circle", "outline_corridor"];
+const outlineOf = (volume) => Object.fromEntries(OUTLINES.filter((k) => volume[k]).map((k) => [k, volume[k]]));
+
+// The volume's outline, editable on the map (Leaflet-Geoman, as a zone's boundary is revised).
+function editOutline(app, v) {
+  const layer = volumeShape(v, { color: "#117a65", weight: 3, dashArray: "6 4", fillOpacity: 0.15 });
+  app.overlays.scratch.addLayer(layer);
+  layer.pm.enable({ allowSelfIntersection: false });
+  return layer;
+}
+
+function drawnOutline(volume, layer) {
+  if (volume.outline_circle) return outline("circle", layer);
+  if (volume.outline_corridor) return outline("corridor", layer, volume.outline_corridor.half_width_m);
+  return outline("area", layer);
+}
+
+function stopEditing(app) {
+  app.overlays.scratch.eachLayer((l) => l.pm?.disable());
+  app.overlays.scratch.clearLayers();
 }
 
 // A circle has no bounds until it is on a map, so its own are worked out from its radius.

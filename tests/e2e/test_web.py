@@ -579,6 +579,42 @@ def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, s
     page.close()
 
 
+def test_drag_an_activity_s_outline_into_a_new_version(browser: Browser, server: Server) -> None:
+    """On its page, an activity's outline is dragged on the map like a zone's boundary; saving sends
+    the new outline as the next version, and its conflicts are checked again."""
+    url, tokens, _ = server
+    jordan = {"Authorization": f"Bearer {tokens['Jordan']}"}
+    ring = [[36.9, 32.0], [37.0, 32.0], [37.0, 32.1], [36.9, 32.1], [36.9, 32.0]]
+    window = {"time_start": {"value": "2017-07-10T08:00:00Z", "format": "RFC3339"},
+              "time_end": {"value": "2017-07-10T10:00:00Z", "format": "RFC3339"}}  # fmt: skip
+    volume = {"outline_polygon": {"vertices": [{"lat": la, "lng": lo} for lo, la in ring]},
+              "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+              "altitude_upper": {"value": 500, "reference": "W84", "units": "M"}}  # fmt: skip
+    plan = {"kind": "patrol", "title": "Border patrol east of Ramtha", "volumes": [{"volume": volume, **window}]}
+    aid = httpx.post(f"{url}/v1/activities", json=plan, headers=jordan).json()["activity"]["id"]
+    s = sign_in(browser, server, "Jordan")
+    page, panel = s.page, s.page.locator("#panel")
+    page.evaluate("(id) => window.truceline.openActivity({id})", aid)
+    expect(panel.get_by_role("heading", level=2)).to_have_text("Border patrol east of Ramtha")
+    panel.get_by_role("button", name="Edit the outline on the map").click()
+    expect(panel).to_contain_text("Drag its corners")
+    x, y = s.at(32.1, 37.0)  # the north-east corner
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y - 30, steps=5)
+    page.mouse.up()
+    panel.get_by_role("button", name="Save a new version").click()
+    expect(panel).to_contain_text("patrol · active · version 2")
+    after = httpx.get(f"{url}/v1/activities/{aid}", headers=jordan).json()["activity"]
+    vertices = after["volumes"][0]["volume"]["outline_polygon"]["vertices"]
+    moved = {(round(p["lng"], 3), round(p["lat"], 3)) for p in vertices}
+    assert (37.0, 32.1) not in moved and {(36.9, 32.0), (37.0, 32.0), (36.9, 32.1)} <= moved
+    assert after["time_start"] == "2017-07-10T08:00:00Z"  # the window is kept
+    assert page.evaluate("window.truceline.overlays.scratch.getLayers().length") == 0
+    assert not s.errors
+    page.close()
+
+
 def test_a_zone_s_hours_show_on_the_map(browser: Browser, server: Server) -> None:
     """A nightly no-fly zone counts as in force on the map only in its hours (UTC), and its page says
     which hours they are."""
