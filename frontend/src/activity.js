@@ -5,7 +5,7 @@ import { clear, el, field, numberOrNull, submitting } from "./dom.js";
 import { outline } from "./draw.js";
 import { human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
-import { altitude, volumeShape } from "./layers.js";
+import { altitude, radiusMetres, volumeShape } from "./layers.js";
 
 const words = (s) => String(s).replaceAll("_", " ");
 
@@ -148,7 +148,7 @@ function footprint(volumes) {
   const b = L.latLngBounds([]);
   for (const v of volumes) {
     const c = v.volume.outline_circle;
-    if (c) b.extend(L.latLng(c.center.lat, c.center.lng).toBounds(2 * (c.radius.units === "FT" ? c.radius.value * 0.3048 : c.radius.value)));
+    if (c) b.extend(L.latLng(c.center.lat, c.center.lng).toBounds(2 * radiusMetres(c)));
     else b.extend(volumeShape(v, {}).getBounds());
   }
   return b;

@@ -109,14 +109,18 @@ function centre(z) {
   return [c.lat, c.lng];
 }
 
+/** An ASTM outline_circle's radius in metres. */
+export function radiusMetres(circle) {
+  return circle.radius.units === "FT" ? circle.radius.value * 0.3048 : circle.radius.value;
+}
+
 /** A Volume4D's footprint as a Leaflet layer (polygon, circle or corridor). */
 export function volumeShape(v, style) {
   const vol = v.volume;
   if (vol.outline_polygon) return L.polygon(vol.outline_polygon.vertices.map((p) => [p.lat, p.lng]), style);
   if (vol.outline_circle) {
     const c = vol.outline_circle;
-    const r = c.radius.units === "FT" ? c.radius.value * 0.3048 : c.radius.value;
-    return L.circle([c.center.lat, c.center.lng], { radius: r, ...style });
+    return L.circle([c.center.lat, c.center.lng], { radius: radiusMetres(c), ...style });
   }
   if (vol.outline_corridor) {
     const line = vol.outline_corridor.line.coordinates.map(([lon, lat]) => [lat, lon]);

@@ -25,8 +25,7 @@ from typing import Any
 import orjson
 
 from truceline.domain.errors import InvalidInput
-
-FOOT_M = 0.3048
+from truceline.domain.volumes import FT
 
 #: What an exported zone Feature carries that the service computes: read, never sent back.
 COMPUTED_ZONE_PROPERTIES = frozenset({"id", "revision", "status", "created_by", "created_at", "updated_at"})
@@ -221,7 +220,7 @@ def activity_bodies(doc: object) -> list[dict[str, Any]]:
 
 def _metres(alt: dict[str, Any]) -> float:
     value = float(alt["value"])
-    return round(value * FOOT_M, 3) if alt.get("units") == "FT" else value
+    return round(value * FT, 3) if alt.get("units") == "FT" else value
 
 
 def _name(ref: dict[str, Any]) -> str:

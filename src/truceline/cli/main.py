@@ -540,8 +540,9 @@ def activities_list(
     out.print(table)
 
 
-def _band(volume: dict[str, Any]) -> str:
-    lo, hi = volume["altitude_lower"], volume["altitude_upper"]
+def _band(shape: dict[str, Any]) -> str:
+    """A volume's or a conflict region's altitude band, "0–2500 m"."""
+    lo, hi = shape["altitude_lower"], shape["altitude_upper"]
     return f"{lo['value']:g}–{hi['value']:g} {hi['units'].lower()}"
 
 
@@ -647,8 +648,8 @@ def conflicts_show(
         return
     _print_conflicts([conflict])
     for r in conflict["regions"]:
-        band = f"{r['altitude_lower']['value']:g}–{r['altitude_upper']['value']:g} m"
-        out.print(f"  where: {r['geometry']['type']}, {band}, {r['time_start']} → {r['time_end'] or '…'}", markup=False)
+        when = f"{r['time_start']} → {r['time_end'] or '…'}"
+        out.print(f"  where: {r['geometry']['type']}, {_band(r)}, {when}", markup=False)
 
 
 @conflicts_app.command("export")
