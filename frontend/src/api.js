@@ -1,4 +1,6 @@
-// The API client: a bearer token, JSON in and out, and RFC 9457 problems turned into ApiError.
+// The API client: a bearer token, JSON in and out, and RFC 9457 problems turned into ApiError. Bodies
+// go as canonical JSON; a party with a registered key signs its writes (signing.js).
+import { canonical, signRequest } from "./signing.js";
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -17,6 +19,13 @@ export class ApiError extends Error {
 export class Api {
   constructor(token) {
     this.token = token;
+    this.mustSign = false; // the party registered a key: every write needs a signature
+    this.key = null; // its private key, once read (a non-extractable CryptoKey)
+  }
+
+  /** The text a body is sent as: canonical JSON, the very bytes a signature covers. */
+  bodyText(body) {
+    return canonical(body);
   }
 
   async request(method, path, { body, params, accept, blob } = {}) {
@@ -25,9 +34,18 @@ export class Api {
     const headers = { Accept: accept || "application/json" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && this.mustSign) {
+      if (!this.key) {
+        throw new ApiError(0, {
+          title: "Signing key needed",
+          detail: "Your party signs every change it sends: load its signing key first (Signing key, at the top).",
+        });
+      }
+      headers["Truceline-Signature"] = await signRequest(this.key, method, url.pathname, body);
+    }
     let res;
     try {
-      res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      res = await fetch(url, { method, headers, body: body === undefined ? undefined : this.bodyText(body) });
     } catch (e) {
       throw new ApiError(0, { title: "The server cannot be reached", detail: `The server cannot be reached (${e.message}).` });
     }

@@ -10,7 +10,7 @@ import { inboxPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
 import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
-import { signIn } from "./signin.js";
+import { askForKey, signIn } from "./signin.js";
 import { HOUR, human, iso } from "./time.js";
 import { proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
 
@@ -58,6 +58,7 @@ class App {
       .catch((e) => this.toast(`Basemap: ${e.message}`));
     this.timeBar();
     $("signout").addEventListener("click", () => this.signOut());
+    $("signing").addEventListener("click", () => this.loadKey());
     for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => this.show(b.dataset.panel));
     const token = sessionStorage.getItem("truceline-token");
     if (token && (await this.tryToken(token))) return;
@@ -74,13 +75,30 @@ class App {
       throw e;
     }
     this.api = api;
+    api.mustSign = Boolean(this.me.public_key);
     sessionStorage.setItem("truceline-token", token);
     $("who").textContent = `${this.me.name} · ${this.me.role}`;
+    this.showSigning();
+    if (api.mustSign) this.loadKey();
     await this.loadAll(true);
     this.poll();
     this.show("conflicts");
     document.body.classList.add("signed-in");
     return true;
+  }
+
+  /** Read the party's signing key (asked at sign-in, and again from the top bar). */
+  async loadKey() {
+    if (await askForKey(this)) this.toast("Your changes are now signed with your party's key.");
+    this.showSigning();
+  }
+
+  showSigning() {
+    const b = $("signing");
+    b.hidden = !this.api.mustSign;
+    b.textContent = this.api.key ? "Signing ✓" : "Signing key: not loaded";
+    b.title = this.api.key ? "Changes you send are signed with your party's key" : "Your party signs its changes: load its key";
+    b.classList.toggle("missing", !this.api.key);
   }
 
   signOut() {

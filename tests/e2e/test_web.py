@@ -647,3 +647,132 @@ def test_a_zone_s_hours_show_on_the_map(browser: Browser, server: Server) -> Non
         page.close()
     finally:
         httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()
+
+
+def _notify_form(s: Session, title: str, lat: float, lng: float) -> Any:
+    """Fill the Notify panel with a two-hour ground activity around (lat, lng), drawn on the map."""
+    page = s.page
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    form.get_by_label("Kind").select_option("ground")
+    form.get_by_label("Title").fill(title)
+    form.get_by_label("Start (UTC)").fill("2017-07-11T10:00")
+    form.get_by_label("End (UTC)").fill("2017-07-11T12:00")
+    form.get_by_label("Highest altitude (m)").fill("300")
+    s.view(lat, lng, 10)
+    form.get_by_role("button", name="Draw on the map").click()
+    corners = [(lat - 0.05, lng - 0.05), (lat - 0.05, lng + 0.05), (lat + 0.05, lng + 0.05), (lat + 0.05, lng - 0.05)]
+    for c in [*corners, corners[0]]:
+        page.mouse.click(*s.at(*c))
+    expect(form.locator("output[name=geometry]")).to_contain_text("Area of 4 points drawn")
+    return form
+
+
+def test_a_party_with_a_signing_key_signs_its_changes_from_the_page(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """Once a party registers a key, the page asks for the private key, checks it against the registered
+    one, and signs every change with it; without it the page stays read-only and sends nothing."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from truceline.domain.audit import public_key_b64, request_message, verify_signature
+
+    url, tokens, _ = server
+    files = {}
+    for name, k in (("ours", Ed25519PrivateKey.generate()), ("other", Ed25519PrivateKey.generate())):
+        files[name] = tmp_path / f"{name}.pem"
+        files[name].write_bytes(k.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+        if name == "ours":
+            public = public_key_b64(k)
+    files["notes"] = tmp_path / "notes.txt"
+    files["notes"].write_text("not a key\n")
+    iran = {"Authorization": f"Bearer {tokens['Iran']}"}
+    httpx.put(f"{url}/v1/me/key", json={"public_key": public}, headers=iran).raise_for_status()
+
+    s = sign_in(browser, server, "Iran")
+    page = s.page
+    dialog = page.get_by_role("dialog", name="Signing key")
+    expect(dialog).to_contain_text("Iran has registered a signing key")
+    dialog.get_by_role("button", name="Continue read-only").click()
+    expect(dialog).to_have_count(0)
+    signing = page.locator("#signing")
+    expect(signing).to_have_text("Signing key: not loaded")
+    # read-only: a change is refused in the page, and no write request leaves it
+    before = len(s.api("/v1/activities"))
+    form = _notify_form(s, "Rotation at Al-Bukamal", 34.45, 40.92)
+    writes: list[str] = []
+    page.on("request", lambda r: r.method != "GET" and writes.append(r.url))
+    form.get_by_role("button", name="Notify", exact=True).click()
+    expect(form.locator(".form-error")).to_contain_text("load its signing key first")
+    assert not writes
+    # another key, and a file that is no key at all, are refused by name
+    signing.click()
+    for name, says in (("other", "is not your party's registered key"), ("notes", "not a PEM private key")):
+        dialog.get_by_label("Private key (PEM)").set_input_files(str(files[name]))
+        dialog.get_by_role("button", name="Use this key").click()
+        expect(dialog.locator(".form-error")).to_contain_text(f"{files[name].name}: ")
+        expect(dialog.locator(".form-error")).to_contain_text(says)
+    s.shot("web-13-signing-key")
+    dialog.get_by_label("Private key (PEM)").set_input_files(str(files["ours"]))
+    dialog.get_by_role("button", name="Use this key").click()
+    expect(dialog).to_have_count(0)
+    expect(signing).to_have_text("Signing ✓")
+    # signed: the same form now notifies, and the audit log holds the request as signed
+    form.get_by_role("button", name="Notify", exact=True).click()
+    expect(form.locator(".results")).to_contain_text("Notified: Rotation at Al-Bukamal")
+    mine = [a for a in s.api("/v1/activities") if a["title"] == "Rotation at Al-Bukamal"]
+    assert len(s.api("/v1/activities")) == before + 1 and len(mine) == 1
+    entries = s.api("/v1/audit", limit=5000)
+    (entry,) = [e for e in entries if e["action"] == "activity.notified" and e["entity_id"] == mine[0]["id"]]
+    signed = entry["payload"]["signed"]
+    assert entry["payload"]["public_key"] == public
+    assert (signed["method"], signed["path"]) == ("POST", "/v1/activities")
+    assert signed["body"]["title"] == "Rotation at Al-Bukamal"
+    message = request_message(signed["method"], signed["path"], signed["body"])
+    assert verify_signature(public, message, entry["payload"]["signature"])
+    # a reload keeps the token but not the key: the page asks again
+    page.reload()
+    expect(page.get_by_role("dialog", name="Signing key")).to_be_visible()
+    assert not s.errors
+    page.close()
+
+
+def _edge_values() -> list[Any]:
+    """JSON values whose canonical text is easy to get wrong: floats across every exponent (Python writes
+    1e-05 and 1e+16 where JavaScript writes 0.00001 and 10000000000000000), integer-valued floats, huge
+    and tiny magnitudes, escapes, and keys that sort differently by UTF-16 unit and by code point."""
+    import random
+    import struct
+
+    rng = random.Random(2017)
+    floats = [0.1, -0.0, 1e16, 1e15 + 0.5, 1e-5, 1e-4, 0.00012, 1.5e-7, 1e21, 1e22, 123456789012345.67,
+              5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 36.0, -180.0, 2**53 + 0.0]  # fmt: skip
+    floats += [m * 10.0**e for e in range(-30, 31) for m in (1, 1.5, 9.999999999999999)]
+    floats += [round(rng.uniform(-180, 180), rng.randint(0, 15)) for _ in range(500)]
+    while len(floats) < 2500:
+        (x,) = struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))
+        if x == x and abs(x) != float("inf"):
+            floats.append(x)
+    ints = [0, -1, 2**53 - 1, -(2**53) + 1, *(rng.randint(-(2**53), 2**53) for _ in range(200))]
+    texts = ["", 'quote " and \\ backslash', "tab\tnew\nline\r\x00\x1f\x7f", "Дераа — درعا ✓", "\u2028\u2029",
+             "astral 𝔸 😀", "</script>"]  # fmt: skip
+    keyed = {"b": 1, "a": [1.5, None, True, False], "\uffff": "high BMP", "😀": "astral", "A": {"z": {}, "y": []}}
+    return [floats, ints, texts, keyed, {"nested": [[{"x": f} for f in floats[:50]]]}]
+
+
+def test_the_page_writes_bodies_as_the_server_re_serialises_them(browser: Browser, server: Server) -> None:
+    """A signature holds only if the canonical JSON the page signs is, byte for byte, what the server
+    rebuilds in Python from the body it receives: checked in Chromium against Python's own."""
+    from truceline.domain.audit import canonical
+
+    url, _, _ = server
+    page = browser.new_page()
+    page.goto(f"{url}/")
+    page.wait_for_function("window.truceline && window.truceline.api")
+    for value in _edge_values():
+        text = page.evaluate("(v) => window.truceline.api.bodyText(v)", value)
+        parsed = json.loads(text)
+        assert parsed == value
+        assert canonical(parsed) == text.encode(), text[:200]
+    page.close()

@@ -438,3 +438,4 @@ class Me(BaseModel):
     id: str
     name: str
     role: Role
+    public_key: str | None = Field(None, description="the Ed25519 key you registered: sign every write with it")

@@ -19,7 +19,7 @@ def health() -> dict[str, str]:
 @router.get("/v1/me", operation_id="whoami", tags=["parties"], response_model=schemas.Me)
 def me(caller: Caller) -> schemas.Me:
     """The party the bearer token belongs to."""
-    return schemas.Me(id=caller.id, name=caller.name, role=caller.role)
+    return schemas.Me(id=caller.id, name=caller.name, role=caller.role, public_key=caller.public_key)
 
 
 @router.put("/v1/me/key", operation_id="registerKey", tags=["parties"], response_model=schemas.PartyRead)
