@@ -63,12 +63,13 @@ export class Api {
     return res.status === 204 ? null : res.json();
   }
 
-  /** Save a file the server makes (an export) under its own name, through the browser's downloads. */
-  async download(path, params) {
-    const file = await this.request("GET", path, { params, accept: "application/geo+json", blob: true });
+  /** Save a file the server makes (an export, a report) through the browser's downloads: a GeoJSON
+   * export is named after what it holds unless ``name`` says otherwise. */
+  async download(path, params, { accept = "application/geo+json", name } = {}) {
+    const file = await this.request("GET", path, { params, accept, blob: true });
     const link = document.createElement("a");
     link.href = URL.createObjectURL(file);
-    link.download = path.split("/").at(-2) + ".geojson";
+    link.download = name || path.split("/").at(-2) + ".geojson";
     document.body.append(link);
     link.click();
     link.remove();

@@ -1,7 +1,7 @@
 // Report an incident by clicking the map (ACLED's vocabulary), and an incident's detail.
 import L from "./leaflet-global.js";
 import { clear, el, field, numberOrNull, select, submitting } from "./dom.js";
-import { iso } from "./time.js";
+import { human, iso } from "./time.js";
 
 /** The nearest gazetteer place to a point: [name, km]. */
 export function nearestPlace(places, lat, lon) {
@@ -98,22 +98,125 @@ export function incidentPanel(app) {
   };
 }
 
+const words = (s) => String(s).replaceAll("_", " ");
+const STEP_LABELS = { review: "Take up for review", verify: "Verify", reject: "Reject", dispute: "Dispute" };
+
+function title(i) {
+  return `${i.sub_event_type || i.event_type}${i.location?.name ? `, ${i.location.name}` : ""}`;
+}
+
+/** An incident's page: the record, its sources, its verification so far, and what the caller may do
+ * with it now — take a step, merge likely duplicates into it, undo a merge. */
 export function incidentDetail(app, i) {
-  return {
-    node: el(
-      "section.panel",
-      el("h2", { tabindex: "-1" }, `${i.sub_event_type}, ${i.location.name || ""}`),
-      el("dl",
-        el("dt", "Date"), el("dd", i.event_date),
-        el("dt", "Type"), el("dd", `${i.event_type} / ${i.sub_event_type}`),
-        el("dt", "Actors"), el("dd", [i.actor1?.name, i.actor2?.name].filter(Boolean).join(" v. ")),
-        el("dt", "Fatalities"), el("dd", String(i.fatalities?.best ?? 0)),
-        el("dt", "Status"), el("dd", i.status.replaceAll("_", " ")),
-        el("dt", "Reported by"), el("dd", i.reported_by?.name || i.dataset),
-        el("dt", "Zones"), el("dd", i.zones.map((z) => z.zone_name).join(", ") || "none"),
-        el("dt", "Possible violation of"), el("dd", (i.possible_violation_of || []).map((z) => z.zone_name).join(", ") || "—"),
-      ),
-      el("p", i.notes),
-    ),
+  const node = el("section.panel.incident-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, title(i)), el("p", "Loading…"));
+  loadIncident(app, i.id, node).catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, title(i)), el("p.form-error", e.message)));
+  return { node };
+}
+
+async function loadIncident(app, id, node) {
+  const i = await app.api.get(`/v1/incidents/${id}`);
+  const again = async (said) => {
+    app.toast(said);
+    await Promise.all([app.loadIncidents(), loadIncident(app, id, node)]);
   };
+  const others = i.you_may_merge ? await app.api.get(`/v1/incidents/${id}/duplicates`).catch(() => []) : [];
+  clear(node,
+    el("h2", { tabindex: "-1" }, title(i)),
+    el("p.meta", `${words(i.status)} · ${i.dataset === "truceline" ? "reported here" : `${i.dataset.toUpperCase()} ${i.external_id || ""}`}`),
+    i.merged_into
+      ? el("p.hint", "Merged into another record, which is the one verified. ", el("button.link", { type: "button", onclick: () => app.openIncident({ id: i.merged_into, event_type: "Incident" }) }, "Open it"))
+      : null,
+    el("dl",
+      el("dt", "Date"), el("dd", i.date_end && i.date_end !== i.event_date ? `${i.event_date} – ${i.date_end}` : i.event_date),
+      el("dt", "Type"), el("dd", `${i.event_type} / ${i.sub_event_type}`),
+      el("dt", "Actors"), el("dd", [i.actor1?.name, i.actor2?.name].filter(Boolean).join(" v. ")),
+      el("dt", "Fatalities"), el("dd", fatalities(i.fatalities)),
+      el("dt", "Reported by"), el("dd", i.reported_by?.name || i.dataset),
+      el("dt", "Alleged against"), el("dd", i.alleged.map((p) => p.name).join(", ") || "—"),
+      el("dt", "Zones"), el("dd", i.zones.map((z) => z.zone_name).join(", ") || "none"),
+      el("dt", "Possible violation of"), el("dd", i.possible_violation_of.map((z) => z.zone_name).join(", ") || "—"),
+    ),
+    i.notes ? el("p", i.notes) : null,
+    el("h3", "Sources"),
+    el("ul.plain.sources", i.sources.map((x) => el("li", el("strong", x.name), x.scale ? ` (${x.scale})` : "", x.notes ? ` — ${x.notes}` : ""))),
+    el("h3", "Verification"),
+    i.steps.length
+      ? el("ol.history.steps", i.steps.map((x) => el("li", el("strong", words(x.step)), ` by ${x.party?.name || "?"} · ${human(x.at)} · ${words(x.from)} → ${words(x.to)}`, x.statement ? el("div", `“${x.statement}”`) : null)))
+      : el("p.hint", "No step taken yet."),
+    stepForm(app, i, again),
+    i.you_may_merge ? duplicatesForm(app, i, others, again) : null,
+    i.merged.length ? mergedList(app, i, again) : null,
+  );
+  node.removeAttribute("aria-busy");
+  const at = L.latLng(i.location.latitude, i.location.longitude);
+  if (!app.map.getBounds().contains(at)) app.map.panTo(at);
+}
+
+function fatalities(f) {
+  if (!f) return "0";
+  return f.low !== f.best || f.high !== f.best ? `${f.best} (${f.low}–${f.high})` : String(f.best);
+}
+
+/** The verification steps open to the caller now, one button each, with a statement. */
+function stepForm(app, i, again) {
+  if (!i.your_steps.length) return null;
+  const statement = el("textarea", { name: "statement", rows: 2 });
+  const form = el("form.steps", { novalidate: true }, el("div.form-error", { role: "alert" }),
+    field(i.your_steps.some((x) => x.needs_statement) ? "Statement (why; needed to verify, reject or dispute)" : "Statement", statement));
+  const take = (step) => (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const done = await app.api.post(`/v1/incidents/${i.id}/steps`, { step, statement: statement.value, version: i.version });
+      await again(`${STEP_LABELS[step]}: the incident is now ${words(done.status)}`);
+    });
+  };
+  form.append(el("div.buttons", i.your_steps.map((x) => el(x.step === "reject" || x.step === "dispute" ? "button.danger" : "button", { type: "submit", onclick: take(x.step) }, STEP_LABELS[x.step] || words(x.step)))));
+  return form;
+}
+
+/** Records that may be the same event, with the reasons; the chosen ones are merged into this one. */
+function duplicatesForm(app, i, found, again) {
+  if (!found.length) return el("div", el("h3", "Possible duplicates"), el("p.hint", "None found nearby on these dates."));
+  const statement = el("textarea", { name: "statement", rows: 2 });
+  const boxes = found.map((c) => el("input", { type: "checkbox", name: "duplicates", value: c.incident.id }));
+  const form = el("form.duplicates", { novalidate: true },
+    el("h3", "Possible duplicates"),
+    el("div.form-error", { role: "alert" }),
+    el("ul.plain", found.map((c, k) => {
+      const d = c.incident;
+      return el("li", el("label", boxes[k], ` ${d.event_date} · ${title(d)} · ${d.reported_by?.name || `${d.dataset.toUpperCase()} ${d.external_id || ""}`} · ${words(d.status)}`),
+        el("div.hint", c.reasons.join("; ")));
+    })),
+    field("Statement", statement),
+    el("button", { type: "submit" }, "Merge the chosen into this record"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const chosen = boxes.filter((b) => b.checked).map((b) => b.value);
+    submitting(form, async () => {
+      await app.api.post(`/v1/incidents/${i.id}/merge`, { duplicates: chosen, statement: statement.value });
+      await again(`Merged ${chosen.length} record${chosen.length === 1 ? "" : "s"} into this one`);
+    });
+  });
+  return form;
+}
+
+/** The duplicates merged into this record, each with its sources; a monitor can undo a merge. */
+function mergedList(app, i, again) {
+  const statement = el("textarea", { name: "statement", rows: 2 });
+  const form = el("form.merged", { novalidate: true }, el("h3", "Merged duplicates"), el("div.form-error", { role: "alert" }));
+  const undo = (m) => (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      await app.api.post(`/v1/incidents/${i.id}/unmerge`, { duplicate: m.id, statement: statement.value });
+      await again("The record stands alone again");
+    });
+  };
+  form.append(
+    el("ul.plain", i.merged.map((m) => el("li",
+      `${m.reported_by?.name || `${m.dataset.toUpperCase()} ${m.external_id || ""}`}: ${m.sources.map((x) => x.name).join(", ")} `,
+      i.you_may_merge ? el("button.link", { type: "submit", onclick: undo(m) }, "Unmerge") : null))),
+    i.you_may_merge ? field("Statement (why they are separate events)", statement) : null,
+  );
+  return form;
 }

@@ -216,6 +216,10 @@ class App {
     $("prev-day").addEventListener("click", () => this.setMoment(this.moment - 24 * HOUR));
     $("next-day").addEventListener("click", () => this.setMoment(this.moment + 24 * HOUR));
     $("now").addEventListener("click", () => this.setMoment(Date.now()));
+    $("day-report").addEventListener("click", () => {
+      const date = iso(this.moment).slice(0, 10);
+      this.api.download("/v1/sitrep", { date }, { accept: "text/html", name: `sitrep-${date}.html` }).catch((e) => this.toast(`Day report: ${e.message}`));
+    });
     this.setMoment(this.moment, { reloadIncidents: false });
   }
 

@@ -123,7 +123,15 @@ def test_the_verification_workflow_records_every_step_with_who_when_and_why(line
     step(line, "Obs", iid, "review", expect=403)  # observers cannot review
     step(line, "A", iid, "dispute", "not us", expect=403)  # A is not alleged
     step(line, "Mon", iid, "verify", "seen", expect=409)  # verification comes after review
+    def offered(who: str) -> list[tuple[str, bool]]:
+        got = line.client.get(f"/v1/incidents/{iid}", headers=line.h(who)).json()
+        assert got["you_may_merge"] is (who == "Mon")
+        return [(s["step"], s["needs_statement"]) for s in got["your_steps"]]
+
+    assert offered("Mon") == [("review", False)] and offered("B") == [("dispute", True)]
+    assert offered("A") == [] and offered("Obs") == []
     step(line, "Mon", iid, "review")
+    assert offered("Mon") == [("verify", True), ("reject", True)] and offered("B") == [("dispute", True)]
     step(line, "B", iid, "dispute", expect=422)  # a dispute needs a statement
     d = step(line, "B", iid, "dispute", "our units were 20 km away")
     assert d["status"] == "disputed"
@@ -164,8 +172,9 @@ def test_duplicates_are_offered_with_reasons_merged_keeping_every_source_and_unm
     assert {s["name"] for s in m["sources"]} == {"Field team 3", "Local council"}
     assert [x["id"] for x in m["merged"]] == [b["id"]]
     assert b["id"] not in {i["id"] for i in line.client.get("/v1/incidents", headers=line.h("Obs")).json()}
-    merged_b = line.client.get(f"/v1/incidents/{b['id']}", headers=line.h("Obs")).json()
+    merged_b = line.client.get(f"/v1/incidents/{b['id']}", headers=line.h("Mon")).json()
     assert merged_b["merged_into"] == a["id"]
+    assert merged_b["your_steps"] == [] and merged_b["you_may_merge"] is False  # it is verified as part of a
     step(line, "Mon", b["id"], "review", expect=409)  # the merged record is not verified on its own
     again = line.client.post(f"/v1/incidents/{a['id']}/merge", headers=line.h("Mon"), json={"duplicates": [b["id"]]})
     assert again.status_code == 409

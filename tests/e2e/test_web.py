@@ -776,3 +776,80 @@ def test_the_page_writes_bodies_as_the_server_re_serialises_them(browser: Browse
         assert parsed == value
         assert canonical(parsed) == text.encode(), text[:200]
     page.close()
+
+
+def test_verify_dispute_and_merge_an_incident_from_its_page(browser: Browser, server: Server) -> None:
+    """An incident's page offers each party the steps it may take: the party it is alleged against
+    disputes it, a monitor reviews and verifies it and merges a duplicate into it, then undoes that."""
+    from tests.helpers import incident_body
+
+    url, tokens, _ = server
+    where = {"name": "Khan Arnabah", "latitude": 33.18, "longitude": 35.89, "geo_precision": 1, "country": "Syria"}
+    body = incident_body(event_date="2017-07-12", location=where, alleged=["Syrian Arab Republic"],
+                         sources=[{"name": "UN team Quneitra", "notes": "tank fire at noon"}])  # fmt: skip
+    monitor = {"Authorization": f"Bearer {tokens['UN Ceasefire Monitoring Mission']}"}
+    first = httpx.post(f"{url}/v1/incidents", json=body, headers=monitor).json()
+    twin = {**body, "location": {**where, "latitude": 33.19}, "sources": [{"name": "Local council", "scale": "Local"}]}
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    second = httpx.post(f"{url}/v1/incidents", json=twin, headers=israel).json()
+
+    def open_page(s: Session) -> Any:
+        s.page.evaluate("(id) => window.truceline.openIncident({ id, event_type: 'Incident' })", first["id"])
+        panel = s.page.locator("#panel .incident-page")
+        expect(panel.get_by_role("heading", name="Armed clash, Khan Arnabah")).to_be_visible()
+        return panel
+
+    # the party it is alleged against may only dispute, and must say why
+    s = sign_in(browser, server, "Syrian Arab Republic")
+    panel = open_page(s)
+    expect(panel.locator("form.steps button")).to_have_text(["Dispute"])
+    expect(panel.locator("form.duplicates")).to_have_count(0)
+    panel.get_by_role("button", name="Dispute").click()
+    expect(panel.locator(".field-error")).to_contain_text("a statement is required to dispute")
+    panel.get_by_label("Statement").fill("our units were in Khan Arnabah barracks")
+    panel.get_by_role("button", name="Dispute").click()
+    expect(panel.locator("p.meta")).to_contain_text("disputed")
+    expect(panel.locator("form.steps")).to_have_count(0)  # nothing more it may do now
+    expect(panel.locator("ol.steps")).to_contain_text("dispute by Syrian Arab Republic")
+    s.page.close()
+
+    # the monitor weighs the dispute, verifies, and merges the second report in
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    panel = open_page(s)
+    expect(panel.locator("form.steps button")).to_have_text(["Take up for review"])
+    panel.get_by_role("button", name="Take up for review").click()
+    expect(panel.locator("form.steps button")).to_have_text(["Verify", "Reject"])
+    panel.locator("form.steps").get_by_label("Statement").fill("tank tracks and two witnesses")
+    panel.get_by_role("button", name="Verify").click()
+    expect(panel.locator("p.meta")).to_contain_text("verified")
+    expect(panel.locator("ol.steps li")).to_have_count(3)
+    dupes = panel.locator("form.duplicates")
+    candidate = dupes.locator("li", has_text="Israel")
+    expect(candidate).to_contain_text("km apart")
+    candidate.get_by_role("checkbox").check()
+    dupes.get_by_label("Statement").fill("the same tank fire")
+    s.shot("web-14-incident-page")
+    dupes.get_by_role("button", name="Merge the chosen into this record").click()
+    expect(panel.locator(".sources")).to_contain_text("Local council")
+    merged = panel.locator("form.merged")
+    expect(merged).to_contain_text("Israel: Local council")
+    got = s.api(f"/v1/incidents/{first['id']}")
+    assert got["status"] == "verified" and [m["id"] for m in got["merged"]] == [second["id"]]
+    assert [x["step"] for x in got["steps"]] == ["dispute", "review", "verify", "merge"]
+    # and undone: the second record stands alone again
+    merged.get_by_label("Statement (why they are separate events)").fill("two separate strikes after all")
+    merged.get_by_role("button", name="Unmerge").click()
+    expect(panel.locator("form.merged")).to_have_count(0)
+    assert s.api(f"/v1/incidents/{second['id']}")["merged_into"] is None
+    # the day's situation report downloads from the time bar
+    page.evaluate("() => window.truceline.setMoment(Date.parse('2017-07-12T12:00:00Z'))")
+    with page.expect_download() as got_report:
+        page.get_by_role("button", name="Day report").click()
+    report = got_report.value
+    assert report.suggested_filename == "sitrep-2017-07-12.html"
+    html = Path(report.path()).read_text()
+    assert "12 July 2017" in html or "2017-07-12" in html
+    assert "Khan Arnabah" in html
+    assert not s.errors
+    page.close()

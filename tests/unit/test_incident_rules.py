@@ -28,6 +28,7 @@ from truceline.domain.incidents import (
     duplicate_of,
     interaction,
     parse_inter,
+    steps_open,
     verification_step,
 )
 
@@ -54,6 +55,21 @@ def test_every_step_from_every_status_for_every_caller(
     else:
         target = verification_step(status, step, is_monitor=monitor, is_alleged=alleged)
         assert target == VERIFICATION[(status, step)][0]
+
+
+@pytest.mark.parametrize(
+    ("status", "monitor", "alleged"), list(itertools.product(Verification, [False, True], [False, True]))
+)
+def test_the_steps_offered_are_exactly_the_steps_accepted(status: Verification, monitor: bool, alleged: bool) -> None:
+    """What a page offers a party (``steps_open``) is what ``verification_step`` would let it take."""
+    accepted = set()
+    for step in Step:
+        try:
+            verification_step(status, step, is_monitor=monitor, is_alleged=alleged)
+        except (Forbidden, StateConflict):
+            continue
+        accepted.add(step)
+    assert set(steps_open(status, is_monitor=monitor, is_alleged=alleged)) == accepted
 
 
 def test_every_status_is_reachable_and_verdicts_need_a_statement() -> None:

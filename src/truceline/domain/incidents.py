@@ -166,6 +166,14 @@ NEEDS_STATEMENT = frozenset({Step.verify, Step.reject, Step.dispute})
 STEP_ACTOR: Mapping[Step, Actor] = {step: who for (_, step), (_, who) in VERIFICATION.items()}
 
 
+def steps_open(current: Verification, *, is_monitor: bool, is_alleged: bool) -> list[Step]:
+    """The steps a party may take now: those the table allows from ``current`` to who it is."""
+    who = {Actor.monitor} if is_monitor else set()
+    if is_alleged:
+        who.add(Actor.alleged)
+    return [step for (status, step), (_, actor) in VERIFICATION.items() if status is current and actor in who]
+
+
 def verification_step(current: Verification, step: Step, *, is_monitor: bool, is_alleged: bool) -> Verification:
     """The status ``step`` leads to from ``current``: 403 if the caller may never take it, 409 if it
     cannot be taken from the current status."""

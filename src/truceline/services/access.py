@@ -38,6 +38,10 @@ PERMISSIONS: Mapping[str, tuple[frozenset[Role], str]] = {
 }
 
 
+def may(caller: Party, action: str) -> bool:
+    return caller.role in PERMISSIONS[action][0]
+
+
 def require(caller: Party, action: str) -> None:
     allowed, what = PERMISSIONS[action]
     if caller.role not in allowed:

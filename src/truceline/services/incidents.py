@@ -28,12 +28,13 @@ from truceline.domain.incidents import (
     Step,
     parse_report,
     rank_duplicates,
+    steps_open,
     verification_step,
 )
 from truceline.domain.model import Party, Role, Zone
 from truceline.domain.volumes import format_time
 from truceline.services import audit
-from truceline.services.access import require
+from truceline.services.access import may, require
 from truceline.services.policy import MonitoringPolicy
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -192,6 +193,14 @@ def list_by_ids(uow: UnitOfWork, caller: Party, ids: list[str]) -> list[Incident
         return views
 
 
+def _is_monitor(caller: Party) -> bool:
+    return caller.role is Role.monitor
+
+
+def _is_alleged(caller: Party, i: Incident) -> bool:
+    return caller.id in i.alleged and caller.role is Role.officer
+
+
 def take_step(uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, incident_id: str, data: object) -> IncidentView:
     """A verification step: a monitor reviews, verifies or rejects; an alleged party disputes."""
     require(caller, "incident.read")
@@ -216,10 +225,7 @@ def take_step(uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, incident
         if expected is not None and expected != i.version:
             raise StateConflict(f"the incident is at version {i.version}, not {expected}",
                                 extra={"current_version": i.version})  # fmt: skip
-        target = verification_step(
-            i.status, step, is_monitor=caller.role is Role.monitor,
-            is_alleged=caller.id in i.alleged and caller.role is Role.officer,
-        )  # fmt: skip
+        target = verification_step(i.status, step, is_monitor=_is_monitor(caller), is_alleged=_is_alleged(caller, i))
         before = i.status
         i.status, i.updated_at, i.version = target, now, i.version + 1
         uow.incidents.save(i)
@@ -588,8 +594,9 @@ def _actor_json(a: Any) -> dict[str, Any] | None:
     return {"name": a.name, "inter": a.inter, "inter_label": INTER.get(a.inter, ""), "associated": a.associated}
 
 
-def incident_json(v: IncidentView, *, full: bool = True) -> dict[str, Any]:
-    """An incident as the API shows it; ``full`` adds its steps and merged duplicates."""
+def incident_json(v: IncidentView, *, full: bool = True, caller: Party | None = None) -> dict[str, Any]:
+    """An incident as the API shows it; ``full`` adds its steps and merged duplicates, and for a
+    ``caller`` what it may do with the record now (``your_steps``, ``you_may_merge``)."""
     i = v.incident
     out: dict[str, Any] = {
         "id": i.id,
@@ -639,6 +646,12 @@ def incident_json(v: IncidentView, *, full: bool = True) -> dict[str, Any]:
              "fatalities": {"low": m.fatalities.low, "best": m.fatalities.best, "high": m.fatalities.high}}
             for m in v.merged
         ]  # fmt: skip
+    if full and caller is not None:
+        steps = steps_open(i.status, is_monitor=_is_monitor(caller), is_alleged=_is_alleged(caller, i))
+        out["your_steps"] = [{"step": s.value, "needs_statement": s in NEEDS_STATEMENT} for s in steps]
+        if i.merged_into:  # steps are taken on the record it was merged into
+            out["your_steps"] = []
+        out["you_may_merge"] = may(caller, "incident.merge") and not i.merged_into
     return out
 
 

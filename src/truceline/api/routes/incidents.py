@@ -102,7 +102,7 @@ def report(body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]
     alleged against. It is linked to every zone it happened in while the zone was in force."""
     view = incidents.report(w.uow(), ctx.policy.monitoring, caller, body)
     ctx.metrics.incidents.inc()
-    return incidents.incident_json(view)
+    return incidents.incident_json(view, caller=caller)
 
 
 @router.get("/incidents", operation_id="listIncidents")
@@ -171,9 +171,10 @@ async def import_file(
 
 @router.get("/incidents/{incident_id}", operation_id="getIncident")
 def get_incident(incident_id: str, ctx: Ctx, caller: Caller) -> dict[str, Any]:
-    """One incident with its zones, every verification step (who, when, statement), and the duplicates
-    merged into it with their sources."""
-    return incidents.incident_json(incidents.get(ctx.uow(), caller, incident_id))
+    """One incident with its zones, every verification step (who, when, statement), the duplicates
+    merged into it with their sources, and what you may do with it now: ``your_steps`` (each with
+    whether it needs a statement) and ``you_may_merge``."""
+    return incidents.incident_json(incidents.get(ctx.uow(), caller, incident_id), caller=caller)
 
 
 @router.post(
@@ -185,7 +186,8 @@ def step(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -
     """Take a verification step: ``{"step": "review"|"verify"|"reject"|"dispute", "statement": ...}``.
     Monitors review, verify and reject; a party the incident is alleged against disputes. Verify,
     reject and dispute need a statement. Moves the table does not allow are 409."""
-    return incidents.incident_json(incidents.take_step(w.uow(), ctx.policy.monitoring, caller, incident_id, body))
+    view = incidents.take_step(w.uow(), ctx.policy.monitoring, caller, incident_id, body)
+    return incidents.incident_json(view, caller=caller)
 
 
 @router.get("/incidents/{incident_id}/duplicates", operation_id="incidentDuplicates")
@@ -207,7 +209,7 @@ def duplicate_candidates(incident_id: str, ctx: Ctx, caller: Caller) -> list[dic
 )
 def merge(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Merge duplicates into this incident: ``{"duplicates": [ids], "statement": ...}`` (monitors)."""
-    return incidents.incident_json(incidents.merge(w.uow(), caller, incident_id, body))
+    return incidents.incident_json(incidents.merge(w.uow(), caller, incident_id, body), caller=caller)
 
 
 @router.post(
@@ -217,7 +219,7 @@ def merge(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) 
 )
 def unmerge(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Undo a merge: ``{"duplicate": id, "statement": ...}``; the record stands alone again."""
-    return incidents.incident_json(incidents.unmerge(w.uow(), caller, incident_id, body))
+    return incidents.incident_json(incidents.unmerge(w.uow(), caller, incident_id, body), caller=caller)
 
 
 CHART_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
