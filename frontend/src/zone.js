@@ -7,6 +7,8 @@ import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { KIND_COLOURS, altitude, describeHours, zoneBounds, zoneStyle } from "./layers.js";
 
 const words = (s) => String(s).replaceAll("_", " ");
+// Statuses in which signatories may still revise a zone (domain.states.REVISABLE); once in force it is fixed.
+const REVISABLE = ["proposed", "negotiating", "agreed_in_principle"];
 
 export function zonePanel(app, id) {
   const node = el("section.panel.zone-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, "Zone"), el("p", "Loading…"));
@@ -30,15 +32,14 @@ async function load(app, id, node) {
       el("dt", "Forbids"), el("dd", z.forbidden_kinds.map(words).join(", ") || "nothing"),
       el("dt", "Signatories"), el("dd", z.signatories.map((p) => p.name).join(", ")),
     ),
-    el("h3", "Responsibilities"),
-    el("ul.plain", z.responsible.length ? z.responsible.map((r) => el("li", `${r.party_name}: ${words(r.role)} (${words(r.status)})`)) : el("li", "None yet.")),
-    n.open_responsibilities.length ? el("p.hint", `${n.open_responsibilities.length} awaiting an answer.`) : null,
+    statusMoves(app, n),
+    responsibilities(app, n),
     signOff(app, n),
     el("h3", "Negotiation history"),
     el("ol.history", n.revisions.map((r) => el("li", el("strong", `Revision ${r.revision}`), ` by ${app.partyName(r.author)} · ${human(r.created_at)}`, r.rationale ? el("div", r.rationale) : null))),
     el("ul.plain.positions", n.positions.map((p) => el("li", `${human(p.at)} · ${p.party.name}: ${words(p.position)} on revision ${p.revision}`, p.statement ? ` — “${p.statement}”` : ""))),
     n.revisions.length > 1 ? diffPicker(app, z, n.revisions) : null,
-    z.geometry.type !== "Point" ? reviseBoundary(app, z) : null,
+    z.geometry.type !== "Point" && REVISABLE.includes(z.status) && z.signatories.some((p) => p.id === app.me.id) ? reviseBoundary(app, z) : null,
     chart,
     z.description ? el("details", el("summary", "About this zone"), el("p", z.description)) : null,
   );
@@ -51,6 +52,95 @@ async function load(app, id, node) {
   } catch (e) {
     chart.replaceChildren(el("figcaption", "Ceasefire, day by day"), el("p.hint", e.message));
   }
+}
+
+const MOVES = {
+  suspended: ["Suspend", "Click again to suspend it: its rules stop applying"],
+  in_force: ["Resume", "Click again to put it back in force"],
+  lapsed: ["Lapse", "Click again to end it for good"],
+  withdrawn: ["Withdraw", "Click again to withdraw the proposal for good"],
+};
+
+/** A signatory's moves by hand (suspend, resume, lapse, withdraw), with the reason, two clicks each. */
+function statusMoves(app, n) {
+  if (!n.status_moves.length) return null;
+  const z = n.zone;
+  const reason = el("textarea", { name: "rationale", rows: 2 });
+  const form = el("form.status-moves", { novalidate: true }, el("h3", "Status"), el("div.form-error", { role: "alert" }), field("Reason (kept in the audit log)", reason));
+  const buttons = n.status_moves.map((to) => {
+    const [label, again] = MOVES[to] || [words(to), `Click again: ${words(to)}`];
+    const b = el(to === "in_force" ? "button" : "button.danger", { type: "button", dataset: { label } }, label);
+    b.addEventListener("click", () => {
+      if (!b.dataset.armed) {
+        for (const other of buttons) {
+          delete other.dataset.armed;
+          other.textContent = other.dataset.label;
+        }
+        b.dataset.armed = "true";
+        b.textContent = again;
+        return;
+      }
+      submitting(form, async () => {
+        const res = await app.api.patch(`/v1/zones/${z.id}`, { status: to, rationale: reason.value || undefined });
+        app.toast(`${z.name}: ${words(res.zone.status)}${res.activities_in_conflict ? ` · ${res.activities_in_conflict} activities in conflict with it` : ""}`);
+        await app.loadAll();
+        app.openZone(z.id);
+      });
+    });
+    return b;
+  });
+  form.append(el("div.buttons", buttons));
+  return form;
+}
+
+/** Who guarantees, polices and monitors the zone; the party asked answers here, and a signatory asks. */
+function responsibilities(app, n) {
+  const z = n.zone;
+  const mine = n.open_responsibilities.filter((r) => r.party_id === app.me.id);
+  const list = el("ul.plain.responsibilities", z.responsible.length
+    ? z.responsible.map((r) => el("li", `${r.party_name}: ${words(r.role)} (${words(r.status)})`, r.statement ? ` — “${r.statement}”` : ""))
+    : el("li", "None yet."));
+  const others = n.open_responsibilities.length - mine.length;
+  const answer = mine.map((r) => {
+    const statement = el("textarea", { name: "statement", rows: 2 });
+    const form = el("form.answer", { novalidate: true },
+      el("p", el("strong", `${app.me.name} is asked to be ${words(r.role)}`), r.requested_by ? ` by ${app.partyName(r.requested_by)}` : ""),
+      el("div.form-error", { role: "alert" }), field("Statement (needed to decline)", statement));
+    const reply = (verdict) => (ev) => {
+      ev.preventDefault();
+      submitting(form, async () => {
+        await app.api.post(`/v1/zones/${z.id}/responsibilities/${r.id}/${verdict}`, { statement: statement.value });
+        app.toast(`${z.name}: ${verdict === "accept" ? "accepted" : "declined"} as ${words(r.role)}`);
+        await app.loadAll();
+        app.openZone(z.id);
+      });
+    };
+    form.append(el("div.buttons", el("button", { type: "submit", onclick: reply("accept") }, "Accept"), el("button.danger", { type: "submit", onclick: reply("decline") }, "Decline")));
+    return form;
+  });
+  return el("div",
+    el("h3", "Responsibilities"), list,
+    others > 0 ? el("p.hint", `${others} awaiting another party's answer.`) : null,
+    answer,
+    z.signatories.some((p) => p.id === app.me.id) && n.zone.status !== "lapsed" && n.zone.status !== "withdrawn" ? askForm(app, z) : null,
+  );
+}
+
+function askForm(app, z) {
+  const party = select("party", app.data.parties.map((p) => [p.id, p.name]));
+  const role = select("role", ["guarantor", "police", "monitor"], "monitor");
+  const form = el("form.ask", { novalidate: true }, el("div.form-error", { role: "alert" }),
+    el("div.row", field("Ask party", party), field("to be", role)), el("button", { type: "submit" }, "Ask"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      await app.api.post(`/v1/zones/${z.id}/responsibilities`, { party: party.value, role: role.value });
+      app.toast(`${z.name}: asked ${party.selectedOptions[0].textContent} to be ${role.value}`);
+      await app.loadAll();
+      app.openZone(z.id);
+    });
+  });
+  return form;
 }
 
 function signOff(app, n) {

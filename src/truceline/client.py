@@ -140,8 +140,9 @@ class Client:
     def conflicts(self, **params: Any) -> list[dict[str, Any]]:
         return self.every("/v1/conflicts", **params)
 
-    def update_zone_status(self, zone_id: str, status: str) -> dict[str, Any]:
-        return self._call("PATCH", f"/v1/zones/{zone_id}", json={"status": status})  # type: ignore[no-any-return]
+    def update_zone_status(self, zone_id: str, status: str, rationale: str = "") -> dict[str, Any]:
+        body = {"status": status} | ({"rationale": rationale} if rationale else {})
+        return self._call("PATCH", f"/v1/zones/{zone_id}", json=body)  # type: ignore[no-any-return]
 
     def sign_zone(self, zone_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/v1/zones/{zone_id}/signoffs", json=body)  # type: ignore[no-any-return]

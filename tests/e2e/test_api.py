@@ -270,6 +270,17 @@ def test_negotiation_over_http(api: Api) -> None:
     page = c.get(f"/v1/zones/{z['id']}/negotiation", headers=api.h("Obs")).json()
     assert [p["position"] for p in page["positions"]] == ["final", "final"]
     assert page["awaiting_final"] == [] and page["revisions"][0]["rationale"] == "draft"
+    # The moves open by hand: a signatory's, from the status the zone is in; nobody else's.
+    moves = lambda who: c.get(f"/v1/zones/{z['id']}/negotiation", headers=api.h(who)).json()["status_moves"]  # noqa: E731
+    assert page["status_moves"] == [] and moves("A") == ["lapsed", "suspended"]
+    why = "shelling reported in the zone; suspended pending the monitors' report"
+    suspended = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"status": "suspended", "rationale": why})
+    assert suspended.json()["zone"]["status"] == "suspended" and moves("B") == ["in_force", "lapsed"]
+    entries = c.get("/v1/audit", headers=api.h("A"), params={"limit": 5000}).json()
+    (moved,) = [e for e in entries if e["action"] == "zone.status" and e["payload"].get("to") == "suspended"]
+    assert moved["payload"]["rationale"] == why and moved["entity_id"] == z["id"]
+    resumed = c.patch(f"/v1/zones/{z['id']}", headers=api.h("B"), json={"status": "in_force"})
+    assert resumed.json()["zone"]["status"] == "in_force"
     assert c.get(f"/v1/zones/{z['id']}/revisions/1/diff/1", headers=api.h("A")).json()["added_km2"] == 0
     assert c.get(f"/v1/zones/{z['id']}/revisions/1/diff/5", headers=api.h("A")).status_code == 404
     assert c.post(f"/v1/zones/{z['id']}/lapse", headers=api.h("Obs")).status_code == 403

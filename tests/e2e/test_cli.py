@@ -242,6 +242,16 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
     assert "revision 2" in page.stdout and "wider" in page.stdout and "monitor: Kazakhstan (declined)" in page.stdout
     obj = run("zones", "object", zid, "--revision", "2", "--statement", "x", token=tokens["Jordan"], url=url)
     assert obj.returncode == 1 and "negotiation is over" in obj.stderr
+    # a signatory suspends it, with the reason kept in the audit log, and lapses it
+    why = "ceasefire broken at Ramtha"
+    sus = run("zones", "status", zid, "suspended", "--rationale", why, token=tokens["Israel"], url=url)
+    assert sus.returncode == 0 and "zone is suspended" in sus.stdout
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    audit = httpx.get(f"{url}/v1/audit", params={"limit": 5000}, headers=israel)
+    assert [e["payload"].get("rationale") for e in audit.json() if e["action"] == "zone.status"
+            and e["entity_id"] == zid and e["payload"]["to"] == "suspended"] == [why]  # fmt: skip
+    gone = run("zones", "status", zid, "lapsed", token=tokens["Jordan"], url=url)
+    assert gone.returncode == 0 and "zone is lapsed" in gone.stdout
 
 
 def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

@@ -853,3 +853,69 @@ def test_verify_dispute_and_merge_an_incident_from_its_page(browser: Browser, se
     assert "Khan Arnabah" in html
     assert not s.errors
     page.close()
+
+
+def test_suspend_resume_and_hand_out_responsibilities_from_the_zone_page(browser: Browser, server: Server) -> None:
+    """A signatory suspends and resumes its zone, with the reason, and asks another party to monitor
+    it; that party answers on the same page (a refusal needs a statement)."""
+    url, tokens, _ = server
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    ring = [[35.75, 33.2], [35.85, 33.2], [35.85, 33.3], [35.75, 33.3], [35.75, 33.2]]
+    body = {"name": "Hermon observation strip", "kind": "buffer", "effective_from": "2017-07-01T00:00:00Z",
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}  # fmt: skip
+    z = httpx.post(f"{url}/v1/zones", json=body, headers=israel).json()["zone"]
+    signed = httpx.post(f"{url}/v1/zones/{z['id']}/signoffs", json={"revision": 1, "strength": "final"}, headers=israel)
+    assert signed.json()["zone"]["status"] == "in_force", signed.text
+    try:
+        s = sign_in(browser, server, "Israel")
+        page = s.page
+        page.evaluate("(id) => window.truceline.openZone(id)", z["id"])
+        panel = page.locator("#panel .zone-page")
+        moves = panel.locator("form.status-moves")
+        expect(moves.locator("button")).to_have_text(["Lapse", "Suspend"])
+        # asking: Jordan, as monitor
+        ask = panel.locator("form.ask")
+        ask.get_by_label("Ask party").select_option(label="Jordan")
+        ask.get_by_label("to be").select_option("monitor")
+        ask.get_by_role("button", name="Ask").click()
+        expect(panel.locator(".responsibilities")).to_contain_text("Jordan: monitor (requested)")
+        # suspending takes two clicks, and keeps the reason
+        moves.get_by_label("Reason (kept in the audit log)").fill("shelling near Hadar; suspended for the inquiry")
+        moves.get_by_role("button", name="Suspend").click()
+        expect(moves.get_by_role("button", name="Click again to suspend it: its rules stop applying")).to_be_visible()
+        assert s.api(f"/v1/zones/{z['id']}")["status"] == "in_force"  # not yet
+        moves.get_by_role("button", name="Click again to suspend it: its rules stop applying").click()
+        expect(panel.locator("p.meta").first).to_contain_text("buffer · suspended")
+        expect(panel.locator("form.status-moves button")).to_have_text(["Resume", "Lapse"])
+        s.shot("web-15-zone-status")
+        entries = s.api("/v1/audit", limit=5000)
+        (moved,) = [e for e in entries if e["action"] == "zone.status" and e["entity_id"] == z["id"]
+                    and e["payload"]["to"] == "suspended"]  # fmt: skip
+        assert moved["payload"]["rationale"] == "shelling near Hadar; suspended for the inquiry"
+        panel.locator("form.status-moves").get_by_role("button", name="Resume").click()
+        panel.locator("form.status-moves").get_by_role("button", name="Click again to put it back in force").click()
+        expect(panel.locator("p.meta").first).to_contain_text("buffer · in force")
+        assert not s.errors
+        page.close()
+
+        # Jordan answers on the zone's page: a refusal needs a reason; it accepts
+        s = sign_in(browser, server, "Jordan")
+        page = s.page
+        page.evaluate("(id) => window.truceline.openZone(id)", z["id"])
+        panel = page.locator("#panel .zone-page")
+        answer = panel.locator("form.answer")
+        expect(answer).to_contain_text("Jordan is asked to be monitor by Israel")
+        expect(panel.locator("form.status-moves")).to_have_count(0)  # not a signatory
+        expect(panel.locator("form.ask")).to_have_count(0)
+        answer.get_by_role("button", name="Decline").click()
+        expect(answer.locator(".field-error")).to_contain_text("declining needs a statement")
+        answer.get_by_label("Statement (needed to decline)").fill("our observers will cover the strip from Quneitra")
+        answer.get_by_role("button", name="Accept").click()
+        expect(panel.locator(".responsibilities")).to_contain_text("Jordan: monitor (accepted)")
+        expect(panel.locator("form.answer")).to_have_count(0)
+        (resp,) = s.api(f"/v1/zones/{z['id']}")["responsible"]
+        assert resp["status"] == "accepted" and resp["statement"].startswith("our observers")
+        assert not s.errors
+        page.close()
+    finally:
+        httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()

@@ -174,7 +174,7 @@ class ZoneUpdate(Strict):
     vertical_separation_m: float | None = Field(None, description="vertical separation minimum inside, m")
     schedule: list[DailyPeriod] | None = Field(None, description=SCHEDULE_DOC + " ([] removes it)")
     status: ZoneStatus | None = Field(None, description="suspended, in_force (resume), lapsed or withdrawn")
-    rationale: str | None = Field(None, description="why this revision")
+    rationale: str | None = Field(None, description="why this revision, or why this status move")
     description: str | None = None
 
 
@@ -301,6 +301,10 @@ class NegotiationRead(BaseModel):
     documents: list[DocumentRead]
     documents_to_finalise: int
     open_responsibilities: list[ResponsibilityRead]
+    status_moves: list[ZoneStatus] = Field(
+        description="the moves you may make by hand now (PATCH status): a signatory suspends, resumes, lapses or "
+        "withdraws; agreement and force follow from sign-offs"
+    )
 
 
 class RevisionDiffRead(BaseModel):

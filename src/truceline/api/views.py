@@ -85,6 +85,7 @@ def negotiation(n: Negotiation, names: dict[str, str]) -> s.NegotiationRead:
         documents=[document(d.document, d.unsigned_by, names) for d in n.documents],
         documents_to_finalise=sum(1 for d in n.documents if d.unsigned_by),
         open_responsibilities=[responsibility(r, names) for r in n.open_responsibilities],
+        status_moves=n.status_moves,
     )
 
 

@@ -764,12 +764,13 @@ def zones_object(
 def zones_status(
     zone_id: ZoneArg,
     status: Annotated[str, typer.Argument(help="suspended, in_force, lapsed, withdrawn")],
+    rationale: Annotated[str, typer.Option(help="why (kept in the audit log)")] = "",
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
     """Suspend, resume (in_force), lapse or withdraw a zone."""
     with _client(url, token) as c:
-        r = guarded(lambda: c.update_zone_status(zone_id, status))
+        r = guarded(lambda: c.update_zone_status(zone_id, status, rationale))
         _receipt(c)
     out.print(f"zone is {r['zone']['status']}")
 

@@ -36,11 +36,11 @@ from truceline.domain.model import (
     ZoneStatus,
 )
 from truceline.domain.negotiation import Position, Stance, agreement, latest_positions, status_after, unsigned
-from truceline.domain.states import REVISABLE, check_zone_transition
+from truceline.domain.states import REVISABLE, ZONE_MANUAL, check_zone_transition
 from truceline.domain.volumes import format_time
 from truceline.domain.zones import EDITABLE, ZoneFields, parse_status, parse_zone
 from truceline.services import audit, conflict_sync
-from truceline.services.access import require
+from truceline.services.access import may, require
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -90,6 +90,10 @@ def _party(uow: UnitOfWork, ref: str, pointer: str) -> Party:
     if party is None:
         raise InvalidInput.at(pointer, f"no party with id or name {ref!r}")
     return party
+
+
+def _may_sign_for(zone: Zone, caller: Party) -> bool:
+    return caller.id in zone.signatories and may(caller, "zone.write")
 
 
 def _signatory(zone: Zone, caller: Party, doing: str) -> None:
@@ -144,6 +148,7 @@ def _move(
     *,
     actor: Party | None,
     computed: bool,
+    rationale: str = "",
 ) -> tuple[int, int]:
     was_in_force = zone.status is ZoneStatus.in_force
     if target is not zone.status:
@@ -159,7 +164,8 @@ def _move(
             "zone.status",
             ZONE,
             zone.id,
-            {"from": before.value, "to": target.value, "computed": computed, "revision": zone.revision},
+            {"from": before.value, "to": target.value, "computed": computed, "revision": zone.revision}
+            | ({"rationale": rationale} if rationale else {}),
         )
     if was_in_force or zone.status is ZoneStatus.in_force:
         return recheck(uow, policy, zone, uow.zones.cells(zone.id))
@@ -295,7 +301,8 @@ def update(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str, data: o
             )
             result = _settle(uow, policy, zone, actor=caller)
         if "status" in data:
-            result = _move(uow, policy, zone, parse_status(data["status"]), actor=caller, computed=False)
+            why = "" if any(k in data for k in EDITABLE) else str(data.get("rationale") or "")  # else the revision's
+            result = _move(uow, policy, zone, parse_status(data["status"]), actor=caller, computed=False, rationale=why)
         uow.commit()
     return ZoneResult(zone, *result)
 
@@ -657,6 +664,7 @@ class Negotiation:
     awaiting_final: list[str]
     documents: list[DocumentStatus]
     open_responsibilities: list[Responsibility]
+    status_moves: list[ZoneStatus]  # the moves the caller may make by hand now (a signatory's)
 
 
 def negotiation(uow: UnitOfWork, caller: Party, zone_id: str) -> Negotiation:
@@ -683,6 +691,7 @@ def negotiation(uow: UnitOfWork, caller: Party, zone_id: str) -> Negotiation:
         awaiting_final=unsigned(zone.signatories, stances, zone.revision, final=True),
         documents=docs,
         open_responsibilities=[r for r in zone.responsible if r.status is ResponsibilityStatus.requested],
+        status_moves=sorted(ZONE_MANUAL[zone.status]) if _may_sign_for(zone, caller) else [],
     )
 
 
