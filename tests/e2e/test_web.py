@@ -615,18 +615,26 @@ def test_drag_an_activity_s_outline_into_a_new_version(browser: Browser, server:
     page.close()
 
 
+def israeli_zone_in_force(server: Server, name: str, kind: str, lng: float, lat: float, **rules: Any) -> dict[str, Any]:
+    """A 0.1° square zone at (lng, lat) that Israel proposes alone and signs into force, from July 2017."""
+    url, tokens, _ = server
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    ring = [[lng, lat], [lng + 0.1, lat], [lng + 0.1, lat + 0.1], [lng, lat + 0.1], [lng, lat]]
+    body = {"name": name, "kind": kind, "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "effective_from": "2017-07-01T00:00:00Z", **rules}  # fmt: skip
+    z = httpx.post(f"{url}/v1/zones", json=body, headers=israel).json()["zone"]
+    signed = httpx.post(f"{url}/v1/zones/{z['id']}/signoffs", json={"revision": 1, "strength": "final"}, headers=israel)
+    assert signed.json()["zone"]["status"] == "in_force", signed.text
+    return dict(z)
+
+
 def test_a_zone_s_hours_show_on_the_map(browser: Browser, server: Server) -> None:
     """A nightly no-fly zone counts as in force on the map only in its hours (UTC), and its page says
     which hours they are."""
     url, tokens, _ = server
     israel = {"Authorization": f"Bearer {tokens['Israel']}"}
-    ring = [[35.7, 33.0], [35.8, 33.0], [35.8, 33.1], [35.7, 33.1], [35.7, 33.0]]
-    body = {"name": "Golan night no-fly", "kind": "no_fly", "geometry": {"type": "Polygon", "coordinates": [ring]},
-            "effective_from": "2017-07-01T00:00:00Z", "forbidden_kinds": ["air"],
-            "schedule": [{"days": ["MON", "TUE"], "start": "22:00", "end": "05:00"}]}  # fmt: skip
-    z = httpx.post(f"{url}/v1/zones", json=body, headers=israel).json()["zone"]
-    signed = httpx.post(f"{url}/v1/zones/{z['id']}/signoffs", json={"revision": 1, "strength": "final"}, headers=israel)
-    assert signed.json()["zone"]["status"] == "in_force", signed.text
+    z = israeli_zone_in_force(server, "Golan night no-fly", "no_fly", 35.7, 33.0, forbidden_kinds=["air"],
+                              schedule=[{"days": ["MON", "TUE"], "start": "22:00", "end": "05:00"}])  # fmt: skip
     try:
         s = sign_in(browser, server, "Israel")
         page = s.page
@@ -860,12 +868,7 @@ def test_suspend_resume_and_hand_out_responsibilities_from_the_zone_page(browser
     it; that party answers on the same page (a refusal needs a statement)."""
     url, tokens, _ = server
     israel = {"Authorization": f"Bearer {tokens['Israel']}"}
-    ring = [[35.75, 33.2], [35.85, 33.2], [35.85, 33.3], [35.75, 33.3], [35.75, 33.2]]
-    body = {"name": "Hermon observation strip", "kind": "buffer", "effective_from": "2017-07-01T00:00:00Z",
-            "geometry": {"type": "Polygon", "coordinates": [ring]}}  # fmt: skip
-    z = httpx.post(f"{url}/v1/zones", json=body, headers=israel).json()["zone"]
-    signed = httpx.post(f"{url}/v1/zones/{z['id']}/signoffs", json={"revision": 1, "strength": "final"}, headers=israel)
-    assert signed.json()["zone"]["status"] == "in_force", signed.text
+    z = israeli_zone_in_force(server, "Hermon observation strip", "buffer", 35.75, 33.2)
     try:
         s = sign_in(browser, server, "Israel")
         page = s.page
