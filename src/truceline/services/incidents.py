@@ -647,10 +647,10 @@ def incident_json(v: IncidentView, *, full: bool = True, caller: Party | None = 
             for m in v.merged
         ]  # fmt: skip
     if full and caller is not None:
-        steps = steps_open(i.status, is_monitor=_is_monitor(caller), is_alleged=_is_alleged(caller, i))
+        # A merged record is verified as part of the one it was merged into: no steps of its own.
+        steps = [] if i.merged_into else steps_open(i.status, is_monitor=_is_monitor(caller),
+                                                    is_alleged=_is_alleged(caller, i))  # fmt: skip
         out["your_steps"] = [{"step": s.value, "needs_statement": s in NEEDS_STATEMENT} for s in steps]
-        if i.merged_into:  # steps are taken on the record it was merged into
-            out["your_steps"] = []
         out["you_may_merge"] = may(caller, "incident.merge") and not i.merged_into
     return out
 
