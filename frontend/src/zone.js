@@ -54,6 +54,13 @@ async function load(app, id, node) {
   }
 }
 
+/** After a change to the zone: say what happened, reload the picture, and show the zone's page anew. */
+async function reopen(app, z, said) {
+  app.toast(said);
+  await app.loadAll();
+  app.openZone(z.id);
+}
+
 const MOVES = {
   suspended: ["Suspend", "Click again to suspend it: its rules stop applying"],
   in_force: ["Resume", "Click again to put it back in force"],
@@ -82,9 +89,7 @@ function statusMoves(app, n) {
       }
       submitting(form, async () => {
         const res = await app.api.patch(`/v1/zones/${z.id}`, { status: to, rationale: reason.value || undefined });
-        app.toast(`${z.name}: ${words(res.zone.status)}${res.activities_in_conflict ? ` · ${res.activities_in_conflict} activities in conflict with it` : ""}`);
-        await app.loadAll();
-        app.openZone(z.id);
+        await reopen(app, z, `${z.name}: ${words(res.zone.status)}${res.activities_in_conflict ? ` · ${res.activities_in_conflict} activities in conflict with it` : ""}`);
       });
     });
     return b;
@@ -110,9 +115,7 @@ function responsibilities(app, n) {
       ev.preventDefault();
       submitting(form, async () => {
         await app.api.post(`/v1/zones/${z.id}/responsibilities/${r.id}/${verdict}`, { statement: statement.value });
-        app.toast(`${z.name}: ${verdict === "accept" ? "accepted" : "declined"} as ${words(r.role)}`);
-        await app.loadAll();
-        app.openZone(z.id);
+        await reopen(app, z, `${z.name}: ${verdict === "accept" ? "accepted" : "declined"} as ${words(r.role)}`);
       });
     };
     form.append(el("div.buttons", el("button", { type: "submit", onclick: reply("accept") }, "Accept"), el("button.danger", { type: "submit", onclick: reply("decline") }, "Decline")));
@@ -135,9 +138,7 @@ function askForm(app, z) {
     ev.preventDefault();
     submitting(form, async () => {
       await app.api.post(`/v1/zones/${z.id}/responsibilities`, { party: party.value, role: role.value });
-      app.toast(`${z.name}: asked ${party.selectedOptions[0].textContent} to be ${role.value}`);
-      await app.loadAll();
-      app.openZone(z.id);
+      await reopen(app, z, `${z.name}: asked ${party.selectedOptions[0].textContent} to be ${role.value}`);
     });
   });
   return form;
@@ -156,9 +157,7 @@ function signOff(app, n) {
     submitting(form, async () => {
       const body = { revision: z.revision, statement: statement.value, ...(strength ? { strength } : {}) };
       await app.api.post(`/v1/zones/${z.id}/${path}`, body);
-      app.toast(strength ? `Signed revision ${z.revision} (${words(strength)})` : `Objected to revision ${z.revision}`);
-      await app.loadAll();
-      app.openZone(z.id);
+      await reopen(app, z, strength ? `Signed revision ${z.revision} (${words(strength)})` : `Objected to revision ${z.revision}`);
     });
   };
   form.append(
@@ -219,9 +218,7 @@ function reviseBoundary(app, z) {
       const layer = app.overlays.scratch.getLayers()[0];
       layer.pm.disable();
       await app.api.patch(`/v1/zones/${z.id}`, { revision: z.revision, geometry: layer.toGeoJSON().geometry, rationale: rationale.value });
-      app.toast(`${z.name}: new revision saved`);
-      await app.loadAll();
-      app.openZone(z.id);
+      await reopen(app, z, `${z.name}: new revision saved`);
     });
   });
   return el("div", el("h3", "Boundary"), start, form);
