@@ -166,6 +166,8 @@ def test_party_and_db_commands(tmp_path: Path) -> None:
 
 def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     url, tokens, _ = server
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    before = httpx.get(f"{url}/v1/inbox/summary", headers=israel).json()["last_event_id"]
     f = tmp_path / "zone.geojson"
     f.write_text(
         json.dumps(
@@ -246,12 +248,22 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
     why = "ceasefire broken at Ramtha"
     sus = run("zones", "status", zid, "suspended", "--rationale", why, token=tokens["Israel"], url=url)
     assert sus.returncode == 0 and "zone is suspended" in sus.stdout
-    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
     audit = httpx.get(f"{url}/v1/audit", params={"limit": 5000}, headers=israel)
     assert [e["payload"].get("rationale") for e in audit.json() if e["action"] == "zone.status"
             and e["entity_id"] == zid and e["payload"]["to"] == "suspended"] == [why]  # fmt: skip
     gone = run("zones", "status", zid, "lapsed", token=tokens["Jordan"], url=url)
     assert gone.returncode == 0 and "zone is lapsed" in gone.stdout
+    # Israel, a signatory, heard each step on its feed; `watch` tells them in a sentence each.
+    history = httpx.get(f"{url}/v1/events/history", params={"after": before}, headers=israel).json()
+    last = max(i for i, e in enumerate(history) if e["type"] == "zone.status" and e["data"]["zone"]["id"] == zid)
+    watched = run("watch", "--after", str(before), "--count", str(last + 1), token=tokens["Israel"], url=url)
+    assert watched.returncode == 0, watched.stderr
+    said = [x.split(None, 2)[1:] for x in watched.stdout.splitlines() if x.startswith("#") and "Yarmouk" in x]
+    assert said[0] == ["zone.proposed",
+                       "Jordan proposed the zone 'Yarmouk valley buffer' (signatories: Jordan, Israel): draft"]
+    assert ["zone.responsibility_declined",
+            "Kazakhstan declined to monitor 'Yarmouk valley buffer': not our troops"] in said
+    assert said[-1] == ["zone.status", "Jordan made 'Yarmouk valley buffer' lapsed"]
 
 
 def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
@@ -480,7 +492,7 @@ def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     def thread_of(ev: dict[str, object]) -> object:
         data = ev["data"]
         assert isinstance(data, dict)
-        return data.get("thread_id") or data["message"]["thread_id"]
+        return data.get("thread_id") or data.get("message", {}).get("thread_id")  # zone news has neither
 
     ours = [e["id"] for e in history if thread_of(e) == m["thread_id"]]
     upto = next(i for i, e in enumerate(history) if e["id"] == ours[2]) + 1

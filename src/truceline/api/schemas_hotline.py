@@ -12,6 +12,7 @@ from truceline.api import body_docs
 from truceline.api.schemas import ConflictRegion, PartyRef, Strict
 from truceline.domain.hotline import Certainty, ReceiptState, Severity, Urgency
 from truceline.domain.webhooks import DeliveryStatus
+from truceline.services.hotline import EVENT_TYPES
 
 
 class MessageCreate(Strict):
@@ -127,7 +128,9 @@ class EscalationContactsRead(BaseModel):
 
 class WebhookCreate(Strict):
     url: str = Field(min_length=1, max_length=2000)
-    event_types: list[str] = Field(default_factory=list, max_length=20, description="Empty: every event")
+    event_types: list[str] = Field(
+        default_factory=list, max_length=20, description=f"Empty: every event. Types: {', '.join(EVENT_TYPES)}"
+    )
 
 
 class WebhookRead(BaseModel):

@@ -157,6 +157,8 @@ def ack(
 
 def _event_line(ev: dict[str, Any]) -> str:
     d = ev["data"]
+    if "summary" in d:  # a zone's negotiation: the sentence says it all
+        return f"#{ev['id']} {ev['type']:<21} {d['summary']}"
     m = d.get("message", d)
     who = m.get("sender", {}).get("name") or ""
     extra = ""

@@ -30,14 +30,15 @@ from truceline.domain.hotline import (
 from truceline.domain.ids import new_id
 from truceline.domain.model import Conflict, Party, Region, Role
 from truceline.domain.volumes import format_time
+from truceline.domain.zone_news import ZONE_EVENT_TYPES
 from truceline.services import audit
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
 SYSTEM_NAME = "Truceline"
 
-#: Live-feed event types (also what a webhook may subscribe to).
-EVENT_TYPES = ("message", "message.acknowledged", "message.overdue", "message.escalated")
+#: Live-feed event types (also what a webhook may subscribe to): the hotline's, and a zone's negotiation.
+EVENT_TYPES = ("message", "message.acknowledged", "message.overdue", "message.escalated", *ZONE_EVENT_TYPES)
 
 RULE_TITLES = {
     "zone_rule": "Zone rule",

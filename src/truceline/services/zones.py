@@ -20,6 +20,7 @@ from shapely.geometry import Point, box
 
 from truceline.domain import cells as cellmod
 from truceline.domain import geometry as geo
+from truceline.domain import zone_news
 from truceline.domain.audit import sha256_hex
 from truceline.domain.conflicts import check_zone, conflict_id, zone_key
 from truceline.domain.errors import Forbidden, InvalidInput, NotFound, StateConflict
@@ -101,6 +102,35 @@ def _signatory(zone: Zone, caller: Party, doing: str) -> None:
         raise Forbidden(f"only the zone's signatories may {doing}; your party is not one of them")
 
 
+def _record(
+    uow: UnitOfWork,
+    actor: Party | None,
+    action: str,
+    zone: Zone,
+    payload: dict[str, Any],
+    *,
+    doc: Document | None = None,
+) -> None:
+    """Audit a negotiation step and put it on the live feed of the parties it concerns (a status move:
+    every party's), with a sentence for people."""
+    audit.record(uow, actor, action, DOCUMENT if doc else ZONE, doc.id if doc else zone.id, payload)
+    details = zone_news.details_of(payload, [("document", doc.id), ("title", doc.title)] if doc else [])
+    everyone = zone_news.for_everyone(action, details)
+    parties = uow.parties.list() if everyone else []
+    names = {p.id: p.name for p in parties}
+
+    def name(party_id: str) -> str:
+        if party_id not in names:
+            p = uow.parties.get(party_id)
+            names[party_id] = p.name if p else party_id
+        return names[party_id]
+
+    now = uow.clock()
+    event = zone_news.event(action, zone, actor, format_time(now) or "", details, name)
+    told = list(names) if everyone else [*zone_news.concerned(zone), *([actor.id] if actor else [])]
+    uow.feed.publish(told, action, event, now)
+
+
 def recheck(uow: UnitOfWork, policy: Policy, zone: Zone, cells: set[int]) -> tuple[int, int]:
     """Re-decide ``zone``'s rule for every activity it may touch; return (conflicting, decided)."""
     # The zone's cells are locked as a notification locks the cells it searches, so a notification
@@ -158,12 +188,11 @@ def _move(
         _touch(zone, uow.clock())
         uow.zones.save(zone)
         uow.zones.record_status(zone.id, uow.clock(), target, zone.revision)
-        audit.record(
+        _record(
             uow,
             actor,
             "zone.status",
-            ZONE,
-            zone.id,
+            zone,
             {"from": before.value, "to": target.value, "computed": computed, "revision": zone.revision}
             | ({"rationale": rationale} if rationale else {}),
         )
@@ -224,12 +253,11 @@ def create(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Zone
         uow.zones.record_status(zone.id, zone.created_at, zone.status, zone.revision)
         rationale = str(data.get("rationale", ""))
         uow.zones.add_revision(zone.id, 1, snapshot(zone), caller.id, now, rationale)
-        audit.record(
+        _record(
             uow,
             caller,
             "zone.proposed",
-            ZONE,
-            zone.id,
+            zone,
             {"revision": 1, "snapshot": snapshot(zone), "signatories": signatories, "rationale": rationale},
         )
         uow.commit()
@@ -291,12 +319,11 @@ def update(uow: UnitOfWork, policy: Policy, caller: Party, zone_id: str, data: o
             uow.zones.save(zone, cells)
             rationale = str(data.get("rationale", ""))
             uow.zones.add_revision(zone.id, zone.revision, snapshot(zone), caller.id, now, rationale)
-            audit.record(
+            _record(
                 uow,
                 caller,
                 "zone.revised",
-                ZONE,
-                zone.id,
+                zone,
                 {"revision": zone.revision, "snapshot": snapshot(zone), "rationale": rationale},
             )
             result = _settle(uow, policy, zone, actor=caller)
@@ -390,12 +417,11 @@ def take_position(
             )
         stance = Stance(caller.id, revision, position, statement, uow.clock())
         uow.zones.add_position(ZONE, zone.id, stance)
-        audit.record(
+        _record(
             uow,
             caller,
             "zone.objected" if objection else "zone.signed",
-            ZONE,
-            zone.id,
+            zone,
             {"revision": revision, "position": position.value, "statement": statement},
         )
         result = _settle(uow, policy, zone, actor=None)
@@ -468,12 +494,11 @@ def request_responsibility(
         zone.responsible.append(resp)
         _touch(zone, now)
         uow.zones.save(zone)
-        audit.record(
+        _record(
             uow,
             caller,
             "zone.responsibility_requested",
-            ZONE,
-            zone.id,
+            zone,
             {"responsibility": resp.id, "party": party.id, "role": role.value},
         )
         if resp.status is ResponsibilityStatus.accepted and zone.status is ZoneStatus.in_force:
@@ -512,12 +537,11 @@ def answer_responsibility(
         zone.responsible[idx] = resp
         _touch(zone, now)
         uow.zones.save(zone)
-        audit.record(
+        _record(
             uow,
             caller,
             "zone.responsibility_" + ("accepted" if accept else "declined"),
-            ZONE,
-            zone.id,
+            zone,
             {"responsibility": resp.id, "role": resp.role.value, "statement": statement},
         )
         if accept and zone.status is ZoneStatus.in_force:
@@ -549,13 +573,13 @@ def add_document(uow: UnitOfWork, caller: Party, zone_id: str, data: object) -> 
         now = uow.clock()
         doc = Document(new_id(), zone.id, (title or "").strip(), body or "", 1, caller.id, now, now)
         uow.zones.add_document(doc)
-        audit.record(
+        _record(
             uow,
             caller,
             "document.added",
-            DOCUMENT,
-            doc.id,
+            zone,
             {"zone": zone.id, "title": doc.title, "version": 1, "body_sha256": sha256_hex(doc.body.encode())},
+            doc=doc,
         )
         uow.commit()
     return doc
@@ -578,13 +602,13 @@ def revise_document(uow: UnitOfWork, caller: Party, zone_id: str, document_id: s
         doc.version += 1
         doc.updated_at = uow.clock()
         uow.zones.save_document(doc)
-        audit.record(
+        _record(
             uow,
             caller,
             "document.revised",
-            DOCUMENT,
-            doc.id,
+            zone,
             {"zone": zone.id, "version": doc.version, "body_sha256": sha256_hex(doc.body.encode())},
+            doc=doc,
         )
         uow.commit()
     return doc
@@ -606,13 +630,13 @@ def sign_document(
                 f"version {version} is not current; sign version {doc.version}", extra={"current_version": doc.version}
             )
         uow.zones.add_position(DOCUMENT, doc.id, Stance(caller.id, version, position, statement, uow.clock()))
-        audit.record(
+        _record(
             uow,
             caller,
             "document.objected" if objection else "document.signed",
-            DOCUMENT,
-            doc.id,
+            zone,
             {"zone": zone.id, "version": version, "position": position.value, "statement": statement},
+            doc=doc,
         )
         uow.commit()
     return doc

@@ -151,8 +151,11 @@ async def live_events(
         int | None, Query(ge=0, le=MAX_INT, description="Start after this event id (0: from the first)")
     ] = None,
 ) -> StreamingResponse:
-    """Your party's live feed as Server-Sent Events: ``message``, ``message.acknowledged``,
-    ``message.overdue``, ``message.escalated``. Each event's ``id`` is its number in your party's feed;
+    """Your party's live feed as Server-Sent Events: the hotline's ``message``, ``message.acknowledged``,
+    ``message.overdue``, ``message.escalated``, and the negotiation of the zones that concern your party
+    (``zone.proposed``, ``zone.revised``, ``zone.signed``, ``zone.objected``, ``zone.responsibility_*``,
+    ``document.*``, each with a ``summary`` sentence) and every zone's status moves (``zone.status``).
+    Each event's ``id`` is its number in your party's feed;
     reconnect with ``Last-Event-ID`` (browsers do) to resume with nothing lost and nothing repeated.
     Without either, the stream starts with the next event."""
     start = _start(after, last_event_id)
