@@ -240,6 +240,55 @@ def test_graceful_shutdown_finishes_the_request_in_flight(tmp_path: Path) -> Non
         assert _client(again, tok["A"]).get(f"/v1/activities/{activity_id}").status_code == 200
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_shutdown_ends_live_streams_at_once_and_they_resume_on_the_next_server(
+    pg_url: str, tmp_path: Path, workers: int
+) -> None:
+    """Open live feeds (every web map holds one) do not hold a graceful shutdown for its whole grace:
+    they end as it begins, and their clients resume from the next server with nothing lost."""
+    tok = _tokens(pg_url, "A", "B")
+    grace = {"TRUCELINE_GRACEFUL_SHUTDOWN_SECONDS": "120"}
+    url, proc = start_server(pg_url, tmp_path, workers=workers, env=grace)
+    port = int(url.rsplit(":", 1)[1])
+    ended: list[int] = []
+
+    def listen() -> None:
+        with _client(url, tok["B"]) as c, c.stream("GET", "/v1/events", params={"after": 0}, timeout=200) as r:
+            lines = list(r.iter_lines())  # to the end of the stream
+        ended.append(sum(1 for x in lines if x.startswith("id:")))
+
+    try:
+        readers = [threading.Thread(target=listen, daemon=True) for _ in range(4)]
+        for th in readers:
+            th.start()
+        assert _client(url, tok["A"]).post("/v1/activities", json=activity_body()).status_code == 201
+        assert _client(url, tok["B"]).post("/v1/activities", json=activity_body()).status_code == 201
+        time.sleep(1.5)  # the streams have sent B's Alert
+        proc.send_signal(signal.SIGTERM)
+        # well within the 120 s of grace: nothing is left in flight once the streams have ended
+        assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    for th in readers:
+        th.join(timeout=5)
+    assert ended == [1, 1, 1, 1]
+    # the next server on the same port: a client resuming after the last event it saw gets what came since
+    url, proc = start_server(pg_url, tmp_path, port=port)
+    try:
+        assert _client(url, tok["A"]).post("/v1/activities", json=activity_body()).status_code == 201
+        with _client(url, tok["B"]) as c, c.stream("GET", "/v1/events", headers={"Last-Event-ID": "1"}) as r:
+            ids = []
+            for line in r.iter_lines():
+                if line.startswith("id:"):
+                    ids.append(int(line[3:]))
+                    break
+        assert ids == [2]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def _metric(text: str, name: str, **labels: str) -> float:
     total = 0.0
     for line in text.splitlines():

@@ -193,7 +193,7 @@ def serve(
         from truceline.api.app import create_app
 
         application = guarded(lambda: create_app(settings))
-        uvicorn.run(application, host=settings.host, port=settings.port, **options)
+        workers_mod.serve(uvicorn.Config(application, host=settings.host, port=settings.port, **options))
         return
     # Several processes: migrate and make the audit key once, here, then each worker builds its own app
     # from the same settings (passed down as environment variables) without migrating again.
@@ -275,7 +275,9 @@ def demo(
                 daemon=True,
                 name="traffic-replay",
             ).start()
-        uvicorn.run(application, host=host, port=port, **_uvicorn_options(settings))
+        from truceline.cli.workers import serve as serve_app
+
+        serve_app(uvicorn.Config(application, host=host, port=port, **_uvicorn_options(settings)))
 
 
 @db_app.command("upgrade")

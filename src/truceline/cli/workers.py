@@ -15,10 +15,13 @@ import socket
 import threading
 import time
 from multiprocessing.process import BaseProcess
+from types import FrameType
 from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
+
+from truceline.api import stopping
 
 log = logging.getLogger("uvicorn.error")
 CAN_SHARE_PORT = hasattr(socket, "SO_REUSEPORT")
@@ -53,9 +56,30 @@ def check_port(host: str, port: int) -> None:
         sock.bind(address)
 
 
+class Server(uvicorn.Server):
+    """uvicorn's server, which tells the app's long-lived responses when a shutdown begins."""
+
+    def run(self, sockets: list[socket.socket] | None = None) -> None:
+        stopping.reset()
+        super().run(sockets=sockets)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        stopping.begin()
+        super().handle_exit(sig, frame)
+
+
+def serve(config: uvicorn.Config) -> None:
+    """Run one server process in the foreground (what ``uvicorn.run`` does for an app object)."""
+    config.load_app()
+    server = Server(config)
+    server.run()
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
+
+
 def _worker(config: uvicorn.Config) -> None:
     config.configure_logging()  # a spawned process starts with logging unconfigured
-    uvicorn.Server(config).run(sockets=[listening_socket(config.host, config.port, config.backlog)])
+    Server(config).run(sockets=[listening_socket(config.host, config.port, config.backlog)])
 
 
 def run(config: uvicorn.Config, workers: int, *, grace_s: float) -> int:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from truceline.api import schemas_hotline as s
+from truceline.api import stopping
 from truceline.api.deps import Caller, Ctx, Write
 from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain.errors import InvalidInput
@@ -169,7 +170,7 @@ async def live_events(
         quiet = 0.0
         try:
             yield f"retry: 2000\n: resuming after {last}\n\n"
-            while not await request.is_disconnected():
+            while not (stopping.is_stopping() or await request.is_disconnected()):
                 wake.clear()
                 batch = await asyncio.to_thread(hotline.events, ctx.uow(), caller, after=last, limit=500)
                 for e in batch:
