@@ -6,6 +6,7 @@ import { Api } from "./api.js";
 import { addBasemap } from "./basemap.js";
 import { clear, el } from "./dom.js";
 import { conflictsPanel } from "./conflicts.js";
+import { Feed } from "./feed.js";
 import { inboxPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
 import * as layers from "./layers.js";
@@ -80,8 +81,11 @@ class App {
     $("who").textContent = `${this.me.name} · ${this.me.role}`;
     this.showSigning();
     if (api.mustSign) this.loadKey();
+    // The feed starts where the picture was read, so whatever happens after reaches the page.
+    const { last_event_id: seen } = await api.get("/v1/inbox/summary");
     await this.loadAll(true);
-    this.poll();
+    this.listen(seen);
+    this.pollTracks();
     this.show("conflicts");
     document.body.classList.add("signed-in");
     return true;
@@ -138,7 +142,6 @@ class App {
       this.api.all("/v1/inbox", { state: "unacknowledged" }),
     ]);
     this.data.inbox = inbox;
-    this.lastEvent = summary.last_event_id;
     $("badge-unack").textContent = summary.unacknowledged;
     $("badge-overdue").textContent = summary.overdue;
     $("badge-overdue").hidden = !summary.overdue;
@@ -147,8 +150,87 @@ class App {
     this.panels.inbox?.refresh?.();
   }
 
-  /** Live parts refresh in the background: tracks every 2 s, the inbox when its feed moves. */
-  poll() {
+  /** The party's live feed: hotline messages and zone news as they happen, shown and reloaded. */
+  listen(after) {
+    this.feed = new Feed(this.api, after, (ev) => this.onEvent(ev), (state) => {
+      $("feed").textContent = { live: "Hotline: live", reconnecting: "Hotline: reconnecting…", stopped: "Hotline: off" }[state];
+      $("feed").classList.toggle("down", state !== "live");
+    });
+    this.feed.run();
+  }
+
+  onEvent(ev) {
+    const d = ev.data;
+    if (ev.type.startsWith("message")) {
+      const m = d.message || d;
+      const mine = m.addresses?.find((a) => a.party.id === this.me.id);
+      if (ev.type === "message" && mine && m.sender?.id !== this.me.id && mine.state !== "superseded") {
+        this.alert(m, `${m.msgType} from ${m.sender.name}: ${m.headline}`, `acknowledge by ${human(mine.deadline)}`);
+      } else if (ev.type === "message.overdue" && d.party?.id === this.me.id) {
+        this.alert(m, `Overdue: ${m.headline}`, `from ${m.sender.name}; acknowledge it now`);
+      } else if (ev.type === "message.escalated" && d.party?.id !== this.me.id) {
+        this.alert(m, `Escalated to you: ${d.party.name} has not acknowledged “${m.headline}”`, `from ${m.sender.name}`);
+      }
+      this.soon("inbox", async () => {
+        await this.loadInbox();
+        await this.refreshConflicts();
+      });
+    } else if (d.zone) {
+      if (d.by?.id !== this.me.id) this.toast(d.summary);
+      this.soon("zones", async () => {
+        this.data.zones = await this.api.all("/v1/zones");
+        this.panels.zones?.refresh?.();
+        await this.refreshConflicts();
+      });
+      this.panels.zone?.changed?.(d);
+    }
+  }
+
+  /** Run ``work`` once for a burst of events of one kind (a notification may post to many threads). */
+  soon(kind, work) {
+    this.pending ??= {};
+    if (this.pending[kind]) return;
+    this.pending[kind] = setTimeout(async () => {
+      this.pending[kind] = null;
+      try {
+        await work();
+      } catch (e) {
+        this.toast(`Reload: ${e.message}`);
+      }
+    }, 250);
+  }
+
+  /** A message that needs this party's acknowledgement: it stays until acknowledged or dismissed. */
+  alert(m, text, meta) {
+    // One box a message (a later step replaces it), and a few at most: the inbox holds the rest.
+    document.querySelector(`#toasts .alert[data-message="${m.id}"]`)?.remove();
+    const shown = document.querySelectorAll("#toasts .alert");
+    if (shown.length >= 3) shown[0].remove();
+    const box = el("div.toast.alert", { role: "alert", dataset: { message: m.id } });
+    const ack = el("button", { type: "button" }, "Acknowledge");
+    ack.addEventListener("click", async () => {
+      ack.disabled = true;
+      try {
+        await this.api.post(`/v1/messages/${m.id}/ack`, {});
+        box.remove();
+        this.toast(`Acknowledged: ${m.headline}`);
+      } catch (e) {
+        ack.disabled = false;
+        this.toast(`Not acknowledged: ${e.message}`);
+      }
+    });
+    box.append(
+      el("strong", { title: text }, text),
+      el("div.meta", meta),
+      el("div.buttons", ack,
+        el("button.link", { type: "button", onclick: () => (this.show("inbox"), box.remove()) }, "Inbox"),
+        el("button.link", { type: "button", "aria-label": "Dismiss", onclick: () => box.remove() }, "Dismiss")),
+    );
+    $("toasts").append(box);
+  }
+
+  /** Tracks refresh every 2 s while their layer is on. */
+  pollTracks() {
     const tracks = async () => {
       if (this.map.hasLayer(this.overlays.tracks)) {
         try {
@@ -161,20 +243,7 @@ class App {
       }
       setTimeout(tracks, 2000);
     };
-    const inbox = async () => {
-      try {
-        const s = await this.api.get("/v1/inbox/summary");
-        if (s.last_event_id !== this.lastEvent) {
-          await this.loadInbox();
-          this.refreshConflicts();
-        }
-      } catch {
-        /* the next tick tries again */
-      }
-      setTimeout(inbox, 5000);
-    };
     tracks();
-    setTimeout(inbox, 5000);
   }
 
   async refreshConflicts() {

@@ -12,7 +12,22 @@ const REVISABLE = ["proposed", "negotiating", "agreed_in_principle"];
 
 export function zonePanel(app, id) {
   const node = el("section.panel.zone-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, "Zone"), el("p", "Loading…"));
-  const panel = { node, cleanup: () => app.map.pm.disableGlobalEditMode() };
+  const panel = {
+    node,
+    cleanup: () => app.map.pm.disableGlobalEditMode(),
+    /** Another party changed this zone while its page is open: say so, and reload on request (a form
+     * half filled in is not swept away). */
+    changed(news) {
+      if (news.zone.id !== id || news.by?.id === app.me.id) return;
+      let notice = node.querySelector(".notice");
+      if (!notice) {
+        notice = el("div.notice", { role: "status" }, el("strong", "Changed since you opened it:"), el("ul.plain"),
+          el("button.link", { type: "button", onclick: () => app.openZone(id) }, "Show it now"));
+        node.querySelector("h2")?.after(notice);
+      }
+      notice.querySelector("ul").append(el("li", news.summary));
+    },
+  };
   load(app, id, node).catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, "Zone"), el("p.form-error", e.message)));
   return panel;
 }
@@ -287,16 +302,18 @@ export function proposeZonePanel(app) {
 /** Every zone, by kind and status; each opens its page. */
 export function zonesPanel(app) {
   const order = ["in_force", "agreed_in_principle", "negotiating", "proposed", "suspended", "lapsed", "withdrawn"];
-  const zones = [...app.data.zones].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
+  const list = el("ul.cards");
+  const refresh = () => {
+    const zones = [...app.data.zones].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
+    list.replaceChildren(...zones.map((z) => el("li.card", { dataset: { zone: z.id } },
+      el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`)),
+      el("button.link", { type: "button", onclick: () => app.openZone(z.id) }, z.name),
+    )));
+  };
+  refresh();
   return {
-    node: el(
-      "section.panel",
-      el("h2", { tabindex: "-1" }, "Zones"),
-      downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"),
-      el("ul.cards", zones.map((z) => el("li.card", { dataset: { zone: z.id } },
-        el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`)),
-        el("button.link", { type: "button", onclick: () => app.openZone(z.id) }, z.name),
-      ))),
-    ),
+    node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"), list),
+    refresh,
   };
 }
+

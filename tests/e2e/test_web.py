@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -59,8 +60,21 @@ class Session:
         self.page, self.url, self.token = page, url, token
         self.requests: list[str] = []
         self.errors: list[str] = []
-        page.on("request", lambda r: self.requests.append(r.url))
+        self.in_flight: set[Any] = set()
+        page.on("request", lambda r: (self.requests.append(r.url), self.in_flight.add(r)))
+        page.on("requestfinished", lambda r: self.in_flight.discard(r))
+        page.on("requestfailed", lambda r: self.in_flight.discard(r))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def settle(self, quiet_ms: int = 500, timeout_s: float = 30) -> None:
+        """Wait until the page has made every request it was going to, but for its live feed, which
+        stays open (so Playwright's "networkidle" never comes)."""
+        deadline, quiet = time.monotonic() + timeout_s, 0
+        while quiet < quiet_ms:
+            assert time.monotonic() < deadline, f"still loading: {[r.url for r in self.in_flight]}"
+            busy = any(not r.url.startswith(f"{self.url}/v1/events") for r in list(self.in_flight))
+            quiet = 0 if busy else quiet + 100
+            self.page.wait_for_timeout(100)
 
     def api(self, path: str, **params: Any) -> Any:
         r = httpx.get(f"{self.url}{path}", params=params, headers={"Authorization": f"Bearer {self.token}"})
@@ -445,7 +459,8 @@ def test_tablet_width_and_no_request_leaves_the_machine(browser: Browser, server
     s = sign_in(browser, server, "Russian Federation", viewport=TABLET)
     page = s.page
     expect(page.locator("#panel h2")).to_have_text("Conflicts")
-    page.wait_for_load_state("networkidle")
+    expect(page.locator("#feed")).to_have_text("Hotline: live")
+    s.settle()
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1], f"the page is wider than a tablet: {width}"
     map_box, panel_box = page.locator("#map").bounding_box(), page.locator("#panel").bounding_box()
@@ -922,3 +937,99 @@ def test_suspend_resume_and_hand_out_responsibilities_from_the_zone_page(browser
         page.close()
     finally:
         httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()
+
+
+def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Server) -> None:
+    """The page holds its party's live feed open: a message for it shows at once and stays until it is
+    acknowledged, the badges follow; another party's step in a zone it negotiates shows as it happens,
+    in the zones list and on the zone's open page, without sweeping that page away."""
+    url, tokens, _ = server
+    jordan = {"Authorization": f"Bearer {tokens['Jordan']}"}
+    s = sign_in(browser, server, "Kazakhstan")  # no live traffic in the demo, no key: its counts move only here
+    page = s.page
+    expect(page.locator("#feed")).to_have_text("Hotline: live")
+    unack = s.api("/v1/inbox/summary")["unacknowledged"]
+    expect(page.locator("#badge-unack")).to_have_text(str(unack))
+    sent = httpx.post(f"{url}/v1/threads", headers=jordan, json={
+        "subject": "Nasib", "parties": ["Kazakhstan"],
+        "message": {"headline": "Convoy through Nasib at 06:00", "severity": "Severe"}})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    alert = page.locator("#toasts .alert", has_text="Convoy through Nasib at 06:00")
+    expect(alert).to_contain_text("Alert from Jordan", timeout=3000)  # pushed: nothing polls the inbox
+    expect(page.locator("#badge-unack")).to_have_text(str(unack + 1))
+    page.wait_for_timeout(6500)  # longer than a passing notice lasts: this one waits to be acknowledged
+    expect(alert).to_be_visible()
+    s.shot("web-16-live-alert")
+    alert.get_by_role("button", name="Acknowledge").click()
+    expect(alert).to_have_count(0)
+    expect(page.locator("#badge-unack")).to_have_text(str(unack))
+    message = sent.json()["message"]
+    (kazakhstan,) = s.api(f"/v1/messages/{message['id']}")["addresses"]
+    assert kazakhstan["state"] == "acknowledged"
+    # The stream drops; what is sent meanwhile arrives once the page has reconnected (Last-Event-ID).
+    page.evaluate("window.truceline.feed.controller.abort()")
+    expect(page.locator("#feed")).to_have_text("Hotline: reconnecting…")
+    meanwhile = httpx.post(f"{url}/v1/threads/{message['thread_id']}/messages", headers=jordan,
+                           json={"headline": "Convoy delayed to 07:00", "severity": "Minor", "msgType": "Update",
+                                 "references": [message["id"]]})
+    assert meanwhile.status_code == 201, meanwhile.text
+    expect(page.locator("#toasts .alert", has_text="Convoy delayed to 07:00")).to_contain_text(
+        "Update from Jordan", timeout=15_000)
+    expect(page.locator("#feed")).to_have_text("Hotline: live")
+    expect(page.locator("#badge-unack")).to_have_text(str(unack + 1))
+
+    # Jordan proposes a zone with Kazakhstan as a signatory: Kazakhstan's zones list shows it as it happens.
+    page.get_by_role("button", name="Zones", exact=True).click()
+    ring = [[36.4, 33.4], [36.5, 33.4], [36.5, 33.5], [36.4, 33.5], [36.4, 33.4]]
+    z = httpx.post(f"{url}/v1/zones", headers=jordan, json={
+        "name": "Jdeidet Yabous crossing area", "kind": "buffer", "signatories": ["Jordan", "Kazakhstan"],
+        "geometry": {"type": "Polygon", "coordinates": [ring]}, "effective_from": "2017-07-01T00:00:00Z",
+        "rationale": "first draft"}).json()["zone"]  # fmt: skip
+    try:
+        said = "Jordan proposed the zone 'Jdeidet Yabous crossing area' (signatories: Jordan, Kazakhstan): first draft"
+        expect(page.locator("#toasts .toast", has_text=said)).to_be_visible(timeout=3000)
+        expect(page.locator(f'#panel li[data-zone="{z["id"]}"]')).to_contain_text("buffer · proposed")
+        # Kazakhstan has the zone's page open and starts writing an objection when Jordan revises it
+        page.evaluate("(id) => window.truceline.openZone(id)", z["id"])
+        zone_page = page.locator("#panel .zone-page")
+        expect(zone_page.locator("p.meta").first).to_contain_text("revision 1")
+        statement = zone_page.get_by_label("Statement")
+        statement.fill("the draft leaves out the Masnaa road")
+        revised = httpx.patch(f"{url}/v1/zones/{z['id']}", headers=jordan,
+                              json={"revision": 1, "standoff_m": 300, "rationale": "Masnaa road included"})
+        assert revised.status_code == 200, revised.text
+        notice = zone_page.locator(".notice")
+        expect(notice.locator("li")).to_have_text([
+            "Jordan revised 'Jdeidet Yabous crossing area' to revision 2; earlier sign-offs no longer count: "
+            "Masnaa road included", "'Jdeidet Yabous crossing area' is now negotiating"], timeout=3000)  # fmt: skip
+        s.shot("web-17-zone-changed")
+        expect(statement).to_have_value("the draft leaves out the Masnaa road")  # kept until Kazakhstan asks
+        notice.get_by_role("button", name="Show it now").click()
+        expect(zone_page.locator("p.meta").first).to_contain_text("revision 2")
+        expect(zone_page.locator(".notice")).to_have_count(0)
+        # Kazakhstan's own steps are not announced back to it
+        zone_page.get_by_role("button", name="Sign in principle").click()
+        expect(zone_page.locator("ul.positions")).to_contain_text("Kazakhstan: in principle on revision 2")
+        page.wait_for_timeout(1000)
+        expect(page.locator("#toasts .toast", has_text="Kazakhstan signed")).to_have_count(0)
+        # The parser the feed reads with gives the same events however the stream is cut into chunks.
+        stream = ("retry: 2000\r\n: resuming after 7\r\n\r\nid: 8\r\nevent: message\ndata: {\"a\":\r\ndata:  1}\n\n"
+                  "id: 9\revent: zone.status\rdata:{}\r\r: keep-alive\n\nid: 10\n\nevent: x\ndata\n\n")
+        expected = [{"id": "8", "type": "message", "data": '{"a":\n 1}'},
+                    {"id": "9", "type": "zone.status", "data": "{}"},
+                    {"id": "10", "type": "x", "data": ""}]
+        cuts = page.evaluate("""(text) => {
+            const Parser = window.truceline.feed.constructor.Parser, runs = [];
+            const parse = (chunks) => { const got = [], p = new Parser((e) => got.push(e));
+                                        for (const c of chunks) p.push(c); return {got, retry: p.retry}; };
+            runs.push(parse([...text]));
+            for (let i = 0; i <= text.length; i++) runs.push(parse([text.slice(0, i), text.slice(i)]));
+            return runs;
+        }""", stream)  # fmt: skip
+        assert len(cuts) == len(stream) + 2
+        for run in cuts:
+            assert run == {"got": expected, "retry": 2000}
+        assert not s.errors
+        page.close()
+    finally:
+        httpx.patch(f"{url}/v1/zones/{z['id']}", headers=jordan, json={"status": "withdrawn"}).raise_for_status()
