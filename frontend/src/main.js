@@ -7,7 +7,7 @@ import { addBasemap } from "./basemap.js";
 import { clear, el } from "./dom.js";
 import { conflictsPanel } from "./conflicts.js";
 import { Feed } from "./feed.js";
-import { inboxPanel } from "./inbox.js";
+import { inboxPanel, threadPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
 import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
@@ -142,10 +142,16 @@ class App {
       this.api.all("/v1/inbox", { state: "unacknowledged" }),
     ]);
     this.data.inbox = inbox;
+    // Acknowledged elsewhere (the CLI, another officer) or superseded: its box has done its work.
+    const waiting = new Set(inbox.map((m) => m.id));
+    for (const box of document.querySelectorAll("#toasts .alert.needs-ack")) if (!waiting.has(box.dataset.message)) box.remove();
     $("badge-unack").textContent = summary.unacknowledged;
     $("badge-overdue").textContent = summary.overdue;
     $("badge-overdue").hidden = !summary.overdue;
     $("hotline-button").setAttribute("aria-label", `Hotline: ${summary.unacknowledged} unacknowledged, ${summary.overdue} overdue`);
+    // The tab's title counts them too: a duty officer working in another tab sees one arrive.
+    this.title ??= document.title;
+    document.title = summary.unacknowledged ? `(${summary.unacknowledged}) ${this.title}` : this.title;
     layers.drawMessages(this.overlays.hotline, inbox, this.me, () => this.mapBusy || this.show("inbox"));
     this.panels.inbox?.refresh?.();
   }
@@ -169,7 +175,9 @@ class App {
       } else if (ev.type === "message.overdue" && d.party?.id === this.me.id) {
         this.alert(m, `Overdue: ${m.headline}`, `from ${m.sender.name}; acknowledge it now`);
       } else if (ev.type === "message.escalated" && d.party?.id !== this.me.id) {
-        this.alert(m, `Escalated to you: ${d.party.name} has not acknowledged “${m.headline}”`, `from ${m.sender.name}`);
+        this.alert(m, `Escalated to you: ${d.party.name} has not acknowledged “${m.headline}”`, `from ${m.sender.name}`, { ack: false });
+      } else if (ev.type === "message.acknowledged") {
+        document.querySelector(`#toasts .alert.escalated[data-message="${m.id}"]`)?.remove();
       }
       this.soon("inbox", async () => {
         await this.loadInbox();
@@ -201,12 +209,12 @@ class App {
   }
 
   /** A message that needs this party's acknowledgement: it stays until acknowledged or dismissed. */
-  alert(m, text, meta) {
+  alert(m, text, meta, { ack: mayAck = true } = {}) {
     // One box a message (a later step replaces it), and a few at most: the inbox holds the rest.
     document.querySelector(`#toasts .alert[data-message="${m.id}"]`)?.remove();
     const shown = document.querySelectorAll("#toasts .alert");
     if (shown.length >= 3) shown[0].remove();
-    const box = el("div.toast.alert", { role: "alert", dataset: { message: m.id } });
+    const box = el(mayAck ? "div.toast.alert.needs-ack" : "div.toast.alert.escalated", { role: "alert", dataset: { message: m.id } });
     const ack = el("button", { type: "button" }, "Acknowledge");
     ack.addEventListener("click", async () => {
       ack.disabled = true;
@@ -222,8 +230,10 @@ class App {
     box.append(
       el("strong", { title: text }, text),
       el("div.meta", meta),
-      el("div.buttons", ack,
-        el("button.link", { type: "button", onclick: () => (this.show("inbox"), box.remove()) }, "Inbox"),
+      el("div.buttons", mayAck ? ack : null,
+        mayAck
+          ? el("button.link", { type: "button", onclick: () => (this.show("inbox"), box.remove()) }, "Inbox")
+          : el("button.link", { type: "button", onclick: () => (this.show("thread", threadPanel(this, m.thread_id)), box.remove()) }, "Open the thread"),
         el("button.link", { type: "button", "aria-label": "Dismiss", onclick: () => box.remove() }, "Dismiss")),
     );
     $("toasts").append(box);

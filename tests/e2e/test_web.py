@@ -957,6 +957,7 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
     alert = page.locator("#toasts .alert", has_text="Convoy through Nasib at 06:00")
     expect(alert).to_contain_text("Alert from Jordan", timeout=3000)  # pushed: nothing polls the inbox
     expect(page.locator("#badge-unack")).to_have_text(str(unack + 1))
+    expect(page).to_have_title(f"({unack + 1}) Truceline — common operating picture")  # seen from another tab
     page.wait_for_timeout(6500)  # longer than a passing notice lasts: this one waits to be acknowledged
     expect(alert).to_be_visible()
     s.shot("web-16-live-alert")
@@ -977,6 +978,11 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
         "Update from Jordan", timeout=15_000)
     expect(page.locator("#feed")).to_have_text("Hotline: live")
     expect(page.locator("#badge-unack")).to_have_text(str(unack + 1))
+    # acknowledged elsewhere (the CLI, another officer): the box goes, the badge follows
+    kz = {"Authorization": f"Bearer {tokens['Kazakhstan']}"}
+    httpx.post(f"{url}/v1/messages/{meanwhile.json()['id']}/ack", headers=kz, json={}).raise_for_status()
+    expect(page.locator("#toasts .alert", has_text="Convoy delayed to 07:00")).to_have_count(0)
+    expect(page.locator("#badge-unack")).to_have_text(str(unack))
 
     # Jordan proposes a zone with Kazakhstan as a signatory: Kazakhstan's zones list shows it as it happens.
     page.get_by_role("button", name="Zones", exact=True).click()
@@ -1033,3 +1039,44 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
         page.close()
     finally:
         httpx.patch(f"{url}/v1/zones/{z['id']}", headers=jordan, json={"status": "withdrawn"}).raise_for_status()
+
+
+def test_a_message_escalated_to_the_party_pops_up_until_its_addressee_acknowledges_it(
+    browser: Browser, server: Server
+) -> None:
+    """Kazakhstan is Jordan's escalation contact: when Jordan lets a message fall overdue, Kazakhstan's
+    page says so at once (it cannot acknowledge for Jordan, but can open the thread it has joined); the
+    notice goes once Jordan acknowledges."""
+    url, tokens, _ = server
+    h = {name: {"Authorization": f"Bearer {tokens[name]}"} for name in ("Jordan", "United States", "Kazakhstan")}
+    ids = {p["name"]: p["id"] for p in httpx.get(f"{url}/v1/parties", headers=h["Jordan"]).json()}
+    contacts = f"{url}/v1/parties/{ids['Jordan']}/escalation-contacts"
+    httpx.put(contacts, headers=h["Jordan"], json={"contacts": [ids["Kazakhstan"]]}).raise_for_status()
+    try:
+        s = sign_in(browser, server, "Kazakhstan")
+        page = s.page
+        expect(page.locator("#feed")).to_have_text("Hotline: live")
+        sent = httpx.post(f"{url}/v1/threads", headers=h["United States"], json={
+            "subject": "Al-Tanf", "parties": ["Jordan"],
+            "message": {"headline": "Patrol leaving Al-Tanf at 05:00", "severity": "Severe",
+                        "ack_within_s": 10}})  # fmt: skip
+        assert sent.status_code == 201, sent.text
+        first = sent.json()["message"]
+        second = httpx.post(f"{url}/v1/threads/{first['thread_id']}/messages", headers=h["United States"], json={
+            "headline": "Second patrol at 05:30", "severity": "Severe", "ack_within_s": 10}).json()  # fmt: skip
+        boxes = [page.locator(f'#toasts .alert[data-message="{m["id"]}"]') for m in (first, second)]
+        for box, headline in zip(boxes, ("Patrol leaving Al-Tanf at 05:00", "Second patrol at 05:30"), strict=True):
+            expect(box).to_contain_text(f"Escalated to you: Jordan has not acknowledged “{headline}”", timeout=30_000)
+            expect(box.get_by_role("button", name="Acknowledge")).to_have_count(0)  # not Kazakhstan's to acknowledge
+        s.shot("web-18-escalated")
+        # Jordan acknowledges the second: its notice goes; the first opens the thread Kazakhstan has joined
+        httpx.post(f"{url}/v1/messages/{second['id']}/ack", headers=h["Jordan"], json={}).raise_for_status()
+        expect(boxes[1]).to_have_count(0)
+        boxes[0].get_by_role("button", name="Open the thread").click()
+        expect(boxes[0]).to_have_count(0)
+        expect(page.locator("#panel h2")).to_have_text("Al-Tanf")
+        expect(page.locator("#panel ol.cards")).to_contain_text("Acknowledged: Second patrol at 05:30")
+        assert not s.errors
+        page.close()
+    finally:
+        httpx.put(contacts, headers=h["Jordan"], json={"contacts": []}).raise_for_status()
