@@ -75,6 +75,12 @@ SENTENCES = {
 }  # fmt: skip
 
 
+def test_a_party_that_takes_a_responsibility_itself_undertakes_it() -> None:
+    said = summary("zone.responsibility_requested", "Southwest", "Jordan", {"party": "jo", "role": "guarantor"},
+                   NAMES.__getitem__)  # fmt: skip
+    assert said == "Jordan undertook to be a guarantor of 'Southwest'"
+
+
 @pytest.mark.parametrize("action", ZONE_EVENT_TYPES)
 def test_every_event_type_has_its_sentence(action: str) -> None:
     details, said = SENTENCES[action]

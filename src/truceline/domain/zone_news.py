@@ -93,7 +93,10 @@ def summary(action: str, zone_name: str, by: str | None, details: Mapping[str, A
         return f"{who} made {z} {to}{_said(d.get('rationale'))}"
     if action == "zone.responsibility_requested":
         verb = _ROLE_VERB.get(str(d.get("role")), str(d.get("role")))
-        return f"{who} asked {name(str(d.get('party')))} to {verb} {z}"
+        asked = name(str(d.get("party")))
+        if asked == by:  # a party taking a responsibility itself has accepted it
+            return f"{who} undertook to {verb} {z}"
+        return f"{who} asked {asked} to {verb} {z}"
     if action in ("zone.responsibility_accepted", "zone.responsibility_declined"):
         verb = _ROLE_VERB.get(str(d.get("role")), str(d.get("role")))
         answer = action.rsplit("_", 1)[1]
