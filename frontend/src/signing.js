@@ -55,9 +55,10 @@ export function pyNumber(n) {
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
-/** What a party signs for one request (domain.audit.request_message on the server). */
-export function requestMessage(method, path, body) {
-  return canonical({ body: body === undefined ? null : body, method: method.toUpperCase(), path });
+/** What a party signs for one request (domain.audit.request_message on the server): with the time it
+ * signs and a fresh nonce, so the signature is good for this one request. */
+export function requestMessage(method, path, body, at, nonce) {
+  return canonical({ at, body: body === undefined ? null : body, method: method.toUpperCase(), nonce, path });
 }
 
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
@@ -96,8 +97,11 @@ export async function readKey(pem, registered) {
   return crypto.subtle.importKey("pkcs8", der, algorithm, false, ["sign"]);
 }
 
-/** The base64 Ed25519 signature of a request, for the Truceline-Signature header. */
+/** The Truceline-Signature header of a request: when it was signed, its nonce, and the base64
+ * Ed25519 signature. */
 export async function signRequest(key, method, path, body) {
-  const message = new TextEncoder().encode(requestMessage(method, path, body));
-  return b64(await crypto.subtle.sign({ name: "Ed25519" }, key, message));
+  const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const nonce = b64(crypto.getRandomValues(new Uint8Array(16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const message = new TextEncoder().encode(requestMessage(method, path, body, at, nonce));
+  return `t=${at}, nonce=${nonce}, sig=${b64(await crypto.subtle.sign({ name: "Ed25519" }, key, message))}`;
 }

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from truceline.domain.audit import request_message
+from truceline.domain.audit import new_request_signature
+from truceline.domain.volumes import format_time
 
 
 class ApiError(Exception):
@@ -71,8 +72,9 @@ class Client:
                 body = {"sha256": hashlib.sha256(kw["content"]).hexdigest()}  # a CSV file: signed by digest
             elif "content" in kw:  # NDJSON is signed as the array of its lines
                 body = [json.loads(line) for line in kw["content"].splitlines() if line.strip()]
-            message = request_message(method, req.url.path, body)
-            req.headers["Truceline-Signature"] = base64.b64encode(self._key.sign(message)).decode()
+            at = format_time(datetime.now(UTC).replace(microsecond=0)) or ""
+            signed = new_request_signature(self._key, method, req.url.path, body, at)
+            req.headers["Truceline-Signature"] = signed.header()
         r = self._http.send(req)
         self.last_receipt = r.headers.get("truceline-receipt") or self.last_receipt
         if r.status_code >= 400:

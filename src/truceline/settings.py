@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     retain_track_hours: float | None = Field(48.0, gt=0, description="track reports; None keeps them")
     metrics_token: str | None = Field(None, description="when set, /metrics wants it as a bearer token")
     retention_seconds: float = Field(3600.0, gt=0, description="how often the retention job runs")
+    # a signed request's time (t= in Truceline-Signature) may be this far from the server's clock
+    signature_window_seconds: float = Field(300.0, gt=0, le=3600)
 
     @field_validator("ack_seconds_by_severity")
     @classmethod

@@ -175,41 +175,76 @@ def test_unauthenticated_is_401_everywhere(world: World) -> None:
 
 
 def test_signed_writes(world: World) -> None:
-    """A party that registers a key must sign its writes; the audit log keeps what it signed."""
+    """A party that registers a key must sign its writes; the audit log keeps what it signed. A signature
+    is good for one request, near the time it was made: seen once, it cannot be sent again."""
     import base64
+    from datetime import UTC, datetime, timedelta
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from truceline.client import ApiError, Client
-    from truceline.domain.audit import public_key_b64, request_message, verify_signature
+    from truceline.domain.audit import (
+        RequestSignature,
+        new_request_signature,
+        public_key_b64,
+        request_message,
+        verify_signature,
+    )
+    from truceline.domain.volumes import format_time
 
     key = Ed25519PrivateKey.generate()
     c = world.client
     assert c.put("/v1/me/key", headers=world.h("B"), json={"public_key": "bm90IGEga2V5"}).status_code == 422
     assert c.put("/v1/me/key", headers=world.h("B"), json={"public_key": public_key_b64(key)}).status_code == 200
-    unsigned = c.post("/v1/activities", headers=world.h("B"), json=activity_body(lng=39.0))
-    assert unsigned.status_code == 401 and "sign" in unsigned.json()["detail"]
-    forged_key = Ed25519PrivateKey.generate()
     body = activity_body(lng=39.0)
-    forged = base64.b64encode(forged_key.sign(request_message("POST", "/v1/activities", body))).decode()
-    r = c.post("/v1/activities", headers={**world.h("B"), "Truceline-Signature": forged}, json=body)
-    assert r.status_code == 401
+    unsigned = c.post("/v1/activities", headers=world.h("B"), json=body)
+    assert unsigned.status_code == 401 and "sign" in unsigned.json()["detail"]
+    now = format_time(datetime.now(UTC)) or ""
+
+    def post(signed: RequestSignature | str, path: str = "/v1/activities") -> Any:
+        header = signed if isinstance(signed, str) else signed.header()
+        return c.post(path, headers={**world.h("B"), "Truceline-Signature": header}, json=body)
+
+    forged = new_request_signature(Ed25519PrivateKey.generate(), "POST", "/v1/activities", body, now)
+    assert post(forged).status_code == 401
     # Signed with the right key but for another path: refused too (no replay elsewhere).
-    wrong_path = base64.b64encode(key.sign(request_message("POST", "/v1/zones", body))).decode()
-    assert (
-        c.post("/v1/activities", headers={**world.h("B"), "Truceline-Signature": wrong_path}, json=body).status_code
-        == 401
-    )
+    assert post(new_request_signature(key, "POST", "/v1/zones", body, now)).status_code == 401
+    # The old shape (a bare signature, no time, no nonce) is refused, saying what the header must be.
+    bare = base64.b64encode(key.sign(request_message("POST", "/v1/activities", body, at=now, nonce="x" * 16)))
+    old = post(bare.decode())
+    assert old.status_code == 401 and "t=<RFC 3339 time>, nonce=" in old.json()["detail"]
+    # Signed too long ago, or ahead of the server's clock: refused, naming the clock.
+    for minutes in (-10, 10):
+        at = format_time(datetime.now(UTC) + timedelta(minutes=minutes)) or ""
+        late = post(new_request_signature(key, "POST", "/v1/activities", body, at))
+        assert late.status_code == 401 and "the server's clock" in late.json()["detail"]
+    short = RequestSignature(now, "abc", new_request_signature(key, "POST", "/v1/activities", body, now).sig)
+    assert "nonce" in post(short).json()["detail"]
+
+    # A good signature is taken once: sent again as it was (by a proxy that saw it), it is refused and
+    # nothing more is stored.
+    once = new_request_signature(key, "POST", "/v1/activities", body, now)
+    first = post(once)
+    assert first.status_code == 201, first.text
+    mine = lambda: len(c.get("/v1/activities", headers=world.h("B"), params={"limit": 1000}).json())  # noqa: E731
+    before = mine()
+    again = post(once)
+    assert again.status_code == 409 and "received before" in again.json()["detail"], again.text
+    assert mine() == before
+
     client = Client("http://testserver", world.tokens["B"], transport=c._transport, signing_key=key)
     made = client.notify(body)
     assert made["activity"]["title"] == "test activity" and client.last_receipt
     entries = c.get("/v1/audit?limit=5000", headers=world.h("B")).json()
     (entry,) = [e for e in entries if e["action"] == "activity.notified" and e["entity_id"] == made["activity"]["id"]]
     p = entry["payload"]
-    # Anyone can check, from the log alone, that B sent exactly this.
+    # Anyone can check, from the log alone, that B sent exactly this, and when.
     signed = p["signed"]
-    message = request_message(signed["method"], signed["path"], signed["body"])
+    message = request_message(signed["method"], signed["path"], signed["body"], at=signed["at"], nonce=signed["nonce"])
     assert verify_signature(p["public_key"], message, p["signature"])
     assert signed["body"] == json.loads(json.dumps(body))
+    # ... but a reader of the log cannot send it again
+    assert post(RequestSignature(signed["at"], signed["nonce"], p["signature"])).status_code == 409
+    assert mine() == before + 1
     with pytest.raises(ApiError):
         Client("http://testserver", world.tokens["B"], transport=c._transport).notify(body)

@@ -9,6 +9,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -752,8 +753,15 @@ def test_a_party_with_a_signing_key_signs_its_changes_from_the_page(
     assert entry["payload"]["public_key"] == public
     assert (signed["method"], signed["path"]) == ("POST", "/v1/activities")
     assert signed["body"]["title"] == "Rotation at Al-Bukamal"
-    message = request_message(signed["method"], signed["path"], signed["body"])
+    message = request_message(signed["method"], signed["path"], signed["body"], at=signed["at"], nonce=signed["nonce"])
     assert verify_signature(public, message, entry["payload"]["signature"])
+    # signed as it was sent, with a fresh nonce: good for that one request
+    signed_at = datetime.fromisoformat(signed["at"])
+    assert abs((datetime.now(UTC) - signed_at).total_seconds()) < 120 and re.fullmatch(r"[\w-]{22}", signed["nonce"])
+    seen = f"t={signed['at']}, nonce={signed['nonce']}, sig={entry['payload']['signature']}"  # from the log
+    replayed = httpx.post(f"{url}/v1/activities", content=json.dumps(signed["body"]),
+                          headers={**iran, "Content-Type": "application/json", "Truceline-Signature": seen})
+    assert replayed.status_code == 409
     # a reload keeps the token but not the key: the page asks again
     page.reload()
     expect(page.get_by_role("dialog", name="Signing key")).to_be_visible()

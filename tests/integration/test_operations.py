@@ -154,6 +154,25 @@ def test_retention_prunes_what_ended_long_ago_and_keeps_the_rest(
     assert not upkeep.prune(uow, upkeep.Retention(activities_days=None, track_hours=None))
 
 
+def test_a_nonce_is_taken_once_and_pruned_once_its_signed_time_would_be_refused_anyway(
+    engine: Engine, uow: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    a, _ = parties.add(uow(), name="A", role="officer")
+    b, _ = parties.add(uow(), name="B", role="officer")
+    nonce = "Xq3-vP9_aa5tT0bLwQ2mYw"
+    parties.take_nonce(uow(), a, nonce, clock.now)
+    with pytest.raises(StateConflict, match="received before"):
+        parties.take_nonce(uow(), a, nonce, clock.now)
+    parties.take_nonce(uow(), b, nonce, clock.now)  # another party's nonces are its own
+    keep = upkeep.Retention(activities_days=None, track_hours=None, nonce_seconds=660)
+    clock.now += timedelta(seconds=600)
+    parties.take_nonce(uow(), a, "a-later-one-0123456", clock.now)
+    assert not upkeep.prune(uow, keep)  # still within reach of a signed time the server accepts
+    clock.now += timedelta(seconds=120)
+    assert upkeep.prune(uow, keep).signed_nonces == 2
+    assert _counts(engine)["signed_nonces"] == 1
+
+
 def _cells_of(engine: Engine, activity_id: str) -> int:
     vc = t.volume_cells
     with engine.connect() as c:

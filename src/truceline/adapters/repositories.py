@@ -13,6 +13,7 @@ from typing import Any
 
 import shapely
 from sqlalchemy import Column, Connection, Select, bindparam, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from truceline.adapters import json_text
 from truceline.adapters import tables as t
@@ -188,6 +189,15 @@ class PartyRepository:
             )
         )
         self.conn.execute(insert(t.feed_heads).values(party_id=party.id, seq=0))
+
+    def take_nonce(self, party_id: str, nonce: str, at_ms: int) -> bool:
+        """Record a signed request's nonce; False if the party has used it before (the transaction is
+        then spoilt on PostgreSQL: the caller gives up)."""
+        try:
+            self.conn.execute(insert(t.signed_nonces).values(party_id=party_id, nonce=nonce, at=at_ms))
+        except IntegrityError:
+            return False
+        return True
 
     def set_token_hash(self, party_id: str, token_hash: str) -> None:
         self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(token_hash=token_hash))

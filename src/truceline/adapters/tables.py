@@ -32,6 +32,18 @@ parties = Table(
     Column("public_key", String(64)),
 )
 
+# Each signed request's nonce, taken once: a signature seen once (by a proxy, in the audit log) cannot
+# be sent again. Kept while a signed time could still be accepted, then pruned by the retention job.
+signed_nonces = Table(
+    "signed_nonces",
+    metadata,
+    Column("party_id", ID, nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    PrimaryKeyConstraint("party_id", "nonce"),
+    Index("ix_signed_nonces_at", "at"),
+)
+
 zones = Table(
     "zones",
     metadata,

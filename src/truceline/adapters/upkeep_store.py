@@ -59,3 +59,8 @@ class UpkeepRepository:
         """Tracks whose last position is older than the cutoff: long stale, gone from every picture."""
         res = self.conn.execute(delete(t.tracks).where(t.tracks.c.t_ms < last_seen_before_ms))
         return int(res.rowcount or 0)
+
+    def prune_nonces(self, signed_before_ms: int) -> int:
+        """Nonces of requests signed before the cutoff: such a signature is refused for its time anyway."""
+        res = self.conn.execute(delete(t.signed_nonces).where(t.signed_nonces.c.at < signed_before_ms))
+        return int(res.rowcount or 0)

@@ -83,7 +83,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         on_loop=is_sqlite(engine) if settings.db_work_on_loop is None else settings.db_work_on_loop,
     )
 
-    retention = upkeep.Retention(settings.retain_activities_days, settings.retain_track_hours)
+    retention = upkeep.Retention(
+        settings.retain_activities_days, settings.retain_track_hours, 2 * settings.signature_window_seconds + 60
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -17,10 +17,11 @@ from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.api.live import FeedSignal
 from truceline.api.observability import Metrics
-from truceline.domain.audit import request_message, verify_signature
+from truceline.domain.audit import RequestSignature, request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
-from truceline.domain.errors import MalformedRequest, NotAuthenticated
+from truceline.domain.errors import InvalidInput, MalformedRequest, NotAuthenticated
 from truceline.domain.model import Party
+from truceline.domain.volumes import parse_time
 from truceline.services import parties
 from truceline.services.policy import Policy
 from truceline.services.tracks import Detector, TrackPolicy
@@ -103,38 +104,60 @@ Ctx = Annotated[AppContext, Depends(context)]
 Caller = Annotated[Party, Depends(caller)]
 
 
-def signing_message(method: str, path: str, body: bytes, *, ndjson: bool = False, csv: bool = False) -> bytes:
+def signing_message(
+    method: str, path: str, body: bytes, signed: RequestSignature, *, ndjson: bool = False, csv: bool = False
+) -> bytes:
     """What a party signs (see ``domain.audit.request_message``), from the raw request. An NDJSON body
     is signed as the array of its lines; a CSV file as ``{"sha256": hex digest of its bytes}``."""
     if csv:
-        return request_message(method, path, {"sha256": hashlib.sha256(body).hexdigest()})
-    try:
-        if ndjson:
-            parsed: Any = [json.loads(line) for line in body.splitlines() if line.strip()]
-        else:
-            parsed = json.loads(body) if body.strip() else None
-    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
-        raise MalformedRequest("the body is not valid JSON") from None
-    return request_message(method, path, parsed)
+        parsed: Any = {"sha256": hashlib.sha256(body).hexdigest()}
+    else:
+        try:
+            if ndjson:
+                parsed = [json.loads(line) for line in body.splitlines() if line.strip()]
+            else:
+                parsed = json.loads(body) if body.strip() else None
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+            raise MalformedRequest("the body is not valid JSON") from None
+    return request_message(method, path, parsed, at=signed.at, nonce=signed.nonce)
 
 
 async def request_signature(request: Request, who: Party) -> dict[str, Any] | None:
     """Verify the request's detached signature when the caller has registered a key (then it is
-    required): so a party cannot deny what it sent, and nobody can send in its name. Returns what was
-    signed and the signature, for the audit log."""
-    sig = request.headers.get(SIGNATURE_HEADER)
+    required): so a party cannot deny what it sent, and nobody can send in its name, nor send again
+    what it sent once (the signed time must be near the server's, and each nonce is taken once).
+    Returns what was signed and the signature, for the audit log."""
+    header = request.headers.get(SIGNATURE_HEADER)
     if who.public_key is None:
         return None
-    if not sig:
+    if not header:
         raise NotAuthenticated(f"your party has registered a signing key: sign this request ({SIGNATURE_HEADER})")
+    try:
+        signed = RequestSignature.parse(header)
+    except ValueError as e:
+        raise NotAuthenticated(f"{SIGNATURE_HEADER}: {e}") from None
+    ctx = _ctx(request)
+    try:
+        at = parse_time(signed.at, "#header/Truceline-Signature")
+    except InvalidInput:
+        raise NotAuthenticated(f"{SIGNATURE_HEADER}: t={signed.at!r} is not an RFC 3339 time with its offset") from None
+    now, window = ctx.clock(), ctx.settings.signature_window_seconds
+    off = (at - now).total_seconds()
+    if abs(off) > window:
+        raise NotAuthenticated(
+            f"{SIGNATURE_HEADER}: it was signed at {signed.at}, {abs(off):.0f} s "
+            f"{'behind' if off < 0 else 'ahead of'} the server's clock, more than the {window:.0f} s allowed "
+            "(sign each request as you send it; check the clock)"
+        )
     raw = await request.body()
     content_type = request.headers.get("content-type", "")
     message = signing_message(
-        request.method, request.url.path, raw, ndjson="ndjson" in content_type, csv="text/csv" in content_type
+        request.method, request.url.path, raw, signed, ndjson="ndjson" in content_type, csv="text/csv" in content_type
     )
-    if not verify_signature(who.public_key, message, sig):
+    if not verify_signature(who.public_key, message, signed.sig):
         raise NotAuthenticated(f"the {SIGNATURE_HEADER} does not verify against your party's registered key")
-    return {"signed": json.loads(message), "signature": sig, "public_key": who.public_key}
+    await ctx.call(parties.take_nonce, ctx.uow(write=True), who, signed.nonce, at)
+    return {"signed": json.loads(message), "signature": signed.sig, "public_key": who.public_key}
 
 
 @dataclass

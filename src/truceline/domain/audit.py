@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -134,10 +136,48 @@ def verify_links(
     return None
 
 
-def request_message(method: str, path: str, body: Any) -> bytes:
-    """What a party signs for one request: canonical JSON of the method, the path and the body (parsed
-    JSON, or null when there is none)."""
-    return canonical({"method": method.upper(), "path": path, "body": body})
+def request_message(method: str, path: str, body: Any, *, at: str, nonce: str) -> bytes:
+    """What a party signs for one request: canonical JSON of the method, the path, the body (parsed
+    JSON, or null when there is none), when it signed (RFC 3339) and a nonce of its choosing. The time
+    and the nonce make each signature good for one request only: nobody who saw it (a proxy, a reader
+    of the audit log) can send it again in the party's name."""
+    return canonical({"method": method.upper(), "path": path, "body": body, "at": at, "nonce": nonce})
+
+
+#: the ``Truceline-Signature`` header's shape
+SIGNATURE_SHAPE = "t=<RFC 3339 time>, nonce=<16 to 64 of A-Z a-z 0-9 _ ->, sig=<base64 Ed25519 signature>"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+@dataclass(frozen=True)
+class RequestSignature:
+    at: str
+    nonce: str
+    sig: str
+
+    def header(self) -> str:
+        return f"t={self.at}, nonce={self.nonce}, sig={self.sig}"
+
+    @classmethod
+    def parse(cls, value: str) -> RequestSignature:
+        """Read the header; ValueError says what is wrong with it."""
+        parts: dict[str, str] = {}
+        for item in value.split(","):
+            name, eq, text = item.strip().partition("=")  # base64 ends in "=": split at the first
+            if not eq or name in parts:
+                raise ValueError(f"it must be {SIGNATURE_SHAPE}")
+            parts[name] = text.strip()
+        if set(parts) != {"t", "nonce", "sig"}:
+            raise ValueError(f"it must be {SIGNATURE_SHAPE}")
+        if not _NONCE.fullmatch(parts["nonce"]):
+            raise ValueError("its nonce must be 16 to 64 of A-Z a-z 0-9 _ - (a fresh random one per request)")
+        return cls(parts["t"], parts["nonce"], parts["sig"])
+
+
+def new_request_signature(key: Ed25519PrivateKey, method: str, path: str, body: Any, at: str) -> RequestSignature:
+    """Sign one request at ``at`` (RFC 3339) with a fresh random nonce."""
+    nonce = secrets.token_urlsafe(16)
+    return RequestSignature(at, nonce, sign(key, request_message(method, path, body, at=at, nonce=nonce)))
 
 
 def head_message(seq: int, head_hash: str) -> bytes:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from datetime import datetime
 
+from truceline.domain.cells import to_ms
 from truceline.domain.errors import InvalidInput, NotAuthenticated, NotFound, StateConflict
 from truceline.domain.ids import new_id
 from truceline.domain.model import Party, Role
@@ -104,3 +106,14 @@ def register_key(uow: UnitOfWork, caller: Party, public_key: object) -> Party:
         audit.record(uow, caller, "party.key_registered", "party", caller.id, {"public_key": public_key})
         uow.commit()
     return Party(caller.id, caller.name, caller.role, caller.created_at, public_key)
+
+
+def take_nonce(uow: UnitOfWork, party: Party, nonce: str, at: datetime) -> None:
+    """Spend a signed request's nonce, so that its signature is good for this one request."""
+    with uow:
+        if not uow.parties.take_nonce(party.id, nonce, to_ms(at)):
+            raise StateConflict(
+                "this signed request was received before (its nonce is spent): a signature is good for one "
+                "request; sign it afresh to send it again"
+            )
+        uow.commit()

@@ -20,6 +20,8 @@ RETENTION_LOCK = 0x7472_7072_756E  # "trprun"
 class Retention:
     activities_days: float | None = 90.0
     track_hours: float | None = 48.0
+    #: signed requests' nonces are kept this long: past it, their signed time is refused anyway
+    nonce_seconds: float = 660.0
     batch: int = 5_000
 
 
@@ -29,6 +31,7 @@ class Pruned:
     conflicts: int = 0
     track_reports: int = 0
     tracks: int = 0
+    signed_nonces: int = 0
 
     def __bool__(self) -> bool:
         return any(asdict(self).values())
@@ -45,7 +48,8 @@ def store_counts(uow: UnitOfWork) -> tuple[dict[str, int], dict[str, int]]:
 
 def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
     """Delete, in batches of short transactions (writers never wait long behind it), activities and
-    conflicts that ended more than ``activities_days`` ago and track reports older than ``track_hours``.
+    conflicts that ended more than ``activities_days`` ago, track reports older than ``track_hours``, and
+    the nonces of requests signed longer ago than a signed time is accepted.
     Each batch's audit entry says what went and the cutoff."""
     total = Pruned()
     while True:
@@ -71,6 +75,8 @@ def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
                     tracks=uow.upkeep.prune_tracks(ms),
                 )
                 cutoffs["tracks_before"] = format_time(cutoff)
+            signed_before = to_ms(now - timedelta(seconds=retention.nonce_seconds))
+            got += Pruned(signed_nonces=uow.upkeep.prune_nonces(signed_before))
             if not got:
                 return total
             audit.record(uow, None, "retention.pruned", "store", "retention", {**cutoffs, **asdict(got)})

@@ -25,6 +25,8 @@ def me(caller: Caller) -> schemas.Me:
 @router.put("/v1/me/key", operation_id="registerKey", tags=["parties"], response_model=schemas.PartyRead)
 def register_key(body: schemas.KeyIn, ctx: Ctx, caller: Caller, w: Write) -> schemas.PartyRead:
     """Register your party's Ed25519 public key. From then on, every write must carry a detached
-    signature in `Truceline-Signature`: base64 Ed25519 over canonical JSON of
-    `{"method", "path", "body"}` (keys sorted, no spaces, UTF-8)."""
+    signature: `Truceline-Signature: t=<RFC 3339 time>, nonce=<16 to 64 of A-Z a-z 0-9 _ ->,
+    sig=<base64>`, the Ed25519 signature over canonical JSON of `{"method", "path", "body", "at",
+    "nonce"}` (keys sorted, no spaces, UTF-8; `at` is `t`). The time must be within 5 minutes of the
+    server's clock and a nonce is taken once, so nobody can send a signed request again."""
     return views.party(parties.register_key(w.uow(), caller, body.public_key))
