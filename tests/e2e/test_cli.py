@@ -264,6 +264,12 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
     assert ["zone.responsibility_declined",
             "Kazakhstan declined to monitor 'Yarmouk valley buffer': not our troops"] in said
     assert said[-1] == ["zone.status", "Jordan made 'Yarmouk valley buffer' lapsed"]
+    # the same events for scripts: a JSON object a line, as the feed has them
+    scripted = run("watch", "--after", str(before), "--count", str(last + 1), "--json", token=tokens["Israel"], url=url)
+    events = [json.loads(line) for line in scripted.stdout.splitlines()]
+    assert [e["id"] for e in events] == [e["id"] for e in history[: last + 1]]
+    proposed = next(e for e in events if e["type"] == "zone.proposed" and e["data"]["zone"]["id"] == zid)
+    assert proposed["data"]["summary"] == said[0][1] and proposed["data"]["by"]["name"] == "Jordan"
 
 
 def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

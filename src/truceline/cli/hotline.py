@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -176,18 +178,24 @@ def watch(
     count: Annotated[int | None, typer.Option(help="Stop after this many events")] = None,
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per event and line, for scripts")] = False,
 ) -> None:
     """A live tail of your party's feed, with unacknowledged and overdue counts. Resumes by itself if the
     connection drops (nothing lost, nothing repeated)."""
     with _client(url, token) as c:
-        s = guarded(c.inbox_summary)
-        out.print(f"watching (unacknowledged: {s['unacknowledged']}, overdue: {s['overdue']}); Ctrl-C to stop")
+        if not as_json:
+            s = guarded(c.inbox_summary)
+            out.print(f"watching (unacknowledged: {s['unacknowledged']}, overdue: {s['overdue']}); Ctrl-C to stop")
         seen = 0
         try:
             for ev in guarded(lambda: c.events(after)):
-                out.print(_event_line(ev), markup=False, highlight=False)
-                s = guarded(c.inbox_summary)
-                out.print(f"  unacknowledged: {s['unacknowledged']}  overdue: {s['overdue']}", style="dim")
+                if as_json:
+                    sys.stdout.write(json.dumps(ev, separators=(",", ":")) + "\n")
+                    sys.stdout.flush()  # a pipe gets each event as it comes
+                else:
+                    out.print(_event_line(ev), markup=False, highlight=False)
+                    s = guarded(c.inbox_summary)
+                    out.print(f"  unacknowledged: {s['unacknowledged']}  overdue: {s['overdue']}", style="dim")
                 seen += 1
                 if count is not None and seen >= count:
                     break
