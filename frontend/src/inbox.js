@@ -33,22 +33,31 @@ export function inboxPanel(app) {
   return { node, refresh: load };
 }
 
-function card(app, m, reload) {
-  const mine = m.addresses.find((a) => a.party.id === app.me.id);
-  const overdue = mine?.state === "overdue";
-  const ackd = mine?.state === "acknowledged";
+/** Acknowledge ``m`` for this party; ``then`` runs once it is done. */
+export function ackButton(app, m, then) {
   const button = el("button", { type: "button", class: "ack" }, "Acknowledge");
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       await app.api.post(`/v1/messages/${m.id}/ack`, {});
-      app.toast(`Acknowledged: ${m.headline}`);
-      await app.loadInbox();
-      await reload();
     } catch (e) {
       app.toast(`Not acknowledged: ${e.message}`);
       button.disabled = false;
+      return;
     }
+    app.toast(`Acknowledged: ${m.headline}`);
+    await then();
+  });
+  return button;
+}
+
+function card(app, m, reload) {
+  const mine = m.addresses.find((a) => a.party.id === app.me.id);
+  const overdue = mine?.state === "overdue";
+  const ackd = mine?.state === "acknowledged";
+  const button = ackButton(app, m, async () => {
+    await app.loadInbox();
+    await reload();
   });
   return el(
     "li",

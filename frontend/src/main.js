@@ -7,7 +7,7 @@ import { addBasemap } from "./basemap.js";
 import { clear, el } from "./dom.js";
 import { conflictsPanel } from "./conflicts.js";
 import { Feed } from "./feed.js";
-import { inboxPanel, threadPanel } from "./inbox.js";
+import { ackButton, inboxPanel, threadPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
 import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
@@ -215,18 +215,7 @@ class App {
     const shown = document.querySelectorAll("#toasts .alert");
     if (shown.length >= 3) shown[0].remove();
     const box = el(mayAck ? "div.toast.alert.needs-ack" : "div.toast.alert.escalated", { role: "alert", dataset: { message: m.id } });
-    const ack = el("button", { type: "button" }, "Acknowledge");
-    ack.addEventListener("click", async () => {
-      ack.disabled = true;
-      try {
-        await this.api.post(`/v1/messages/${m.id}/ack`, {});
-        box.remove();
-        this.toast(`Acknowledged: ${m.headline}`);
-      } catch (e) {
-        ack.disabled = false;
-        this.toast(`Not acknowledged: ${e.message}`);
-      }
-    });
+    const ack = ackButton(this, m, () => box.remove());
     box.append(
       el("strong", { title: text }, text),
       el("div.meta", meta),
