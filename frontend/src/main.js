@@ -13,7 +13,7 @@ import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
 import { askForKey, signIn } from "./signin.js";
 import { HOUR, human, iso } from "./time.js";
-import { proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
+import { awaitingSignature, proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -123,6 +123,21 @@ class App {
     if (fit && zones.length) this.map.fitBounds(this.overlays.zones.getBounds(), { padding: [20, 20], animate: false });
     this.loadIncidents();
     this.loadInbox();
+    this.loadAwaiting();
+  }
+
+  /** Which zones wait for this party's signature: a badge on Zones, a line in the zones list. */
+  async loadAwaiting() {
+    try {
+      this.awaiting = await awaitingSignature(this);
+    } catch (e) {
+      this.toast(`Zones: ${e.message}`);
+      return;
+    }
+    const count = Object.keys(this.awaiting).length;
+    $("badge-zones").textContent = count;
+    $("badge-zones").hidden = !count;
+    this.panels.zones?.refresh?.();
   }
 
   async loadIncidents() {
@@ -187,7 +202,7 @@ class App {
       if (d.by?.id !== this.me.id) this.toast(d.summary);
       this.soon("zones", async () => {
         this.data.zones = await this.api.all("/v1/zones");
-        this.panels.zones?.refresh?.();
+        await this.loadAwaiting();
         await this.refreshConflicts();
       });
       this.panels.zone?.changed?.(d);

@@ -300,19 +300,37 @@ export function proposeZonePanel(app) {
 }
 
 /** Every zone, by kind and status; each opens its page. */
+/** The zones still being negotiated that wait for this party's signature on their current revision:
+ * {zone id: "in principle" | "final"}. */
+export async function awaitingSignature(app) {
+  const mine = app.data.zones.filter((z) => REVISABLE.includes(z.status) && z.signatories.some((p) => p.id === app.me.id));
+  const pages = await Promise.all(mine.map((z) => app.api.get(`/v1/zones/${z.id}/negotiation`)));
+  const awaiting = {};
+  for (const n of pages) {
+    if (n.awaiting_in_principle.some((p) => p.id === app.me.id)) awaiting[n.zone.id] = "in principle";
+    else if (n.awaiting_final.some((p) => p.id === app.me.id)) awaiting[n.zone.id] = "final";
+  }
+  return awaiting;
+}
+
 export function zonesPanel(app) {
   const order = ["in_force", "agreed_in_principle", "negotiating", "proposed", "suspended", "lapsed", "withdrawn"];
   const list = el("ul.cards");
+  const waiting = el("p.hint");
   const refresh = () => {
     const zones = [...app.data.zones].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
+    const awaiting = app.awaiting || {};
+    const count = Object.keys(awaiting).length;
+    waiting.textContent = count ? `${count} ${count === 1 ? "zone awaits" : "zones await"} your signature.` : "";
     list.replaceChildren(...zones.map((z) => el("li.card", { dataset: { zone: z.id } },
-      el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`)),
+      el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`),
+        awaiting[z.id] ? el("span.badge.now", `awaiting your signature (${awaiting[z.id]})`) : null),
       el("button.link", { type: "button", onclick: () => app.openZone(z.id) }, z.name),
     )));
   };
   refresh();
   return {
-    node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"), list),
+    node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), waiting, downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"), list),
     refresh,
   };
 }

@@ -994,6 +994,8 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
 
     # Jordan proposes a zone with Kazakhstan as a signatory: Kazakhstan's zones list shows it as it happens.
     page.get_by_role("button", name="Zones", exact=True).click()
+    badge = page.locator("#badge-zones")
+    awaiting = int(badge.inner_text()) if badge.is_visible() else 0
     ring = [[36.4, 33.4], [36.5, 33.4], [36.5, 33.5], [36.4, 33.5], [36.4, 33.4]]
     z = httpx.post(f"{url}/v1/zones", headers=jordan, json={
         "name": "Jdeidet Yabous crossing area", "kind": "buffer", "signatories": ["Jordan", "Kazakhstan"],
@@ -1002,7 +1004,11 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
     try:
         said = "Jordan proposed the zone 'Jdeidet Yabous crossing area' (signatories: Jordan, Kazakhstan): first draft"
         expect(page.locator("#toasts .toast", has_text=said)).to_be_visible(timeout=3000)
-        expect(page.locator(f'#panel li[data-zone="{z["id"]}"]')).to_contain_text("buffer · proposed")
+        card = page.locator(f'#panel li[data-zone="{z["id"]}"]')
+        expect(card).to_contain_text("buffer · proposed")
+        # ... and that it waits for Kazakhstan's signature: on the card, and counted on the Zones button
+        expect(card).to_contain_text("awaiting your signature (in principle)")
+        expect(page.locator("#badge-zones")).to_have_text(str(awaiting + 1))
         # Kazakhstan has the zone's page open and starts writing an objection when Jordan revises it
         page.evaluate("(id) => window.truceline.openZone(id)", z["id"])
         zone_page = page.locator("#panel .zone-page")
@@ -1024,6 +1030,8 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
         # Kazakhstan's own steps are not announced back to it
         zone_page.get_by_role("button", name="Sign in principle").click()
         expect(zone_page.locator("ul.positions")).to_contain_text("Kazakhstan: in principle on revision 2")
+        page.get_by_role("button", name="Zones", exact=True).click()
+        expect(card).to_contain_text("awaiting your signature (final)")
         page.wait_for_timeout(1000)
         expect(page.locator("#toasts .toast", has_text="Kazakhstan signed")).to_have_count(0)
         # The parser the feed reads with gives the same events however the stream is cut into chunks.
