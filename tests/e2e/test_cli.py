@@ -225,6 +225,12 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
     )
     assert rev.returncode == 0, rev.stderr
     assert json.loads(rev.stdout)["revision"] == 2
+    # the new revision waits for both signatories, and for nobody else
+    waiting = run("zones", "awaiting", "--json", token=tokens["Israel"], url=url)
+    assert {"id": zid, "name": "Yarmouk valley buffer", "status": "negotiating", "revision": 2,
+            "signature": "in_principle"} in json.loads(waiting.stdout)  # fmt: skip
+    assert zid in run("zones", "awaiting", token=tokens["Jordan"], url=url).stdout
+    assert zid not in run("zones", "awaiting", "--json", token=tokens["Kazakhstan"], url=url).stdout
     diff = run("zones", "diff", zid, "1", "2", token=tokens["Jordan"], url=url)
     assert diff.returncode == 0 and "km² added" in diff.stdout
     stale = run("zones", "sign", zid, "--revision", "1", "--strength", "final", token=tokens["Jordan"], url=url)
@@ -233,6 +239,7 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
         ok = run("zones", "sign", zid, "--revision", "2", "--strength", "final", token=tokens[who], url=url)
         assert ok.returncode == 0, ok.stderr
     assert "zone is in_force" in ok.stdout
+    assert zid not in run("zones", "awaiting", "--json", token=tokens["Jordan"], url=url).stdout
     ask = run("responsibilities", "request", zid, "Kazakhstan", "monitor", token=tokens["Jordan"], url=url)
     assert ask.returncode == 0 and "requested" in ask.stdout
     rid = ask.stdout.strip().split("id ")[-1].rstrip(")")
@@ -303,6 +310,12 @@ def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str],
               token=turkey, url=url)  # fmt: skip
     assert rev.returncode == 0, rev.stderr
     assert json.loads(rev.stdout)["revision"] == 2
+    # the new revision waits for both signatories, and for nobody else
+    waiting = run("zones", "awaiting", "--json", token=tokens["Israel"], url=url)
+    assert {"id": zid, "name": "Yarmouk valley buffer", "status": "negotiating", "revision": 2,
+            "signature": "in_principle"} in json.loads(waiting.stdout)  # fmt: skip
+    assert zid in run("zones", "awaiting", token=tokens["Jordan"], url=url).stdout
+    assert zid not in run("zones", "awaiting", "--json", token=tokens["Kazakhstan"], url=url).stdout
     assert re.fullmatch(r"receipt: seq=\d+; hash=[0-9a-f]{64}\n", rev.stderr)  # one line, whatever the width
     again = run("zones", "revise", zid, "--file", str(edited), "--rationale", "again", token=turkey, url=url)
     assert again.returncode == 1

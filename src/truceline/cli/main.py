@@ -438,6 +438,38 @@ def zones_list(
     _print_json(zones) if as_json else out.print(_zone_table(zones))
 
 
+@zones_app.command("awaiting")
+def zones_awaiting(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """Zones still being negotiated whose current revision awaits your party's signature, in principle
+    or final."""
+    from functools import partial
+
+    from truceline.domain.states import REVISABLE
+
+    rows = []
+    with _client(url, token) as c:
+        me = guarded(c.me)["id"]
+        for z in guarded(c.zones):
+            if z["status"] not in REVISABLE or all(p["id"] != me for p in z["signatories"]):
+                continue
+            n = guarded(partial(c.negotiation, z["id"]))
+            for need in ("in_principle", "final"):
+                if any(p["id"] == me for p in n[f"awaiting_{need}"]):
+                    rows.append({"id": z["id"], "name": z["name"], "status": z["status"],
+                                 "revision": z["revision"], "signature": need})  # fmt: skip
+                    break
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("Nothing awaits your signature.")
+        return
+    table = Table("zone", "status", "revision", "your signature", "id")
+    for r in rows:
+        table.add_row(r["name"], r["status"], str(r["revision"]), r["signature"].replace("_", " "), r["id"])
+    out.print(table)
+
+
 @zones_app.command("show")
 def zones_show(zone_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Show one zone."""
