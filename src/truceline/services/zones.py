@@ -115,19 +115,13 @@ def _record(
     every party's), with a sentence for people."""
     audit.record(uow, actor, action, DOCUMENT if doc else ZONE, doc.id if doc else zone.id, payload)
     details = zone_news.details_of(payload, [("document", doc.id), ("title", doc.title)] if doc else [])
-    everyone = zone_news.for_everyone(action, details)
-    parties = uow.parties.list() if everyone else []
-    names = {p.id: p.name for p in parties}
-
-    def name(party_id: str) -> str:
-        if party_id not in names:
-            p = uow.parties.get(party_id)
-            names[party_id] = p.name if p else party_id
-        return names[party_id]
-
+    if zone_news.for_everyone(action, details):
+        told = [p.id for p in uow.parties.list()]
+    else:
+        told = [*zone_news.concerned(zone), *([actor.id] if actor else [])]
+    names = uow.parties.names([*details.get("signatories", []), str(details.get("party", ""))])
     now = uow.clock()
-    event = zone_news.event(action, zone, actor, format_time(now) or "", details, name)
-    told = list(names) if everyone else [*zone_news.concerned(zone), *([actor.id] if actor else [])]
+    event = zone_news.event(action, zone, actor, format_time(now) or "", details, lambda i: names.get(i, i))
     uow.feed.publish(told, action, event, now)
 
 
