@@ -303,13 +303,8 @@ export function proposeZonePanel(app) {
 /** The zones still being negotiated that wait for this party's signature on their current revision:
  * {zone id: "in principle" | "final"}. */
 export async function awaitingSignature(app) {
-  const mine = app.data.zones.filter((z) => REVISABLE.includes(z.status) && z.signatories.some((p) => p.id === app.me.id));
-  const pages = await Promise.all(mine.map((z) => app.api.get(`/v1/zones/${z.id}/negotiation`)));
   const awaiting = {};
-  for (const n of pages) {
-    if (n.awaiting_in_principle.some((p) => p.id === app.me.id)) awaiting[n.zone.id] = "in principle";
-    else if (n.awaiting_final.some((p) => p.id === app.me.id)) awaiting[n.zone.id] = "final";
-  }
+  for (const z of await app.api.get("/v1/zones/awaiting")) awaiting[z.id] = z.signature === "final" ? "final" : "in principle";
   return awaiting;
 }
 

@@ -152,6 +152,9 @@ class Client:
     def object_to_zone(self, zone_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/v1/zones/{zone_id}/objections", json=body)  # type: ignore[no-any-return]
 
+    def awaiting_signature(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/v1/zones/awaiting")  # type: ignore[no-any-return]
+
     def negotiation(self, zone_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/zones/{zone_id}/negotiation")  # type: ignore[no-any-return]
 

@@ -251,16 +251,23 @@ def test_negotiation_over_http(api: Api) -> None:
     z = r.json()["zone"]
     assert z["status"] == "proposed" and [s["name"] for s in z["signatories"]] == ["A", "B"]
     sign = lambda who, body: c.post(f"/v1/zones/{z['id']}/signoffs", headers=api.h(who), json=body)  # noqa: E731
+    waiting = lambda who: [(w["id"], w["revision"], w["signature"])  # noqa: E731
+                           for w in c.get("/v1/zones/awaiting", headers=api.h(who)).json()]  # fmt: skip
+    assert waiting("A") == waiting("B") == [(z["id"], 1, "in_principle")] and waiting("Obs") == []
     assert sign("Obs", {"revision": 1, "strength": "final"}).status_code == 403
     assert sign("A", {"revision": 2, "strength": "final"}).status_code == 409
     assert sign("A", {"revision": 1, "strength": "maybe"}).status_code == 422
+    assert sign("A", {"revision": 1, "strength": "in_principle"}).json()["zone"]["status"] == "negotiating"
+    assert waiting("A") == [(z["id"], 1, "final")] and waiting("B") == [(z["id"], 1, "in_principle")]
     assert sign("A", {"revision": 1, "strength": "final"}).json()["zone"]["status"] == "negotiating"
+    assert waiting("A") == [] and waiting("B") == [(z["id"], 1, "in_principle")]
     assert (
         c.post(f"/v1/zones/{z['id']}/objections", headers=api.h("B"), json={"revision": 1, "statement": ""}).status_code
         == 422
     )
     r = sign("B", {"revision": 1, "strength": "final"}).json()
     assert r["zone"]["status"] == "in_force" and r["activities_in_conflict"] == 1
+    assert waiting("A") == waiting("B") == []  # in force: nothing left to sign
     assert len(c.get("/v1/conflicts", headers=api.h("B")).json()) == 1
     # Status moves by hand: only the ones people make; agreement and force are computed.
     by_hand = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"status": "agreed_in_principle"})
@@ -268,7 +275,7 @@ def test_negotiation_over_http(api: Api) -> None:
     revise = c.patch(f"/v1/zones/{z['id']}", headers=api.h("A"), json={"standoff_m": 500})
     assert revise.status_code == 409  # a zone in force is not revised
     page = c.get(f"/v1/zones/{z['id']}/negotiation", headers=api.h("Obs")).json()
-    assert [p["position"] for p in page["positions"]] == ["final", "final"]
+    assert [p["position"] for p in page["positions"]] == ["in_principle", "final", "final"]
     assert page["awaiting_final"] == [] and page["revisions"][0]["rationale"] == "draft"
     # The moves open by hand: a signatory's, from the status the zone is in; nobody else's.
     moves = lambda who: c.get(f"/v1/zones/{z['id']}/negotiation", headers=api.h(who)).json()["status_moves"]  # noqa: E731

@@ -227,7 +227,7 @@ def test_negotiation_commands(server: tuple[str, dict[str, str], str], tmp_path:
     assert json.loads(rev.stdout)["revision"] == 2
     # the new revision waits for both signatories, and for nobody else
     waiting = run("zones", "awaiting", "--json", token=tokens["Israel"], url=url)
-    assert {"id": zid, "name": "Yarmouk valley buffer", "status": "negotiating", "revision": 2,
+    assert {"id": zid, "name": "Yarmouk valley buffer", "kind": "buffer", "status": "negotiating", "revision": 2,
             "signature": "in_principle"} in json.loads(waiting.stdout)  # fmt: skip
     assert zid in run("zones", "awaiting", token=tokens["Jordan"], url=url).stdout
     assert zid not in run("zones", "awaiting", "--json", token=tokens["Kazakhstan"], url=url).stdout

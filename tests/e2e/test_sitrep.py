@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -87,3 +88,46 @@ def test_the_report_for_one_zone_and_bad_dates(demo: Demo) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "#query/date"
     missing = demo.client.get("/v1/sitrep", headers=demo.h("Jordan"), params={"date": "2017-07-10", "zone": "nope"})
     assert missing.status_code == 404
+
+
+def test_the_report_tells_each_party_the_days_negotiation_steps_it_was_told_of(demo: Demo) -> None:
+    """The day's zone negotiation, in sentences, as each party's live feed told it: a party the zone
+    concerns reads every step; any other party only the status moves. And what awaits its signature."""
+
+    def report(who: str, day: str, **more: str) -> dict[str, Any]:
+        r = demo.client.get("/v1/sitrep", headers=demo.h(who), params={"date": day, "format": "json", **more})
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    sw = "'Southwest de-escalation zone (Deraa, Quneitra, Al-Suweida)'"
+    jordan = report("Jordan", "2017-07-09")
+    said = [(n["at"], n["summary"]) for n in jordan["negotiations"]]
+    assert said == [
+        ("2017-07-09T08:00:00Z", f"Russian Federation undertook to police {sw}"),
+        ("2017-07-09T08:10:00Z", f"United States asked UN Ceasefire Monitoring Mission to monitor {sw}"),
+        ("2017-07-09T08:20:00Z", f"Russian Federation asked Kazakhstan to monitor {sw}"),
+        ("2017-07-09T18:00:00Z", f"{sw} is now in force"),
+    ]
+    assert [n["summary"] for n in report("Turkey", "2017-07-09")["negotiations"]] == [f"{sw} is now in force"]
+    declined = report("Jordan", "2017-07-10")["negotiations"][0]["summary"]
+    assert declined.startswith(f"Kazakhstan declined to monitor {sw}: Astana will not")
+    # The awaiting list is the zones' state as the report is made, whatever the day.
+    waiting = {(a["zone"], a["signature"]) for a in report("Turkey", "2017-07-09")["awaiting"]}
+    assert ("Idlib de-escalation zone", "in principle") in waiting
+    assert ("Eastern Ghouta de-escalation zone", "final") in waiting
+    assert report("Jordan", "2017-07-12")["awaiting"] == [
+        {"zone": "Nasib border crossing", "status": "agreed in principle", "revision": 1, "signature": "final"}
+    ]
+    # A report for one zone keeps to that zone.
+    nasib = report("Jordan", "2017-07-12", zone=demo.zones["nasib"])
+    assert {n["zone"] for n in nasib["negotiations"]} == {"Nasib border crossing"}
+    assert report("Jordan", "2017-07-12", zone=demo.zones["southwest"])["awaiting"] == []
+    # The HTML and the PDF say the same.
+    page = demo.client.get("/v1/sitrep", headers=demo.h("Jordan"), params={"date": "2017-07-09"}).text
+    assert "Zone negotiations this day" in page and "Russian Federation asked Kazakhstan to monitor" in page
+    row = "<tr><td>Nasib border crossing</td><td>agreed in principle</td><td>1</td><td>final</td></tr>"
+    assert row in page
+    pdf = demo.client.get("/v1/sitrep", headers=demo.h("Jordan"), params={"date": "2017-07-09", "format": "pdf"})
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Zone negotiations this day" in text and "asked Kazakhstan to monitor" in text
+    assert "Awaiting your signature" in text and "1 zone(s) awaiting your signature" in text

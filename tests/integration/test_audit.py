@@ -5,17 +5,19 @@ the first bad entry named. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine, text
 
-from tests.helpers import T0, activity_body, circle_volume, zone_in_force
+from tests.conftest import FakeClock
+from tests.helpers import T0, activity_body, circle_volume, zone_body, zone_in_force
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.audit import GENESIS, Entry, EntryBody
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import Party
-from truceline.services import activities, audit
+from truceline.services import activities, audit, zones
 from truceline.services.policy import Policy
 
 Uow = Callable[[], SqlUnitOfWork]
@@ -180,3 +182,43 @@ def test_parties_see_their_own_entries_and_those_concerning_them(
     assert len(b_plan) == 1 and b_plan[0].entry.body.party_id == b.id and b_plan[0].entry.body.seq not in seen_a
     conflict = [e for e in seen_out if e.entry.body.action == "conflict.opened"]
     assert conflict == []  # a conflict between A and B concerns neither the outsider
+
+
+def test_a_days_zone_steps_come_from_their_own_index(
+    engine: Engine, uow: Uow, clock: FakeClock, history: int
+) -> None:
+    """The daily report reads one day of zone and document entries, in time order, through a partial
+    index that the entries every notification writes do not feed."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from truceline.domain.cells import to_ms
+
+    a = _party(uow, "A")
+    start = clock()
+    clock.now = start + timedelta(days=1)
+    zones.create(uow(), Policy(), a, zone_body(name="next day"))
+    statements: list[tuple[str, Any]] = []
+    listen = lambda conn, cursor, sql, params, ctx, many: statements.append((sql, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with uow() as u:
+            first_day = u.audit.zone_steps(to_ms(start) - 1, to_ms(start) + 86_400_000 - 1)
+            second_day = u.audit.zone_steps(to_ms(clock()), to_ms(clock()) + 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert {e.entry.body.action for e in first_day} >= {"zone.proposed"}
+    assert {e.entry.body.entity_type for e in first_day} == {"zone"}
+    assert [(e.entry.body.action, e.payload["snapshot"]["name"]) for e in second_day] == [("zone.proposed", "next day")]
+    with uow() as u:
+        every = u.audit.entries()
+    zone_entries = [e for e in every if e.entry.body.entity_type in ("zone", "document")]
+    assert len(zone_entries) == len(first_day) + len(second_day) < len(every)
+    (sql, params) = next((s, p) for s, p in statements if "audit_log" in s)
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as c:
+        if engine.dialect.name == "postgresql":
+            c.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve
+        plan = " ".join(str(r) for r in c.exec_driver_sql(explain + sql, params))
+    assert "ix_audit_log_zone_steps" in plan, plan

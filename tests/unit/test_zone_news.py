@@ -7,7 +7,7 @@ from shapely.geometry import box
 
 from tests.helpers import T0, make_zone
 from truceline.domain.model import Party, Responsibility, ResponsibilityRole, ResponsibilityStatus, Role, Zone
-from truceline.domain.zone_news import ZONE_EVENT_TYPES, concerned, event, for_everyone, summary
+from truceline.domain.zone_news import ZONE_EVENT_TYPES, concerned, event, for_everyone, is_told, summary
 
 NAMES = {"us": "United States", "ru": "Russian Federation", "jo": "Jordan", "kz": "Kazakhstan"}
 
@@ -45,6 +45,17 @@ def test_status_moves_reach_everyone_but_the_move_into_negotiation(
     action: str, details: dict[str, object], everyone: bool
 ) -> None:
     assert for_everyone(action, details) is everyone
+
+
+def test_a_party_is_told_of_a_step_when_everyone_is_when_the_zone_concerns_it_or_when_it_acted() -> None:
+    z = _zone()  # concerns jo, us, ru and kz; "il" is no part of it
+    signed = {"revision": 2, "position": "final"}
+    assert [p for p in ("jo", "us", "ru", "kz", "il") if is_told(p, "zone.signed", signed, z, "us")] == [
+        "jo", "us", "ru", "kz"
+    ]  # fmt: skip
+    assert is_told("il", "zone.status", {"to": "suspended"}, z, "us")
+    assert not is_told("il", "zone.status", {"to": "negotiating", "computed": True}, z, None)
+    assert is_told("il", "zone.responsibility_declined", {"role": "monitor"}, z, "il")  # its own answer
 
 
 SENTENCES = {

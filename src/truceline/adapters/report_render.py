@@ -55,7 +55,9 @@ def pdf(context: dict[str, Any], map_png: bytes) -> bytes:
     c = context["counts"]
     doc.cell(0, 6, f"{c['broken']} zone(s) broken · {c['strained']} strained · {c['holding']} holding · "
                    f"{len(context['incidents'])} incident(s) · {len(context['conflicts'])} open conflict(s) · "
-                   f"{len(context['overdue'])} overdue message(s)", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+                   f"{len(context['overdue'])} overdue message(s) · "
+                   f"{len(context['awaiting'])} zone(s) awaiting your signature",
+                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
     doc.ln(2)
     doc.image(io.BytesIO(map_png), h=150, x=(doc.w - 150 * 1.25) / 2)
 
@@ -102,6 +104,14 @@ def pdf(context: dict[str, Any], map_png: bytes) -> bytes:
     table(["Headline", "From", "Severity", "Sent", "Deadline"],
           [[m["headline"], m["from"], m["severity"], m["sent"] or "", m["deadline"] or ""] for m in context["overdue"]],
           (120, 40, 20, 46, 46), "None: every message addressed to you was acknowledged in time.")  # fmt: skip
+    section("Zone negotiations this day")
+    table(["Time", "Zone", "What happened"],
+          [[x["at"], x["zone"], x["summary"]] for x in context["negotiations"]],
+          (40, 50, 182), "No step in a negotiation that concerns you.")  # fmt: skip
+    section("Awaiting your signature")
+    table(["Zone", "Status", "Revision", "Your signature"],
+          [[x["zone"], x["status"], str(x["revision"]), x["signature"]] for x in context["awaiting"]],
+          (100, 60, 30, 82), "Nothing: no zone being negotiated waits for your signature.")  # fmt: skip
     doc.ln(4)
     doc.set_font("DejaVu", "", 7)
     rules = " ".join(f"{k.replace('_', ' ')}: {v}." for k, v in context["rules"].items())

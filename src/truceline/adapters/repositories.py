@@ -1040,6 +1040,12 @@ class AuditRepository:
                     break
         return out
 
+    def zone_steps(self, from_ms: int, until_ms: int) -> builtins.list[StoredEntry]:
+        """Zone and document entries made in [from_ms, until_ms), in time order (their own index)."""
+        a = t.audit_log.c
+        q = select(t.audit_log).where(t.ZONE_STEPS, a.at_ms >= from_ms, a.at_ms < until_ms).order_by(a.at_ms, a.seq)
+        return [self._entry(r) for r in self.conn.execute(q)]
+
     def links(self, first: int, last: int) -> builtins.list[Link]:
         a = t.audit_log.c
         rows = self.conn.execute(select(t.audit_log).where(a.seq >= first, a.seq <= last).order_by(a.seq))

@@ -291,6 +291,17 @@ class DocumentRead(BaseModel):
     unsigned_by: list[PartyRef] = Field([], description="signatories yet to sign this version final")
 
 
+class ZoneAwaitingRead(BaseModel):
+    id: str
+    name: str
+    kind: ZoneKind
+    status: ZoneStatus
+    revision: int = Field(description="the current revision, the one to sign")
+    signature: Literal["in_principle", "final"] = Field(
+        description="in_principle: your party has not signed this revision at all yet; final: only in principle"
+    )
+
+
 class NegotiationRead(BaseModel):
     zone: ZoneRead
     revisions: list[ZoneRevisionRead]

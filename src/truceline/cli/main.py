@@ -442,22 +442,8 @@ def zones_list(
 def zones_awaiting(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Zones still being negotiated whose current revision awaits your party's signature, in principle
     or final."""
-    from functools import partial
-
-    from truceline.domain.states import REVISABLE
-
-    rows = []
     with _client(url, token) as c:
-        me = guarded(c.me)["id"]
-        for z in guarded(c.zones):
-            if z["status"] not in REVISABLE or all(p["id"] != me for p in z["signatories"]):
-                continue
-            n = guarded(partial(c.negotiation, z["id"]))
-            for need in ("in_principle", "final"):
-                if any(p["id"] == me for p in n[f"awaiting_{need}"]):
-                    rows.append({"id": z["id"], "name": z["name"], "status": z["status"],
-                                 "revision": z["revision"], "signature": need})  # fmt: skip
-                    break
+        rows = guarded(c.awaiting_signature)
     if as_json:
         _print_json(rows)
         return

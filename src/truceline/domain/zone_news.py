@@ -63,6 +63,12 @@ def concerned(zone: Zone) -> list[str]:
     return list(dict.fromkeys([zone.created_by, *zone.signatories, *asked]))
 
 
+def is_told(party_id: str, action: str, details: Mapping[str, Any], zone: Zone, actor_id: str | None) -> bool:
+    """Whether ``party_id`` is told of this step: the rule the live feed follows, for readers of the
+    record afterwards (the daily report)."""
+    return for_everyone(action, details) or party_id == actor_id or party_id in concerned(zone)
+
+
 def _said(text: object) -> str:
     text = str(text or "").strip()
     return f": {text}" if text else ""

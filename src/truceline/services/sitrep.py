@@ -4,14 +4,17 @@ incidents on a map, the caller's open conflicts touching that day, and its overd
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shapely.geometry import MultiPolygon, Polygon
 
 from truceline.adapters import charts
 from truceline.adapters.incident_store import IncidentFilter
+from truceline.adapters.repositories import StoredEntry
+from truceline.domain import zone_news
 from truceline.domain.ceasefire import Day, force_periods, timeline
+from truceline.domain.cells import to_ms
 from truceline.domain.errors import NotFound
 from truceline.domain.incidents import Incident
 from truceline.domain.model import Conflict, Party, Zone, ZoneStatus
@@ -20,6 +23,7 @@ from truceline.services.access import require
 from truceline.services.hotline import INBOX_STATES
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
+from truceline.services.zones import DOCUMENT, ZONE, Awaiting, awaiting_in
 
 #: Zones shown on the report: those that can be in force, or were.
 SHOWN = (ZoneStatus.agreed_in_principle, ZoneStatus.in_force, ZoneStatus.suspended, ZoneStatus.lapsed)
@@ -42,6 +46,10 @@ class Sitrep:
     incident_zones: dict[str, list[str]]
     conflicts: list[Conflict]
     overdue: list[dict[str, Any]]
+    #: the day's steps in zones' negotiations that the party was told of (as on its live feed)
+    negotiations: list[dict[str, Any]] = field(default_factory=list)
+    #: zones whose current revision awaits the party's signature, as the report is made
+    awaiting: list[Awaiting] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     zone_filter: str | None = None
 
@@ -59,7 +67,8 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
     require(caller, "incident.read")
     with uow:
         now = uow.clock()
-        all_zones = [z for z in uow.zones.list(limit=100_000) if z.status in SHOWN]
+        every_zone = {z.id: z for z in uow.zones.list(limit=100_000)}
+        all_zones = [z for z in every_zone.values() if z.status in SHOWN]
         if zone_id is not None:
             z = uow.zones.get(zone_id)
             if z is None:
@@ -79,6 +88,8 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
         merged = uow.incidents.merged_sources()
         start = datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
         end = start + timedelta(days=1)
+        steps = _steps_told(uow, caller, uow.audit.zone_steps(to_ms(start), to_ms(end)), every_zone, zone_id)
+        awaiting = [a for a in awaiting_in(uow, caller) if zone_id in (None, a.zone.id)]
         mine = uow.conflicts.list_for_party(caller.id, status="open", rule=None, zone_id=zone_id, limit=500, offset=0)
         conflicts = [
             c
@@ -88,6 +99,7 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
         overdue = uow.hotline.inbox(caller.id, INBOX_STATES["overdue"], limit=200, offset=0)
         party_ids = {p for c in conflicts for p in c.party_ids} | {p for i in incidents for p in i.alleged}
         party_ids |= {i.reported_by for i in incidents if i.reported_by} | {m.sender_id for m in overdue if m.sender_id}
+        party_ids |= {p for s in steps for p in s.parties()}
         names = uow.parties.names(party_ids) if party_ids else {}
     order = {"broken": 0, "strained": 1, "holding": 2, "not_in_force": 3}
     zone_days.sort(key=lambda zd: (order.get(zd.day.status.value, 9), zd.zone.name))
@@ -113,9 +125,60 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
             }
             for m in overdue
         ],
+        negotiations=[s.row(names) for s in steps],
+        awaiting=awaiting,
         names=names,
         zone_filter=zone_id,
     )
+
+
+@dataclass(frozen=True)
+class _Step:
+    at_ms: int
+    action: str
+    zone: Zone
+    actor_id: str | None
+    details: dict[str, Any]
+
+    def parties(self) -> set[str]:
+        named = [*self.details.get("signatories", []), self.details.get("party")]
+        return {p for p in (self.actor_id, *named) if isinstance(p, str)}
+
+    def row(self, names: dict[str, str]) -> dict[str, Any]:
+        by = names.get(self.actor_id, self.actor_id) if self.actor_id else None
+        sentence = zone_news.summary(self.action, self.zone.name, by, self.details, lambda i: names.get(i, i))
+        at = datetime.fromtimestamp(self.at_ms / 1000, tz=UTC)
+        return {"at": format_time(at), "zone": self.zone.name, "action": self.action,
+                "summary": sentence}  # fmt: skip
+
+
+def _steps_told(
+    uow: UnitOfWork, caller: Party, entries: list[StoredEntry], every_zone: dict[str, Zone], zone_id: str | None
+) -> list[_Step]:
+    """The audit log's zone and document entries as the steps the caller's feed told it of."""
+    steps = []
+    titles: dict[str, str] = {}  # document id: its title now (an entry for a new version has none)
+    read: set[str] = set()
+    for e in entries:
+        body = e.entry.body
+        if body.action not in zone_news.ZONE_EVENT_TYPES:
+            continue  # a zone's other records (e.g. its cells being re-checked) are not news
+        payload = e.payload if isinstance(e.payload, dict) else {}
+        change = payload.get("change", payload)  # a signed request keeps the change under "change"
+        zid = body.entity_id if body.entity_type == ZONE else str(change.get("zone", ""))
+        zone = every_zone.get(zid)
+        if zone is None or zone_id not in (None, zid):
+            continue
+        extra: list[tuple[str, Any]] = []
+        if body.entity_type == DOCUMENT:
+            if zid not in read:
+                read.add(zid)
+                titles |= {d.id: d.title for d in uow.zones.documents(zid)}
+            extra = [("document", body.entity_id), ("title", change.get("title") or titles.get(body.entity_id, ""))]
+        details = zone_news.details_of(change, extra)
+        if zone_news.is_told(caller.id, body.action, details, zone, body.party_id):
+            steps.append(_Step(body.at_ms, body.action, zone, body.party_id, details))
+    return steps
 
 
 def situation_map(rep: Sitrep, image_format: str) -> bytes:
@@ -171,6 +234,12 @@ def context(rep: Sitrep, policy: Policy) -> dict[str, Any]:
             for c in rep.conflicts
         ],
         "overdue": rep.overdue,
+        "negotiations": rep.negotiations,
+        "awaiting": [
+            {"zone": a.zone.name, "status": a.zone.status.value.replace("_", " "), "revision": a.zone.revision,
+             "signature": a.signature.replace("_", " ")}
+            for a in rep.awaiting
+        ],
         "rules": rules_json(policy.monitoring),
     }  # fmt: skip
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import shapely
 from shapely.geometry import Point, box
@@ -711,6 +711,34 @@ def negotiation(uow: UnitOfWork, caller: Party, zone_id: str) -> Negotiation:
         open_responsibilities=[r for r in zone.responsible if r.status is ResponsibilityStatus.requested],
         status_moves=sorted(ZONE_MANUAL[zone.status]) if _may_sign_for(zone, caller) else [],
     )
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    zone: Zone
+    signature: Literal["in_principle", "final"]  # in principle: not signed at all yet
+
+
+def awaiting_signature(uow: UnitOfWork, caller: Party) -> list[Awaiting]:
+    """The zones still being negotiated whose current revision waits for the caller's party to sign:
+    in principle first (when it has not even done that), else final. By name."""
+    require(caller, "zone.read")
+    with uow:
+        return awaiting_in(uow, caller)
+
+
+def awaiting_in(uow: UnitOfWork, caller: Party) -> list[Awaiting]:
+    """``awaiting_signature`` within the caller's transaction."""
+    out = []
+    for zone in uow.zones.list(limit=100_000):
+        if zone.status not in REVISABLE or caller.id not in zone.signatories:
+            continue
+        stances = uow.zones.positions(ZONE, zone.id)
+        if unsigned([caller.id], stances, zone.revision, final=False):
+            out.append(Awaiting(zone, "in_principle"))
+        elif unsigned([caller.id], stances, zone.revision, final=True):
+            out.append(Awaiting(zone, "final"))
+    return sorted(out, key=lambda a: (a.zone.name, a.zone.id))
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,20 @@ def if_match_revision(header: str | None) -> int | None:
     return int(m.group(1))
 
 
+@router.get("/awaiting", operation_id="listZonesAwaitingSignature", response_model=list[schemas.ZoneAwaitingRead])
+def awaiting_signature(ctx: Ctx, caller: Caller) -> list[schemas.ZoneAwaitingRead]:
+    """The zones still being negotiated whose current revision waits for your party's signature: in
+    principle (not signed at all yet) or final (signed in principle only). A revision voids earlier
+    sign-offs, so a zone comes back here when it is revised."""
+    return [
+        schemas.ZoneAwaitingRead(
+            id=a.zone.id, name=a.zone.name, kind=a.zone.kind, status=a.zone.status, revision=a.zone.revision,
+            signature=a.signature,
+        )
+        for a in zones.awaiting_signature(ctx.uow(), caller)
+    ]  # fmt: skip
+
+
 @router.get("/{zone_id}", operation_id="getZone", response_model=schemas.ZoneRead)
 def get_zone(zone_id: str, ctx: Ctx, caller: Caller, response: Response) -> schemas.ZoneRead:
     """The zone. Its ``ETag`` is its revision: send it back in ``If-Match`` when you change it."""
