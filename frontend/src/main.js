@@ -198,6 +198,17 @@ class App {
         await this.loadInbox();
         await this.refreshConflicts();
       });
+    } else if (ev.type === "feed.pruned") {
+      // Resumed from before what retention kept: what was missed is in the current state, so reload it.
+      this.toast(d.summary);
+      this.soon("inbox", async () => {
+        await this.loadInbox();
+        await this.refreshConflicts();
+      });
+      this.soon("zones", async () => {
+        this.data.zones = await this.api.all("/v1/zones");
+        await this.loadAwaiting();
+      });
     } else if (d.zone) {
       if (d.by?.id !== this.me.id) this.toast(d.summary);
       this.soon("zones", async () => {

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     graceful_shutdown_seconds: float = Field(30.0, gt=0, le=600)
     retain_activities_days: float | None = Field(90.0, gt=0, description="ended activities; None keeps them")
     retain_track_hours: float | None = Field(48.0, gt=0, description="track reports; None keeps them")
+    retain_feed_days: float | None = Field(
+        30.0, gt=0, description="live feed events and finished webhook deliveries; None keeps them"
+    )
     metrics_token: str | None = Field(None, description="when set, /metrics wants it as a bearer token")
     retention_seconds: float = Field(3600.0, gt=0, description="how often the retention job runs")
     # a signed request's time (t= in Truceline-Signature) may be this far from the server's clock

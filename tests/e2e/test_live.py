@@ -18,6 +18,8 @@ import pytest
 import uvicorn
 
 from tests.e2e.conftest import Line
+from truceline.adapters.db import make_engine
+from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.adapters.webhook_sender import HttpSender
 from truceline.api.app import create_app
 from truceline.domain.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
@@ -118,6 +120,30 @@ def test_sse_resume_after_a_dropped_connection_loses_nothing_and_repeats_nothing
     assert ack.status_code == 200
     acks, _ = _sse(url, tokens["A"], want=1, params={"after": 5})
     assert acks[0]["event"] == "message.acknowledged" and acks[0]["data"]["message"]["id"] == mid
+
+
+def test_a_stream_resumed_from_before_what_retention_kept_is_told_what_it_missed(
+    server: Any, tmp_path: Path
+) -> None:
+    url, tokens, ids = server
+    r = httpx.post(f"{url}/v1/threads", headers={"Authorization": f"Bearer {tokens['A']}"},
+                   json={"subject": "line", "parties": [ids["B"]], "message": {"headline": "m1"}})
+    tid = r.json()["thread"]["id"]
+    for h in ("m2", "m3"):
+        _send(url, tokens["A"], tid, h)
+    engine = make_engine(f"sqlite:///{tmp_path / 'live.db'}")
+    with SqlUnitOfWork(engine, write=True) as u:  # retention takes each feed's two oldest events
+        assert u.upkeep.prune_feed(2**62, limit=2) == 4
+        u.commit()
+    engine.dispose()
+    got, quiet = _sse(url, tokens["B"], want=2, params={"after": 0})
+    assert quiet and [(e["id"], e["event"]) for e in got] == [(2, "feed.pruned"), (3, "message")]
+    assert got[0]["data"]["missed_through"] == 2 and got[1]["data"]["headline"] == "m3"
+    again, quiet = _sse(url, tokens["B"], want=1, headers={"Last-Event-ID": "2"})
+    assert quiet and [e["id"] for e in again] == [3]
+    history = httpx.get(f"{url}/v1/events/history", headers={"Authorization": f"Bearer {tokens['B']}"},
+                        params={"after": 1}).json()
+    assert [(e["id"], e["type"]) for e in history] == [(2, "feed.pruned"), (3, "message")]
 
 
 def test_a_live_stream_gets_new_events_as_they_happen(server: Any) -> None:

@@ -992,6 +992,12 @@ def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Se
     expect(page.locator("#toasts .alert", has_text="Convoy delayed to 07:00")).to_have_count(0)
     expect(page.locator("#badge-unack")).to_have_text(str(unack))
 
+    # Resumed from before what retention kept (the server's side: test_live): the page says so and reloads.
+    page.evaluate("""() => window.truceline.onEvent({id: 12, type: "feed.pruned", data: {after: 3, missed_through: 12,
+        summary: "Events 4–12 of your feed were removed by retention before you read them."}})""")  # fmt: skip
+    expect(page.locator("#toasts .toast", has_text="Events 4–12 of your feed were removed")).to_be_visible()
+    expect(page.locator("#badge-unack")).to_have_text(str(unack))
+
     # Jordan proposes a zone with Kazakhstan as a signatory: Kazakhstan's zones list shows it as it happens.
     page.get_by_role("button", name="Zones", exact=True).click()
     badge = page.locator("#badge-zones")

@@ -23,7 +23,7 @@ from truceline.adapters.migrate import current, upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.clock import Clock, utc_now
 from truceline.domain.errors import StateConflict
-from truceline.services import activities, audit, parties, tracks, upkeep, zones
+from truceline.services import activities, audit, hotline, parties, tracks, upkeep, webhooks, zones
 from truceline.services import scenario as scenarios
 from truceline.services.policy import Policy
 from truceline.services.tracks import TrackPolicy
@@ -331,3 +331,49 @@ def test_reads_outside_a_transaction_leave_none_behind(pg_url: str) -> None:
     with engine.connect() as c:
         assert c.execute(select(t.parties.c.name)).scalars().all() == ["reader"]
     engine.dispose()
+
+
+def test_retention_prunes_old_feed_events_and_finished_deliveries_and_a_reader_is_told_what_it_missed(
+    engine: Engine, uow: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    policy = Policy()
+    a, _ = parties.add(uow(), name="A", role="officer")
+    b, _ = parties.add(uow(), name="B", role="officer")
+    webhooks.register(uow(), b, url="https://b.example/hook", event_types=[])
+    for n in range(3):  # each proposal is an event on A's and B's feeds, and a delivery to B's webhook
+        zones.create(uow(), policy, a, zone_body(name=f"old {n}", signatories=["A", "B"]))
+    with engine.begin() as c:  # two were delivered, one failed for good; the last stays due
+        ids = list(c.execute(select(t.webhook_deliveries.c.id).order_by(t.webhook_deliveries.c.id)).scalars())
+        c.execute(t.webhook_deliveries.update().where(t.webhook_deliveries.c.id.in_(ids[:2])).values(status="delivered"))
+        c.execute(t.webhook_deliveries.update().where(t.webhook_deliveries.c.id == ids[2]).values(status="failed"))
+    clock.now += timedelta(days=31)
+    zones.create(uow(), policy, a, zone_body(name="new", signatories=["A", "B"]))
+    keep_all_but_feed = dict(activities_days=None, track_hours=None)
+    assert not upkeep.prune(uow, upkeep.Retention(**keep_all_but_feed, feed_days=None))  # None keeps them
+
+    pruned = upkeep.prune(uow, upkeep.Retention(**keep_all_but_feed, feed_days=30, batch=2))
+    assert (pruned.feed_events, pruned.webhook_deliveries) == (6, 3)  # 3 on each feed; the 4th delivery is due
+    with engine.connect() as c:
+        fe = t.feed_events.c
+        assert list(c.execute(select(fe.seq).where(fe.party_id == b.id))) == [(4,)]
+        assert [r.status for r in c.execute(select(t.webhook_deliveries))] == ["pending"]
+    # B's reader resuming from before the gap is told which events it missed, then gets the rest.
+    got = hotline.events(uow(), b, after=1)
+    assert [(e.seq, e.type) for e in got] == [(3, "feed.pruned"), (4, "zone.proposed")]
+    assert got[0].payload["after"] == 1 and got[0].payload["missed_through"] == 3
+    assert "Events 2–3 of your feed were removed by retention" in got[0].payload["summary"]
+    assert [e.seq for e in hotline.events(uow(), b, after=3)] == [4]  # from the gap on: nothing missed
+    assert hotline.events(uow(), b, after=4) == []
+    # When every event after the reader's id has gone, the head says so (a stream's first read).
+    clock.now += timedelta(days=31)
+    assert upkeep.prune(uow, upkeep.Retention(**keep_all_but_feed, feed_days=30)).feed_events == 2
+    (gap,) = hotline.events(uow(), b, after=2)
+    assert (gap.seq, gap.type, gap.payload["missed_through"]) == (4, "feed.pruned", 4)
+    assert hotline.events(uow(), b, after=2, first=False) == []  # a stream's later reads skip that look-up
+    assert hotline.events(uow(), b, after=4) == []
+    # What went is in the audit log, and the chain holds.
+    with SqlUnitOfWork(engine) as u:
+        said = [e.payload for e in u.audit.entries() if e.entry.body.action == "retention.pruned"]
+    assert sum(p["feed_events"] for p in said) == 8 and sum(p["webhook_deliveries"] for p in said) == 3
+    assert all("feed_before" in p for p in said)
+    assert audit.verify(SqlUnitOfWork(engine)).problem is None

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, func, select
 
 from truceline.adapters import tables as t
+from truceline.domain.webhooks import DeliveryStatus
+
+_DONE = (DeliveryStatus.delivered.value, DeliveryStatus.failed.value)
 
 
 class UpkeepRepository:
@@ -59,6 +62,38 @@ class UpkeepRepository:
         """Tracks whose last position is older than the cutoff: long stale, gone from every picture."""
         res = self.conn.execute(delete(t.tracks).where(t.tracks.c.t_ms < last_seen_before_ms))
         return int(res.rowcount or 0)
+
+    def prune_feed(self, before_ms: int, *, limit: int) -> int:
+        """Each party's oldest feed events made before the cutoff, up to ``limit`` a party. A feed only
+        ever loses its oldest events, so a reader resuming from further back sees where the kept
+        events start (and is told). Read by primary key: no index on the time, none to feed."""
+        fe = t.feed_events.c
+        gone = 0
+        for party in list(self.conn.execute(select(t.feed_heads.c.party_id)).scalars()):
+            oldest = self.conn.execute(
+                select(fe.seq, fe.at).where(fe.party_id == party).order_by(fe.seq).limit(limit)
+            ).all()
+            last = None
+            for r in oldest:  # the prefix made before the cutoff
+                if r.at >= before_ms:
+                    break
+                last = r.seq
+            if last is not None:
+                res = self.conn.execute(delete(t.feed_events).where(fe.party_id == party, fe.seq <= last))
+                gone += int(res.rowcount or 0)
+        return gone
+
+    def prune_deliveries(self, before_ms: int, *, limit: int) -> int:
+        """Webhook deliveries done with (delivered, or failed for good) and made before the cutoff."""
+        d = t.webhook_deliveries.c
+        ids = list(
+            self.conn.execute(
+                select(d.id).where(d.status.in_(_DONE), d.created_at < before_ms).limit(limit)
+            ).scalars()
+        )
+        if ids:
+            self.conn.execute(delete(t.webhook_deliveries).where(d.id.in_(ids)))
+        return len(ids)
 
     def prune_nonces(self, signed_before_ms: int) -> int:
         """Nonces of requests signed before the cutoff: such a signature is refused for its time anyway."""

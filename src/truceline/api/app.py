@@ -84,7 +84,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     )
 
     retention = upkeep.Retention(
-        settings.retain_activities_days, settings.retain_track_hours, 2 * settings.signature_window_seconds + 60
+        settings.retain_activities_days,
+        settings.retain_track_hours,
+        2 * settings.signature_window_seconds + 60,
+        feed_days=settings.retain_feed_days,
     )
 
     @asynccontextmanager

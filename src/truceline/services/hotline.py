@@ -584,11 +584,32 @@ def message(uow: UnitOfWork, caller: Party, message_id: str) -> tuple[Message, d
         return m, _names(uow, [m])
 
 
-def events(uow: UnitOfWork, caller: Party, *, after: int, limit: int = 500) -> list[FeedEvent]:
-    """Your party's live-feed events after ``after`` (the last id you saw), in order."""
+#: the event that stands for feed events removed by retention before the reader got them
+PRUNED = "feed.pruned"
+
+
+def events(uow: UnitOfWork, caller: Party, *, after: int, limit: int = 500, first: bool = True) -> list[FeedEvent]:
+    """Your party's live-feed events after ``after`` (the last id you saw), in order. If retention
+    removed some of them first, a ``feed.pruned`` event stands in their place, numbered as the last one
+    removed, so a reader knows, and resumes after it. ``first=False`` (a stream's later reads) skips
+    the look-up that finds a gap no kept event follows: the stream's first read did it."""
     require(caller, "hotline.read")
     with uow:
-        return uow.feed.after(caller.id, after, limit=limit)
+        found = uow.feed.after(caller.id, after, limit=limit)
+        # Numbers are consecutive (taken with the head, in the event's transaction): a jump is a gap.
+        # Nothing kept after ``after``: the head says whether any were made (and removed) since.
+        head = uow.feed.head(caller.id) if first and not found else after
+        missed = found[0].seq - 1 if found else head
+        if missed <= after:
+            return found
+        now = uow.clock()
+    gap = {
+        "after": after,
+        "missed_through": missed,
+        "summary": f"Events {after + 1}–{missed} of your feed were removed by retention before you read them. "
+        "What they announced is still in your inbox, your conflicts, the zones and the audit log.",
+    }
+    return [FeedEvent(caller.id, missed, PRUNED, gap, now), *found][:limit]
 
 
 # --- escalation contacts --------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""Keeping the store bounded and watchable: retention of ended activities and old track history, and
-the counts ``/metrics`` reads. The audit log is never pruned: it keeps what was removed, and why."""
+"""Keeping the store bounded and watchable: retention of ended activities, old track history, old
+live-feed events and finished webhook deliveries, and the counts ``/metrics`` reads. The audit log and
+the hotline's threads are never pruned: they are the record (the audit log also says what went, and
+why)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,9 @@ class Retention:
     #: signed requests' nonces are kept this long: past it, their signed time is refused anyway
     nonce_seconds: float = 660.0
     batch: int = 5_000
+    #: live-feed events (a copy of what they announce, kept for readers resuming) and webhook
+    #: deliveries that are done with (delivered or failed)
+    feed_days: float | None = 30.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class Pruned:
     track_reports: int = 0
     tracks: int = 0
     signed_nonces: int = 0
+    feed_events: int = 0
+    webhook_deliveries: int = 0
 
     def __bool__(self) -> bool:
         return any(asdict(self).values())
@@ -48,8 +55,9 @@ def store_counts(uow: UnitOfWork) -> tuple[dict[str, int], dict[str, int]]:
 
 def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
     """Delete, in batches of short transactions (writers never wait long behind it), activities and
-    conflicts that ended more than ``activities_days`` ago, track reports older than ``track_hours``, and
-    the nonces of requests signed longer ago than a signed time is accepted.
+    conflicts that ended more than ``activities_days`` ago, track reports older than ``track_hours``,
+    feed events and finished webhook deliveries older than ``feed_days``, and the nonces of requests
+    signed longer ago than a signed time is accepted.
     Each batch's audit entry says what went and the cutoff."""
     total = Pruned()
     while True:
@@ -75,6 +83,14 @@ def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
                     tracks=uow.upkeep.prune_tracks(ms),
                 )
                 cutoffs["tracks_before"] = format_time(cutoff)
+            if retention.feed_days is not None:
+                cutoff = now - timedelta(days=retention.feed_days)
+                ms = to_ms(cutoff)
+                got += Pruned(
+                    feed_events=uow.upkeep.prune_feed(ms, limit=retention.batch),
+                    webhook_deliveries=uow.upkeep.prune_deliveries(ms, limit=retention.batch),
+                )
+                cutoffs["feed_before"] = format_time(cutoff)
             signed_before = to_ms(now - timedelta(seconds=retention.nonce_seconds))
             got += Pruned(signed_nonces=uow.upkeep.prune_nonces(signed_before))
             if not got:

@@ -158,7 +158,9 @@ async def live_events(
     ``document.*``, each with a ``summary`` sentence) and every zone's status moves (``zone.status``).
     Each event's ``id`` is its number in your party's feed;
     reconnect with ``Last-Event-ID`` (browsers do) to resume with nothing lost and nothing repeated.
-    Without either, the stream starts with the next event."""
+    Without either, the stream starts with the next event. Events older than the feed's retention
+    (``TRUCELINE_RETAIN_FEED_DAYS``) are removed: a reader resuming from before them gets one
+    ``feed.pruned`` event in their place, saying which ids it missed."""
     start = _start(after, last_event_id)
     if start is None:
         start = (await asyncio.to_thread(hotline.summary, ctx.uow(), caller))["last_event_id"]
@@ -168,11 +170,15 @@ async def live_events(
         last = start
         wake = ctx.signal.subscribe(caller.id)
         quiet = 0.0
+        first = True
         try:
             yield f"retry: 2000\n: resuming after {last}\n\n"
             while not (stopping.is_stopping() or await request.is_disconnected()):
                 wake.clear()
-                batch = await asyncio.to_thread(hotline.events, ctx.uow(), caller, after=last, limit=500)
+                batch = await asyncio.to_thread(
+                    hotline.events, ctx.uow(), caller, after=last, limit=500, first=first
+                )
+                first = False
                 for e in batch:
                     data = json.dumps(e.payload, separators=(",", ":"))
                     yield f"id: {e.seq}\nevent: {e.type}\ndata: {data}\n\n"
@@ -203,6 +209,7 @@ def list_events(
     after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[s.EventRead]:
-    """Your party's feed as plain JSON, for clients that cannot hold a stream open."""
+    """Your party's feed as plain JSON, for clients that cannot hold a stream open. As on the stream, a
+    ``feed.pruned`` event stands for events that retention removed before you read them."""
     items = hotline.events(ctx.uow(), caller, after=after, limit=limit)
     return [s.EventRead(id=e.seq, type=e.type, at=format_time(e.at) or "", data=e.payload) for e in items]
