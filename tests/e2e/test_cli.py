@@ -15,6 +15,7 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from tests.e2e.demo_server import BIN, demo_server
+from tests.helpers import cap_schema
 from truceline.adapters.migrate import alembic_config
 
 
@@ -474,7 +475,7 @@ def test_keys_generate_and_signed_cli_writes(server: tuple[str, dict[str, str], 
     assert signed.returncode == 0, signed.stderr
 
 
-def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
+def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     url, tokens, _ = server
     us, jordan = tokens["United States"], tokens["Jordan"]
     summary = httpx.get(f"{url}/v1/inbox/summary", headers={"Authorization": f"Bearer {jordan}"}).json()
@@ -520,6 +521,16 @@ def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     assert "Ack" in shown.stdout and "Jordan: awaiting" in shown.stdout
     bad = run("send", "x", "--to", "Atlantis", token=jordan, url=url)
     assert bad.returncode == 1 and "no party named 'Atlantis'" in bad.stderr
+    # the message as a CAP 1.2 alert, for an alerting system: to standard output or a file
+    xml = run("cap", m["id"], token=us, url=url)
+    assert xml.returncode == 0 and xml.stdout.startswith("<?xml")
+    assert f"<identifier>{m['id']}</identifier>" in xml.stdout
+    cap_schema().validate(xml.stdout)
+    saved = tmp_path / "alert.xml"
+    assert run("cap", m["id"], "--out", str(saved), token=jordan, url=url).returncode == 0
+    assert saved.read_text() == xml.stdout
+    outsider = run("cap", m["id"], token=tokens["Israel"], url=url)
+    assert outsider.returncode == 1 and "404" in outsider.stderr and outsider.stderr.strip().count("\n") == 0
 
 
 def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

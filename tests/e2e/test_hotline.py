@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import FakeClock
 from tests.e2e.conftest import Line, quiet_settings
-from tests.helpers import activity_body
+from tests.helpers import CAP_NS, activity_body, cap_schema
 from truceline.api.app import create_app
 from truceline.services import hotline
 
@@ -275,3 +275,41 @@ def test_other_bad_hotline_requests(line: Line) -> None:
     assert c.get(f"/v1/parties/{line.ids['B']}/escalation-contacts", headers=line.h("B")).json()["contacts"] == []
     r = c.get("/v1/events", headers={**line.h("B"), "Last-Event-ID": "soon"})
     assert r.status_code == 422
+
+
+def test_a_message_as_a_cap_alert_for_the_parties_of_its_thread(line: Line) -> None:
+    """Any message a party can read comes as an OASIS CAP 1.2 alert too (the schema check: unit tests)."""
+    from xml.etree import ElementTree as ET
+
+
+    c = line.client
+    c.post("/v1/activities", headers=line.h("A"), json=activity_body(title="A's patrol"))
+    c.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", lng=36.51))
+    (alert,) = line.inbox("B")
+    r = c.get(f"/v1/messages/{alert['id']}/cap", headers=line.h("B"))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/cap+xml"
+    cap_schema().validate(r.text)
+    root = ET.fromstring(r.content)
+    assert root.findtext("cap:identifier", namespaces=CAP_NS) == alert["id"]
+    assert root.findtext("cap:incidents", namespaces=CAP_NS) == alert["conflict_id"]
+    assert root.findtext("cap:info/cap:event", namespaces=CAP_NS) == "Deconfliction conflict (overlap)"
+    assert root.findtext("cap:info/cap:headline", namespaces=CAP_NS) == alert["headline"]
+    assert set((root.findtext("cap:addresses", namespaces=CAP_NS) or "").split()) == {
+        f"urn:truceline:party:{line.ids[p]}" for p in ("A", "B")}  # fmt: skip
+    assert len(root.findall("cap:info/cap:area/cap:polygon", CAP_NS)) >= 1
+    # only the thread's parties read it, as with the message itself
+    for who in ("Obs", "Mon"):
+        refused = c.get(f"/v1/messages/{alert['id']}/cap", headers=line.h(who))
+        assert refused.status_code == 404 and refused.headers["content-type"] == "application/problem+json"
+    assert c.get("/v1/messages/nope/cap", headers=line.h("B")).status_code == 404
+    assert c.get(f"/v1/messages/{alert['id']}/cap").status_code == 401
+    # the acknowledgement is a CAP Ack that refers to the alert
+    assert c.post(f"/v1/messages/{alert['id']}/ack", headers=line.h("B"), json={"note": "seen"}).status_code == 200
+    (thread,) = c.get("/v1/threads", headers=line.h("A")).json()
+    ack = c.get(f"/v1/threads/{thread['id']}", headers=line.h("A")).json()["messages"][-1]
+    r = c.get(f"/v1/messages/{ack['id']}/cap", headers=line.h("A"))
+    cap_schema().validate(r.text)
+    root = ET.fromstring(r.content)
+    assert root.findtext("cap:msgType", namespaces=CAP_NS) == "Ack"
+    assert root.findtext("cap:note", namespaces=CAP_NS) == "seen"
+    assert (root.findtext("cap:references", namespaces=CAP_NS) or "").startswith(f"urn:truceline:system,{alert['id']},")

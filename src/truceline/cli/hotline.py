@@ -13,12 +13,14 @@ from rich.table import Table
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
+    OutOpt,
     TokenOpt,
     UrlOpt,
     _client,
     _print_json,
     _receipt,
     app,
+    download,
     fail,
     guarded,
     out,
@@ -138,6 +140,12 @@ def send(
         return
     to_line = ", ".join(f"{a['party']['name']} by {a['deadline']}" for a in m["addresses"]) or "nobody"
     out.print(f"sent {m['msgType']} {m['id']} in thread {m['thread_id']}; to acknowledge: {to_line}", markup=False)
+
+
+@app.command()
+def cap(message_id: str, output: OutOpt = None, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+    """A message as an OASIS CAP 1.2 alert (XML), for an alerting system: to a file or standard output."""
+    download(url, token, f"/v1/messages/{message_id}/cap", output)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from truceline.adapters.hotline_store import FeedEvent
+from truceline.domain import cap
 from truceline.domain.errors import FieldError, Forbidden, InvalidInput, NotFound, StateConflict
 from truceline.domain.hotline import (
     CONFLICT_ALERT,
@@ -582,6 +583,20 @@ def message(uow: UnitOfWork, caller: Party, message_id: str) -> tuple[Message, d
             raise NotFound(f"no message {message_id} in a thread your party is in")
         _thread_for(uow, caller, m.thread_id)
         return m, _names(uow, [m])
+
+
+def message_cap(uow: UnitOfWork, caller: Party, message_id: str) -> bytes:
+    """A message your party can read, as a CAP 1.2 alert (XML)."""
+    require(caller, "hotline.read")
+    with uow:
+        m = uow.hotline.get_message(message_id)
+        if m is None:
+            raise NotFound(f"no message {message_id} in a thread your party is in")
+        _thread_for(uow, caller, m.thread_id)
+        referenced = uow.hotline.get_messages(m.references) if m.references else {}
+        conflict = uow.conflicts.get(m.conflict_id) if m.conflict_id else None
+        names = _names(uow, [m, *referenced.values()])
+    return cap.alert(m, names, referenced, rule=conflict.rule.value if conflict else None, system_name=SYSTEM_NAME)
 
 
 #: the event that stands for feed events removed by retention before the reader got them

@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from truceline.api import schemas_hotline as s
 from truceline.api import stopping
 from truceline.api.deps import Caller, Ctx, Write
 from truceline.api.routes.params import MAX_INT, Offset
+from truceline.domain import cap
 from truceline.domain.errors import InvalidInput
 from truceline.domain.hotline import Certainty, Message, MsgType, Severity, Thread, Urgency
 from truceline.domain.volumes import format_time
@@ -97,6 +98,21 @@ def send_message(thread_id: str, body: s.MessageCreate, ctx: Ctx, caller: Caller
 def get_message(message_id: str, ctx: Ctx, caller: Caller) -> s.MessageRead:
     m, names = hotline.message(ctx.uow(), caller, message_id)
     return _msg(m, names)
+
+
+@router.get(
+    "/v1/messages/{message_id}/cap",
+    operation_id="getMessageAsCap",
+    response_class=Response,
+    responses={200: {"content": {cap.MEDIA_TYPE: {}}, "description": "A CAP 1.2 alert"}},
+)
+def get_message_as_cap(message_id: str, ctx: Ctx, caller: Caller) -> Response:
+    """The message as an OASIS CAP 1.2 alert (XML), for the alerting systems a party already runs:
+    ``scope`` Private, addressed to the thread's parties by URN (``urn:truceline:party:<id>``); the
+    conflict it announces as the ``incidents``; each 4D region as an ``area`` (polygons, altitude and
+    ceiling in feet); the acknowledgement deadlines as ``parameter``s. An ``Ack`` is a CAP Ack."""
+    body = hotline.message_cap(ctx.uow(), caller, message_id)
+    return Response(body, media_type=cap.MEDIA_TYPE)
 
 
 @router.post("/v1/messages/{message_id}/ack", operation_id="acknowledgeMessage", response_model=s.MessageRead)
