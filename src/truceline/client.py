@@ -152,6 +152,16 @@ class Client:
     def object_to_zone(self, zone_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/v1/zones/{zone_id}/objections", json=body)  # type: ignore[no-any-return]
 
+    def tokens(self, party: str = "me") -> list[dict[str, Any]]:
+        return self._call("GET", f"/v1/parties/{party}/tokens")  # type: ignore[no-any-return]
+
+    def issue_token(self, label: str, expires_at: str | None = None, party: str = "me") -> dict[str, Any]:
+        body = {"label": label} | ({"expires_at": expires_at} if expires_at else {})
+        return self._call("POST", f"/v1/parties/{party}/tokens", json=body)  # type: ignore[no-any-return]
+
+    def revoke_token(self, token_id: str, party: str = "me") -> dict[str, Any]:
+        return self._call("POST", f"/v1/parties/{party}/tokens/{token_id}/revoke")  # type: ignore[no-any-return]
+
     def awaiting_signature(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/zones/awaiting")  # type: ignore[no-any-return]
 

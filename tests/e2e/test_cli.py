@@ -16,7 +16,11 @@ from alembic.script import ScriptDirectory
 
 from tests.e2e.demo_server import BIN, demo_server
 from tests.helpers import cap_schema
+from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import alembic_config
+from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.domain.errors import NotAuthenticated
+from truceline.services import parties
 
 
 def run(*args: str, token: str | None = None, url: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -151,6 +155,16 @@ def test_party_and_db_commands(tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "/role" in wrong.stderr
     listed = json.loads(run("party", "list", "--db", db, "--json").stdout)
     assert [p["name"] for p in listed] == ["UNDOF"] and "token" not in listed[0]
+    # a leaked token: the operator revokes every token of the party and hands out one new one
+    rotated = run("party", "rotate", "UNDOF", "--db", db, "--json")
+    assert rotated.returncode == 0, rotated.stderr
+    fresh = json.loads(rotated.stdout)["token"]
+    store = make_engine(db)
+    with pytest.raises(NotAuthenticated, match="revoked"):
+        parties.authenticate(SqlUnitOfWork(store), made["token"])
+    assert parties.authenticate(SqlUnitOfWork(store), fresh).name == "UNDOF"
+    store.dispose()
+    assert "no party named 'Atlantis'" in run("party", "rotate", "Atlantis", "--db", db).stderr
     # back up, restore into a new store, verify; a restore onto a store in use is one line and changes nothing
     saved = run("db", "backup", str(tmp_path / "p.backup"), "--db", db)
     assert saved.returncode == 0 and "rows from" in saved.stdout, saved.stderr
@@ -531,6 +545,25 @@ def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path:
     assert saved.read_text() == xml.stdout
     outsider = run("cap", m["id"], token=tokens["Israel"], url=url)
     assert outsider.returncode == 1 and "404" in outsider.stderr and outsider.stderr.strip().count("\n") == 0
+
+
+def test_tokens_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
+    """An officer gets a token of its own, uses it, and loses it alone."""
+    url, tokens, _ = server
+    made = run("tokens", "issue", "Amman desk", "--expires", "2099-01-01T00:00:00Z", "--json",
+               token=tokens["Jordan"], url=url)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    desk = json.loads(made.stdout)
+    assert run("conflicts", "list", "--json", token=desk["token"], url=url).returncode == 0
+    listed = run("tokens", "list", token=tokens["Jordan"], url=url)
+    assert "Amman desk" in listed.stdout and "first token" in listed.stdout and desk["token"] not in listed.stdout
+    gone = run("tokens", "revoke", desk["id"], token=tokens["Jordan"], url=url)
+    assert gone.returncode == 0 and "revoked 'Amman desk'" in gone.stdout
+    refused = run("conflicts", "list", token=desk["token"], url=url)
+    assert refused.returncode == 1 and "was revoked" in refused.stderr and refused.stderr.strip().count("\n") == 0
+    assert run("conflicts", "list", token=tokens["Jordan"], url=url).returncode == 0  # the party's other token
+    others = run("tokens", "list", "--party", "x", token=tokens["Jordan"], url=url)
+    assert others.returncode == 1 and "403" in others.stderr
 
 
 def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, column, select, table
 
 from tests.helpers import activity_body, zone_body
 from truceline.adapters import repositories
@@ -20,9 +20,13 @@ from truceline.adapters.tables import metadata
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain import conflicts as conflicts_mod
 from truceline.domain.conflicts import CONFLICT_NAMESPACE, conflict_id, overlap_key, zone_key
-from truceline.domain.model import ConflictRule
+from truceline.domain.errors import NotAuthenticated
+from truceline.domain.model import ConflictRule, Party
 from truceline.services import activities, conflicts, parties, zones
 from truceline.services.policy import Policy
+
+#: the parties table as it was before revision 0013 moved tokens to the credentials table
+_PARTIES_BEFORE_0013 = table("parties", *(column(n) for n in ("id", "name", "role", "token_hash", "created_at")))
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -67,11 +71,18 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
     # NULL here); they are dropped again before the upgrade, which then meets a true 0007 store.
     with engine.begin() as c:
         c.exec_driver_sql("ALTER TABLE zones ADD COLUMN schedule TEXT")
+        t.credentials.create(c)
 
     def uow() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine, write=True)
 
+    def add_party_with_its_token(self: repositories.PartyRepository, party: Party) -> None:
+        self.conn.execute(_PARTIES_BEFORE_0013.insert().values(id=party.id, name=party.name, role=party.role.value,
+                                                               token_hash=uuid.uuid4().hex, created_at=0))  # fmt: skip
+        self.conn.execute(t.feed_heads.insert().values(party_id=party.id, seq=0))
+
     with monkeypatch.context() as old_code:
+        old_code.setattr(repositories.PartyRepository, "add", add_party_with_its_token)
         old_code.setattr(conflicts_mod, "conflict_id", _old_conflict_id)
         old_code.setattr(conflicts_mod, "overlap_key", _old_overlap_key)
         old_code.setattr(repositories, "overlap_key", _old_overlap_key)
@@ -97,6 +108,7 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
     with engine.begin() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM zones WHERE schedule IS NOT NULL").scalar() == 0
         c.exec_driver_sql("ALTER TABLE zones DROP COLUMN schedule")
+        t.credentials.drop(c)
     upgrade(engine)
     keys = {
         ConflictRule.overlap: overlap_key(ra.activity.id, rb.activity.id),
@@ -141,3 +153,27 @@ def test_the_detectors_look_at_open_tactical_conflicts_uses_an_index(engine: Eng
             conn.exec_driver_sql("SET enable_seqscan = off")
             plan = " ".join(str(r[0]) for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
     assert "ix_conflicts_rule_status" in plan, plan
+
+
+def test_0013_moves_each_partys_token_into_its_credentials(db_url: str) -> None:
+    """A party's one token, stored on the party before revision 0013, keeps working after it, as the
+    party's first credential; a token revoked afterwards stops."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0012")
+    tokens = {"A": parties.new_token(), "B": parties.new_token()}
+    with engine.begin() as c:
+        for n, (name, token) in enumerate(tokens.items()):
+            digest = parties.hash_token(token)
+            row = dict(id=f"p{n}", name=name, role="officer", token_hash=digest, created_at=1_000 * n)
+            c.execute(_PARTIES_BEFORE_0013.insert().values(**row))
+    upgrade(engine)
+    a = parties.authenticate(SqlUnitOfWork(engine), tokens["A"])
+    assert (a.id, a.name) == ("p0", "A")
+    (first,) = parties.credentials(SqlUnitOfWork(engine), a, "p0")
+    assert (first.label, first.revoked_at, first.created_at.timestamp()) == ("first token", None, 0)
+    _, spare_token = parties.issue_credential(SqlUnitOfWork(engine, write=True), a, "p0", {"label": "desk"})
+    parties.revoke_credential(SqlUnitOfWork(engine, write=True), a, "p0", first.id)
+    with pytest.raises(NotAuthenticated, match=r"'first token'.*revoked"):
+        parties.authenticate(SqlUnitOfWork(engine), tokens["A"])
+    assert parties.authenticate(SqlUnitOfWork(engine), spare_token).id == "p0"
+    assert parties.authenticate(SqlUnitOfWork(engine), tokens["B"]).name == "B"

@@ -31,6 +31,7 @@ from truceline.domain.model import (
     Conflict,
     ConflictRule,
     ConflictStatus,
+    Credential,
     Document,
     Party,
     Region,
@@ -136,7 +137,18 @@ _ACTIVITIES_WITH_VOLUMES = (
 _IDS: Any = bindparam("ids", expanding=True)
 _PARTY_NAMES = select(t.parties.c.id, t.parties.c.name).where(t.parties.c.id.in_(_IDS))
 _PARTY_BY_ID = select(t.parties).where(t.parties.c.id == bindparam("id"))
-_PARTY_BY_TOKEN = select(t.parties).where(t.parties.c.token_hash == bindparam("token_hash"))
+_CREDENTIAL_COLUMNS = (
+    t.credentials.c.id.label("credential_id"),
+    t.credentials.c.label,
+    t.credentials.c.created_at.label("credential_created_at"),
+    t.credentials.c.expires_at,
+    t.credentials.c.revoked_at,
+)
+_PARTY_BY_TOKEN = (
+    select(t.parties, *_CREDENTIAL_COLUMNS)
+    .join_from(t.credentials, t.parties, t.parties.c.id == t.credentials.c.party_id)
+    .where(t.credentials.c.token_hash == bindparam("token_hash"))
+)
 _AUDIT_HEAD = select(t.audit_state.c.seq, t.audit_state.c.hash).where(t.audit_state.c.id == 1)
 _AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
 _AUDIT_MOVE_HEAD = (
@@ -178,17 +190,50 @@ class PartyRepository:
     def set_public_key(self, party_id: str, public_key: str | None) -> None:
         self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(public_key=public_key))
 
-    def add(self, party: Party, token_hash: str) -> None:
+    def add(self, party: Party) -> None:
         self.conn.execute(
             insert(t.parties).values(
-                id=party.id,
-                name=party.name,
-                role=party.role.value,
-                token_hash=token_hash,
-                created_at=to_ms(party.created_at),
+                id=party.id, name=party.name, role=party.role.value, created_at=to_ms(party.created_at)
             )
         )
         self.conn.execute(insert(t.feed_heads).values(party_id=party.id, seq=0))
+
+    @staticmethod
+    def _credential(r: Any, party_id: str) -> Credential:
+        return Credential(
+            id=r.credential_id,
+            party_id=party_id,
+            label=r.label,
+            created_at=_dt(r.credential_created_at),
+            expires_at=_dt(r.expires_at) if r.expires_at is not None else None,
+            revoked_at=_dt(r.revoked_at) if r.revoked_at is not None else None,
+        )
+
+    def add_credential(self, c: Credential, token_hash: str) -> None:
+        self.conn.execute(
+            insert(t.credentials).values(
+                id=c.id,
+                party_id=c.party_id,
+                label=c.label,
+                token_hash=token_hash,
+                created_at=to_ms(c.created_at),
+                expires_at=to_ms(c.expires_at) if c.expires_at else None,
+                revoked_at=None,
+            )
+        )
+
+    def credentials(self, party_id: str) -> builtins.list[Credential]:
+        cr = t.credentials.c
+        q = select(*_CREDENTIAL_COLUMNS).where(cr.party_id == party_id).order_by(cr.created_at, cr.id)
+        return [self._credential(r, party_id) for r in self.conn.execute(q)]
+
+    def revoke_credentials(self, party_id: str, ids: Iterable[str], at: datetime) -> None:
+        cr = t.credentials.c
+        self.conn.execute(
+            update(t.credentials)
+            .where(cr.party_id == party_id, cr.id.in_(list(ids)), cr.revoked_at.is_(None))
+            .values(revoked_at=to_ms(at))
+        )
 
     def take_nonce(self, party_id: str, nonce: str, at_ms: int) -> bool:
         """Record a signed request's nonce; False if the party has used it before (the transaction is
@@ -199,9 +244,6 @@ class PartyRepository:
             return False
         return True
 
-    def set_token_hash(self, party_id: str, token_hash: str) -> None:
-        self.conn.execute(update(t.parties).where(t.parties.c.id == party_id).values(token_hash=token_hash))
-
     def get(self, party_id: str) -> Party | None:
         r = self.conn.execute(_PARTY_BY_ID, {"id": party_id}).first()
         return self._row(r) if r else None
@@ -210,9 +252,10 @@ class PartyRepository:
         r = self.conn.execute(select(t.parties).where(t.parties.c.name == name)).first()
         return self._row(r) if r else None
 
-    def by_token_hash(self, token_hash: str) -> Party | None:
+    def by_token_hash(self, token_hash: str) -> tuple[Party, Credential] | None:
+        """The party a token is for, and the token's credential (which may be revoked or expired)."""
         rows = read(self.conn, _PARTY_BY_TOKEN, {"token_hash": token_hash})
-        return self._row(rows[0]) if rows else None
+        return (self._row(rows[0]), self._credential(rows[0], rows[0].id)) if rows else None
 
     def list(self) -> list[Party]:
         return [self._row(r) for r in self.conn.execute(select(t.parties).order_by(t.parties.c.name))]

@@ -28,9 +28,22 @@ parties = Table(
     Column("id", ID, primary_key=True),
     Column("name", String(200), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
     Column("public_key", String(64)),
+)
+
+# A party's bearer tokens, one per officer, desk or script, each revocable or expiring on its own.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("party_id", ID, nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("revoked_at", BigInteger),
+    Index("ix_credentials_party", "party_id"),
 )
 
 # Each signed request's nonce, taken once: a signature seen once (by a proxy, in the audit log) cannot

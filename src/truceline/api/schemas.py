@@ -107,6 +107,26 @@ class PartyCreated(PartyRead):
     token: str = Field(description="shown once; store it now")
 
 
+class TokenCreate(Strict):
+    label: str = Field(
+        min_length=1, max_length=100, description="who or what holds it: an officer, a desk, a script"
+    )
+    expires_at: str | None = Field(None, description="RFC 3339; after it the token opens nothing")
+
+
+class TokenRead(BaseModel):
+    id: str
+    label: str
+    created_at: str
+    expires_at: str | None
+    revoked_at: str | None
+    state: Literal["active", "expired", "revoked"]
+
+
+class TokenCreated(TokenRead):
+    token: str = Field(description="shown once; store it now")
+
+
 # ---- Zones ---------------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from truceline.adapters.repositories import SignedHead, StoredEntry
 from truceline.api import schemas as s
-from truceline.domain.model import Activity, Conflict, Document, Party, Responsibility, Zone
+from truceline.domain.model import Activity, Conflict, Credential, Document, Party, Responsibility, Zone
 from truceline.domain.negotiation import Stance
 from truceline.domain.volumes import format_time, volume_to_volume4d
 from truceline.services.zones import Negotiation
@@ -20,6 +20,18 @@ def _t(x: object) -> str:
 
 def _alt(m: float) -> s.Altitude:
     return s.Altitude(value=round(m, 3), reference="W84", units="M")
+
+
+def token(c: Credential, now: datetime) -> s.TokenRead:
+    state = "revoked" if c.revoked_at else "expired" if c.refusal(now) else "active"
+    return s.TokenRead(
+        id=c.id,
+        label=c.label,
+        created_at=_t(c.created_at),
+        expires_at=format_time(c.expires_at),
+        revoked_at=format_time(c.revoked_at),
+        state=state,  # type: ignore[arg-type]
+    )
 
 
 def party(p: Party) -> s.PartyRead:

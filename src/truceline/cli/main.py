@@ -38,6 +38,10 @@ audit_app = typer.Typer(
     help="The audit log: verify it, get its signed head, check receipts offline.", no_args_is_help=True
 )
 keys_app = typer.Typer(help="Your party's Ed25519 signing key.", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="Your party's bearer tokens: one per officer, desk or script, each revoked on its own.", no_args_is_help=True
+)
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(resp_app, name="responsibilities")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
@@ -362,6 +366,20 @@ def party_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     for r in rows:
         table.add_row(r["name"], r["role"], r["id"])
     out.print(table)
+
+
+@party_app.command("rotate")
+def party_rotate(name: str, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Revoke every token of a party and print one new one (shown once): for a token lost or leaked."""
+    from truceline.services import parties
+
+    uow = _uow_factory(db)
+    token = guarded(lambda: parties.rotate_token(uow(), name=name))
+    if as_json:
+        _print_json({"name": name, "token": token})
+    else:
+        out.print(f"every earlier token of {name!r} is revoked")
+        out.print(f"token (shown once): {token}")
 
 
 # ---- client side ---------------------------------------------------------------------------------
@@ -1000,6 +1018,57 @@ def keys_register(key_file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = N
     with Client(url, token, signing_key=key) as c:
         p = guarded(lambda: c.register_key(public_key_b64(key)))
     out.print(f"registered {p['public_key']} for {p['name']}")
+
+
+PartyOpt = Annotated[str, typer.Option("--party", help="a party id (admins: another party's tokens)")]
+
+
+@tokens_app.command("list")
+def tokens_list(
+    party: PartyOpt = "me", url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
+) -> None:
+    """The party's tokens: label, state, when issued, expiring or revoked (never the tokens)."""
+    with _client(url, token) as c:
+        items = guarded(lambda: c.tokens(party))
+    if as_json:
+        _print_json(items)
+        return
+    table = Table("label", "state", "issued", "expires", "revoked", "id")
+    for t in items:
+        table.add_row(t["label"], t["state"], t["created_at"], t["expires_at"] or "", t["revoked_at"] or "", t["id"])
+    out.print(table)
+
+
+@tokens_app.command("issue")
+def tokens_issue(
+    label: Annotated[str, typer.Argument(help="who or what holds it: an officer, a desk, a script")],
+    expires: Annotated[str | None, typer.Option(help="RFC 3339 time after which it opens nothing")] = None,
+    party: PartyOpt = "me",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Issue a named token (printed once: hand it over now)."""
+    with _client(url, token) as c:
+        made = guarded(lambda: c.issue_token(label, expires, party))
+        _receipt(c)
+    if as_json:
+        _print_json(made)
+        return
+    until = f", until {made['expires_at']}" if made["expires_at"] else ""
+    out.print(f"token {made['label']!r} (id {made['id']}{until})", markup=False)
+    out.print(f"token (shown once): {made['token']}", markup=False)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: str, party: PartyOpt = "me", url: UrlOpt = DEFAULT_URL, token: TokenOpt = None
+) -> None:
+    """Revoke one token now; the others keep working."""
+    with _client(url, token) as c:
+        gone = guarded(lambda: c.revoke_token(token_id, party))
+        _receipt(c)
+    out.print(f"revoked {gone['label']!r} at {gone['revoked_at']}", markup=False)
 
 
 def main() -> None:

@@ -141,6 +141,27 @@ class Party:
 
 
 @dataclass(frozen=True)
+class Credential:
+    """One of a party's bearer tokens (each officer, desk or script its own): named, and revocable or
+    expiring without the others. The token itself is never kept, only its digest."""
+
+    id: str
+    party_id: str
+    label: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def refusal(self, now: datetime) -> str | None:
+        """Why the token no longer opens anything, or None while it does."""
+        if self.revoked_at is not None:
+            return f"this bearer token ('{self.label}') was revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return f"this bearer token ('{self.label}') has expired"
+        return None
+
+
+@dataclass(frozen=True)
 class Responsibility:
     """A party asked to guarantee, police or monitor a zone, and its answer."""
 

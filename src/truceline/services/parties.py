@@ -1,4 +1,6 @@
-"""Parties and their bearer tokens. Tokens are shown once and stored only as SHA-256 digests."""
+"""Parties and their bearer tokens. Tokens are shown once and stored only as SHA-256 digests. A party
+holds as many tokens as it has officers, desks or scripts, each named, and each revoked or expiring
+on its own; every change to them is in the audit log (never the token)."""
 
 from __future__ import annotations
 
@@ -8,14 +10,17 @@ import secrets
 from datetime import datetime
 
 from truceline.domain.cells import to_ms
-from truceline.domain.errors import InvalidInput, NotAuthenticated, NotFound, StateConflict
+from truceline.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, StateConflict
 from truceline.domain.ids import new_id
-from truceline.domain.model import Party, Role
+from truceline.domain.model import Credential, Party, Role
+from truceline.domain.volumes import format_time, parse_time
 from truceline.services import audit
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "tl_"
+FIRST_TOKEN = "first token"
+MAX_LABEL = 100
 
 
 def hash_token(token: str) -> str:
@@ -45,9 +50,9 @@ def add(uow: UnitOfWork, *, name: str, role: Role | str, actor: Party | None = N
         if uow.parties.by_name(name) is not None:
             raise StateConflict(f"a party named {name!r} already exists")
         party = Party(id=new_id(), name=name, role=role, created_at=uow.clock())
-        token = new_token()
-        uow.parties.add(party, hash_token(token))
+        uow.parties.add(party)
         audit.record(uow, actor, "party.created", "party", party.id, {"name": name, "role": party.role.value})
+        _, token = _issue(uow, actor, party, FIRST_TOKEN, None)
         uow.commit()
     return party, token
 
@@ -58,16 +63,93 @@ def add_as(uow: UnitOfWork, caller: Party, *, name: str, role: Role | str) -> tu
 
 
 def rotate_token(uow: UnitOfWork, *, name: str) -> str:
-    """Issue a new token for a party; the old one stops working."""
+    """The operator's way back in for a party (a token lost or leaked, every officer locked out):
+    revoke every token it holds and issue one new one."""
     with uow:
         party = uow.parties.by_name(name)
         if party is None:
             raise NotFound(f"no party named {name!r}")
-        token = new_token()
-        uow.parties.set_token_hash(party.id, hash_token(token))
-        audit.record(uow, None, "party.token_rotated", "party", party.id, {"name": name})
+        now = uow.clock()
+        live = [c for c in uow.parties.credentials(party.id) if c.refusal(now) is None]
+        uow.parties.revoke_credentials(party.id, [c.id for c in live], now)
+        audit.record(uow, None, "party.token_rotated", "party", party.id,
+                     {"name": name, "revoked": [c.id for c in live]}, concerns=[party.id])  # fmt: skip
+        _, token = _issue(uow, None, party, f"rotated {format_time(now)}", None)
         uow.commit()
     return token
+
+
+def _issue(
+    uow: UnitOfWork, actor: Party | None, party: Party, label: str, expires_at: datetime | None
+) -> tuple[Credential, str]:
+    token = new_token()
+    c = Credential(new_id(), party.id, label, uow.clock(), expires_at)
+    uow.parties.add_credential(c, hash_token(token))
+    audit.record(uow, actor, "credential.issued", "credential", c.id,
+                 {"party": party.id, "label": label, "expires_at": format_time(expires_at)},
+                 concerns=[party.id])  # fmt: skip
+    return c, token
+
+
+def _whose(uow: UnitOfWork, caller: Party, party_id: str) -> Party:
+    """The party whose tokens ``caller`` manages: its own, or any party's for an admin."""
+    if party_id != caller.id and caller.role is not Role.admin:
+        raise Forbidden("only the party itself or an admin may manage its tokens")
+    party = uow.parties.get(party_id)
+    if party is None:
+        raise NotFound(f"no party {party_id}")
+    return party
+
+
+def credentials(uow: UnitOfWork, caller: Party, party_id: str) -> list[Credential]:
+    """A party's tokens, oldest first, revoked and expired ones included (never the tokens)."""
+    with uow:
+        _whose(uow, caller, party_id)
+        return uow.parties.credentials(party_id)
+
+
+def issue_credential(uow: UnitOfWork, caller: Party, party_id: str, data: object) -> tuple[Credential, str]:
+    """A new named token for the party; the token is in the answer, and nowhere ever again."""
+    body = data if isinstance(data, dict) else {}
+    label = body.get("label")
+    if not isinstance(label, str) or not 1 <= len(label.strip()) <= MAX_LABEL:
+        raise InvalidInput.at("/label", f"label must be 1 to {MAX_LABEL} characters: who or what holds the token")
+    expires_at = None
+    if body.get("expires_at") is not None:
+        expires_at = parse_time(body["expires_at"], "/expires_at")
+    with uow:
+        party = _whose(uow, caller, party_id)
+        now = uow.clock()
+        if expires_at is not None and expires_at <= now:
+            raise InvalidInput.at("/expires_at", f"expires_at must be after now ({format_time(now)})")
+        if label.strip() in {c.label for c in uow.parties.credentials(party.id) if c.refusal(now) is None}:
+            raise StateConflict(
+                f"the party already holds a token labelled {label.strip()!r}; revoke it or pick another label"
+            )
+        c, token = _issue(uow, caller, party, label.strip(), expires_at)
+        uow.commit()
+    return c, token
+
+
+def revoke_credential(uow: UnitOfWork, caller: Party, party_id: str, credential_id: str) -> Credential:
+    """Revoke one token at once (the next request with it gets a 401). A party's last working token
+    is not revoked: issue another first, so that the party is never locked out by mistake."""
+    with uow:
+        party = _whose(uow, caller, party_id)
+        now = uow.clock()
+        held = {c.id: c for c in uow.parties.credentials(party.id)}
+        c = held.get(credential_id)
+        if c is None:
+            raise NotFound(f"{party.name} holds no token {credential_id}")
+        if c.revoked_at is not None:
+            raise StateConflict(f"the token '{c.label}' was revoked at {format_time(c.revoked_at)}")
+        if not [o for o in held.values() if o.id != c.id and o.refusal(now) is None]:
+            raise StateConflict(f"'{c.label}' is {party.name}'s last working token; issue another before revoking it")
+        uow.parties.revoke_credentials(party.id, [c.id], now)
+        audit.record(uow, caller, "credential.revoked", "credential", c.id,
+                     {"party": party.id, "label": c.label}, concerns=[party.id])  # fmt: skip
+        uow.commit()
+    return Credential(c.id, c.party_id, c.label, c.created_at, c.expires_at, now)
 
 
 def list_parties(uow: UnitOfWork) -> list[Party]:
@@ -79,9 +161,14 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Party:
     if not token:
         raise NotAuthenticated()
     with uow:
-        party = uow.parties.by_token_hash(hash_token(token))
-    if party is None:
+        found = uow.parties.by_token_hash(hash_token(token))
+        now = uow.clock()
+    if found is None:
         raise NotAuthenticated("the bearer token is not valid")
+    party, credential = found
+    refused = credential.refusal(now)
+    if refused is not None:
+        raise NotAuthenticated(refused)
     return party
 
 
