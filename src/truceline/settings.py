@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     escalation_steps_seconds: list[float] = Field(default_factory=lambda: [0.0, 600.0, 1800.0], min_length=1)
     hotline_clock_seconds: float = Field(1.0, gt=0)
     events_poll_seconds: float = Field(1.0, gt=0, le=30)
+    # how often a live feed checks that its token still works (revoked or expired: the stream ends)
+    events_token_check_seconds: float = Field(15.0, gt=0, le=300)
     webhook_poll_seconds: float = Field(1.0, gt=0)
     webhook_max_attempts: int = Field(8, ge=1, le=50)
     webhook_backoff_base_seconds: float = Field(2.0, gt=0)

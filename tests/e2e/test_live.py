@@ -37,6 +37,7 @@ def _free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
     """A real uvicorn server in this process, on loopback; returns (url, tokens, party ids)."""
     app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'live.db'}", events_poll_seconds=0.5,
+                              events_token_check_seconds=0.5,
                               webhook_poll_seconds=3600, hotline_clock_seconds=3600))
     tokens, ids = {}, {}
     for name in ("A", "B"):
@@ -144,6 +145,30 @@ def test_a_stream_resumed_from_before_what_retention_kept_is_told_what_it_missed
     history = httpx.get(f"{url}/v1/events/history", headers={"Authorization": f"Bearer {tokens['B']}"},
                         params={"after": 1}).json()
     assert [(e["id"], e["type"]) for e in history] == [(2, "feed.pruned"), (3, "message")]
+
+
+def test_a_stream_ends_when_its_token_is_revoked(server: Any) -> None:
+    url, tokens, _ = server
+    b = {"Authorization": f"Bearer {tokens['B']}"}
+    desk = httpx.post(f"{url}/v1/parties/me/tokens", headers=b, json={"label": "night desk"}).json()
+    box: dict[str, Any] = {}
+
+    def listen() -> None:
+        started = time.monotonic()
+        box["events"], box["quiet"] = _sse(url, desk["token"], want=1, quiet_s=20.0)
+        box["after_s"] = time.monotonic() - started
+
+    t = threading.Thread(target=listen)
+    t.start()
+    time.sleep(1.0)
+    assert t.is_alive()  # the stream is open
+    revoked = time.monotonic()
+    assert httpx.post(f"{url}/v1/parties/me/tokens/{desk['id']}/revoke", headers=b).status_code == 200
+    t.join(timeout=10)
+    assert not t.is_alive() and box["events"] == [] and not box["quiet"]  # it ended, not timed out
+    assert time.monotonic() - revoked < 5
+    again = httpx.get(f"{url}/v1/events", headers={"Authorization": f"Bearer {desk['token']}"})
+    assert again.status_code == 401 and "revoked" in again.json()["detail"]
 
 
 def test_a_live_stream_gets_new_events_as_they_happen(server: Any) -> None:

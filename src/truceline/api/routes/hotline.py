@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
@@ -12,13 +13,13 @@ from fastapi.responses import Response, StreamingResponse
 
 from truceline.api import schemas_hotline as s
 from truceline.api import stopping
-from truceline.api.deps import Caller, Ctx, Write
+from truceline.api.deps import Caller, Ctx, Write, bearer
 from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain import cap
-from truceline.domain.errors import InvalidInput
+from truceline.domain.errors import InvalidInput, NotAuthenticated
 from truceline.domain.hotline import Certainty, Message, MsgType, Severity, Thread, Urgency
 from truceline.domain.volumes import format_time
-from truceline.services import hotline
+from truceline.services import hotline, parties
 from truceline.services.hotline import Outgoing, message_json, thread_json
 
 router = APIRouter(tags=["hotline"])
@@ -181,15 +182,30 @@ async def live_events(
     if start is None:
         start = (await asyncio.to_thread(hotline.summary, ctx.uow(), caller))["last_event_id"]
     poll = ctx.settings.events_poll_seconds
+    token, recheck = bearer(request), ctx.settings.events_token_check_seconds
+
+    async def still_admitted() -> bool:
+        try:
+            await asyncio.to_thread(parties.authenticate, ctx.uow(no_transaction=True), token)
+        except NotAuthenticated:
+            return False
+        return True
 
     async def stream() -> AsyncIterator[str]:
         last = start
         wake = ctx.signal.subscribe(caller.id)
         quiet = 0.0
         first = True
+        checked = time.monotonic()
         try:
             yield f"retry: 2000\n: resuming after {last}\n\n"
             while not (stopping.is_stopping() or await request.is_disconnected()):
+                if time.monotonic() - checked >= recheck:
+                    # A revoked or expired token ends its stream too; reconnecting with it gets the 401.
+                    checked = time.monotonic()
+                    if not await still_admitted():
+                        yield ": the bearer token no longer works\n\n"
+                        return
                 wake.clear()
                 batch = await asyncio.to_thread(
                     hotline.events, ctx.uow(), caller, after=last, limit=500, first=first
