@@ -324,6 +324,7 @@ def test_metrics_across_workers_and_json_logs_with_request_ids(pg_url: str, tmp_
     lines = [json.loads(x) for x in logged if x.startswith("{")]
     mine = [x for x in lines if x.get("request_id") == "trace-me-42"]
     assert mine and mine[-1]["path"] == "/v1/activities" and mine[-1]["status"] == 201
+    assert (mine[-1]["party"], mine[-1]["token"]) == ("B", "first token")  # who, and with which of its tokens
     assert {"time", "level", "logger", "message"} <= set(mine[-1])
     assert all(x.startswith("{") for x in logged), "every log line is JSON"
 

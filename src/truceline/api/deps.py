@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.api.live import FeedSignal
-from truceline.api.observability import Metrics
+from truceline.api.observability import CREDENTIAL_KEY, Metrics
 from truceline.domain.audit import RequestSignature, request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
 from truceline.domain.errors import InvalidInput, MalformedRequest, NotAuthenticated
@@ -96,7 +96,10 @@ def _authenticated(request: Request) -> Party:
         # thread pool's hand-off there and back cost more CPU than the round trip it would free the loop
         # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
         uow = _ctx(request).uow(no_transaction=True)
-        party = request.scope[_CALLER_KEY] = parties.authenticate(uow, bearer(request))
+        party, credential = parties.admit(uow, bearer(request))
+        request.scope[_CALLER_KEY] = party
+        # the request log names the party and which of its tokens (officer, desk, script) was used
+        request.scope[CREDENTIAL_KEY] = (party.name, credential.label)
     return party
 
 

@@ -31,7 +31,9 @@ access_log = logging.getLogger("truceline.access")
 
 #: not timed: the scrape itself, and live streams (their "latency" is how long a client stayed)
 _UNTIMED = frozenset({"/metrics", "/v1/events"})
-_FIELDS = ("method", "path", "route", "status", "duration_ms", "client")
+_FIELDS = ("method", "path", "route", "status", "duration_ms", "client", "party", "token")
+#: where the authentication puts (party name, token label) in the request's scope (api.deps)
+CREDENTIAL_KEY = "truceline.credential"
 
 
 class JsonFormatter(logging.Formatter):
@@ -189,6 +191,7 @@ class RequestMiddleware:
             if template not in _UNTIMED:
                 self.metrics.requests.labels(scope["method"], template, str(status)).observe(elapsed)
             client = scope.get("client")
+            party, credential = scope.get(CREDENTIAL_KEY) or (None, None)
             access_log.info(
                 "%s %s %d %.1f ms",
                 scope["method"],
@@ -203,6 +206,8 @@ class RequestMiddleware:
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                     "client": client[0] if client else None,
+                    "party": party,
+                    "token": credential,
                 },
             )
             REQUEST_ID.reset(token)

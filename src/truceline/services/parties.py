@@ -158,6 +158,11 @@ def list_parties(uow: UnitOfWork) -> list[Party]:
 
 
 def authenticate(uow: UnitOfWork, token: str | None) -> Party:
+    return admit(uow, token)[0]
+
+
+def admit(uow: UnitOfWork, token: str | None) -> tuple[Party, Credential]:
+    """The party a bearer token is for, and which of its tokens it is (for the request log)."""
     if not token:
         raise NotAuthenticated()
     with uow:
@@ -169,7 +174,7 @@ def authenticate(uow: UnitOfWork, token: str | None) -> Party:
     refused = credential.refusal(now)
     if refused is not None:
         raise NotAuthenticated(refused)
-    return party
+    return party, credential
 
 
 def names(uow: UnitOfWork, ids: set[str]) -> dict[str, str]:
