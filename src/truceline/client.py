@@ -251,8 +251,9 @@ class Client:
         return self._call("GET", "/v1/alerts")  # type: ignore[no-any-return]
 
     # ---- webhooks and escalation contacts ---------------------------------------------------------
-    def add_webhook(self, url: str, event_types: list[str]) -> dict[str, Any]:
-        return self._call("POST", "/v1/webhooks", json={"url": url, "event_types": event_types})  # type: ignore[no-any-return]
+    def add_webhook(self, url: str, event_types: list[str], format: str = "json") -> dict[str, Any]:
+        body = {"url": url, "event_types": event_types, "format": format}
+        return self._call("POST", "/v1/webhooks", json=body)  # type: ignore[no-any-return]
 
     def webhooks(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/webhooks")  # type: ignore[no-any-return]

@@ -18,11 +18,12 @@ import pytest
 import uvicorn
 
 from tests.e2e.conftest import Line
+from tests.helpers import CAP_NS, activity_body, cap_schema
 from truceline.adapters.db import make_engine
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.adapters.webhook_sender import HttpSender
 from truceline.api.app import create_app
-from truceline.domain.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
+from truceline.domain.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, verify
 from truceline.services import parties, webhooks
 from truceline.settings import Settings
 
@@ -202,14 +203,18 @@ class Receiver:
         self.fail = fail
         self.status = status
         self.received: list[tuple[bool, str, dict[str, Any]]] = []  # (signature ok, delivery id, body)
+        self.xml: list[tuple[bool, str, str]] = []  # a CAP webhook's: (signature ok, event type, body)
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 ok = verify(outer.secret, self.headers[SIGNATURE_HEADER], body, now=int(time.time()))
-                outer.received.append((ok, self.headers[DELIVERY_HEADER], json.loads(body)))
-                code = outer.status if len(outer.received) <= outer.fail else 200
+                if self.headers["Content-Type"] == "application/cap+xml":
+                    outer.xml.append((ok, self.headers[EVENT_HEADER], body.decode()))
+                else:
+                    outer.received.append((ok, self.headers[DELIVERY_HEADER], json.loads(body)))
+                code = outer.status if len(outer.received) + len(outer.xml) <= outer.fail else 200
                 self.send_response(code)
                 self.end_headers()
                 self.wfile.write(b"ok" if code == 200 else b"try later")
@@ -323,3 +328,45 @@ def test_bad_webhook_registrations_are_refused(line: Line, body: dict[str, Any],
     r = line.client.post("/v1/webhooks", headers=line.h("B"), json=body)
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == pointer
     assert line.client.get("/v1/webhooks", headers=line.h("B")).json() == []
+
+
+def test_a_cap_webhook_gets_each_hotline_message_as_a_signed_cap_alert(line: Line) -> None:
+    """An alerting system that takes CAP subscribes once: each message to its party (a conflict's
+    Alert, the other side's acknowledgement) arrives as a CAP 1.2 alert, signed like any delivery."""
+    from xml.etree import ElementTree as ET
+
+    rx = Receiver()
+    try:
+        c = line.client
+        bad = c.post("/v1/webhooks", headers=line.h("B"),
+                     json={"url": rx.url, "format": "cap", "event_types": ["message", "zone.status"]})  # fmt: skip
+        assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "/event_types/1"
+        assert "a CAP webhook takes hotline messages" in bad.json()["errors"][0]["detail"]
+        r = c.post("/v1/webhooks", headers=line.h("B"), json={"url": rx.url, "format": "cap"})
+        assert r.status_code == 201, r.text
+        hook = r.json()
+        rx.secret = hook["secret"]
+        assert hook["format"] == "cap" and hook["event_types"] == sorted(
+            ["message", "message.overdue", "message.escalated", "message.acknowledged"])  # fmt: skip
+        c.post("/v1/activities", headers=line.h("A"), json=activity_body(title="A's patrol"))
+        c.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", lng=36.51))
+        (alert,) = line.inbox("A")
+        assert c.post(f"/v1/messages/{alert['id']}/ack", headers=line.h("A"), json={"note": "seen"}).status_code == 200
+        while _dispatch(line):
+            pass
+        got = {event: (ok, x) for ok, event, x in rx.xml}  # sent side by side: in either order
+        assert sorted(got) == ["message", "message.acknowledged"] and all(ok for ok, _ in got.values())
+        assert rx.received == []  # nothing as JSON
+        first, acked = (ET.fromstring(got[e][1]) for e in ("message", "message.acknowledged"))
+        for _, _, x in rx.xml:
+            cap_schema().validate(x)
+        assert first.findtext("cap:identifier", namespaces=CAP_NS) == alert["id"]
+        assert first.findtext("cap:info/cap:event", namespaces=CAP_NS) == "Deconfliction conflict (overlap)"
+        assert acked.findtext("cap:msgType", namespaces=CAP_NS) == "Ack"
+        assert (acked.findtext("cap:references", namespaces=CAP_NS) or "").split(",")[1] == alert["id"]
+        # the delivery log keeps the feed events they came from
+        log = c.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=line.h("B")).json()
+        assert {d["event_type"] for d in log} == {"message", "message.acknowledged"}
+        assert {d["status"] for d in log} == {"delivered"}
+    finally:
+        rx.close()

@@ -377,6 +377,7 @@ webhooks = Table(
     Column("event_types", Text, nullable=False),
     Column("active", Integer, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("format", String(8), nullable=False, server_default="json"),  # json | cap
     Index("ix_webhooks_party", "party_id"),
 )
 

@@ -8,11 +8,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from truceline.domain.cap import MEDIA_TYPE as CAP_MEDIA_TYPE
 from truceline.domain.webhooks import (
     DELIVERY_HEADER,
     EVENT_HEADER,
     SIGNATURE_HEADER,
     Delivery,
+    Format,
     Outcome,
     Webhook,
     signature,
@@ -37,7 +39,7 @@ class HttpSender:
     def _one(client: httpx.Client, d: Delivery, hook: Webhook, now_unix: int) -> Outcome:
         body = d.body.encode()
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": CAP_MEDIA_TYPE if hook.format is Format.cap else "application/json",
             SIGNATURE_HEADER: signature(hook.secret, now_unix, body),
             DELIVERY_HEADER: d.id,
             EVENT_HEADER: d.event_type,

@@ -14,14 +14,15 @@ from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
 from truceline.adapters.repositories import _dt, from_ms
 from truceline.domain.cells import to_ms
-from truceline.domain.webhooks import Delivery, DeliveryStatus, Webhook
+from truceline.domain.webhooks import Delivery, DeliveryStatus, Format, Webhook
 
 _W = t.webhooks.c
 _D = t.webhook_deliveries.c
 
 
 def _hook(r: Any) -> Webhook:
-    return Webhook(r.id, r.party_id, r.url, r.secret, json.loads(r.event_types), bool(r.active), _dt(r.created_at))
+    return Webhook(r.id, r.party_id, r.url, r.secret, json.loads(r.event_types), bool(r.active), _dt(r.created_at),
+                   Format(r.format))  # fmt: skip
 
 
 def _delivery(r: Any) -> Delivery:
@@ -76,6 +77,7 @@ class WebhookRepository:
                 event_types=json.dumps(h.event_types),
                 active=1 if h.active else 0,
                 created_at=to_ms(h.created_at),
+                format=h.format.value,
             )
         )
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from truceline.api import body_docs
 from truceline.api.schemas import ConflictRegion, PartyRef, Strict
 from truceline.domain.hotline import Certainty, ReceiptState, Severity, Urgency
-from truceline.domain.webhooks import DeliveryStatus
+from truceline.domain.webhooks import CAP_EVENT_TYPES, DeliveryStatus
 from truceline.services.hotline import EVENT_TYPES
 
 
@@ -131,12 +131,18 @@ class WebhookCreate(Strict):
     event_types: list[str] = Field(
         default_factory=list, max_length=20, description=f"Empty: every event. Types: {', '.join(EVENT_TYPES)}"
     )
+    format: Literal["json", "cap"] = Field(
+        "json",
+        description="json: each feed event as JSON. cap: each hotline message as a CAP 1.2 alert "
+        f"(application/cap+xml; event types {', '.join(CAP_EVENT_TYPES)}, all of them when none is named)",
+    )
 
 
 class WebhookRead(BaseModel):
     id: str
     url: str
     event_types: list[str]
+    format: Literal["json", "cap"]
     active: bool
     created_at: str
     deliveries: dict[str, int] = Field(default_factory=dict, description="Deliveries by status")

@@ -246,13 +246,16 @@ def threads_show(thread_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = No
 def webhooks_add(
     target: Annotated[str, typer.Argument(metavar="URL", help="Where to POST deliveries")],
     event: Annotated[list[str] | None, typer.Option(help="Only this event type (repeatable)")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="json (feed events) or cap (hotline messages as CAP 1.2 alerts)")
+    ] = "json",
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a webhook; prints its signing secret once."""
     with _client(url, token) as c:
-        h = guarded(lambda: c.add_webhook(target, event or []))
+        h = guarded(lambda: c.add_webhook(target, event or [], format))
         _receipt(c)
     if as_json:
         _print_json(h)
@@ -268,9 +271,9 @@ def webhooks_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: Js
     if as_json:
         _print_json(items)
         return
-    table = Table("url", "events", "active", "deliveries", "id")
+    table = Table("url", "format", "events", "active", "deliveries", "id")
     for h in items:
-        table.add_row(h["url"], ", ".join(h["event_types"]) or "all", str(h["active"]),
+        table.add_row(h["url"], h["format"], ", ".join(h["event_types"]) or "all", str(h["active"]),
                       ", ".join(f"{k} {v}" for k, v in sorted(h["deliveries"].items())), h["id"])
     out.print(table)
 

@@ -26,6 +26,26 @@ class DeliveryStatus(StrEnum):
     failed = "failed"  # gave up after the last attempt; can be replayed
 
 
+class Format(StrEnum):
+    """What a delivery's body is: the feed event as JSON, or (for hotline messages) the message as a
+    CAP 1.2 alert, for alerting systems that take CAP."""
+
+    json = "json"
+    cap = "cap"
+
+
+#: the events a CAP webhook can take: each is one message (an acknowledgement: the CAP Ack)
+CAP_EVENT_TYPES = ("message", "message.overdue", "message.escalated", "message.acknowledged")
+
+
+def cap_message_id(event_type: str, data: dict[str, object]) -> str | None:
+    """The message a CAP delivery renders for a feed event: the message itself, the overdue or
+    escalated one, or the acknowledgement."""
+    inner = data.get("ack" if event_type == "message.acknowledged" else "message", data)
+    found = inner.get("id") if isinstance(inner, dict) else None
+    return found if isinstance(found, str) else None
+
+
 @dataclass
 class Webhook:
     id: str
@@ -35,6 +55,7 @@ class Webhook:
     event_types: list[str]  # empty: every event
     active: bool
     created_at: datetime
+    format: Format = Format.json
 
 
 @dataclass

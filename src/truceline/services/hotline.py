@@ -593,9 +593,14 @@ def message_cap(uow: UnitOfWork, caller: Party, message_id: str) -> bytes:
         if m is None:
             raise NotFound(f"no message {message_id} in a thread your party is in")
         _thread_for(uow, caller, m.thread_id)
-        referenced = uow.hotline.get_messages(m.references) if m.references else {}
-        conflict = uow.conflicts.get(m.conflict_id) if m.conflict_id else None
-        names = _names(uow, [m, *referenced.values()])
+        return cap_of(uow, m)
+
+
+def cap_of(uow: UnitOfWork, m: Message) -> bytes:
+    """``m`` as a CAP 1.2 alert, in the caller's transaction (which has checked who may read it)."""
+    referenced = uow.hotline.get_messages(m.references) if m.references else {}
+    conflict = uow.conflicts.get(m.conflict_id) if m.conflict_id else None
+    names = _names(uow, [m, *referenced.values()])
     return cap.alert(m, names, referenced, rule=conflict.rule.value if conflict else None, system_name=SYSTEM_NAME)
 
 

@@ -4,6 +4,7 @@ transaction, so a failing endpoint never blocks anything else."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -14,8 +15,18 @@ from typing import Protocol
 from truceline.domain.errors import FieldError, InvalidInput, NotFound
 from truceline.domain.ids import new_id
 from truceline.domain.model import Party
-from truceline.domain.webhooks import Delivery, DeliveryStatus, Outcome, Webhook, backoff_seconds, url_problem
-from truceline.services import audit
+from truceline.domain.webhooks import (
+    CAP_EVENT_TYPES,
+    Delivery,
+    DeliveryStatus,
+    Format,
+    Outcome,
+    Webhook,
+    backoff_seconds,
+    cap_message_id,
+    url_problem,
+)
+from truceline.services import audit, hotline
 from truceline.services.access import require
 from truceline.services.hotline import EVENT_TYPES
 from truceline.services.policy import WebhookPolicy
@@ -26,16 +37,28 @@ class Sender(Protocol):
     def send(self, jobs: Sequence[tuple[Delivery, Webhook]], now_unix: int) -> list[Outcome]: ...
 
 
-def register(uow: UnitOfWork, caller: Party, *, url: str, event_types: Sequence[str]) -> Webhook:
-    """Register an endpoint for your party's events. The returned secret is shown this once."""
+def register(
+    uow: UnitOfWork, caller: Party, *, url: str, event_types: Sequence[str], format: Format | str = Format.json
+) -> Webhook:
+    """Register an endpoint for your party's events. The returned secret is shown this once. A ``cap``
+    webhook takes the hotline's messages as CAP 1.2 alerts (by default all four message events)."""
     require(caller, "webhook.manage")
     errors = []
     why = url_problem(url)
     if why:
         errors.append(FieldError("/url", f"the URL {why}"))
+    try:
+        fmt = Format(format)
+    except ValueError:
+        fmt = Format.json
+        errors.append(FieldError("/format", f"format must be one of {', '.join(f.value for f in Format)}"))
+    allowed = CAP_EVENT_TYPES if fmt is Format.cap else EVENT_TYPES
     for i, e in enumerate(event_types):
-        if e not in EVENT_TYPES:
-            errors.append(FieldError(f"/event_types/{i}", f"unknown event type {e!r}; known: {', '.join(EVENT_TYPES)}"))
+        if e not in allowed:
+            what = "a CAP webhook takes hotline messages" if e in EVENT_TYPES else f"unknown event type {e!r}"
+            errors.append(FieldError(f"/event_types/{i}", f"{what}; known: {', '.join(allowed)}"))
+    if fmt is Format.cap and not event_types:
+        event_types = CAP_EVENT_TYPES
     if errors:
         raise InvalidInput(errors[0].reason, errors=errors)
     with uow:
@@ -47,10 +70,11 @@ def register(uow: UnitOfWork, caller: Party, *, url: str, event_types: Sequence[
             event_types=sorted(set(event_types)),
             active=True,
             created_at=uow.clock(),
+            format=fmt,
         )
         uow.webhooks.add(hook)
         audit.record(uow, caller, "webhook.registered", "webhook", hook.id,
-                     {"url": url, "event_types": hook.event_types}, concerns=[caller.id])
+                     {"url": url, "event_types": hook.event_types, "format": fmt.value}, concerns=[caller.id])
         uow.commit()
     return hook
 
@@ -119,6 +143,20 @@ def replay(uow: UnitOfWork, caller: Party, hook_id: str, delivery_id: str) -> De
     return again
 
 
+def _as_sent(uow: UnitOfWork, d: Delivery, hook: Webhook) -> Delivery | Outcome:
+    """What goes out for ``d``: the feed event as stored, or for a CAP webhook its message as a CAP
+    alert, made as it is sent (a replay too) from the message, which never changes once sent. An
+    event with no such message fails at once (it cannot come to be sendable later)."""
+    if hook.format is not Format.cap:
+        return d
+    m_id = cap_message_id(d.event_type, json.loads(d.body).get("data", {}))
+    m = uow.hotline.get_message(m_id) if m_id else None
+    th = uow.hotline.get_thread(m.thread_id) if m else None
+    if m is None or th is None or hook.party_id not in th.members:
+        return Outcome(d.id, False, None, f"event {d.event_seq} ({d.event_type}) names no message of the party's")
+    return replace(d, body=hotline.cap_of(uow, m).decode())
+
+
 def dispatch_due(
     make_uow: Callable[[], UnitOfWork], sender: Sender, policy: WebhookPolicy, *, wall: Callable[[], float] = time.time
 ) -> int:
@@ -131,7 +169,15 @@ def dispatch_due(
         uow.commit()
     if not jobs:
         return 0
-    outcomes = {o.delivery_id: o for o in sender.send(jobs, int(wall()))}
+    sent, outcomes = [], {}
+    with make_uow() as uow:
+        for d, hook in jobs:
+            body = _as_sent(uow, d, hook)
+            if isinstance(body, Outcome):
+                outcomes[d.id] = body
+            else:
+                sent.append((body, hook))
+    outcomes |= {o.delivery_id: o for o in sender.send(sent, int(wall()))}
     with make_uow() as uow:
         now = uow.clock()
         for d, _hook in jobs:

@@ -23,6 +23,7 @@ def _hook(h: Webhook, stats: dict[str, int] | None = None) -> s.WebhookRead:
         id=h.id,
         url=h.url,
         event_types=h.event_types,
+        format=h.format.value,  # type: ignore[arg-type]
         active=h.active,
         created_at=format_time(h.created_at) or "",
         deliveries=stats or {},
@@ -52,8 +53,10 @@ def _delivery(d: Delivery) -> s.DeliveryRead:
 def register(body: s.WebhookCreate, caller: Caller, w: Write) -> s.WebhookCreated:
     """Receive your party's live-feed events at a URL. Each delivery is a POST signed with the secret
     returned here (shown once): header ``Truceline-Webhook-Signature: t=<unix>,v1=<hex>``, the hex being
-    HMAC-SHA256 of ``"<t>." + body``. Failed deliveries are retried with exponential backoff."""
-    h = webhooks.register(w.uow(), caller, url=body.url, event_types=body.event_types)
+    HMAC-SHA256 of ``"<t>." + body``. Failed deliveries are retried with exponential backoff. With
+    ``format: cap`` the body is the hotline message as a CAP 1.2 alert (``application/cap+xml``),
+    for alerting systems that take CAP; the delivery log keeps the feed event it came from."""
+    h = webhooks.register(w.uow(), caller, url=body.url, event_types=body.event_types, format=body.format)
     return s.WebhookCreated(**_hook(h).model_dump(), secret=h.secret)
 
 
