@@ -13,6 +13,7 @@ import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
 import { askForKey, signIn } from "./signin.js";
 import { HOUR, human, iso } from "./time.js";
+import { tokensPanel } from "./tokens.js";
 import { awaitingSignature, proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
@@ -326,6 +327,7 @@ class App {
       incident: () => incidentPanel(this),
       propose: () => proposeZonePanel(this),
       zones: () => zonesPanel(this),
+      tokens: () => tokensPanel(this),
     };
     this.cleanup?.();
     this.cleanup = null;

@@ -29,6 +29,8 @@ def test_officers_hold_tokens_of_their_own_and_lose_them_one_at_a_time(line: Lin
     karimov = r.json()
     assert karimov["token"].startswith("tl_") and karimov["state"] == "active" and karimov["expires_at"] is None
     assert _me(line, karimov["token"]) == 200
+    me = c.get("/v1/me", headers={"Authorization": f"Bearer {karimov['token']}"}).json()
+    assert me["token"] == {"id": karimov["id"], "label": "duty officer Karimov"}  # which token this is
     assert "token" not in _tokens(line, "A")[1]  # shown once, never listed
     # bad requests name the field and change nothing
     for body, pointer in (({"label": ""}, "/label"), ({"label": "x", "expires_at": "2017-07-09T11:00:00Z"},

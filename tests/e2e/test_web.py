@@ -1102,3 +1102,42 @@ def test_a_message_escalated_to_the_party_pops_up_until_its_addressee_acknowledg
         page.close()
     finally:
         httpx.put(contacts, headers=h["Jordan"], json={"contacts": []}).raise_for_status()
+
+
+def test_an_officer_issues_and_revokes_its_partys_tokens_from_the_page(browser: Browser, server: Server) -> None:
+    """Each officer, desk or script its own token: issued from the page (shown once, to hand over),
+    listed with its state, and revoked alone (two clicks), while the page's own token goes on."""
+    url, _, _ = server
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    page.get_by_role("button", name="Tokens", exact=True).click()
+    panel = page.locator("#panel")
+    expect(panel.get_by_role("heading", name="Tokens")).to_be_visible()
+    mine = panel.locator("li.card").first
+    expect(mine).to_contain_text("active")
+    expect(mine).to_contain_text("this page's")  # the token this page signed in with: not revoked from here
+    expect(mine.get_by_role("button", name="Revoke")).to_have_count(0)
+    panel.get_by_role("button", name="Issue", exact=True).click()  # no label: the server names the field
+    expect(panel.get_by_label("Who holds it")).to_have_attribute("aria-invalid", "true")
+    expect(panel.locator(".field-error").first).to_contain_text("at least 1 character")
+    panel.get_by_label("Who holds it").fill("field team Daraa")
+    panel.get_by_label("Expires (UTC, optional)").fill("2099-01-01T06:00")
+    panel.get_by_role("button", name="Issue", exact=True).click()
+    shown = panel.get_by_label("Token for field team Daraa")
+    expect(shown).to_have_value(re.compile(r"^tl_"))
+    token = shown.input_value()
+    team = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{url}/v1/me", headers=team).json()["name"] == "UN Ceasefire Monitoring Mission"
+    card = panel.locator("li.card", has_text="field team Daraa")
+    expect(card).to_contain_text("expires")
+    s.shot("web-18-tokens")
+    card.get_by_role("button", name="Revoke").click()
+    expect(card.get_by_role("button")).to_contain_text("Click again")
+    card.get_by_role("button").click()
+    expect(card).to_contain_text("revoked")
+    refused = httpx.get(f"{url}/v1/me", headers=team)
+    assert refused.status_code == 401 and "was revoked" in refused.json()["detail"]
+    page.get_by_role("button", name="Zones", exact=True).click()  # the page's own token still works
+    expect(page.locator("#panel li.card").first).to_be_visible()
+    assert not s.errors
+    page.close()

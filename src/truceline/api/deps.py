@@ -16,11 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.api.live import FeedSignal
-from truceline.api.observability import CREDENTIAL_KEY, Metrics
+from truceline.api.observability import CALLER_KEY, CREDENTIAL_KEY, Metrics
 from truceline.domain.audit import RequestSignature, request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
 from truceline.domain.errors import InvalidInput, MalformedRequest, NotAuthenticated
-from truceline.domain.model import Party
+from truceline.domain.model import Credential, Party
 from truceline.domain.volumes import parse_time
 from truceline.services import parties
 from truceline.services.policy import Policy
@@ -78,7 +78,6 @@ def _ctx(request: Request) -> AppContext:
 
 
 #: where the authenticated party is kept in the request's ASGI scope
-_CALLER_KEY = "truceline.caller"
 
 
 def bearer(request: Request) -> str | None:
@@ -90,16 +89,16 @@ def bearer(request: Request) -> str | None:
 def _authenticated(request: Request) -> Party:
     """The party the request's bearer token names, looked up once per request (``Caller`` and
     ``Write`` both need it)."""
-    party: Party | None = request.scope.get(_CALLER_KEY)
+    party: Party | None = request.scope.get(CALLER_KEY)
     if party is None:
         # On the loop whatever the database: one SELECT by key, which waits on no lock. On PostgreSQL the
         # thread pool's hand-off there and back cost more CPU than the round trip it would free the loop
         # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
         uow = _ctx(request).uow(no_transaction=True)
         party, credential = parties.admit(uow, bearer(request))
-        request.scope[_CALLER_KEY] = party
-        # the request log names the party and which of its tokens (officer, desk, script) was used
-        request.scope[CREDENTIAL_KEY] = (party.name, credential.label)
+        request.scope[CALLER_KEY] = party
+        # which of the party's tokens (officer, desk, script): for /v1/me and the request log
+        request.scope[CREDENTIAL_KEY] = credential
     return party
 
 
@@ -107,8 +106,16 @@ async def caller(request: Request) -> Party:
     return _authenticated(request)
 
 
+def credential(request: Request) -> Credential:
+    """The token the request came with (after ``caller`` has authenticated it)."""
+    _authenticated(request)
+    found: Credential = request.scope[CREDENTIAL_KEY]
+    return found
+
+
 Ctx = Annotated[AppContext, Depends(context)]
 Caller = Annotated[Party, Depends(caller)]
+Token = Annotated[Credential, Depends(credential)]
 
 
 def signing_message(

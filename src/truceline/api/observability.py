@@ -32,7 +32,8 @@ access_log = logging.getLogger("truceline.access")
 #: not timed: the scrape itself, and live streams (their "latency" is how long a client stayed)
 _UNTIMED = frozenset({"/metrics", "/v1/events"})
 _FIELDS = ("method", "path", "route", "status", "duration_ms", "client", "party", "token")
-#: where the authentication puts (party name, token label) in the request's scope (api.deps)
+#: where the authentication puts the party and the token (a ``Credential``) in the request's scope
+CALLER_KEY = "truceline.caller"
 CREDENTIAL_KEY = "truceline.credential"
 
 
@@ -191,7 +192,7 @@ class RequestMiddleware:
             if template not in _UNTIMED:
                 self.metrics.requests.labels(scope["method"], template, str(status)).observe(elapsed)
             client = scope.get("client")
-            party, credential = scope.get(CREDENTIAL_KEY) or (None, None)
+            caller, credential = scope.get(CALLER_KEY), scope.get(CREDENTIAL_KEY)
             access_log.info(
                 "%s %s %d %.1f ms",
                 scope["method"],
@@ -206,8 +207,8 @@ class RequestMiddleware:
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                     "client": client[0] if client else None,
-                    "party": party,
-                    "token": credential,
+                    "party": caller.name if caller else None,
+                    "token": credential.label if credential else None,
                 },
             )
             REQUEST_ID.reset(token)

@@ -469,8 +469,14 @@ class ActivityWithConflicts(BaseModel):
     conflicts: list[ConflictRead]
 
 
+class TokenRef(BaseModel):
+    id: str
+    label: str
+
+
 class Me(BaseModel):
     id: str
     name: str
     role: Role
     public_key: str | None = Field(None, description="the Ed25519 key you registered: sign every write with it")
+    token: TokenRef = Field(description="which of your party's tokens this request came with")

@@ -1030,12 +1030,14 @@ def tokens_list(
     """The party's tokens: label, state, when issued, expiring or revoked (never the tokens)."""
     with _client(url, token) as c:
         items = guarded(lambda: c.tokens(party))
+        mine = guarded(c.me)["token"]["id"]
     if as_json:
         _print_json(items)
         return
     table = Table("label", "state", "issued", "expires", "revoked", "id")
     for t in items:
-        table.add_row(t["label"], t["state"], t["created_at"], t["expires_at"] or "", t["revoked_at"] or "", t["id"])
+        state = f"{t['state']} (this one)" if t["id"] == mine else t["state"]
+        table.add_row(t["label"], state, t["created_at"], t["expires_at"] or "", t["revoked_at"] or "", t["id"])
     out.print(table)
 
 

@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from truceline import __version__
 from truceline.api import schemas, views
-from truceline.api.deps import Caller, Ctx, Write
+from truceline.api.deps import Caller, Ctx, Token, Write
 from truceline.services import parties
 
 router = APIRouter()
@@ -17,9 +17,12 @@ def health() -> dict[str, str]:
 
 
 @router.get("/v1/me", operation_id="whoami", tags=["parties"], response_model=schemas.Me)
-def me(caller: Caller) -> schemas.Me:
-    """The party the bearer token belongs to."""
-    return schemas.Me(id=caller.id, name=caller.name, role=caller.role, public_key=caller.public_key)
+def me(caller: Caller, token: Token) -> schemas.Me:
+    """The party the bearer token belongs to, and which of its tokens this is."""
+    return schemas.Me(
+        id=caller.id, name=caller.name, role=caller.role, public_key=caller.public_key,
+        token=schemas.TokenRef(id=token.id, label=token.label),
+    )  # fmt: skip
 
 
 @router.put("/v1/me/key", operation_id="registerKey", tags=["parties"], response_model=schemas.PartyRead)
