@@ -3,17 +3,21 @@ A zone entering force at the same instant as a notification inside it must not m
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.helpers import activity_body, square, zone_body
+from truceline.adapters import repositories
 from truceline.adapters.db import make_engine
 from truceline.adapters.migrate import upgrade
 from truceline.adapters.unit_of_work import SqlUnitOfWork
-from truceline.domain.model import Party
+from truceline.domain.errors import StateConflict
+from truceline.domain.model import Credential, Party
 from truceline.services import activities, conflicts, hotline, parties, zones
 from truceline.services.policy import Policy
 
@@ -146,3 +150,42 @@ def test_sqlite_writers_serialise(tmp_path: Path) -> None:
     for i in range(10):
         _race(engine, a, b, 30.0 + i * 0.5)
     engine.dispose()
+
+
+def test_two_officers_revoking_a_partys_last_two_tokens_at_once_leave_it_one(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each revocation checks that another working token remains; the party's row is locked, so two
+    at once cannot each leave the other as the last and revoke it too."""
+    engine, (a,) = _store(pg_url, "A")
+    spare, _ = parties.issue_credential(SqlUnitOfWork(engine, write=True), a, a.id, {"label": "desk"})
+    first = next(c for c in parties.credentials(SqlUnitOfWork(engine), a, a.id) if c.id != spare.id)
+    both_read = threading.Barrier(2)
+    read = repositories.PartyRepository.credentials
+
+    def read_then_wait(self: repositories.PartyRepository, party_id: str) -> list[Credential]:
+        held = read(self, party_id)
+        with contextlib.suppress(threading.BrokenBarrierError):  # both read before either revokes, unless
+            both_read.wait(timeout=2)  # the first holds the party's row (as it should)
+        return held
+
+    monkeypatch.setattr(repositories.PartyRepository, "credentials", read_then_wait)
+    outcomes: dict[str, str] = {}
+
+    def revoke(credential_id: str) -> None:
+        try:
+            parties.revoke_credential(SqlUnitOfWork(engine, write=True), a, a.id, credential_id)
+            outcomes[credential_id] = "revoked"
+        except StateConflict as e:
+            outcomes[credential_id] = str(e)
+
+    ts = [threading.Thread(target=revoke, args=(c,)) for c in (first.id, spare.id)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    monkeypatch.undo()
+    assert sorted(o == "revoked" for o in outcomes.values()) == [False, True], outcomes
+    assert any("last working token" in o for o in outcomes.values())
+    working = [c for c in parties.credentials(SqlUnitOfWork(engine), a, a.id) if c.revoked_at is None]
+    assert len(working) == 1

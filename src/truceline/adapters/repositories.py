@@ -244,8 +244,11 @@ class PartyRepository:
             return False
         return True
 
-    def get(self, party_id: str) -> Party | None:
-        r = self.conn.execute(_PARTY_BY_ID, {"id": party_id}).first()
+    def get(self, party_id: str, *, for_update: bool = False) -> Party | None:
+        """With ``for_update``, the party's row stays locked to the end of the transaction (on
+        PostgreSQL; SQLite has one writer at a time anyway)."""
+        q = _PARTY_BY_ID.with_for_update() if for_update else _PARTY_BY_ID
+        r = self.conn.execute(q, {"id": party_id}).first()
         return self._row(r) if r else None
 
     def by_name(self, name: str) -> Party | None:

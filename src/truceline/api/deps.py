@@ -77,9 +77,6 @@ def _ctx(request: Request) -> AppContext:
     return ctx
 
 
-#: where the authenticated party is kept in the request's ASGI scope
-
-
 def bearer(request: Request) -> str | None:
     """The request's bearer token, if it has one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")

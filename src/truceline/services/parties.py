@@ -91,11 +91,12 @@ def _issue(
     return c, token
 
 
-def _whose(uow: UnitOfWork, caller: Party, party_id: str) -> Party:
-    """The party whose tokens ``caller`` manages: its own, or any party's for an admin."""
+def _whose(uow: UnitOfWork, caller: Party, party_id: str, *, lock: bool = False) -> Party:
+    """The party whose tokens ``caller`` manages: its own, or any party's for an admin. ``lock``: its
+    row, so that two officers revoking two tokens at once cannot leave the party none."""
     if party_id != caller.id and caller.role is not Role.admin:
         raise Forbidden("only the party itself or an admin may manage its tokens")
-    party = uow.parties.get(party_id)
+    party = uow.parties.get(party_id, for_update=lock)
     if party is None:
         raise NotFound(f"no party {party_id}")
     return party
@@ -135,7 +136,7 @@ def revoke_credential(uow: UnitOfWork, caller: Party, party_id: str, credential_
     """Revoke one token at once (the next request with it gets a 401). A party's last working token
     is not revoked: issue another first, so that the party is never locked out by mistake."""
     with uow:
-        party = _whose(uow, caller, party_id)
+        party = _whose(uow, caller, party_id, lock=True)
         now = uow.clock()
         held = {c.id: c for c in uow.parties.credentials(party.id)}
         c = held.get(credential_id)
