@@ -21,6 +21,7 @@ export class Api {
     this.token = token;
     this.mustSign = false; // the party registered a key: every write needs a signature
     this.key = null; // its private key, once read (a non-extractable CryptoKey)
+    this.onUnauthorized = null; // (reason) => void: the token stopped working (revoked, expired)
   }
 
   /** The text a body is sent as: canonical JSON, the very bytes a signature covers. */
@@ -56,6 +57,7 @@ export class Api {
       } catch {
         problem = { title: res.statusText, detail: `${res.status} ${res.statusText}` };
       }
+      if (res.status === 401 && this.token) this.onUnauthorized?.(problem.detail || "the token no longer works");
       throw new ApiError(res.status, problem);
     }
     if (blob) return res.blob();

@@ -72,7 +72,10 @@ export class Feed {
         wait = Math.min(wait, 2000);
       } catch (e) {
         if (this.stopped) break;
-        if (e.status === 401) return this.stop();
+        if (e.status === 401) {
+          this.stop();
+          return this.api.onUnauthorized?.(e.detail || "the token no longer works");
+        }
         wait = Math.min(wait * 2, 30_000);
       }
       if (this.stopped) break;
@@ -88,7 +91,10 @@ export class Feed {
       signal: this.controller.signal,
       cache: "no-store",
     });
-    if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status });
+    if (!res.ok) {
+      const detail = res.status === 401 ? (await res.json().catch(() => ({}))).detail : undefined;
+      throw Object.assign(new Error(`HTTP ${res.status}`), { status: res.status, detail });
+    }
     this.onState("live");
     const parser = new SseParser((ev) => {
       this.lastId = ev.id ?? this.lastId;

@@ -77,6 +77,7 @@ class App {
       throw e;
     }
     this.api = api;
+    api.onUnauthorized = (reason) => this.signedOut(reason);
     api.mustSign = Boolean(this.me.public_key);
     sessionStorage.setItem("truceline-token", token);
     $("who").textContent = `${this.me.name} · ${this.me.role}`;
@@ -109,6 +110,16 @@ class App {
   signOut() {
     sessionStorage.removeItem("truceline-token");
     window.location.reload();
+  }
+
+  /** The token stopped working while the page was open (revoked, expired): back to signing in,
+   * saying why, rather than a page whose every request fails. */
+  signedOut(reason) {
+    if (this.out) return;
+    this.out = true;
+    this.feed?.stop();
+    sessionStorage.setItem("truceline-signed-out", reason);
+    this.signOut();
   }
 
   // ---- data -----------------------------------------------------------------------------------

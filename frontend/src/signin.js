@@ -4,6 +4,13 @@ import { el, field, showErrors } from "./dom.js";
 import { ApiError } from "./api.js";
 import { canSign, KeyError, readKey } from "./signing.js";
 
+/** Why the last session ended, if the server ended it (a revoked or expired token); said once. */
+function signedOutReason() {
+  const reason = sessionStorage.getItem("truceline-signed-out");
+  sessionStorage.removeItem("truceline-signed-out");
+  return reason ? `Signed out: ${reason}.` : null;
+}
+
 export function signIn(app) {
   const token = el("input", { name: "token", type: "password", autocomplete: "off", required: true, spellcheck: false });
   const form = el(
@@ -11,7 +18,7 @@ export function signIn(app) {
     { "aria-labelledby": "signin-title" },
     el("h2", { id: "signin-title", tabindex: "-1" }, "Sign in"),
     el("p", "Sign in with your party's token (as printed by ", el("code", "truceline party add"), ")."),
-    el("div.form-error", { role: "alert" }),
+    el("div.form-error", { role: "alert" }, signedOutReason()),
     field("Party token", token),
     el("button", { type: "submit" }, "Sign in"),
   );

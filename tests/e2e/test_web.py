@@ -1141,3 +1141,29 @@ def test_an_officer_issues_and_revokes_its_partys_tokens_from_the_page(browser: 
     expect(page.locator("#panel li.card").first).to_be_visible()
     assert not s.errors
     page.close()
+
+
+def test_a_page_whose_token_is_revoked_goes_back_to_sign_in_saying_why(browser: Browser, server: Server) -> None:
+    url, tokens, _ = server
+    un = {"Authorization": f"Bearer {tokens['UN Ceasefire Monitoring Mission']}"}
+    laptop = httpx.post(f"{url}/v1/parties/me/tokens", headers=un, json={"label": "field laptop"}).json()
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{url}/")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    dialog.get_by_label("Party token").fill(laptop["token"])
+    dialog.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator("body.signed-in")).to_have_count(1)
+    expect(page.locator("#feed")).to_have_text("Hotline: live")
+    # The laptop is lost: another officer revokes its token. The page's next request is refused.
+    gone = httpx.post(f"{url}/v1/parties/me/tokens/{laptop['id']}/revoke", headers=un)
+    assert gone.status_code == 200, gone.text
+    page.get_by_role("button", name="Conflicts", exact=True).click()
+    page.evaluate("window.truceline.api.get('/v1/inbox/summary').catch(() => null)")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Signed out: this bearer token ('field laptop') was revoked.")
+    expect(page.locator("body.signed-in")).to_have_count(0)
+    assert not errors
+    page.close()
