@@ -68,8 +68,9 @@ class Client:
         req = self._http.build_request(method, path, **kw)
         if self._key is not None and method.upper() != "GET":
             body = kw.get("json")
-            if "content" in kw and "csv" in kw.get("headers", {}).get("Content-Type", ""):
-                body = {"sha256": hashlib.sha256(kw["content"]).hexdigest()}  # a CSV file: signed by digest
+            kind = kw.get("headers", {}).get("Content-Type", "")
+            if "content" in kw and ("csv" in kind or "xml" in kind):  # a CSV file, a CAP alert: by digest
+                body = {"sha256": hashlib.sha256(kw["content"]).hexdigest()}
             elif "content" in kw:  # NDJSON is signed as the array of its lines
                 body = [json.loads(line) for line in kw["content"].splitlines() if line.strip()]
             at = format_time(datetime.now(UTC).replace(microsecond=0)) or ""
@@ -206,6 +207,10 @@ class Client:
 
     def send(self, thread_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", f"/v1/threads/{thread_id}/messages", json=body)  # type: ignore[no-any-return]
+
+    def send_cap(self, thread_id: str, xml: bytes) -> dict[str, Any]:
+        headers = {"Content-Type": "application/cap+xml"}
+        return self._call("POST", f"/v1/threads/{thread_id}/cap", content=xml, headers=headers)  # type: ignore[no-any-return]
 
     def message(self, message_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/messages/{message_id}")  # type: ignore[no-any-return]

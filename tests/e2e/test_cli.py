@@ -487,6 +487,28 @@ def test_keys_generate_and_signed_cli_writes(server: tuple[str, dict[str, str], 
     }
     signed = subprocess.run([str(BIN), "notify", str(f)], capture_output=True, text=True, env=env, timeout=120)
     assert signed.returncode == 0, signed.stderr
+    # Israel's alerting system posts a CAP alert in a thread: signed too (by the XML's digest)
+    israel = {"Authorization": f"Bearer {tokens['Israel']}"}
+    jordan = httpx.get(f"{url}/v1/me", headers={"Authorization": f"Bearer {tokens['Jordan']}"}).json()
+    th = subprocess.run([str(BIN), "send", "Drone sortie over Quneitra at 06:00", "--to", "Jordan", "--json"],
+                        capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert th.returncode == 0, th.stderr
+    thread_id = json.loads(th.stdout)["thread_id"]
+    alert = tmp_path / "alert.xml"
+    alert.write_text(
+        '<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>IL-1</identifier><sender>il</sender>'
+        "<sent>2017-07-21T05:00:00+03:00</sent><status>Actual</status><msgType>Alert</msgType><scope>Private</scope>"
+        f"<addresses>urn:truceline:party:{jordan['id']}</addresses><info><category>Security</category>"
+        "<event>Sortie</event><urgency>Expected</urgency><severity>Moderate</severity><certainty>Likely</certainty>"
+        "<headline>Sortie moved to 07:00</headline></info></alert>"
+    )
+    posted = subprocess.run([str(BIN), "cap-send", str(alert), "--thread", thread_id],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert posted.returncode == 0 and "to acknowledge: Jordan" in posted.stdout, posted.stderr
+    unsigned_cap = run("cap-send", str(alert), "--thread", thread_id, token=tokens["Israel"], url=url)
+    assert unsigned_cap.returncode == 1 and "sign" in unsigned_cap.stderr
+    said = httpx.get(f"{url}/v1/threads/{thread_id}", headers=israel).json()["messages"]
+    assert [m["headline"] for m in said] == ["Drone sortie over Quneitra at 06:00", "Sortie moved to 07:00"]
 
 
 def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ def test_notify_and_authentication_run_where_the_setting_and_database_say(
     _, token = parties.add(ctx.uow(write=True), name="A", role="officer")
 
     seen: dict[str, bool] = {}
-    notify, authenticate = activities.notify, parties.authenticate
+    notify, authenticate = activities.notify, parties.admit
 
     def notify_spy(*args: Any, **kwargs: Any) -> Any:
         seen["notify"] = _on_a_loop()
@@ -47,7 +47,7 @@ def test_notify_and_authentication_run_where_the_setting_and_database_say(
         return authenticate(*args, **kwargs)
 
     monkeypatch.setattr(activities, "notify", notify_spy)
-    monkeypatch.setattr(parties, "authenticate", authenticate_spy)
+    monkeypatch.setattr(parties, "admit", authenticate_spy)
     with TestClient(app) as client:
         r = client.post("/v1/activities", json=activity_body(), headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 201, r.text
@@ -64,13 +64,13 @@ def test_each_request_looks_its_caller_up_once(db_url: str, monkeypatch: pytest.
     ctx = app.state.ctx
     _, token = parties.add(ctx.uow(write=True), name="A", role="officer")
     calls: list[str | None] = []
-    authenticate = parties.authenticate
+    admit = parties.admit
 
-    def authenticate_spy(uow: Any, bearer: str | None) -> Any:
+    def admit_spy(uow: Any, bearer: str | None) -> Any:
         calls.append(bearer)
-        return authenticate(uow, bearer)
+        return admit(uow, bearer)
 
-    monkeypatch.setattr(parties, "authenticate", authenticate_spy)
+    monkeypatch.setattr(parties, "admit", admit_spy)
     h = {"Authorization": f"Bearer {token}"}
     with TestClient(app) as client:
         made = client.post("/v1/zones", json=zone_body(), headers=h)  # caller and writer

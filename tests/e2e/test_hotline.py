@@ -313,3 +313,47 @@ def test_a_message_as_a_cap_alert_for_the_parties_of_its_thread(line: Line) -> N
     assert root.findtext("cap:msgType", namespaces=CAP_NS) == "Ack"
     assert root.findtext("cap:note", namespaces=CAP_NS) == "seen"
     assert (root.findtext("cap:references", namespaces=CAP_NS) or "").startswith(f"urn:truceline:system,{alert['id']},")
+
+
+def test_a_partys_alerting_system_posts_cap_alerts_in_a_thread(line: Line) -> None:
+    """A party's own alerting system speaks CAP: what it posts becomes a message of the thread, checked
+    as any message is, and what it gets back from Truceline it can answer with an Update."""
+    c = line.client
+    opened = _open(line, "A", ["B", "Mon"], headline="Convoy moving at 06:00")
+    tid, first = opened["thread"]["id"], opened["message"]
+    sent = first["sent"].replace("Z", "-00:00")
+    xml = (f'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>B-77</identifier>'
+           f"<sender>ops@b.example</sender><sent>2017-07-09T15:00:00+03:00</sent><status>Actual</status>"
+           f"<msgType>Update</msgType><scope>Private</scope><addresses>urn:truceline:party:{line.ids['A']}</addresses>"
+           f"<references>urn:truceline:party:{line.ids['A']},{first['id']},{sent}</references>"
+           f"<info><category>Security</category><event>Convoy</event><urgency>Immediate</urgency>"
+           f"<severity>Severe</severity><certainty>Observed</certainty>"
+           f"<headline>Checkpoint closed until 08:00</headline>"
+           f"<description>Hold the convoy at Nasib.</description></info></alert>")  # fmt: skip
+    h = {**line.h("B"), "Content-Type": "application/cap+xml"}
+    r = c.post(f"/v1/threads/{tid}/cap", headers=h, content=xml)
+    assert r.status_code == 201, r.text
+    m = r.json()
+    assert (m["msgType"], m["severity"], m["urgency"], m["certainty"]) == ("Update", "Severe", "Immediate", "Observed")
+    assert m["headline"] == "Checkpoint closed until 08:00" and m["description"] == "Hold the convoy at Nasib."
+    assert m["references"] == [first["id"]] and [a["party"]["name"] for a in m["addresses"]] == ["A"]
+    assert m["sender"]["name"] == "B" and r.headers["truceline-receipt"].startswith("seq=")
+    assert [x["headline"] for x in line.inbox("A")] == ["Checkpoint closed until 08:00"]
+    # refused, naming the element; nothing is stored
+    before = len(c.get(f"/v1/threads/{tid}", headers=line.h("A")).json()["messages"])
+    cases = [
+        (xml.replace("Checkpoint closed until 08:00", ""), "/alert/info/headline"),
+        (xml.replace(first["id"], "m-unknown"), "/alert/references/0"),
+        (xml.replace(f"urn:truceline:party:{line.ids['A']}</addresses>", "urn:truceline:party:x</addresses>"),
+         "/alert/addresses/0"),
+        (xml.replace("<status>Actual</status>", "<status>Test</status>"), "/alert/status"),
+    ]  # fmt: skip
+    for body, pointer in cases:
+        bad = c.post(f"/v1/threads/{tid}/cap", headers=h, content=body)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == pointer, (pointer, bad.text)
+    json_body = c.post(f"/v1/threads/{tid}/cap", headers={**line.h("B"), "Content-Type": "application/json"},
+                       content=xml)  # fmt: skip
+    assert json_body.status_code == 422 and json_body.json()["errors"][0]["pointer"] == "#header/Content-Type"
+    assert c.post(f"/v1/threads/{tid}/cap", headers={**h, **line.h("HQ")}, content=xml).status_code == 404  # not in it
+    assert c.post(f"/v1/threads/{tid}/cap", headers={**h, **line.h("Obs")}, content="<x/>").status_code == 403
+    assert len(c.get(f"/v1/threads/{tid}", headers=line.h("A")).json()["messages"]) == before

@@ -11,6 +11,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from tests.helpers import CAP_NS, cap_schema
 from truceline.domain import cap
+from truceline.domain.errors import InvalidInput
 from truceline.domain.hotline import Addressee, Certainty, Message, MsgType, ReceiptState, Severity, Urgency
 from truceline.domain.model import AltitudeBand, Region, TimeWindow
 
@@ -110,3 +111,56 @@ def test_the_schema_check_catches_what_cap_forbids() -> None:
     ):
         with pytest.raises(xmlschema.XMLSchemaValidationError):
             cap_schema().validate(bad)
+
+
+def _posted(**over: str) -> bytes:
+    """A CAP alert as a party's alerting system would write it (elements left out with a None)."""
+    fields = {"identifier": "KSA-2017-0042", "sender": "ops@jordan.example", "sent": "2017-07-10T06:00:00+03:00",
+              "status": "Actual", "msgType": "Update", "scope": "Private",
+              "addresses": 'urn:truceline:party:p-1 "Russian Federation"',
+              "references": "urn:truceline:system,m-1,2017-07-10T05:00:00-00:00", "incidents": "c-1"}  # fmt: skip
+    info = {"category": "Security", "event": "Convoy", "urgency": "Immediate", "severity": "Severe",
+            "certainty": "Observed", "headline": "Convoy held at Nasib", "description": "Until 08:00."}  # fmt: skip
+    for k, v in over.items():
+        (info if k in info else fields)[k] = v
+    head = "".join(f"<{k}>{v}</{k}>" for k, v in fields.items() if v is not None)
+    body = "".join(f"<{k}>{v}</{k}>" for k, v in info.items() if v is not None)
+    return f'<alert xmlns="{cap.NAMESPACE}">{head}<info>{body}</info></alert>'.encode()
+
+
+def test_a_cap_alert_a_party_posts_is_read_as_a_message() -> None:
+    got = cap.parse(_posted())
+    assert (got.identifier, got.msg_type, got.urgency, got.severity, got.certainty) == (
+        "KSA-2017-0042", "Update", "Immediate", "Severe", "Observed")  # fmt: skip
+    assert (got.headline, got.description) == ("Convoy held at Nasib", "Until 08:00.")
+    assert got.addresses == ["p-1", "Russian Federation"] and got.references == ["m-1"] and got.conflict_id == "c-1"
+    plain = cap.parse(_posted(addresses=None, references=None, incidents=None, description=None, msgType="Alert"))
+    assert (plain.addresses, plain.references, plain.conflict_id, plain.description) == (None, [], None, "")
+    # what Truceline writes, it reads back
+    again = cap.parse(cap.alert(_message(sender_id="us"), NAMES, {"m-1": EARLIER}, rule="overlap"))
+    assert (again.identifier, again.headline, again.references, again.conflict_id) == (
+        "m-2", "Overlap with Russian Federation", ["m-1"], "c-1")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("xml", "pointer", "words"),
+    [
+        (b"<alert", "/alert", "not well-formed"),
+        (b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.1"/>', "/alert", "CAP 1.2's alert"),
+        (b'<!DOCTYPE a [<!ENTITY x "y">]><alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"/>', "/alert",
+         "not accepted"),
+        (_posted(status="Exercise"), "/alert/status", "only Actual"),
+        (_posted(msgType="Ack"), "/alert/msgType", "/ack"),
+        (_posted(msgType="Error"), "/alert/msgType", "one of Alert, Update, Cancel"),
+        (_posted(identifier=None), "/alert/identifier", "CAP requires identifier"),
+        (_posted(severity="Bad"), "/alert/info/severity", "one of Extreme"),
+        (_posted(headline=None), "/alert/info/headline", "CAP requires headline"),
+        (_posted(headline="x" * 301), "/alert/info/headline", "longer than 300"),
+        (_posted(references="m-1"), "/alert/references/0", "sender,identifier,sent"),
+        (_posted(incidents="c-1 c-2"), "/alert/incidents", "one conflict"),
+    ],
+)
+def test_a_posted_alert_is_refused_naming_the_element_and_the_reason(xml: bytes, pointer: str, words: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        cap.parse(xml)
+    assert refused.value.errors[0].pointer == pointer and words in refused.value.errors[0].reason

@@ -116,11 +116,12 @@ Token = Annotated[Credential, Depends(credential)]
 
 
 def signing_message(
-    method: str, path: str, body: bytes, signed: RequestSignature, *, ndjson: bool = False, csv: bool = False
+    method: str, path: str, body: bytes, signed: RequestSignature, *, ndjson: bool = False, digest: bool = False
 ) -> bytes:
     """What a party signs (see ``domain.audit.request_message``), from the raw request. An NDJSON body
-    is signed as the array of its lines; a CSV file as ``{"sha256": hex digest of its bytes}``."""
-    if csv:
+    is signed as the array of its lines; a file that is not JSON (a CSV file, a CAP alert's XML) as
+    ``{"sha256": hex digest of its bytes}``."""
+    if digest:
         parsed: Any = {"sha256": hashlib.sha256(body).hexdigest()}
     else:
         try:
@@ -163,8 +164,9 @@ async def request_signature(request: Request, who: Party) -> dict[str, Any] | No
     raw = await request.body()
     content_type = request.headers.get("content-type", "")
     message = signing_message(
-        request.method, request.url.path, raw, signed, ndjson="ndjson" in content_type, csv="text/csv" in content_type
-    )
+        request.method, request.url.path, raw, signed, ndjson="ndjson" in content_type,
+        digest="text/csv" in content_type or "xml" in content_type,
+    )  # fmt: skip
     if not verify_signature(who.public_key, message, signed.sig):
         raise NotAuthenticated(f"the {SIGNATURE_HEADER} does not verify against your party's registered key")
     await ctx.call(parties.take_nonce, ctx.uow(write=True), who, signed.nonce, at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -146,6 +147,27 @@ def send(
 def cap(message_id: str, output: OutOpt = None, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
     """A message as an OASIS CAP 1.2 alert (XML), for an alerting system: to a file or standard output."""
     download(url, token, f"/v1/messages/{message_id}/cap", output)
+
+
+@app.command("cap-send")
+def cap_send(
+    file: Annotated[Path, typer.Argument(help="a CAP 1.2 alert (XML), as your alerting system wrote it")],
+    thread: Annotated[str, typer.Option(help="the thread to post it in")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Post a CAP 1.2 alert in a thread, as a message (Alert, Update or Cancel)."""
+    if not file.is_file():
+        fail(f"{file}: no such file")
+    with _client(url, token) as c:
+        m = guarded(lambda: c.send_cap(thread, file.read_bytes()))
+        _receipt(c)
+    if as_json:
+        _print_json(m)
+        return
+    to_line = ", ".join(a["party"]["name"] for a in m["addresses"]) or "nobody"
+    out.print(f"sent {m['msgType']} {m['id']} in thread {m['thread_id']}; to acknowledge: {to_line}", markup=False)
 
 
 @app.command()

@@ -1,5 +1,5 @@
 """A hotline message as a CAP 1.2 alert (OASIS Common Alerting Protocol, XML), for the alerting
-systems parties already run. Pure: the message in, the document out.
+systems parties already run, and a CAP alert such a system posts, read as a message. Pure.
 
 The mapping, field by field:
 - ``identifier`` is the message id; ``sender`` the sending party's URN (``urn:truceline:party:<id>``;
@@ -16,13 +16,18 @@ The mapping, field by field:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import shapely
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from shapely.geometry.base import BaseGeometry
 
+from truceline.domain.errors import FieldError, InvalidInput
 from truceline.domain.hotline import Message, MsgType
 from truceline.domain.model import Region
 
@@ -178,3 +183,115 @@ def alert(
 def _document(root: ET.Element) -> bytes:
     ET.indent(root)
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+# ---- reading: a party's own alerting system posts CAP to the hotline ------------------------------
+
+#: what a party may post: a thread message (an acknowledgement is POST /v1/messages/{id}/ack)
+POSTABLE = ("Alert", "Update", "Cancel")
+_ENUMS = {
+    "urgency": ("Immediate", "Expected", "Future", "Past", "Unknown"),
+    "severity": ("Extreme", "Severe", "Moderate", "Minor", "Unknown"),
+    "certainty": ("Observed", "Likely", "Possible", "Unlikely", "Unknown"),
+}
+MAX_HEADLINE, MAX_DESCRIPTION = 300, 20_000
+
+
+@dataclass(frozen=True)
+class Received:
+    """A CAP alert's part the hotline keeps: the message's CAP fields, whom it addresses (party ids or
+    names, None: every other member), the messages it refers to, and the conflict it is about."""
+
+    identifier: str
+    msg_type: str
+    urgency: str
+    severity: str
+    certainty: str
+    headline: str
+    description: str
+    addresses: list[str] | None
+    references: list[str]
+    conflict_id: str | None
+
+
+def _split(text: str) -> list[str]:
+    """CAP's space-delimited list, where an item with spaces in it is double-quoted."""
+    return [a or b for a, b in re.findall(r'"([^"]*)"|(\S+)', text)]
+
+
+def _party_of(address: str) -> str:
+    prefix = "urn:truceline:party:"
+    return address[len(prefix) :] if address.startswith(prefix) else address
+
+
+def parse(xml: bytes) -> Received:
+    """Read a CAP 1.2 alert a party posts to a thread. Refused (naming the element and the reason)
+    unless it is well-formed CAP 1.2 (no DTD or entities: they are refused outright), ``Actual``, an
+    ``Alert``, ``Update`` or ``Cancel``, with an ``info`` that has a headline. Of several ``info``
+    blocks (languages), the first is taken."""
+    try:
+        root = defused_fromstring(xml, forbid_dtd=True)
+    except DefusedXmlException as e:
+        raise InvalidInput.at("/alert", f"not accepted: {e}") from None
+    except ET.ParseError as e:
+        raise InvalidInput.at("/alert", f"not well-formed XML: {e}") from None
+    if root.tag != f"{{{NAMESPACE}}}alert":
+        raise InvalidInput.at("/alert", f"the root element must be CAP 1.2's alert (in {NAMESPACE}), not {root.tag}")
+    errors: list[FieldError] = []
+
+    def text(parent: ET.Element, tag: str, pointer: str, *, required: bool = True) -> str:
+        value = (parent.findtext(f"{{{NAMESPACE}}}{tag}") or "").strip()
+        if required and not value:
+            errors.append(FieldError(pointer, f"CAP requires {tag}"))
+        return value
+
+    identifier = text(root, "identifier", "/alert/identifier")
+    for tag in ("sender", "sent", "scope"):
+        text(root, tag, f"/alert/{tag}")
+    status = text(root, "status", "/alert/status")
+    if status and status != "Actual":
+        errors.append(FieldError("/alert/status", f"only Actual alerts go on the hotline, not {status}"))
+    msg_type = text(root, "msgType", "/alert/msgType")
+    if msg_type == "Ack":
+        errors.append(FieldError("/alert/msgType", "acknowledge a message with POST /v1/messages/{id}/ack"))
+    elif msg_type and msg_type not in POSTABLE:
+        errors.append(FieldError("/alert/msgType", f"msgType must be one of {', '.join(POSTABLE)}, not {msg_type}"))
+    addresses = text(root, "addresses", "/alert/addresses", required=False)
+    references = []
+    for i, ref in enumerate(_split(text(root, "references", "/alert/references", required=False))):
+        parts = ref.split(",")
+        if len(parts) != 3 or not parts[1]:
+            errors.append(FieldError(f"/alert/references/{i}", f"{ref!r} is not CAP's sender,identifier,sent"))
+        else:
+            references.append(parts[1])
+    incidents = _split(text(root, "incidents", "/alert/incidents", required=False))
+    if len(incidents) > 1:
+        errors.append(FieldError("/alert/incidents", "name one conflict at most"))
+    info = root.find(f"{{{NAMESPACE}}}info")
+    values = {"headline": "", "description": ""} | {k: "" for k in _ENUMS}
+    if info is None:
+        errors.append(FieldError("/alert/info", "the hotline needs an info block: its headline and severity"))
+    else:
+        for key, allowed in _ENUMS.items():
+            values[key] = text(info, key, f"/alert/info/{key}")
+            if values[key] and values[key] not in allowed:
+                errors.append(FieldError(f"/alert/info/{key}", f"{key} must be one of {', '.join(allowed)}"))
+        values["headline"] = text(info, "headline", "/alert/info/headline")
+        values["description"] = text(info, "description", "/alert/info/description", required=False)
+        for key, most in (("headline", MAX_HEADLINE), ("description", MAX_DESCRIPTION)):
+            if len(values[key]) > most:
+                errors.append(FieldError(f"/alert/info/{key}", f"{key} is longer than {most} characters"))
+    if errors:
+        raise InvalidInput(errors[0].reason, errors=errors)
+    return Received(
+        identifier=identifier,
+        msg_type=msg_type,
+        urgency=values["urgency"],
+        severity=values["severity"],
+        certainty=values["certainty"],
+        headline=values["headline"],
+        description=values["description"],
+        addresses=[_party_of(a) for a in _split(addresses)] if addresses else None,
+        references=references,
+        conflict_id=incidents[0] if incidents else None,
+    )

@@ -396,14 +396,15 @@ def open_thread(
 
 
 def send(
-    uow: UnitOfWork, policy: HotlinePolicy, caller: Party, thread_id: str, out: Outgoing
+    uow: UnitOfWork, policy: HotlinePolicy, caller: Party, thread_id: str, out: Outgoing, *, base: str = ""
 ) -> tuple[Message, dict[str, str]]:
+    """Post ``out`` in a thread; ``base`` prefixes the pointers of what is refused in it."""
     require(caller, "hotline.send")
     with uow:
         th = _thread_for(uow, caller, thread_id)
         if caller.id not in th.members:
             raise Forbidden("only the thread's members may post in it")
-        errors = _check_refs(uow, caller, th, out, "")
+        errors = _check_refs(uow, caller, th, out, base)
         if errors:
             raise InvalidInput(errors[0].reason, errors=errors)
         m = _compose(uow, policy, caller, th, out)
@@ -583,6 +584,28 @@ def message(uow: UnitOfWork, caller: Party, message_id: str) -> tuple[Message, d
             raise NotFound(f"no message {message_id} in a thread your party is in")
         _thread_for(uow, caller, m.thread_id)
         return m, _names(uow, [m])
+
+
+def send_cap(
+    uow: UnitOfWork, policy: HotlinePolicy, caller: Party, thread_id: str, xml: bytes
+) -> tuple[Message, dict[str, str]]:
+    """Post a CAP 1.2 alert from a party's own alerting system in a thread, as a message: its
+    addresses (party URNs, ids or names), references (to this thread's messages) and incident (a
+    conflict of the party's) are checked as any message's are."""
+    require(caller, "hotline.send")
+    got = cap.parse(xml)
+    out = Outgoing(
+        msg_type=MsgType(got.msg_type),
+        severity=Severity(got.severity),
+        urgency=Urgency(got.urgency),
+        certainty=Certainty(got.certainty),
+        headline=got.headline,
+        description=got.description,
+        addresses=got.addresses,
+        references=got.references,
+        conflict_id=got.conflict_id,
+    )
+    return send(uow, policy, caller, thread_id, out, base="/alert")
 
 
 def message_cap(uow: UnitOfWork, caller: Party, message_id: str) -> bytes:

@@ -95,6 +95,27 @@ def send_message(thread_id: str, body: s.MessageCreate, ctx: Ctx, caller: Caller
     return _msg(m, names)
 
 
+@router.post(
+    "/v1/threads/{thread_id}/cap", operation_id="sendCapAlert", status_code=status.HTTP_201_CREATED,
+    response_model=s.MessageRead,
+    openapi_extra={"requestBody": {"required": True, "content": {cap.MEDIA_TYPE: {"schema": {"type": "string"}}}}},
+)  # fmt: skip
+async def send_cap(thread_id: str, request: Request, ctx: Ctx, caller: Caller, w: Write) -> s.MessageRead:
+    """Post a CAP 1.2 alert (``application/cap+xml``) from your party's own alerting system in a
+    thread, as a message: ``Actual``, an ``Alert``, ``Update`` or ``Cancel``; the first ``info``'s
+    severity, urgency, certainty, headline and description; ``addresses`` as party URNs
+    (``urn:truceline:party:<id>``), ids or names (none: every other member); ``references`` to this
+    thread's messages (CAP's ``sender,identifier,sent``); ``incidents``: a conflict of yours. What is
+    refused is named by its element (``/alert/info/headline``). A signed request signs
+    ``{"sha256": <hex digest of the XML>}``."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind not in (cap.MEDIA_TYPE, "application/xml", "text/xml"):
+        raise InvalidInput.at("#header/Content-Type", f"send the alert as {cap.MEDIA_TYPE}, not {kind or 'nothing'}")
+    xml = await request.body()
+    m, names = await ctx.call(hotline.send_cap, w.uow(), ctx.policy.hotline, caller, thread_id, xml)
+    return _msg(m, names)
+
+
 @router.get("/v1/messages/{message_id}", operation_id="getMessage", response_model=s.MessageRead)
 def get_message(message_id: str, ctx: Ctx, caller: Caller) -> s.MessageRead:
     m, names = hotline.message(ctx.uow(), caller, message_id)
