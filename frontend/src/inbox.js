@@ -75,6 +75,11 @@ function card(app, m, reload) {
     el("div.buttons",
       m.regions.length ? el("button.link", { type: "button", onclick: () => app.focus(m.regions) }, "Show on map") : null,
       el("button.link", { type: "button", onclick: () => app.show("thread", threadPanel(app, m.thread_id)) }, "Open the thread"),
+      el("button.link", {
+        type: "button", title: "The message as a CAP 1.2 alert (XML), for an alerting system",
+        onclick: () => app.api.download(`/v1/messages/${m.id}/cap`, null, { accept: "application/cap+xml", name: `${m.id}.cap.xml` })
+          .catch((e) => app.toast(`CAP: ${e.message}`)),
+      }, "CAP"),
     ),
   );
 }

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.demo_server import demo_server
+from tests.helpers import cap_schema
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 CHROMIUM_ARGS = [
@@ -309,6 +310,13 @@ def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, serve
     page.locator("#panel").get_by_label("Show", exact=True).select_option("acknowledged")
     acknowledged = page.locator(f'#panel li[data-message="{message_id}"]')
     expect(acknowledged).to_contain_text("acknowledged")
+    # the message as a CAP alert, for Iran's own alerting system
+    with page.expect_download() as info:
+        acknowledged.get_by_role("button", name="CAP", exact=True).click()
+    assert info.value.suggested_filename == f"{message_id}.cap.xml"
+    xml = Path(info.value.path()).read_text()
+    cap_schema().validate(xml)
+    assert f"<identifier>{message_id}</identifier>" in xml
     # its thread, and a reply to the other members
     acknowledged.get_by_role("button", name="Open the thread").click()
     reply = page.locator("#panel form.reply")
