@@ -48,7 +48,7 @@ def test_changes_are_recorded_and_chain_verifies(engine: Engine, uow: Uow, polic
     with uow() as u:
         entries = u.audit.entries()
     actions = [e.entry.body.action for e in entries]
-    assert actions[:2] == ["party.created", "party.created"]
+    assert actions[:4] == ["party.created", "credential.issued"] * 2  # each party and its first token
     assert {"zone.proposed", "zone.signed", "zone.status", "activity.notified", "conflict.opened"} <= set(actions)
     assert [e.entry.body.seq for e in entries] == list(range(1, history + 1))
     v = _verify(engine)
@@ -176,7 +176,7 @@ def test_parties_see_their_own_entries_and_those_concerning_them(
     outsider = make_party("Outsider")
     seen_a = {e.entry.body.seq for e in audit.entries(uow(), a)}
     seen_out = audit.entries(uow(), outsider)
-    assert len(audit.entries(uow(), admin, limit=10_000)) == history + 2
+    assert len(audit.entries(uow(), admin, limit=10_000)) == history + 4  # two parties more, each with its token
     assert all(e.entry.body.action != "activity.notified" for e in seen_out)  # plans are need-to-know
     b_plan = [e for e in audit.entries(uow(), b) if e.entry.body.action == "activity.notified"]
     assert len(b_plan) == 1 and b_plan[0].entry.body.party_id == b.id and b_plan[0].entry.body.seq not in seen_a
