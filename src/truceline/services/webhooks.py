@@ -169,14 +169,16 @@ def dispatch_due(
         uow.commit()
     if not jobs:
         return 0
-    sent, outcomes = [], {}
-    with make_uow() as uow:
-        for d, hook in jobs:
-            body = _as_sent(uow, d, hook)
-            if isinstance(body, Outcome):
-                outcomes[d.id] = body
-            else:
-                sent.append((body, hook))
+    sent, outcomes = list(jobs), {}
+    if any(hook.format is Format.cap for _, hook in jobs):  # read the messages they render, once
+        sent = []
+        with make_uow() as uow:
+            for d, hook in jobs:
+                body = _as_sent(uow, d, hook)
+                if isinstance(body, Outcome):
+                    outcomes[d.id] = body
+                else:
+                    sent.append((body, hook))
     outcomes |= {o.delivery_id: o for o in sender.send(sent, int(wall()))}
     with make_uow() as uow:
         now = uow.clock()
