@@ -251,7 +251,8 @@ audit_log = Table(
 ZONE_STEP_ENTITIES = ("zone", "document")
 ZONE_STEPS = audit_log.c.entity_type.in_([bindparam(None, e, literal_execute=True) for e in ZONE_STEP_ENTITIES])
 # Partial, so that the entries every notification writes (activities, conflicts, messages) pay nothing
-# for it. A query uses it only when it repeats this condition with the same literal values.
+# for it. Queries repeat this condition with these values as literals, so that a plan made without
+# the bound values (PostgreSQL's generic plans) can still use it.
 Index("ix_audit_log_zone_steps", audit_log.c.at_ms, sqlite_where=ZONE_STEPS, postgresql_where=ZONE_STEPS)
 
 audit_state = Table(
