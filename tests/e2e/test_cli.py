@@ -579,6 +579,7 @@ def test_tokens_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     assert run("conflicts", "list", "--json", token=desk["token"], url=url).returncode == 0
     listed = run("tokens", "list", token=tokens["Jordan"], url=url)
     assert "Amman desk" in listed.stdout and desk["token"] not in listed.stdout
+    assert desk["id"] in listed.stdout and "active until 2099-01-01T00:00:00Z" in listed.stdout  # whole, to revoke by
     assert re.search(r"(first token|rotated \S+)\s+.\s+active \(this one\)", listed.stdout), listed.stdout
     gone = run("tokens", "revoke", desk["id"], token=tokens["Jordan"], url=url)
     assert gone.returncode == 0 and "revoked 'Amman desk'" in gone.stdout

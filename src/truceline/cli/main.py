@@ -14,7 +14,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from truceline.client import ApiError, Client
 
@@ -468,7 +468,7 @@ def zones_awaiting(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: J
     if not rows:
         out.print("Nothing awaits your signature.")
         return
-    table = Table("zone", "status", "revision", "your signature", "id")
+    table = Table("zone", "status", "revision", "your signature", Column("id", no_wrap=True, min_width=36))
     for r in rows:
         table.add_row(r["name"], r["status"], str(r["revision"]), r["signature"].replace("_", " "), r["id"])
     out.print(table)
@@ -1034,10 +1034,12 @@ def tokens_list(
     if as_json:
         _print_json(items)
         return
-    table = Table("label", "state", "issued", "expires", "revoked", "id")
+    table = Table("label", "state", "issued", Column("id", no_wrap=True, min_width=36))  # whole: to revoke by
     for t in items:
-        state = f"{t['state']} (this one)" if t["id"] == mine else t["state"]
-        table.add_row(t["label"], state, t["created_at"], t["expires_at"] or "", t["revoked_at"] or "", t["id"])
+        state = {"revoked": f"revoked {t['revoked_at']}", "expired": f"expired {t['expires_at']}"}.get(
+            t["state"], f"active until {t['expires_at']}" if t["expires_at"] else "active"
+        )
+        table.add_row(t["label"], f"{state} (this one)" if t["id"] == mine else state, t["created_at"], t["id"])
     out.print(table)
 
 
