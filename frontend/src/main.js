@@ -63,18 +63,20 @@ class App {
     $("signing").addEventListener("click", () => this.loadKey());
     for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => this.show(b.dataset.panel));
     const token = sessionStorage.getItem("truceline-token");
-    if (token && (await this.tryToken(token))) return;
+    if (token && (await this.tryToken(token, { stored: true }))) return;
     signIn(this);
   }
 
-  async tryToken(token) {
+  async tryToken(token, { stored = false } = {}) {
     const api = new Api(token);
     try {
       this.me = await api.get("/v1/me");
     } catch (e) {
       sessionStorage.removeItem("truceline-token");
-      if (e.status === 401) return false;
-      throw e;
+      if (e.status !== 401) throw e;
+      // The tab's token stopped working while it was closed or reloading: the sign-in dialog says why.
+      if (stored) sessionStorage.setItem("truceline-signed-out", e.message);
+      return false;
     }
     this.api = api;
     api.onUnauthorized = (reason) => this.signedOut(reason);

@@ -1173,5 +1173,10 @@ def test_a_page_whose_token_is_revoked_goes_back_to_sign_in_saying_why(browser: 
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Signed out: this bearer token ('field laptop') was revoked.")
     expect(page.locator("body.signed-in")).to_have_count(0)
+    # A tab reopened on a token revoked meanwhile says why too.
+    page.evaluate("token => sessionStorage.setItem('truceline-token', token)", laptop["token"])
+    page.reload()
+    said = "Signed out: this bearer token ('field laptop') was revoked."
+    expect(page.get_by_role("dialog", name="Sign in")).to_contain_text(said)
     assert not errors
     page.close()
