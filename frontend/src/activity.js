@@ -1,7 +1,7 @@
 // One of your own activities: its volumes and open conflicts, moving its window, changing its
 // altitude band or dragging its outline on the map (a new version, checked again at once), and
 // cancelling it.
-import { clear, el, field, numberOrNull, submitting } from "./dom.js";
+import { clear, confirmButton, el, field, numberOrNull, submitting } from "./dom.js";
 import { outline } from "./draw.js";
 import { human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
@@ -100,25 +100,14 @@ function changeForm(app, node, a) {
 
 // Cancelling takes two clicks: the first asks, the second does it.
 function cancelButton(app, node, a) {
-  const button = el("button.danger", { type: "button" }, "Cancel this activity");
-  button.addEventListener("click", async () => {
-    if (!button.dataset.armed) {
-      button.dataset.armed = "true";
-      button.textContent = "Click again to cancel it: its conflicts close";
-      return;
-    }
-    button.disabled = true;
-    try {
-      const res = await app.api.post(`/v1/activities/${a.id}/cancel`);
-      await changed(app, res.activity);
-      render(app, node, res);
-      app.toast(`${res.activity.title}: cancelled`);
-    } catch (e) {
-      button.disabled = false;
-      app.toast(`Cancel: ${e.message}`);
-    }
-  });
-  return el("p", button);
+  const cancel = async () => {
+    const res = await app.api.post(`/v1/activities/${a.id}/cancel`);
+    await changed(app, res.activity);
+    render(app, node, res);
+    app.toast(`${res.activity.title}: cancelled`);
+  };
+  const again = "Click again to cancel it: its conflicts close";
+  return el("p", confirmButton("Cancel this activity", again, cancel, (e) => app.toast(`Cancel: ${e.message}`)));
 }
 
 const OUTLINES = ["outline_polygon", "outline_circle", "outline_corridor"];

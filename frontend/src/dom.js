@@ -113,3 +113,27 @@ export function downloadButton(app, path, label, params) {
     onclick: () => app.api.download(path, params).catch((e) => app.toast(`Download: ${e.message}`)),
   }, label);
 }
+
+/**
+ * A button for what cannot be undone, which asks first: the first click arms it and says what the
+ * second will do; the second runs ``action``. If that fails, the button works again and ``onError``
+ * is told.
+ */
+export function confirmButton(label, again, action, onError) {
+  const button = el("button.danger", { type: "button" }, label);
+  button.addEventListener("click", async () => {
+    if (!button.dataset.armed) {
+      button.dataset.armed = "true";
+      button.textContent = again;
+      return;
+    }
+    button.disabled = true;
+    try {
+      await action();
+    } catch (e) {
+      button.disabled = false;
+      onError(e);
+    }
+  });
+  return button;
+}

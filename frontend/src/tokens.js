@@ -1,6 +1,6 @@
 // Your party's bearer tokens: one per officer, desk or script. Issue one (shown once, to hand over),
 // see which are active, expired or revoked, and revoke one that is lost without locking out the rest.
-import { el, field, submitting } from "./dom.js";
+import { confirmButton, el, field, submitting } from "./dom.js";
 import { human } from "./time.js";
 
 export function tokensPanel(app) {
@@ -53,22 +53,11 @@ function issueForm(app, issued, done) {
 
 // Revoking takes two clicks: the first asks, the second does it.
 function revokeButton(app, t, done) {
-  const button = el("button.danger", { type: "button" }, "Revoke");
-  button.addEventListener("click", async () => {
-    if (!button.dataset.armed) {
-      button.dataset.armed = "true";
-      button.textContent = `Click again to revoke ${t.label}'s token`;
-      return;
-    }
-    button.disabled = true;
-    try {
-      await app.api.post(`/v1/parties/me/tokens/${t.id}/revoke`);
-      app.toast(`Revoked: ${t.label}`);
-      await done();
-    } catch (e) {
-      button.disabled = false;
-      app.toast(`Revoke: ${e.message}`);
-    }
-  });
-  return el("p", button);
+  const revoke = async () => {
+    await app.api.post(`/v1/parties/me/tokens/${t.id}/revoke`);
+    app.toast(`Revoked: ${t.label}`);
+    await done();
+  };
+  const again = `Click again to revoke ${t.label}'s token`;
+  return el("p", confirmButton("Revoke", again, revoke, (e) => app.toast(`Revoke: ${e.message}`)));
 }

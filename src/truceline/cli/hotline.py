@@ -136,6 +136,11 @@ def send(
                                                      "message": body}))
             m = opened["message"]
         _receipt(c)
+    _print_sent(m, as_json)
+
+
+def _print_sent(m: dict[str, Any], as_json: bool) -> None:
+    """A message just sent: whole for scripts, else a line naming who must acknowledge it by when."""
     if as_json:
         _print_json(m)
         return
@@ -163,11 +168,7 @@ def cap_send(
     with _client(url, token) as c:
         m = guarded(lambda: c.send_cap(thread, file.read_bytes()))
         _receipt(c)
-    if as_json:
-        _print_json(m)
-        return
-    to_line = ", ".join(a["party"]["name"] for a in m["addresses"]) or "nobody"
-    out.print(f"sent {m['msgType']} {m['id']} in thread {m['thread_id']}; to acknowledge: {to_line}", markup=False)
+    _print_sent(m, as_json)
 
 
 @app.command()

@@ -89,7 +89,7 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
         start = datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
         end = start + timedelta(days=1)
         steps = _steps_told(uow, caller, uow.audit.zone_steps(to_ms(start), to_ms(end)), every_zone, zone_id)
-        awaiting = [a for a in awaiting_in(uow, caller) if zone_id in (None, a.zone.id)]
+        awaiting = [a for a in awaiting_in(uow, caller, every_zone.values()) if zone_id in (None, a.zone.id)]
         mine = uow.conflicts.list_for_party(caller.id, status="open", rule=None, zone_id=zone_id, limit=500, offset=0)
         conflicts = [
             c

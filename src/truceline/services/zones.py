@@ -11,6 +11,7 @@ activities the zone touches.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -727,10 +728,10 @@ def awaiting_signature(uow: UnitOfWork, caller: Party) -> list[Awaiting]:
         return awaiting_in(uow, caller)
 
 
-def awaiting_in(uow: UnitOfWork, caller: Party) -> list[Awaiting]:
-    """``awaiting_signature`` within the caller's transaction."""
+def awaiting_in(uow: UnitOfWork, caller: Party, zones: Iterable[Zone] | None = None) -> list[Awaiting]:
+    """``awaiting_signature`` within the caller's transaction, of ``zones`` if it has read them."""
     out = []
-    for zone in uow.zones.list(limit=100_000):
+    for zone in uow.zones.list(limit=100_000) if zones is None else zones:
         if zone.status not in REVISABLE or caller.id not in zone.signatories:
             continue
         stances = uow.zones.positions(ZONE, zone.id)
