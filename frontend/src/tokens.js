@@ -18,6 +18,7 @@ export function tokensPanel(app) {
         t.id === app.me.token?.id ? el("span.badge.now", "this page's") : null),
       el("p.meta", `issued ${human(t.created_at)}`, t.expires_at ? ` · expires ${human(t.expires_at)}` : "",
         t.revoked_at ? ` · revoked ${human(t.revoked_at)}` : ""),
+      historyToggle(app, t),
       t.state === "active" && t.id !== app.me.token?.id ? revokeButton(app, t, refresh) : null)));
   }
   refresh().catch((e) => app.toast(`Tokens: ${e.message}`));
@@ -49,6 +50,36 @@ function issueForm(app, issued, done) {
     await done();
   });
   return form;
+}
+
+// What a token did: its changes in the audit log, newest first (a lost laptop: what did it do?).
+const NEWEST = "9223372036854775807"; // `before` the largest entry number: the latest entries
+const SHOWN = 20;
+
+function historyToggle(app, t) {
+  const list = el("ol.history", { "aria-label": `What ${t.label} did` });
+  const button = el("button.link", { type: "button", "aria-expanded": "false" }, "What it did");
+  button.addEventListener("click", async () => {
+    if (button.getAttribute("aria-expanded") === "true") {
+      list.replaceChildren();
+      button.setAttribute("aria-expanded", "false");
+      return;
+    }
+    let entries;
+    try {
+      entries = await app.api.get("/v1/audit", { token_id: t.id, before: NEWEST, limit: SHOWN });
+    } catch (e) {
+      app.toast(`What it did: ${e.message}`);
+      return;
+    }
+    list.replaceChildren(...(entries.length
+      ? entries.reverse().map((e) => el("li", el("time", { datetime: e.at }, human(e.at)), ` ${e.action} `,
+        el("code", `${e.entity_type} ${e.entity_id}`), ` (entry ${e.seq})`))
+      : [el("li", "Nothing in the audit log yet.")]));
+    if (entries.length === SHOWN) list.append(el("li.hint", `The latest ${SHOWN}; truceline audit list --token-id ${t.id} for more.`));
+    button.setAttribute("aria-expanded", "true");
+  });
+  return el("div", button, list);
 }
 
 // Revoking takes two clicks: the first asks, the second does it.

@@ -192,8 +192,14 @@ class Client:
     def audit_chain(self, first: int, last: int) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/audit/chain", params={"from": first, "to": last})  # type: ignore[no-any-return]
 
-    def audit_entries(self, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/audit", params={"after": after, "limit": limit})  # type: ignore[no-any-return]
+    def audit_entries(
+        self, after: int = 0, limit: int = 500, *, before: int | None = None, **chosen: str | None
+    ) -> list[dict[str, Any]]:
+        """``chosen``: ``party_id``, ``entity_id``, ``action``, ``token_id`` (None: any)."""
+        params: dict[str, Any] = {"after": after, "limit": limit, **{k: v for k, v in chosen.items() if v is not None}}
+        if before is not None:
+            params["before"] = before
+        return self._call("GET", "/v1/audit", params=params)  # type: ignore[no-any-return]
 
     # ---- the hotline ------------------------------------------------------------------------------
     def open_thread(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ class Line:
         return list(r.json())
 
     def audit_actions(self) -> list[str]:
-        return [e.entry.body.action for e in audit.entries(self.ctx.uow(), parties_admin(self.ctx, self.ids))]
+        return [e.entry.body.action for e in audit.entries(self.ctx.uow(), parties_admin(self.ctx, self.ids)).entries]
 
 
 def parties_admin(ctx: AppContext, ids: dict[str, str]) -> Any:

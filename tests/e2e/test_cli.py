@@ -590,6 +590,40 @@ def test_tokens_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     assert others.returncode == 1 and "403" in others.stderr
 
 
+def test_the_audit_log_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
+    """Who did what: a desk's token sends a message; Jordan reads what that token did, whole ids on
+    an 80-column terminal; Russia's zone steps; what no one else may ask."""
+    url, tokens, _ = server
+    jordan = tokens["Jordan"]
+    desk = json.loads(run("tokens", "issue", "Zarqa desk", "--json", token=jordan, url=url).stdout)
+    sent = run("send", "Convoy held at Nasib", "--to", "Israel", "--json", token=desk["token"], url=url)
+    assert sent.returncode == 0, sent.stderr
+    did = json.loads(run("audit", "list", "--token-id", desk["id"], "--json", token=jordan, url=url).stdout)
+    assert [(e["action"], e["token"]["label"]) for e in did] == [("thread.opened", "Zarqa desk"),
+                                                                  ("message.sent", "Zarqa desk")]  # fmt: skip
+    thread_id = did[0]["entity_id"]
+    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": jordan, "TRUCELINE_URL": url}
+    narrow = subprocess.run(
+        [str(BIN), "audit", "list", "--token-id", desk["id"]], capture_output=True, text=True, env=env
+    )
+    assert narrow.returncode == 0, narrow.stderr
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    assert thread_id in narrow.stdout and "thread.opened" in narrow.stdout
+    assert "(Zarqa" in narrow.stdout and "desk)" in narrow.stdout  # the label may wrap
+    # Israel sees the thread opened to it, by Jordan, not by which desk; nor may it ask
+    israel = json.loads(run("audit", "list", "--party", "jordan", "--json", token=tokens["Israel"], url=url).stdout)
+    assert thread_id in {e["entity_id"] for e in israel} and all(e["token"] is None for e in israel)
+    asked = run("audit", "list", "--token-id", desk["id"], token=tokens["Israel"], url=url)
+    assert asked.returncode == 1 and "404" in asked.stderr and asked.stderr.strip().count("\n") == 0
+    # Russia's steps in the zones' negotiations, from the scenario
+    steps = run("audit", "list", "--party", "Russian Federation", "--action", "zone.", "--last", "500", "--json",
+                token=tokens["Kazakhstan"], url=url)  # fmt: skip
+    actions = {e["action"] for e in json.loads(steps.stdout)}
+    assert "zone.signed" in actions and all(a.startswith("zone.") for a in actions)
+    unknown = run("audit", "list", "--party", "Atlantis", token=jordan, url=url)
+    assert unknown.returncode == 1 and "no party named 'Atlantis'" in unknown.stderr
+
+
 def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 

@@ -1138,11 +1138,22 @@ def test_an_officer_issues_and_revokes_its_partys_tokens_from_the_page(browser: 
     assert httpx.get(f"{url}/v1/me", headers=team).json()["name"] == "UN Ceasefire Monitoring Mission"
     card = panel.locator("li.card", has_text="field team Daraa")
     expect(card).to_contain_text("expires")
+    # The team uses its token (it issues one for its driver); the page shows what the token did.
+    driver = httpx.post(f"{url}/v1/parties/me/tokens", headers=team, json={"label": "driver"})
+    assert driver.status_code == 201
+    card.get_by_role("button", name="What it did").click()
+    did = card.get_by_role("list", name="What field team Daraa did")
+    expect(did.locator("li")).to_have_count(1)
+    expect(did).to_contain_text(f"credential.issued credential {driver.json()['id']}")
     s.shot("web-18-tokens")
     card.get_by_role("button", name="Revoke").click()
-    expect(card.get_by_role("button")).to_contain_text("Click again")
-    card.get_by_role("button").click()
+    expect(card.get_by_role("button", name=re.compile("Click again"))).to_be_visible()
+    card.get_by_role("button", name=re.compile("Click again")).click()
     expect(card).to_contain_text("revoked")
+    # the page's own token did the revoking
+    first = panel.locator("li.card").first
+    first.get_by_role("button", name="What it did").click()
+    expect(first.get_by_role("list")).to_contain_text("credential.revoked")
     refused = httpx.get(f"{url}/v1/me", headers=team)
     assert refused.status_code == 401 and "was revoked" in refused.json()["detail"]
     page.get_by_role("button", name="Zones", exact=True).click()  # the page's own token still works

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, text
 from tests.conftest import FakeClock
 from tests.helpers import T0, activity_body, circle_volume, zone_body, zone_in_force
 from truceline.adapters.unit_of_work import SqlUnitOfWork
-from truceline.domain.audit import GENESIS, Entry, EntryBody
+from truceline.domain.audit import GENESIS, Entry, EntryBody, actor_digest
 from truceline.domain.errors import InvalidInput
 from truceline.domain.model import Party
-from truceline.services import activities, audit, zones
+from truceline.services import activities, audit, parties, zones
 from truceline.services.policy import Policy
 
 Uow = Callable[[], SqlUnitOfWork]
@@ -174,11 +174,12 @@ def test_parties_see_their_own_entries_and_those_concerning_them(
     a, b = _party(uow, "A"), _party(uow, "B")
     admin = make_party("Admin", role="admin")
     outsider = make_party("Outsider")
-    seen_a = {e.entry.body.seq for e in audit.entries(uow(), a)}
-    seen_out = audit.entries(uow(), outsider)
-    assert len(audit.entries(uow(), admin, limit=10_000)) == history + 4  # two parties more, each with its token
+    seen_a = {e.entry.body.seq for e in audit.entries(uow(), a).entries}
+    seen_out = audit.entries(uow(), outsider).entries
+    every = audit.entries(uow(), admin, limit=10_000).entries
+    assert len(every) == history + 4  # two parties more, each with its token
     assert all(e.entry.body.action != "activity.notified" for e in seen_out)  # plans are need-to-know
-    b_plan = [e for e in audit.entries(uow(), b) if e.entry.body.action == "activity.notified"]
+    b_plan = [e for e in audit.entries(uow(), b).entries if e.entry.body.action == "activity.notified"]
     assert len(b_plan) == 1 and b_plan[0].entry.body.party_id == b.id and b_plan[0].entry.body.seq not in seen_a
     conflict = [e for e in seen_out if e.entry.body.action == "conflict.opened"]
     assert conflict == []  # a conflict between A and B concerns neither the outsider
@@ -222,3 +223,74 @@ def test_a_days_zone_steps_come_from_their_own_index(
             c.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve
         plan = " ".join(str(r) for r in c.exec_driver_sql(explain + sql, params))
     assert "ix_audit_log_zone_steps" in plan, plan
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "credential_id = '{other}'",  # the change pinned on another officer's token
+        "credential_id = NULL, actor_salt = NULL",  # or on nobody's
+        "actor_salt = '" + "0" * 32 + "'",
+    ],
+)
+def test_which_token_made_a_change_cannot_be_rewritten(
+    engine: Engine, uow: Uow, policy: Policy, make_party: Callable[..., Party], change: str
+) -> None:
+    a = make_party("A")
+    with uow() as u:
+        first = u.parties.credentials(a.id)[0]
+    other, _ = parties.issue_credential(SqlUnitOfWork(engine, write=True, credential=first), a, a.id, {"label": "desk"})
+    activities.notify(SqlUnitOfWork(engine, write=True, credential=other), policy, a, activity_body())
+    with uow() as u:
+        *_, issued, notified = u.audit.entries()
+    assert (issued.credential_id, notified.credential_id) == (first.id, other.id)
+    assert notified.entry.body.actor_digest == actor_digest(other.id, notified.actor_salt or "")
+    assert _verify(engine).problem is None
+    seq = notified.entry.body.seq
+    _exec(engine, f"UPDATE audit_log SET {change.format(other=first.id)} WHERE seq = {seq}")
+    v = _verify(engine)
+    assert v.problem is not None and v.problem.seq == seq and "modified" in v.problem.problem
+    # Nor can one be pinned on a change the service made by itself.
+    _exec(engine, f"UPDATE audit_log SET credential_id = '{first.id}', actor_salt = '{'0' * 32}' WHERE seq = 1")
+    assert _verify(engine).problem.seq == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "index"),
+    [
+        ({"entity_id": "ENTITY"}, "ix_audit_log_entity"),
+        ({"entity_id": "ENTITY", "before": 10_000, "limit": 5}, "ix_audit_log_entity"),
+        ({"party_id": "PARTY"}, "ix_audit_log_party"),
+        ({"party_id": "PARTY", "action": "activity.", "before": 10_000, "limit": 50}, "ix_audit_log_party"),
+    ],
+)
+def test_one_entitys_history_and_one_partys_changes_come_from_their_indexes(
+    engine: Engine, uow: Uow, history: int, chosen: dict[str, Any], index: str
+) -> None:
+    """Reading them does not scan a log that every notification grows."""
+    from sqlalchemy import event
+
+    from truceline.adapters.repositories import AuditFilter
+
+    a = _party(uow, "A")
+    with uow() as u:
+        notified = next(e for e in u.audit.entries() if e.entry.body.action == "activity.notified")
+    values = {"ENTITY": notified.entry.body.entity_id, "PARTY": a.id}
+    f = AuditFilter(reader=a.id, **{k: values.get(v, v) if isinstance(v, str) else v for k, v in chosen.items()})
+    statements: list[tuple[str, Any]] = []
+    listen = lambda conn, cursor, sql, params, ctx, many: statements.append((sql, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        with uow() as u:
+            found = u.audit.entries(f)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert found and all(e.entry.body.party_id == a.id for e in found)
+    assert notified.entry.body.seq in {e.entry.body.seq for e in found}
+    (sql, params) = next((s, p) for s, p in statements if "audit_log" in s)
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as c:
+        if engine.dialect.name == "postgresql":
+            c.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve
+        plan = " ".join(str(r) for r in c.exec_driver_sql(explain + sql, params))
+    assert index in plan, plan

@@ -19,14 +19,19 @@ from truceline.adapters.migrate import alembic_config, current, upgrade
 from truceline.adapters.tables import metadata
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain import conflicts as conflicts_mod
+from truceline.domain.audit import GENESIS, Entry, EntryBody
 from truceline.domain.conflicts import CONFLICT_NAMESPACE, conflict_id, overlap_key, zone_key
 from truceline.domain.errors import NotAuthenticated
 from truceline.domain.model import ConflictRule, Party
-from truceline.services import activities, conflicts, parties, zones
+from truceline.services import activities, audit, conflicts, parties, zones
 from truceline.services.policy import Policy
 
 #: the parties table as it was before revision 0013 moved tokens to the credentials table
 _PARTIES_BEFORE_0013 = table("parties", *(column(n) for n in ("id", "name", "role", "token_hash", "created_at")))
+#: the audit log as it was before revision 0015 recorded which token made a change
+_AUDIT_BEFORE_0015 = table("audit_log", *(column(n) for n in (
+    "seq", "at_ms", "party_id", "action", "entity_type", "entity_id", "payload_digest", "concerns", "payload",
+    "prev_hash", "hash")))  # fmt: skip
 
 
 def test_migrated_schema_matches_the_tables(engine: Engine) -> None:
@@ -71,6 +76,8 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
     # NULL here); they are dropped again before the upgrade, which then meets a true 0007 store.
     with engine.begin() as c:
         c.exec_driver_sql("ALTER TABLE zones ADD COLUMN schedule TEXT")
+        c.exec_driver_sql("ALTER TABLE audit_log ADD COLUMN credential_id VARCHAR(36)")
+        c.exec_driver_sql("ALTER TABLE audit_log ADD COLUMN actor_salt VARCHAR(32)")
         t.credentials.create(c)
 
     def uow() -> SqlUnitOfWork:
@@ -108,6 +115,8 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
     with engine.begin() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM zones WHERE schedule IS NOT NULL").scalar() == 0
         c.exec_driver_sql("ALTER TABLE zones DROP COLUMN schedule")
+        c.exec_driver_sql("ALTER TABLE audit_log DROP COLUMN credential_id")
+        c.exec_driver_sql("ALTER TABLE audit_log DROP COLUMN actor_salt")
         t.credentials.drop(c)
     upgrade(engine)
     keys = {
@@ -177,3 +186,30 @@ def test_0013_moves_each_partys_token_into_its_credentials(db_url: str) -> None:
         parties.authenticate(SqlUnitOfWork(engine), tokens["A"])
     assert parties.authenticate(SqlUnitOfWork(engine), spare_token).id == "p0"
     assert parties.authenticate(SqlUnitOfWork(engine), tokens["B"]).name == "B"
+
+
+def test_0015_keeps_earlier_audit_entries_valid_and_records_tokens_from_then_on(db_url: str) -> None:
+    """Entries written before revision 0015 name no token and keep their hashes; the chain goes on
+    from them with entries that name one."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0014")
+    prev = GENESIS
+    with engine.begin() as c:
+        for seq in (1, 2):
+            body = EntryBody(seq, 1_500_000_000_000 + seq, None, "party.created", "party", f"p{seq}", "a" * 64)
+            entry = Entry.make(body, prev)
+            c.execute(_AUDIT_BEFORE_0015.insert().values(**body.as_dict(), concerns='["*"]', payload="{}",
+                                                          prev_hash=prev, hash=entry.hash))  # fmt: skip
+            prev = entry.hash
+        c.execute(t.audit_state.update().values(seq=2, hash=prev))
+    upgrade(engine)
+    a, _ = parties.add(SqlUnitOfWork(engine, write=True), name="A", role="officer")
+    (first,) = parties.credentials(SqlUnitOfWork(engine), a, a.id)
+    parties.issue_credential(SqlUnitOfWork(engine, write=True, credential=first), a, a.id, {"label": "desk"})
+    with SqlUnitOfWork(engine) as u:
+        stored = u.audit.entries()
+    assert [(e.entry.body.seq, e.credential_id) for e in stored] == [(1, None), (2, None), (3, None), (4, None),
+                                                                      (5, first.id)]  # fmt: skip
+    assert stored[0].entry.body.actor_digest is None and stored[-1].entry.body.actor_digest
+    assert audit.verify(SqlUnitOfWork(engine)).problem is None
+    engine.dispose()

@@ -18,7 +18,16 @@ from sqlalchemy.exc import IntegrityError
 from truceline.adapters import json_text
 from truceline.adapters import tables as t
 from truceline.adapters.hot_sql import read, write_many
-from truceline.domain.audit import GENESIS, Entry, EntryBody, Link, canonical, sha256_hex
+from truceline.domain.audit import (
+    GENESIS,
+    Entry,
+    EntryBody,
+    Link,
+    actor_digest,
+    canonical,
+    new_actor_salt,
+    sha256_hex,
+)
 from truceline.domain.cells import day_buckets, to_ms
 from truceline.domain.conflicts import overlap_key, zone_key
 from truceline.domain.geometry import from_geojson
@@ -226,6 +235,11 @@ class PartyRepository:
         cr = t.credentials.c
         q = select(*_CREDENTIAL_COLUMNS).where(cr.party_id == party_id).order_by(cr.created_at, cr.id)
         return [self._credential(r, party_id) for r in self.conn.execute(q)]
+
+    def credentials_by_id(self, ids: Iterable[str]) -> dict[str, Credential]:
+        cr = t.credentials.c
+        q = select(*_CREDENTIAL_COLUMNS, cr.party_id).where(cr.id.in_(sorted(set(ids))))
+        return {r.credential_id: self._credential(r, r.party_id) for r in self.conn.execute(q)}
 
     def revoke_credentials(self, party_id: str, ids: Iterable[str], at: datetime) -> None:
         cr = t.credentials.c
@@ -995,6 +1009,26 @@ class StoredEntry:
     entry: Entry
     concerns: builtins.list[str]
     payload: Any
+    #: the acting party's token that made the change, and the salt of its digest in the entry's body
+    credential_id: str | None = None
+    actor_salt: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditFilter:
+    """Which entries to read, in sequence order: after ``after`` (the oldest first), or the last
+    ``limit`` before ``before``. ``reader``: only those a party may read (it made them, or they concern
+    it or everyone); None for all."""
+
+    after: int = 0
+    before: int | None = None
+    limit: int | None = None
+    reader: str | None = None
+    #: the acting party, the entity (its id), the action (``zone.`` is every zone action), the token
+    party_id: str | None = None
+    entity_id: str | None = None
+    action: str | None = None
+    credential_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1014,7 +1048,7 @@ class AuditRepository:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._pending: builtins.list[tuple[EntryBody, str, str]] = []
+        self._pending: builtins.list[tuple[EntryBody, str, str, str | None, str | None]] = []
 
     def append(
         self,
@@ -1026,9 +1060,12 @@ class AuditRepository:
         entity_id: str,
         payload: Any,
         concerns: Iterable[str] = ("*",),
+        credential_id: str | None = None,
     ) -> None:
-        """Add an entry to this transaction's part of the chain; ``flush`` numbers and writes them."""
+        """Add an entry to this transaction's part of the chain; ``flush`` numbers and writes them.
+        ``credential_id``: the acting party's token that made the change."""
         body_payload = canonical(payload)
+        salt = new_actor_salt() if credential_id is not None else None
         body = EntryBody(
             seq=0,  # numbered at flush
             at_ms=to_ms(at),
@@ -1037,8 +1074,9 @@ class AuditRepository:
             entity_type=entity_type,
             entity_id=entity_id,
             payload_digest=sha256_hex(body_payload),
+            actor_digest=actor_digest(credential_id, salt) if credential_id is not None and salt else None,
         )
-        self._pending.append((body, json.dumps(sorted(set(concerns))), body_payload.decode()))
+        self._pending.append((body, json.dumps(sorted(set(concerns))), body_payload.decode(), credential_id, salt))
 
     def flush(self) -> Receipt | None:
         """Number, chain and write the entries appended in this transaction and move the head (called
@@ -1049,11 +1087,25 @@ class AuditRepository:
         (head,) = read(self.conn, _AUDIT_HEAD_LOCKED, {})
         seq, prev = head.seq, head.hash
         rows = []
-        for body, concerns, payload in pending:
+        for body, concerns, payload, credential_id, salt in pending:
             seq += 1
             entry = Entry.make(dataclasses.replace(body, seq=seq), prev)
             rows.append(
-                dict(**entry.body.as_dict(), concerns=concerns, payload=payload, prev_hash=prev, hash=entry.hash)
+                {
+                    "seq": seq,
+                    "at_ms": body.at_ms,
+                    "party_id": body.party_id,
+                    "action": body.action,
+                    "entity_type": body.entity_type,
+                    "entity_id": body.entity_id,
+                    "payload_digest": body.payload_digest,
+                    "concerns": concerns,
+                    "payload": payload,
+                    "prev_hash": prev,
+                    "hash": entry.hash,
+                    "credential_id": credential_id,
+                    "actor_salt": salt,
+                }
             )
             prev = entry.hash
         write_many(self.conn, _INSERT_AUDIT, rows)
@@ -1066,25 +1118,49 @@ class AuditRepository:
 
     @staticmethod
     def _entry(r: Any) -> StoredEntry:
-        body = EntryBody(r.seq, r.at_ms, r.party_id, r.action, r.entity_type, r.entity_id, r.payload_digest)
-        return StoredEntry(Entry(body, r.prev_hash, r.hash), json.loads(r.concerns), json.loads(r.payload))
+        # The actor digest is recomputed from the stored token and salt, so a token changed in the
+        # table no longer matches the entry's hash.
+        actor = actor_digest(r.credential_id, r.actor_salt or "") if r.credential_id is not None else None
+        body = EntryBody(r.seq, r.at_ms, r.party_id, r.action, r.entity_type, r.entity_id, r.payload_digest, actor)
+        return StoredEntry(
+            Entry(body, r.prev_hash, r.hash),
+            json.loads(r.concerns),
+            json.loads(r.payload),
+            r.credential_id,
+            r.actor_salt,
+        )
 
-    def entries(
-        self, *, after: int = 0, limit: int | None = None, party_id: str | None = None
-    ) -> builtins.list[StoredEntry]:
-        """Entries in order; with ``party_id``, those it made or that concern it (or everyone)."""
+    def entries(self, f: AuditFilter | None = None) -> builtins.list[StoredEntry]:
+        """Entries in sequence order, as ``f`` chooses (all of them without it)."""
+        f = f or AuditFilter()
         a = t.audit_log.c
-        q = select(t.audit_log).where(a.seq > after).order_by(a.seq)
-        if limit is not None and party_id is None:
-            q = q.limit(limit)
-        out = []
-        for r in self.conn.execute(q):
-            e = self._entry(r)
-            if party_id is None or r.party_id == party_id or party_id in e.concerns or "*" in e.concerns:
-                out.append(e)
-                if limit is not None and len(out) >= limit:
-                    break
-        return out
+        q = select(t.audit_log).where(a.seq > f.after)
+        if f.before is not None:
+            q = q.where(a.seq < f.before)
+        if f.reader is not None:
+            # concerns is a JSON list of party ids (UUIDs) or "*": matched as quoted text, portably
+            q = q.where(
+                or_(
+                    a.party_id == f.reader,
+                    a.concerns.contains(f'"{f.reader}"', autoescape=True),
+                    a.concerns.contains('"*"', autoescape=True),
+                )
+            )
+        if f.party_id is not None:
+            q = q.where(a.party_id == f.party_id)
+        if f.entity_id is not None:
+            q = q.where(a.entity_id == f.entity_id)
+        if f.action is not None:
+            exact = a.action == f.action
+            q = q.where(or_(exact, a.action.startswith(f.action, autoescape=True)) if f.action.endswith(".") else exact)
+        if f.credential_id is not None:
+            q = q.where(a.credential_id == f.credential_id)
+        newest_first = f.before is not None
+        q = q.order_by(a.seq.desc() if newest_first else a.seq)
+        if f.limit is not None:
+            q = q.limit(f.limit)
+        out = [self._entry(r) for r in self.conn.execute(q)]
+        return out[::-1] if newest_first else out
 
     def zone_steps(self, from_ms: int, until_ms: int) -> builtins.list[StoredEntry]:
         """Zone and document entries made in [from_ms, until_ms), in time order (their own index)."""

@@ -245,6 +245,12 @@ audit_log = Table(
     Column("payload_digest", String(64), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # which of the acting party's tokens made the change, and the salt of its digest in the body
+    Column("credential_id", ID),
+    Column("actor_salt", String(32)),
+    # one entity's history; one party's changes
+    Index("ix_audit_log_entity", "entity_id", "seq"),
+    Index("ix_audit_log_party", "party_id", "seq"),
 )
 
 #: Audit entries of zones' negotiations (the daily report reads a day of them).

@@ -27,6 +27,7 @@ from truceline.adapters.track_store import TrackRepository
 from truceline.adapters.upkeep_store import UpkeepRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock, utc_now
+from truceline.domain.model import Credential
 
 _K = t.lock_keys.c
 
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
         write: bool = False,
         clock: Clock = utc_now,
         signature: dict[str, Any] | None = None,
+        credential: Credential | None = None,
         on_commit: Callable[[Receipt | None], None] | None = None,
         on_publish: Callable[[set[str]], None] | None = None,
         no_transaction: bool = False,
@@ -53,6 +55,8 @@ class SqlUnitOfWork:
         self.clock = clock
         #: the signed request and its verified Ed25519 signature (from the API), recorded in the audit log
         self.signature = signature
+        #: the token the request came with (from the API): the audit log records which one made a change
+        self.credential = credential
         #: the audit receipt of the last entry this unit of work appended
         self.receipt: Receipt | None = None
         self._on_commit = on_commit

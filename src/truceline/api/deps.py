@@ -180,13 +180,16 @@ class Writer:
     works out each dependency's cache key on every request."""
 
     ctx: AppContext
-    #: the authenticated party
+    #: the authenticated party, and the token it came with
     caller: Party
+    credential: Credential
     signature: dict[str, Any] | None
     response: Response
 
     def uow(self) -> SqlUnitOfWork:
-        return self.ctx.uow(write=True, signature=self.signature, on_commit=self._receipt)
+        return self.ctx.uow(
+            write=True, signature=self.signature, credential=self.credential, on_commit=self._receipt
+        )
 
     def _receipt(self, receipt: Receipt | None) -> None:
         if receipt is not None:
@@ -196,7 +199,7 @@ class Writer:
 async def writer(request: Request, response: Response) -> Writer:
     # One dependency, not a tree of them (see ``Writer``).
     who = _authenticated(request)
-    return Writer(_ctx(request), who, await request_signature(request, who), response)
+    return Writer(_ctx(request), who, request.scope[CREDENTIAL_KEY], await request_signature(request, who), response)
 
 
 Write = Annotated[Writer, Depends(writer)]

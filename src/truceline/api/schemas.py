@@ -353,6 +353,15 @@ class KeyIn(Strict):
     public_key: str = Field(description="Ed25519 public key, 32 bytes, base64")
 
 
+class AuditTokenRead(BaseModel):
+    """Which of the acting party's tokens made the change. ``salt``: with the token's id, it gives
+    the entry's ``actor_digest`` (SHA-256 of canonical JSON ``{"credential_id": id, "salt": salt}``)."""
+
+    id: str
+    label: str
+    salt: str
+
+
 class AuditEntryRead(BaseModel):
     seq: int
     at: str
@@ -361,6 +370,10 @@ class AuditEntryRead(BaseModel):
     entity_type: str
     entity_id: str
     payload_digest: str
+    #: in the hashed body when a party's token made the change: a salted digest of which token
+    actor_digest: str | None = None
+    #: the token itself, shown to the acting party and the admin only
+    token: AuditTokenRead | None = None
     payload: Any
     prev_hash: str
     hash: str

@@ -101,8 +101,9 @@ def negotiation(n: Negotiation, names: dict[str, str]) -> s.NegotiationRead:
     )
 
 
-def audit_entry(e: StoredEntry) -> s.AuditEntryRead:
+def audit_entry(e: StoredEntry, tokens: dict[str, Credential]) -> s.AuditEntryRead:
     b = e.entry.body
+    token = tokens.get(e.credential_id) if e.credential_id is not None else None
     return s.AuditEntryRead(
         seq=b.seq,
         at=_t(datetime.fromtimestamp(b.at_ms / 1000, tz=UTC)),
@@ -111,6 +112,8 @@ def audit_entry(e: StoredEntry) -> s.AuditEntryRead:
         entity_type=b.entity_type,
         entity_id=b.entity_id,
         payload_digest=b.payload_digest,
+        actor_digest=b.actor_digest,
+        token=s.AuditTokenRead(id=token.id, label=token.label, salt=e.actor_salt or "") if token else None,
         payload=e.payload,
         prev_hash=e.entry.prev_hash,
         hash=e.entry.hash,

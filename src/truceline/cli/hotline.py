@@ -25,8 +25,8 @@ from truceline.cli.main import (
     fail,
     guarded,
     out,
+    party_ids,
 )
-from truceline.client import Client
 
 threads_app = typer.Typer(help="Hotline threads your party is in.", no_args_is_help=True)
 webhooks_app = typer.Typer(help="Your party's webhooks and their delivery log.", no_args_is_help=True)
@@ -37,20 +37,6 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(escalation_app, name="escalation")
 
 STATE_STYLE = {"awaiting": "yellow", "overdue": "bold red", "superseded": "dim", "acknowledged": "green"}
-
-
-def _party_ids(c: Client, names: list[str]) -> list[str]:
-    """Resolve party names (case-insensitive) or ids to ids; one line naming the unknown one."""
-    known = guarded(c.parties)
-    by_name = {p["name"].casefold(): p["id"] for p in known}
-    ids = {p["id"] for p in known}
-    out_ids = []
-    for n in names:
-        pid = n if n in ids else by_name.get(n.casefold())
-        if pid is None:
-            fail(f"no party named {n!r}; see `truceline party list` or GET /v1/parties")
-        out_ids.append(pid)
-    return out_ids
 
 
 def _my_state(m: dict[str, Any], me: str) -> dict[str, Any] | None:
@@ -124,7 +110,7 @@ def send(
     if ack_within is not None:
         body["ack_within_s"] = ack_within
     with _client(url, token) as c:
-        parties = _party_ids(c, to or [])
+        parties = party_ids(c, to or [])
         if thread:
             if parties:
                 body["addresses"] = parties
@@ -356,7 +342,7 @@ def escalation_set(
     """Set your party's escalation contacts."""
     with _client(url, token) as c:
         me = guarded(c.me)["id"]
-        ids = _party_ids(c, contacts)
+        ids = party_ids(c, contacts)
         r = guarded(lambda: c.set_escalation_contacts(me, ids))
         _receipt(c)
     out.print("escalation contacts: " + (", ".join(p["name"] for p in r["contacts"]) or "none"))

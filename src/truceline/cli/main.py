@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from truceline.client import ApiError, Client
+from truceline.domain.unstorable import MAX_INT
 
 app = typer.Typer(
     help="Truceline: de-escalation zones, activity notification and deconfliction.",
@@ -908,6 +909,64 @@ def resp_decline(
 
 
 # ---- audit and keys ------------------------------------------------------------------------------
+
+
+def party_ids(c: Client, names: list[str]) -> list[str]:
+    """Resolve party names (case-insensitive) or ids to ids; one line naming the unknown one."""
+    known = guarded(c.parties)
+    by_name = {p["name"].casefold(): p["id"] for p in known}
+    ids = {p["id"] for p in known}
+    out_ids = []
+    for n in names:
+        pid = n if n in ids else by_name.get(n.casefold())
+        if pid is None:
+            fail(f"no party named {n!r}; see `truceline party list` or GET /v1/parties")
+        out_ids.append(pid)
+    return out_ids
+
+
+@audit_app.command("list")
+def audit_list(
+    entity: Annotated[str | None, typer.Option(help="a zone, activity, conflict, message … id: its history")] = None,
+    party: Annotated[str | None, typer.Option(help="changes this party made (a name or id)")] = None,
+    action: Annotated[str | None, typer.Option(help="an action; ending in '.', every one it begins (zone.)")] = None,
+    token_id: Annotated[
+        str | None, typer.Option("--token-id", help="changes made with this token of your party (tokens list)")
+    ] = None,
+    last: Annotated[int, typer.Option(min=1, max=5000, help="how many, the newest")] = 50,
+    before: Annotated[int | None, typer.Option(min=1, help="the newest before this entry (page back)")] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log entries your party may read, the newest last: who made each change (and with
+    which of your tokens), the action and what it was about."""
+    with _client(url, token) as c:
+        who = party_ids(c, [party])[0] if party else None
+        names = {p["id"]: p["name"] for p in guarded(c.parties)}
+        rows = guarded(
+            lambda: c.audit_entries(
+                before=before or MAX_INT, limit=last, party_id=who, entity_id=entity, action=action, token_id=token_id
+            )
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        out.print("No entries.")
+        return
+    # Two lines per entry, so that whole ids fit on an 80-column terminal (to look them up by).
+    table = Table(
+        "seq", Column("at (UTC)", no_wrap=True, min_width=10), "by", Column("action, about", no_wrap=True, min_width=36)
+    )
+    for e in rows:
+        by = names.get(e["party_id"], e["party_id"]) if e["party_id"] else "service"
+        if e["token"]:
+            by += f"\n({e['token']['label']})"
+        day, _, time = e["at"].rstrip("Z").partition("T")
+        about = f"{e['action']}\n{e['entity_type']} {e['entity_id']}"
+        table.add_row(str(e["seq"]), f"{day}\n{time[:8]}", by, about, end_section=True)
+    out.print(table)
 
 
 @audit_app.command("verify")

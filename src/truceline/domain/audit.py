@@ -1,13 +1,18 @@
 """The audit log's pure half: canonical JSON, entry hashing, chain verification, signed heads.
 
-Each entry has a *body* (seq, time, acting party, action, entity, payload digest) and two hashes:
+Each entry has a *body* (seq, time, acting party, action, entity, payload digest and, for a change a
+party made with one of its tokens, the actor digest) and two hashes:
 
     body_digest = SHA-256(canonical JSON of the body)
     hash        = SHA-256(prev_hash ":" body_digest)
 
 so the chain can be proven from (seq, body_digest, prev_hash, hash) alone, without showing what any
-entry was about. The first entry's ``prev_hash`` is ``GENESIS``. A signed head is the service's
-Ed25519 signature over ``"truceline-audit-head:" seq ":" hash``.
+entry was about. The actor digest commits to which of the party's tokens made the change, salted, so
+that the party (and the admin) can be shown the token and check it, while the other parties who read
+the entry learn nothing of it, not even that two entries came from the same token.
+
+The first entry's ``prev_hash`` is ``GENESIS``. A signed head is the service's Ed25519 signature over
+``"truceline-audit-head:" seq ":" hash``.
 """
 
 from __future__ import annotations
@@ -49,9 +54,12 @@ class EntryBody:
     entity_type: str
     entity_id: str
     payload_digest: str
+    #: ``actor_digest(token id, salt)`` when a party's token made the change; absent from the hashed
+    #: body otherwise (so entries written before tokens were recorded keep their hashes)
+    actor_digest: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        body = {
             "seq": self.seq,
             "at_ms": self.at_ms,
             "party_id": self.party_id,
@@ -60,10 +68,23 @@ class EntryBody:
             "entity_id": self.entity_id,
             "payload_digest": self.payload_digest,
         }
+        if self.actor_digest is not None:
+            body["actor_digest"] = self.actor_digest
+        return body
 
     @property
     def body_digest(self) -> str:
         return digest(self.as_dict())
+
+
+def new_actor_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def actor_digest(credential_id: str, salt: str) -> str:
+    """The commitment to the token that made a change: checkable by whoever is shown the token and
+    the salt, opaque to everyone else."""
+    return digest({"credential_id": credential_id, "salt": salt})
 
 
 def link(prev_hash: str, body_digest: str) -> str:

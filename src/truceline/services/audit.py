@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from truceline.adapters.repositories import SignedHead, StoredEntry
+from truceline.adapters.repositories import AuditFilter, SignedHead, StoredEntry
 from truceline.domain.audit import (
     GENESIS,
     Finding,
@@ -19,8 +19,8 @@ from truceline.domain.audit import (
     verify_chain,
     verify_signature,
 )
-from truceline.domain.errors import InvalidInput
-from truceline.domain.model import Party, Role
+from truceline.domain.errors import InvalidInput, NotFound
+from truceline.domain.model import Credential, Party, Role
 from truceline.services.access import require
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -42,6 +42,9 @@ def record(
     who sent exactly what."""
     if uow.signature is not None:
         payload = {"change": payload, **uow.signature}
+    # Which of the party's tokens made the change: only for the party the token belongs to (a change
+    # recorded for another party in the same transaction, or by the service, has none).
+    token = uow.credential
     uow.audit.append(
         at=uow.clock(),
         party_id=actor.id if actor else None,
@@ -50,17 +53,64 @@ def record(
         entity_id=entity_id,
         payload=payload,
         concerns=concerns,
+        credential_id=token.id if token is not None and actor is not None and token.party_id == actor.id else None,
     )
 
 
-def entries(uow: UnitOfWork, caller: Party, *, after: int = 0, limit: int = 500) -> list[StoredEntry]:
+@dataclass(frozen=True)
+class Entries:
+    entries: list[StoredEntry]
+    #: the tokens shown (a party's own, or any to the admin), by id
+    tokens: dict[str, Credential]
+
+
+def entries(
+    uow: UnitOfWork,
+    caller: Party,
+    *,
+    after: int = 0,
+    before: int | None = None,
+    limit: int = 500,
+    party_id: str | None = None,
+    entity_id: str | None = None,
+    action: str | None = None,
+    token_id: str | None = None,
+) -> Entries:
     """Admin: every entry. Others: their own party's entries and those concerning them. A payload is
     shown only to the parties it concerns: the admin sees that a plan was notified, and its digest,
-    never the plan."""
+    never the plan. Which token made a change is shown to its party and the admin only; the others
+    see its salted digest in the entry's body, which tells them nothing."""
     require(caller, "audit.read")
+    admin = caller.role is Role.admin
     with uow:
-        found = uow.audit.entries(after=after, limit=limit, party_id=None if caller.role is Role.admin else caller.id)
-    return [e if _concerns(e, caller) else replace(e, payload=None) for e in found]
+        if token_id is not None:
+            token = uow.parties.credentials_by_id([token_id]).get(token_id)
+            # Another party's token is not named: filtering by it would tell who sent what.
+            if token is None or not (admin or token.party_id == caller.id):
+                raise NotFound(f"no token {token_id} of yours")
+        found = uow.audit.entries(
+            AuditFilter(
+                after=after,
+                before=before,
+                limit=limit,
+                reader=None if admin else caller.id,
+                party_id=party_id,
+                entity_id=entity_id,
+                action=action,
+                credential_id=token_id,
+            )
+        )
+        shown = [_shown(e, caller, admin) for e in found]
+        tokens = uow.parties.credentials_by_id({e.credential_id for e in shown if e.credential_id is not None})
+    return Entries(shown, tokens)
+
+
+def _shown(e: StoredEntry, caller: Party, admin: bool) -> StoredEntry:
+    if not _concerns(e, caller):
+        e = replace(e, payload=None)
+    if not (admin or e.entry.body.party_id == caller.id):
+        e = replace(e, credential_id=None, actor_salt=None)
+    return e
 
 
 def _concerns(e: StoredEntry, caller: Party) -> bool:

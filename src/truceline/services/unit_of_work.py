@@ -20,6 +20,7 @@ from truceline.adapters.track_store import TrackRepository
 from truceline.adapters.upkeep_store import UpkeepRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock
+from truceline.domain.model import Credential
 
 
 class UnitOfWork(Protocol):
@@ -38,6 +39,7 @@ class UnitOfWork(Protocol):
     upkeep: UpkeepRepository
     clock: Clock
     signature: dict[str, Any] | None
+    credential: Credential | None
     receipt: Receipt | None
 
     def __enter__(self) -> UnitOfWork: ...

@@ -17,11 +17,37 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 def list_entries(
     ctx: Ctx,
     caller: Caller,
-    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT, description="entries after this one, oldest first")] = 0,
+    before: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_INT, description="the last `limit` entries before this one (in order): page back"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    party_id: Annotated[str | None, Query(max_length=64, description="made by this party")] = None,
+    entity_id: Annotated[
+        str | None, Query(max_length=64, description="about this zone, activity, conflict, message …: its history")
+    ] = None,
+    action: Annotated[
+        str | None, Query(max_length=64, description="this action; ending in `.`, every one it begins (`zone.`)")
+    ] = None,
+    token_id: Annotated[
+        str | None, Query(max_length=64, description="made with this token of your party (admin: of any party)")
+    ] = None,
 ) -> list[schemas.AuditEntryRead]:
-    """Admin: every entry. Others: their own party's entries and those concerning them."""
-    return [views.audit_entry(e) for e in audit.entries(ctx.uow(), caller, after=after, limit=limit)]
+    """Admin: every entry. Others: their own party's entries and those concerning them. Which token
+    made a change is shown to its own party and the admin."""
+    found = audit.entries(
+        ctx.uow(),
+        caller,
+        after=after,
+        before=before,
+        limit=limit,
+        party_id=party_id,
+        entity_id=entity_id,
+        action=action,
+        token_id=token_id,
+    )
+    return [views.audit_entry(e, found.tokens) for e in found.entries]
 
 
 @router.get("/head", operation_id="getAuditHead", response_model=schemas.SignedHeadRead)
