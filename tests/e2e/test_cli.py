@@ -673,6 +673,14 @@ def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], st
     # The scenario's incidents, as a table and as JSON.
     listed = run("incidents", "list", "--from", "2017-07-10", "--to", "2017-07-10", token=us, url=url)
     assert listed.returncode == 0 and "Al-Suweida province" in listed.stdout and "verified" in listed.stdout
+    # on an 80-column terminal too: statuses and ids whole
+    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": us, "TRUCELINE_URL": url}
+    narrow = subprocess.run([str(BIN), "incidents", "list", "--from", "2017-07-10", "--to", "2017-07-10"],
+                            capture_output=True, text=True, env=env).stdout  # fmt: skip
+    day = json.loads(run("incidents", "list", "--from", "2017-07-10", "--to", "2017-07-10", "--json", token=us,
+                         url=url).stdout)  # fmt: skip
+    assert day and max(len(line) for line in narrow.splitlines()) <= 80
+    assert all(f"id {i['id']}" in narrow for i in day) and "verified" in narrow and "Armed clash" in narrow
     # Import with bad rows: each is named by its file line (records here span two lines each).
     f = tmp_path / "acled.csv"
     f.write_text(acled_csv(30, bad={5: ("event_type", "Skirmish")}, first_id=5000), encoding="utf-8")

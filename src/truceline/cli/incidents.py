@@ -49,15 +49,26 @@ def _where(i: dict[str, Any]) -> str:
 
 
 def _table(items: list[dict[str, Any]]) -> Table:
-    t = Table("date", "type", "where", "actors", "deaths", "status", "zones", Column("id", no_wrap=True, min_width=36))
+    # One column tells the incident in lines (what, where, who, deaths, zones, id), wide enough for a
+    # whole id: on an 80-column terminal eight narrow columns squeezed every word to a letter or two.
+    t = Table(
+        Column("date", no_wrap=True, min_width=10),
+        Column("incident", min_width=40),
+        Column("status", no_wrap=True, min_width=8),
+    )
     for i in items:
         actors = " / ".join(a["name"] for a in (i["actor1"], i["actor2"]) if a)
         zones = ", ".join(z["zone_name"] or z["zone_id"] for z in i["possible_violation_of"])
         status = i["status"]
+        lines = [
+            f"{i['event_type']}: {i['sub_event_type']}",
+            f"{_where(i)} · {actors}" if actors else _where(i),
+            f"deaths: {i['fatalities']['best']}" + (f" · may violate: {zones}" if zones else ""),
+            f"id {i['id']}",
+        ]
         # Text, not markup: names and places come from reports and may hold brackets.
-        cells = [i["event_date"], f"{i['event_type']}: {i['sub_event_type']}", _where(i), actors,
-                 str(i["fatalities"]["best"])]  # fmt: skip
-        t.add_row(*map(Text, cells), Text(status, style=STATUS_STYLE.get(status, "")), Text(zones), i["id"])
+        shown = Text(status.replace("_", " "), style=STATUS_STYLE.get(status, ""))
+        t.add_row(i["event_date"], Text("\n".join(lines)), shown, end_section=True)
     return t
 
 
