@@ -35,7 +35,11 @@ def history(uow: Uow, policy: Policy, make_party: Callable[..., Party]) -> int:
 
 
 def _verify(engine: Engine) -> audit.Verification:
-    return audit.verify(SqlUnitOfWork(engine))
+    """The check, read in one batch and in batches of two entries: it finds the same either way."""
+    whole = audit.verify(SqlUnitOfWork(engine))
+    paged = audit.verify(SqlUnitOfWork(engine), batch=2)
+    assert paged.problem == whole.problem and (whole.problem is not None or paged == whole)
+    return whole
 
 
 def _exec(engine: Engine, *sql: str) -> None:
@@ -81,6 +85,16 @@ TAMPER = {
         "previous-hash",
     ),
     "truncated": (["DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"], None, "deleted"),
+    # a copy of the last entry, one past the head that every change moves
+    "appended": (
+        [
+            "INSERT INTO audit_log (seq, at_ms, party_id, action, entity_type, entity_id, concerns, payload, "
+            "payload_digest, prev_hash, hash) SELECT seq + 1, at_ms, party_id, action, entity_type, entity_id, "
+            "concerns, payload, payload_digest, hash, hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)"
+        ],
+        "next",
+        "added after the chain's head",
+    ),
 }
 
 
@@ -90,7 +104,7 @@ def test_tampering_is_detected(engine: Engine, history: int, case: str) -> None:
     _exec(engine, *sql)
     v = _verify(engine)
     assert v.problem is not None, case
-    assert v.problem.seq == (bad_seq if bad_seq is not None else history)
+    assert v.problem.seq == {None: history, "next": history + 1}.get(bad_seq, bad_seq)  # type: ignore[arg-type]
     assert words in v.problem.problem
 
 

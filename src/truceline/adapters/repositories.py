@@ -1023,6 +1023,8 @@ class AuditFilter:
     after: int = 0
     before: int | None = None
     limit: int | None = None
+    #: up to and including this entry (with ``after``: a stretch of the chain, oldest first)
+    through: int | None = None
     reader: str | None = None
     #: the acting party, the entity (its id), the action (``zone.`` is every zone action), the token
     party_id: str | None = None
@@ -1137,6 +1139,8 @@ class AuditRepository:
         q = select(t.audit_log).where(a.seq > f.after)
         if f.before is not None:
             q = q.where(a.seq < f.before)
+        if f.through is not None:
+            q = q.where(a.seq <= f.through)
         if f.reader is not None:
             # concerns is a JSON list of party ids (UUIDs) or "*": matched as quoted text, portably
             q = q.where(
