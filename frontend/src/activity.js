@@ -3,6 +3,7 @@
 // cancelling it.
 import { clear, confirmButton, el, field, numberOrNull, submitting } from "./dom.js";
 import { outline } from "./draw.js";
+import { entryItem, latestEntries } from "./history.js";
 import { human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
 import { altitude, radiusMetres, volumeShape } from "./layers.js";
@@ -40,8 +41,19 @@ function render(app, node, { activity: a, conflicts }) {
       : el("p.ok", "None."),
     active ? changeForm(app, node, a) : null,
     active ? cancelButton(app, node, a) : null,
+    el("h3", "History"),
+    history(app, a),
   );
   node.removeAttribute("aria-busy");
+}
+
+// Its versions as the audit log has them: notified, updated, cancelled, and by which of your tokens.
+function history(app, a) {
+  const list = el("ol.history", { "aria-label": "History" }, el("li", "Loading…"));
+  latestEntries(app, { entity_id: a.id })
+    .then((entries) => list.replaceChildren(...entries.map((e) => entryItem(e, { about: false }))))
+    .catch((e) => list.replaceChildren(el("li.form-error", e.message)));
+  return list;
 }
 
 // Each volume keeps its outline; its window and band can change. The version read is sent back, so

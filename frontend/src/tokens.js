@@ -1,6 +1,7 @@
 // Your party's bearer tokens: one per officer, desk or script. Issue one (shown once, to hand over),
 // see which are active, expired or revoked, and revoke one that is lost without locking out the rest.
 import { confirmButton, el, field, submitting } from "./dom.js";
+import { SHOWN, entryItem, latestEntries } from "./history.js";
 import { human } from "./time.js";
 
 export function tokensPanel(app) {
@@ -53,9 +54,6 @@ function issueForm(app, issued, done) {
 }
 
 // What a token did: its changes in the audit log, newest first (a lost laptop: what did it do?).
-const NEWEST = "9223372036854775807"; // `before` the largest entry number: the latest entries
-const SHOWN = 20;
-
 function historyToggle(app, t) {
   const list = el("ol.history", { "aria-label": `What ${t.label} did` });
   const button = el("button.link", { type: "button", "aria-expanded": "false" }, "What it did");
@@ -67,14 +65,13 @@ function historyToggle(app, t) {
     }
     let entries;
     try {
-      entries = await app.api.get("/v1/audit", { token_id: t.id, before: NEWEST, limit: SHOWN });
+      entries = await latestEntries(app, { token_id: t.id });
     } catch (e) {
       app.toast(`What it did: ${e.message}`);
       return;
     }
     list.replaceChildren(...(entries.length
-      ? entries.reverse().map((e) => el("li", el("time", { datetime: e.at }, human(e.at)), ` ${e.action} `,
-        el("code", `${e.entity_type} ${e.entity_id}`), ` (entry ${e.seq})`))
+      ? entries.map((e) => entryItem({ ...e, token: null }))
       : [el("li", "Nothing in the audit log yet.")]));
     if (entries.length === SHOWN) list.append(el("li.hint", `The latest ${SHOWN}; truceline audit list --token-id ${t.id} for more.`));
     button.setAttribute("aria-expanded", "true");

@@ -589,12 +589,18 @@ def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, s
     expect(panel.locator(".volumes")).to_contain_text("10 Jul 2017 08:00Z – 10 Jul 2017 12:30Z")
     after = httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()
     assert after["activity"]["time_end"] == "2017-07-10T12:30:00Z" and after["activity"]["version"] == 3
+    # its history from the audit log, newest first, with the token each change came with
+    history = panel.get_by_role("list", name="History").locator("li")
+    expect(history).to_have_count(3)
+    expect(history.first).to_contain_text("activity.updated by first token")
+    expect(history.last).to_contain_text("activity.notified by first token")
     s.shot("web-12-activity-page")
     # cancelling takes two clicks; then its conflicts close
     panel.get_by_role("button", name="Cancel this activity").click()
     expect(panel).to_contain_text("ground · active")
     panel.get_by_role("button", name="Click again to cancel it: its conflicts close").click()
     expect(panel).to_contain_text("ground · cancelled · version 4")
+    expect(history.first).to_contain_text("activity.cancelled")
     expect(panel.get_by_role("button", name="Save a new version")).to_have_count(0)
     assert httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()["conflicts"] == []
     open_ids = {c["id"] for c in httpx.get(f"{url}/v1/conflicts", headers=turkey).json()}
