@@ -5,14 +5,15 @@ the first bad entry named. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from tests.conftest import FakeClock
 from tests.helpers import T0, activity_body, circle_volume, zone_body, zone_in_force
+from truceline.adapters.repositories import AuditFilter, StoredEntry
 from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.audit import GENESIS, Entry, EntryBody, actor_digest
 from truceline.domain.errors import InvalidInput
@@ -206,23 +207,19 @@ def test_a_days_zone_steps_come_from_their_own_index(
     index that the entries every notification writes do not feed."""
     from datetime import timedelta
 
-    from sqlalchemy import event
-
     from truceline.domain.cells import to_ms
 
     a = _party(uow, "A")
     start = clock()
     clock.now = start + timedelta(days=1)
     zones.create(uow(), Policy(), a, zone_body(name="next day"))
-    statements: list[tuple[str, Any]] = []
-    listen = lambda conn, cursor, sql, params, ctx, many: statements.append((sql, params))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+
+    def read() -> tuple[list[StoredEntry], list[StoredEntry]]:
         with uow() as u:
-            first_day = u.audit.zone_steps(to_ms(start) - 1, to_ms(start) + 86_400_000 - 1)
-            second_day = u.audit.zone_steps(to_ms(clock()), to_ms(clock()) + 1)
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+            first = u.audit.zone_steps(to_ms(start) - 1, to_ms(start) + 86_400_000 - 1)
+            return first, u.audit.zone_steps(to_ms(clock()), to_ms(clock()) + 1)
+
+    (first_day, second_day), plan = _read_and_plan(engine, read)
     assert {e.entry.body.action for e in first_day} >= {"zone.proposed"}
     assert {e.entry.body.entity_type for e in first_day} == {"zone"}
     assert [(e.entry.body.action, e.payload["snapshot"]["name"]) for e in second_day] == [("zone.proposed", "next day")]
@@ -230,13 +227,28 @@ def test_a_days_zone_steps_come_from_their_own_index(
         every = u.audit.entries()
     zone_entries = [e for e in every if e.entry.body.entity_type in ("zone", "document")]
     assert len(zone_entries) == len(first_day) + len(second_day) < len(every)
+    assert "ix_audit_log_zone_steps" in plan, plan
+
+
+T = TypeVar("T")
+
+
+def _read_and_plan(engine: Engine, read: Callable[[], T]) -> tuple[T, str]:
+    """What ``read`` returns, and the query plan of its first statement on the audit log."""
+
+    statements: list[tuple[str, Any]] = []
+    listen = lambda conn, cursor, sql, params, ctx, many: statements.append((sql, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        result = read()
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
     (sql, params) = next((s, p) for s, p in statements if "audit_log" in s)
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as c:
         if engine.dialect.name == "postgresql":
             c.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve
-        plan = " ".join(str(r) for r in c.exec_driver_sql(explain + sql, params))
-    assert "ix_audit_log_zone_steps" in plan, plan
+        return result, " ".join(str(r) for r in c.exec_driver_sql(explain + sql, params))
 
 
 @pytest.mark.parametrize(
@@ -282,29 +294,19 @@ def test_one_entitys_history_and_one_partys_changes_come_from_their_indexes(
     engine: Engine, uow: Uow, history: int, chosen: dict[str, Any], index: str
 ) -> None:
     """Reading them does not scan a log that every notification grows."""
-    from sqlalchemy import event
 
-    from truceline.adapters.repositories import AuditFilter
 
     a = _party(uow, "A")
     with uow() as u:
         notified = next(e for e in u.audit.entries() if e.entry.body.action == "activity.notified")
     values = {"ENTITY": notified.entry.body.entity_id, "PARTY": a.id}
     f = AuditFilter(reader=a.id, **{k: values.get(v, v) if isinstance(v, str) else v for k, v in chosen.items()})
-    statements: list[tuple[str, Any]] = []
-    listen = lambda conn, cursor, sql, params, ctx, many: statements.append((sql, params))  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+
+    def read() -> list[StoredEntry]:
         with uow() as u:
-            found = u.audit.entries(f)
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
+            return u.audit.entries(f)
+
+    found, plan = _read_and_plan(engine, read)
     assert found and all(e.entry.body.party_id == a.id for e in found)
     assert notified.entry.body.seq in {e.entry.body.seq for e in found}
-    (sql, params) = next((s, p) for s, p in statements if "audit_log" in s)
-    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
-    with engine.connect() as c:
-        if engine.dialect.name == "postgresql":
-            c.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve
-        plan = " ".join(str(r) for r in c.exec_driver_sql(explain + sql, params))
     assert index in plan, plan
