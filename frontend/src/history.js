@@ -12,9 +12,38 @@ export async function latestEntries(app, filters) {
   return entries.reverse();
 }
 
-/** One entry: when, what, about what (unless the list is about one thing), by which token. */
-export function entryItem(e, { about = true } = {}) {
+/**
+ * One entry: when, what, about what (unless the list is about one thing), and by whom: the party
+ * (when ``app`` is given: a thing several parties act on) and, for your own, which token.
+ */
+export function entryItem(e, { about = true, app = null } = {}) {
+  const by = [app ? (e.party_id ? app.partyName(e.party_id) : "Truceline") : null, e.token?.label].filter(Boolean);
   return el("li", el("time", { datetime: e.at }, human(e.at)), ` ${e.action}`,
     about ? [" ", el("code", `${e.entity_type} ${e.entity_id}`)] : null,
-    e.token ? ` by ${e.token.label}` : "", ` (entry ${e.seq})`);
+    by.length ? ` by ${by.join(", ")}` : "", ` (entry ${e.seq})`);
+}
+
+/**
+ * A button that shows (and hides) the latest entries ``filters`` choose, as a list named ``label``.
+ * ``item``: how an entry reads (by default: when, what, by which party and token).
+ */
+export function historyToggle(app, filters, label, { text = "History", item = (e) => entryItem(e, { about: false, app }) } = {}) {
+  const list = el("ol.history", { "aria-label": label });
+  const button = el("button.link", { type: "button", "aria-expanded": "false" }, text);
+  button.addEventListener("click", async () => {
+    const open = button.getAttribute("aria-expanded") === "true";
+    button.setAttribute("aria-expanded", String(!open));
+    if (open) {
+      list.replaceChildren();
+      return;
+    }
+    try {
+      const entries = await latestEntries(app, filters);
+      list.replaceChildren(...(entries.length ? entries.map(item) : [el("li", "Nothing in the audit log yet.")]));
+      if (entries.length === SHOWN) list.append(el("li.hint", `The latest ${SHOWN} (truceline audit list shows more).`));
+    } catch (e) {
+      list.replaceChildren(el("li.form-error", e.message));
+    }
+  });
+  return { button, list };
 }

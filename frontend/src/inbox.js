@@ -1,5 +1,6 @@
 // The hotline inbox: messages addressed to this party, with their deadlines, and Acknowledge.
 import { el, field, select, submitting } from "./dom.js";
+import { historyToggle } from "./history.js";
 import { human } from "./time.js";
 
 export function inboxPanel(app) {
@@ -59,6 +60,8 @@ function card(app, m, reload) {
     await app.loadInbox();
     await reload();
   });
+  // sent, acknowledged, overdue, escalated: by which party and, for your own, which token
+  const history = historyToggle(app, { entity_id: m.id }, `History of “${m.headline}”`);
   return el(
     "li",
     { class: `card${overdue ? " overdue" : ""}`, dataset: { message: m.id } },
@@ -80,7 +83,9 @@ function card(app, m, reload) {
         onclick: () => app.api.download(`/v1/messages/${m.id}/cap`, null, { accept: "application/cap+xml", name: `${m.id}.cap.xml` })
           .catch((e) => app.toast(`CAP: ${e.message}`)),
       }, "CAP"),
+      history.button,
     ),
+    history.list,
   );
 }
 

@@ -1,7 +1,7 @@
 // Your party's bearer tokens: one per officer, desk or script. Issue one (shown once, to hand over),
 // see which are active, expired or revoked, and revoke one that is lost without locking out the rest.
 import { confirmButton, el, field, submitting } from "./dom.js";
-import { SHOWN, entryItem, latestEntries } from "./history.js";
+import { entryItem, historyToggle } from "./history.js";
 import { human } from "./time.js";
 
 export function tokensPanel(app) {
@@ -19,7 +19,7 @@ export function tokensPanel(app) {
         t.id === app.me.token?.id ? el("span.badge.now", "this page's") : null),
       el("p.meta", `issued ${human(t.created_at)}`, t.expires_at ? ` · expires ${human(t.expires_at)}` : "",
         t.revoked_at ? ` · revoked ${human(t.revoked_at)}` : ""),
-      historyToggle(app, t),
+      whatItDid(app, t),
       t.state === "active" && t.id !== app.me.token?.id ? revokeButton(app, t, refresh) : null)));
   }
   refresh().catch((e) => app.toast(`Tokens: ${e.message}`));
@@ -54,28 +54,9 @@ function issueForm(app, issued, done) {
 }
 
 // What a token did: its changes in the audit log, newest first (a lost laptop: what did it do?).
-function historyToggle(app, t) {
-  const list = el("ol.history", { "aria-label": `What ${t.label} did` });
-  const button = el("button.link", { type: "button", "aria-expanded": "false" }, "What it did");
-  button.addEventListener("click", async () => {
-    if (button.getAttribute("aria-expanded") === "true") {
-      list.replaceChildren();
-      button.setAttribute("aria-expanded", "false");
-      return;
-    }
-    let entries;
-    try {
-      entries = await latestEntries(app, { token_id: t.id });
-    } catch (e) {
-      app.toast(`What it did: ${e.message}`);
-      return;
-    }
-    list.replaceChildren(...(entries.length
-      ? entries.map((e) => entryItem({ ...e, token: null }))
-      : [el("li", "Nothing in the audit log yet.")]));
-    if (entries.length === SHOWN) list.append(el("li.hint", `The latest ${SHOWN}; truceline audit list --token-id ${t.id} for more.`));
-    button.setAttribute("aria-expanded", "true");
-  });
+function whatItDid(app, t) {
+  const { button, list } = historyToggle(app, { token_id: t.id }, `What ${t.label} did`,
+    { text: "What it did", item: (e) => entryItem({ ...e, token: null }) });
   return el("div", button, list);
 }
 

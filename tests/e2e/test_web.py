@@ -317,6 +317,11 @@ def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, serve
     xml = Path(info.value.path()).read_text()
     cap_schema().validate(xml)
     assert f"<identifier>{message_id}</identifier>" in xml
+    # its history: Truceline sent it; Iran acknowledged it, with the token this page signed in with
+    acknowledged.get_by_role("button", name="History").click()
+    history = acknowledged.get_by_role("list", name=re.compile("^History of"))
+    expect(history).to_contain_text("message.acknowledged by Iran, first token")  # (the others may be late)
+    expect(history.locator("li").last).to_contain_text("message.sent by Truceline")
     # its thread, and a reply to the other members
     acknowledged.get_by_role("button", name="Open the thread").click()
     reply = page.locator("#panel form.reply")
