@@ -1135,7 +1135,7 @@ def tokens_revoke(
 
 
 def main() -> None:
-    from truceline.cli import hotline, incidents, tracks  # noqa: F401 - they register their commands on ``app``
+    from truceline.cli import audit_copy, hotline, incidents, tracks  # noqa: F401 - they register their commands
 
     app()
 

@@ -24,6 +24,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -154,6 +155,41 @@ def verify_links(
         prev = lk.hash
     if prev != head_hash:
         return "the chain does not end at the signed head"
+    return None
+
+
+def follow(links: Iterable[Link], *, seq: int, prev: str) -> tuple[str | None, str]:
+    """Walk ``links`` as the chain's next entries from ``seq`` on, the one before having the hash
+    ``prev`` (``GENESIS`` before entry 1). Returns the first problem (None if they hold) and the hash
+    of the last link walked, to go on from."""
+    for lk in links:
+        if lk.seq != seq:
+            return f"entry {seq} is missing from the chain", prev
+        if lk.prev_hash != prev:
+            return f"entry {seq} does not link to the entry before it", prev
+        if link(lk.prev_hash, lk.body_digest) != lk.hash:
+            return f"entry {seq} was modified: its content no longer matches its hash", prev
+        prev, seq = lk.hash, seq + 1
+    return None, prev
+
+
+def shown_entry_problem(e: dict[str, Any]) -> str | None:
+    """Check an entry as ``GET /v1/audit`` shows it against its own hash: the payload (when shown)
+    against its digest, the token (when shown) against the actor digest, and the body against the
+    hash. None if it holds."""
+    try:
+        if e["payload"] is not None and sha256_hex(canonical(e["payload"])) != e["payload_digest"]:
+            return "its payload does not match its digest"
+        token = e.get("token")
+        if token and actor_digest(token["id"], token["salt"]) != e.get("actor_digest"):
+            return "its token does not match its actor digest"
+        at = datetime.fromisoformat(e["at"].replace("Z", "+00:00"))
+        body = EntryBody(int(e["seq"]), round(at.timestamp() * 1000), e["party_id"], e["action"], e["entity_type"],
+                         e["entity_id"], e["payload_digest"], e.get("actor_digest"))  # fmt: skip
+    except (KeyError, TypeError, ValueError) as err:
+        return f"it is not an audit entry ({err})"
+    if link(e["prev_hash"], body.body_digest) != e["hash"]:
+        return "its content does not match its hash"
     return None
 
 
