@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     # a signed request's time (t= in Truceline-Signature) may be this far from the server's clock
     signature_window_seconds: float = Field(300.0, gt=0, le=3600)
 
+    @field_validator("retain_activities_days", "retain_track_hours", "retain_feed_days", mode="before")
+    @classmethod
+    def _keep_everything(cls, v: object) -> object:
+        # an empty value (TRUCELINE_RETAIN_FEED_DAYS=) keeps everything, as the deployment guide says
+        return None if isinstance(v, str) and not v.strip() else v
+
     @field_validator("ack_seconds_by_severity")
     @classmethod
     def _severities(cls, v: dict[str, float]) -> dict[str, float]:

@@ -721,3 +721,14 @@ def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], st
     assert rep.returncode == 0, rep.stderr
     assert (tmp_path / "rep" / "sitrep-2017-07-10.pdf").read_bytes().startswith(b"%PDF-")
     assert "Southwest de-escalation zone" in (tmp_path / "rep" / "sitrep-2017-07-10.html").read_text(encoding="utf-8")
+
+
+def test_a_bad_setting_is_one_line_naming_its_variable(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    for name, value, words in (("TRUCELINE_RETAIN_FEED_DAYS", "a week", "valid number"),
+                               ("TRUCELINE_LOG_FORMAT", "xml", "'text' or 'json'")):  # fmt: skip
+        env = {**os.environ, name: value}
+        r = subprocess.run([str(BIN), "serve", "--port", "1", "--db", db], capture_output=True, text=True, env=env)
+        assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
+        assert r.stderr.startswith(f"error: {name}: ") and words in r.stderr and repr(value) in r.stderr
+    assert not (tmp_path / "x.db").exists()  # nothing was started, nothing written

@@ -377,3 +377,20 @@ def test_retention_prunes_old_feed_events_and_finished_deliveries_and_a_reader_i
     assert sum(p["feed_events"] for p in said) == 8 and sum(p["webhook_deliveries"] for p in said) == 3
     assert all("feed_before" in p for p in said)
     assert audit.verify(SqlUnitOfWork(engine)).problem is None
+
+
+def test_an_empty_retention_setting_keeps_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the deployment guide says: ``TRUCELINE_RETAIN_FEED_DAYS=`` keeps everything; a bad value is
+    named."""
+    from pydantic import ValidationError
+
+    from truceline.settings import Settings
+
+    monkeypatch.setenv("TRUCELINE_RETAIN_ACTIVITIES_DAYS", "")
+    monkeypatch.setenv("TRUCELINE_RETAIN_TRACK_HOURS", " ")
+    monkeypatch.setenv("TRUCELINE_RETAIN_FEED_DAYS", "7")
+    s = Settings()
+    assert (s.retain_activities_days, s.retain_track_hours, s.retain_feed_days) == (None, None, 7.0)
+    monkeypatch.setenv("TRUCELINE_RETAIN_FEED_DAYS", "a week")
+    with pytest.raises(ValidationError, match="retain_feed_days"):
+        Settings()

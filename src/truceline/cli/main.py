@@ -99,12 +99,20 @@ def _has_request(e: Any) -> bool:
 
 
 def _settings(db: str | None, **extra: Any) -> Any:
+    from pydantic import ValidationError
+
     from truceline.settings import Settings
 
     kw: dict[str, Any] = {k: v for k, v in extra.items() if v is not None}
     if db:
         kw["database_url"] = db
-    return Settings(**kw)
+    try:
+        return Settings(**kw)
+    except ValidationError as e:
+        # one line: the first setting at fault, as its environment variable, and why
+        first = e.errors()[0]
+        name = f"TRUCELINE_{first['loc'][0]}".upper() if first["loc"] else "a TRUCELINE_ setting"
+        fail(f"{name}: {first['msg']} (got {first.get('input')!r})")
 
 
 def _client(url: str, token: str | None) -> Client:
