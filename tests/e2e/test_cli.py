@@ -609,6 +609,7 @@ def test_the_audit_log_from_the_cli(server: tuple[str, dict[str, str], str]) -> 
     assert narrow.returncode == 0, narrow.stderr
     assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     assert thread_id in narrow.stdout and "thread.opened" in narrow.stdout
+    assert "Convoy held at Nasib" in narrow.stdout  # the message's headline: what a person knows it by
     assert "(Zarqa" in narrow.stdout and "desk)" in narrow.stdout  # the label may wrap
     # Israel sees the thread opened to it, by Jordan, not by which desk; nor may it ask
     israel = json.loads(run("audit", "list", "--party", "jordan", "--json", token=tokens["Israel"], url=url).stdout)

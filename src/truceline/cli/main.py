@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.table import Column, Table
+from rich.text import Text
 
 from truceline.client import ApiError, Client
 from truceline.domain.unstorable import MAX_INT
@@ -933,6 +934,20 @@ def party_ids(c: Client, names: list[str]) -> list[str]:
     return out_ids
 
 
+def _gist(e: dict[str, Any]) -> str:
+    """A few words a person recognises an entry by (a title, a headline, a move), when its payload
+    is shown."""
+    p = e.get("payload")
+    p = p.get("change", p) if isinstance(p, dict) else p  # a signed request's change
+    if not isinstance(p, dict):
+        return ""
+    if isinstance(p.get("from"), str) and isinstance(p.get("to"), str):
+        return f"{p['from']} → {p['to']}"
+    words = next((p[k] for k in ("title", "headline", "subject", "name", "label", "reason", "statement")
+                  if isinstance(p.get(k), str) and p[k]), "")  # fmt: skip
+    return str(words) if len(words) <= 80 else f"{words[:79]}…"
+
+
 @audit_app.command("list")
 def audit_list(
     entity: Annotated[str | None, typer.Option(help="a zone, activity, conflict, message … id: its history")] = None,
@@ -963,17 +978,22 @@ def audit_list(
     if not rows:
         out.print("No entries.")
         return
-    # Two lines per entry, so that whole ids fit on an 80-column terminal (to look them up by).
+    # Lines per entry (the action, the id of what it was about, a few words), so that whole ids fit
+    # on an 80-column terminal (to look them up by). The action names the kind of thing.
     table = Table(
-        "seq", Column("at (UTC)", no_wrap=True, min_width=10), "by", Column("action, about", no_wrap=True, min_width=36)
+        "seq",
+        Column("at (UTC)", no_wrap=True, min_width=10),
+        Column("by", max_width=18),
+        Column("action, about", min_width=36),
     )
     for e in rows:
         by = names.get(e["party_id"], e["party_id"]) if e["party_id"] else "service"
         if e["token"]:
             by += f"\n({e['token']['label']})"
         day, _, time = e["at"].rstrip("Z").partition("T")
-        about = f"{e['action']}\n{e['entity_type']} {e['entity_id']}"
-        table.add_row(str(e["seq"]), f"{day}\n{time[:8]}", by, about, end_section=True)
+        about = f"{e['action']}\n{e['entity_id']}" + (f"\n{gist}" if (gist := _gist(e)) else "")
+        # Text, not markup: names, labels and titles are the parties' own words and may hold brackets.
+        table.add_row(str(e["seq"]), f"{day}\n{time[:8]}", Text(by), Text(about), end_section=True)
     out.print(table)
 
 
