@@ -6,21 +6,31 @@ import { human } from "./time.js";
 const NEWEST = "9223372036854775807"; // `before` the largest entry number: the latest entries
 export const SHOWN = 20;
 
-/** The latest entries the filters choose (entity_id, token_id, …), newest first. */
+/** The latest entries the filters choose (entity_id, token_id, …; ``before`` an entry), newest first. */
 export async function latestEntries(app, filters) {
-  const entries = await app.api.get("/v1/audit", { ...filters, before: NEWEST, limit: SHOWN });
+  const entries = await app.api.get("/v1/audit", { before: NEWEST, ...filters, limit: SHOWN });
   return entries.reverse();
+}
+
+/** A few words a person knows an entry by (a title, a headline, a move), when its payload is shown. */
+export function gist(e) {
+  let p = e.payload;
+  if (p && typeof p === "object" && p.change && typeof p.change === "object") p = p.change; // a signed request
+  if (!p || typeof p !== "object") return "";
+  if (typeof p.from === "string" && typeof p.to === "string") return `${p.from} → ${p.to}`;
+  const words = ["title", "headline", "subject", "rationale", "statement", "reason", "name", "label"].map((k) => p[k]).find((v) => typeof v === "string" && v);
+  return words ? (words.length > 120 ? `${words.slice(0, 119)}…` : words) : "";
 }
 
 /**
  * One entry: when, what, about what (unless the list is about one thing), and by whom: the party
  * (when ``app`` is given: a thing several parties act on) and, for your own, which token.
  */
-export function entryItem(e, { about = true, app = null } = {}) {
+export function entryItem(e, { about = true, app = null } = {}, ...more) {
   const by = [app ? (e.party_id ? app.partyName(e.party_id) : "Truceline") : null, e.token?.label].filter(Boolean);
   return el("li", el("time", { datetime: e.at }, human(e.at)), ` ${e.action}`,
     about ? [" ", el("code", `${e.entity_type} ${e.entity_id}`)] : null,
-    by.length ? ` by ${by.join(", ")}` : "", ` (entry ${e.seq})`);
+    by.length ? ` by ${by.join(", ")}` : "", ` (entry ${e.seq})`, ...more);
 }
 
 /**

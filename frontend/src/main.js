@@ -2,6 +2,7 @@
 import L from "./leaflet-global.js";
 import "@geoman-io/leaflet-geoman-free";
 import { activityPanel } from "./activity.js";
+import { auditPanel } from "./audit.js";
 import { Api } from "./api.js";
 import { addBasemap } from "./basemap.js";
 import { clear, el } from "./dom.js";
@@ -341,6 +342,7 @@ class App {
       propose: () => proposeZonePanel(this),
       zones: () => zonesPanel(this),
       tokens: () => tokensPanel(this),
+      audit: () => auditPanel(this),
     };
     this.cleanup?.();
     this.cleanup = null;

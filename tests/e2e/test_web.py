@@ -1202,3 +1202,43 @@ def test_a_page_whose_token_is_revoked_goes_back_to_sign_in_saying_why(browser: 
     expect(page.get_by_role("dialog", name="Sign in")).to_contain_text(said)
     assert not errors
     page.close()
+
+
+def test_the_audit_log_panel_reads_the_record_by_party_kind_and_thing(browser: Browser, server: Server) -> None:
+    """A duty officer reads the audit log on the page: what its party may read, newest first, in a
+    few words; by party, kind of action or thing; a page back at a time."""
+    url, tokens, _ = server
+    jordan = {"Authorization": f"Bearer {tokens['Jordan']}"}
+    every = httpx.get(f"{url}/v1/audit", headers=jordan, params={"limit": 5000}).json()
+    zone_steps = [e for e in every if e["action"].startswith("zone.")]
+    s = sign_in(browser, server, "Jordan")
+    page, panel = s.page, s.page.locator("#panel")
+    page.get_by_role("button", name="Audit log").click()
+    expect(panel.get_by_role("heading", name="Audit log")).to_be_visible()
+    entries = panel.get_by_role("list", name="Audit entries").locator("li")
+    expect(entries).to_have_count(20)  # the latest 20; more a page back
+    panel.get_by_label("Kind").select_option("zone.")
+    expect(entries.first).to_contain_text(zone_steps[-1]["action"])
+    for text in entries.all_inner_texts():
+        assert " zone." in text, text
+    if len(zone_steps) > 20:
+        panel.get_by_role("button", name="Earlier").click()
+        expect(entries).to_have_count(min(40, len(zone_steps)))
+    # Russia's steps, with their words (a move from one status to another, a statement)
+    panel.get_by_label("Party").select_option(label="Russian Federation")
+    expect(entries.first).to_contain_text("by Russian Federation")
+    for text in entries.all_inner_texts():
+        assert "by Russian Federation" in text and " zone." in text, text
+    # one zone's history: every kind of step on it
+    sw = next(e for e in zone_steps if e["action"] == "zone.revised")
+    panel.get_by_label("Party").select_option("")
+    panel.get_by_label("Kind").select_option("")
+    panel.get_by_label("About (the id of a zone, activity, conflict, message…)").fill(sw["entity_id"])
+    panel.get_by_label("About (the id of a zone, activity, conflict, message…)").press("Enter")
+    expect(entries.filter(has_text="zone.proposed")).to_have_count(1)
+    listed = len(entries.all_inner_texts())
+    assert listed == min(20, len([e for e in every if e["entity_id"] == sw["entity_id"]]))
+    expect(panel).to_contain_text("Extended east to Al-Suweida")  # the revision's rationale, in a few words
+    s.shot("web-19-audit-log")
+    assert not s.errors
+    page.close()

@@ -943,7 +943,7 @@ def _gist(e: dict[str, Any]) -> str:
         return ""
     if isinstance(p.get("from"), str) and isinstance(p.get("to"), str):
         return f"{p['from']} → {p['to']}"
-    words = next((p[k] for k in ("title", "headline", "subject", "name", "label", "reason", "statement")
+    words = next((p[k] for k in ("title", "headline", "subject", "rationale", "statement", "reason", "name", "label")
                   if isinstance(p.get(k), str) and p[k]), "")  # fmt: skip
     return str(words) if len(words) <= 80 else f"{words[:79]}…"
 
