@@ -109,9 +109,13 @@ def test_a_party_keeps_its_copy_and_catches_a_rewrite(parties_on_a_server: Runni
     assert _run("audit", "pull", "--into", str(copy), "--full", token=jordan, url=url).returncode == 0
 
     # Now the operator rewrites the chain from that entry on, hashes, head and signed heads included:
-    # the database's own check passes. At the first change after it, Jordan's pull fails.
+    # the database's own check passes. The full walk finds it at once; the next pull after a change
+    # does too (until then the service shows the head it signed before).
     _rewrite_from(db, sent["seq"], "message.withdrawn")
     assert "intact" in _run("audit", "verify", "--db", db, token=jordan, url=url).stdout
+    at_once = _run("audit", "pull", "--into", str(copy), "--full", token=jordan, url=url)
+    assert at_once.returncode == 1 and "the log was rewritten" in at_once.stderr, at_once.stdout
+    assert "no longer in the chain" in at_once.stderr or "no longer the one your copy kept" in at_once.stderr
     _run("tokens", "issue", "night desk", token=jordan, url=url)
     before = copy.read_text()
     caught = _run("audit", "pull", "--into", str(copy), token=jordan, url=url)
