@@ -82,6 +82,12 @@ def test_a_party_keeps_its_copy_and_catches_a_rewrite(parties_on_a_server: Runni
     kept = [json.loads(line) for line in copy.read_text().splitlines()]
     assert kept[0]["party"]["name"] == "Jordan" and kept[0]["public_key"] == kept[-1]["head"]["public_key"]
     assert {x["entry"]["action"] for x in kept[1:-1]} == {"party.created", "credential.issued"}
+    # nothing changed: the same signed head, to the millisecond it was signed at, as it was first answered
+    again = _run("audit", "pull", "--into", str(copy), token=jordan, url=url)
+    assert again.returncode == 0 and "kept 0 new entries" in again.stdout
+    heads = [json.loads(line)["head"] for line in copy.read_text().splitlines() if '"head"' in line]
+    assert len(heads) == 2 and heads[0] == heads[1], heads
+    kept = [json.loads(line) for line in copy.read_text().splitlines()]
     # Jordan works; the next pull adds what it may read, and says the log grew from the copy's head
     made = _run("tokens", "issue", "Amman desk", "--json", token=jordan, url=url)
     _run("send", "Convoy at Nasib", "--to", "Israel", token=json.loads(made.stdout)["token"], url=url)

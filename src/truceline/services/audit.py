@@ -139,9 +139,10 @@ def sign_head(uow: UnitOfWork, key: Ed25519PrivateKey) -> SignedHead | None:
         latest = uow.audit.latest_signed_head()
         if head.seq == 0 or (latest is not None and latest.seq >= head.seq):
             return latest
-        signed = SignedHead(
-            head.seq, head.hash, uow.clock(), public_key_b64(key), sign(key, head_message(head.seq, head.hash))
-        )
+        # to the millisecond, as it is stored: the head answered now and read back later are the same
+        now = uow.clock()
+        at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        signed = SignedHead(head.seq, head.hash, at, public_key_b64(key), sign(key, head_message(head.seq, head.hash)))
         uow.audit.add_signed_head(signed)
         uow.commit()
         return signed
