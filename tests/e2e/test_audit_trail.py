@@ -38,8 +38,9 @@ def test_a_party_sees_which_of_its_tokens_made_each_change_and_nobody_else_does(
     ]
     (issued,) = _audit(line, "A", entity_id=made["id"])
     assert issued["action"] == "credential.issued" and issued["token"]["label"] == "first token"
-    # The admin sees the token too.
+    # The admin sees the token too; a token's changes are all its party's.
     assert _audit(line, "Admin", entity_id=a_id)[0]["token"]["label"] == "duty officer Karimov"
+    assert _audit(line, "Admin", token_id=made["id"], party_id=line.ids["B"]) == []
 
     # Karimov calls B about it. B reads that change of A's (it concerns B), with its digest and never
     # the token; B cannot ask for the entries of A's token either: that would tell B which of A's

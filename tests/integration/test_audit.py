@@ -288,18 +288,21 @@ def test_which_token_made_a_change_cannot_be_rewritten(
         ({"entity_id": "ENTITY", "before": 10_000, "limit": 5}, "ix_audit_log_entity"),
         ({"party_id": "PARTY"}, "ix_audit_log_party"),
         ({"party_id": "PARTY", "action": "activity.", "before": 10_000, "limit": 50}, "ix_audit_log_party"),
+        # a token's changes: the service narrows them to its party
+        ({"party_id": "PARTY", "credential_id": "TOKEN", "before": 10_000, "limit": 20}, "ix_audit_log_party"),
     ],
 )
 def test_one_entitys_history_and_one_partys_changes_come_from_their_indexes(
-    engine: Engine, uow: Uow, history: int, chosen: dict[str, Any], index: str
+    engine: Engine, uow: Uow, policy: Policy, history: int, chosen: dict[str, Any], index: str
 ) -> None:
     """Reading them does not scan a log that every notification grows."""
-
-
     a = _party(uow, "A")
     with uow() as u:
-        notified = next(e for e in u.audit.entries() if e.entry.body.action == "activity.notified")
-    values = {"ENTITY": notified.entry.body.entity_id, "PARTY": a.id}
+        token = u.parties.credentials(a.id)[0]
+    activities.notify(SqlUnitOfWork(engine, write=True, credential=token), policy, a, activity_body(lng=36.6))
+    with uow() as u:
+        notified = [e for e in u.audit.entries() if e.entry.body.action == "activity.notified"][-1]
+    values = {"ENTITY": notified.entry.body.entity_id, "PARTY": a.id, "TOKEN": token.id}
     f = AuditFilter(reader=a.id, **{k: values.get(v, v) if isinstance(v, str) else v for k, v in chosen.items()})
 
     def read() -> list[StoredEntry]:

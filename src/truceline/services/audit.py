@@ -88,6 +88,10 @@ def entries(
             # Another party's token is not named: filtering by it would tell who sent what.
             if token is None or not (admin or token.party_id == caller.id):
                 raise NotFound(f"no token {token_id} of yours")
+            if party_id is not None and party_id != token.party_id:
+                return Entries([], {})
+            # a token's changes are its party's: read them through the party's index
+            party_id = token.party_id
         found = uow.audit.entries(
             AuditFilter(
                 after=after,
