@@ -1,5 +1,6 @@
 // The caller's open conflicts, with their reasons; a click shows one on the map at its moment.
 import { downloadButton, el } from "./dom.js";
+import { historyToggle } from "./history.js";
 import { human, within } from "./time.js";
 
 export function conflictsPanel(app) {
@@ -18,6 +19,8 @@ export function conflictsPanel(app) {
     for (const c of items) {
       const r = c.regions[0];
       const now = c.regions.some((x) => within(app.moment, x.time_start, x.time_end));
+      // opened, and each time it was checked again: by which change (the audit log)
+      const history = historyToggle(app, { entity_id: c.id }, `History of the conflict: ${c.reason}`);
       list.append(
         el(
           "li.card",
@@ -28,6 +31,8 @@ export function conflictsPanel(app) {
           el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"),
           // your own activities in it (only yours carry a title): change or cancel them from here
           c.activities.filter((x) => x.title).map((x) => el("button.link", { type: "button", onclick: () => app.openActivity(x) }, `Change “${x.title}”`)),
+          history.button,
+          history.list,
         ),
       );
     }

@@ -163,6 +163,12 @@ def test_the_time_slider_shows_the_picture_at_a_moment(browser: Browser, server:
     expect(page.locator("#summary")).to_contain_text("1 own activity volumes under way")
     expect(page.locator("#summary")).not_to_contain_text(" 0 conflicts at this moment")
     assert page.locator("path.conflict-region").count() > 0
+    # a conflict's history from the audit log: Truceline opened it
+    card = page.locator("#panel li.card").first
+    card.get_by_role("button", name="History").click()
+    expect(card.get_by_role("list", name=re.compile("^History of the conflict"))).to_contain_text(
+        "conflict.opened by Truceline"
+    )
     # the evening after: nothing of the Syrian government's is under way, no conflict is drawn
     page.locator("#minute").fill("88")  # 22:00
     expect(page.locator("#moment")).to_have_text("10 Jul 2017 22:00Z")
