@@ -3,7 +3,7 @@
 // cancelling it.
 import { clear, confirmButton, el, field, numberOrNull, submitting } from "./dom.js";
 import { outline } from "./draw.js";
-import { entryItem, latestEntries } from "./history.js";
+import { entryItem, fillHistory } from "./history.js";
 import { human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
 import { altitude, radiusMetres, volumeShape } from "./layers.js";
@@ -50,9 +50,7 @@ function render(app, node, { activity: a, conflicts }) {
 // Its versions as the audit log has them: notified, updated, cancelled, and by which of your tokens.
 function history(app, a) {
   const list = el("ol.history", { "aria-label": "History" }, el("li", "Loading…"));
-  latestEntries(app, { entity_id: a.id })
-    .then((entries) => list.replaceChildren(...entries.map((e) => entryItem(e, { about: false }))))
-    .catch((e) => list.replaceChildren(el("li.form-error", e.message)));
+  fillHistory(app, list, { entity_id: a.id }, (e) => entryItem(e, { about: false }));
   return list;
 }
 

@@ -47,13 +47,18 @@ export function historyToggle(app, filters, label, { text = "History", item = (e
       list.replaceChildren();
       return;
     }
-    try {
-      const entries = await latestEntries(app, filters);
-      list.replaceChildren(...(entries.length ? entries.map(item) : [el("li", "Nothing in the audit log yet.")]));
-      if (entries.length === SHOWN) list.append(el("li.hint", `The latest ${SHOWN} (truceline audit list shows more).`));
-    } catch (e) {
-      list.replaceChildren(el("li.form-error", e.message));
-    }
+    await fillHistory(app, list, filters, item);
   });
   return { button, list };
+}
+
+/** Fill ``list`` with the latest entries ``filters`` choose, each as ``item`` makes it. */
+export async function fillHistory(app, list, filters, item) {
+  try {
+    const entries = await latestEntries(app, filters);
+    list.replaceChildren(...(entries.length ? entries.map(item) : [el("li", "Nothing in the audit log yet.")]));
+    if (entries.length === SHOWN) list.append(el("li.hint", `The latest ${SHOWN} (truceline audit list shows more).`));
+  } catch (e) {
+    list.replaceChildren(el("li.form-error", e.message));
+  }
 }

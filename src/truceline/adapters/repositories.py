@@ -1076,7 +1076,7 @@ class AuditRepository:
             entity_type=entity_type,
             entity_id=entity_id,
             payload_digest=sha256_hex(body_payload),
-            actor_digest=actor_digest(credential_id, salt) if credential_id is not None and salt else None,
+            actor_digest=actor_digest(credential_id, salt) if credential_id is not None and salt is not None else None,
         )
         self._pending.append((body, json.dumps(sorted(set(concerns))), body_payload.decode(), credential_id, salt))
 

@@ -48,7 +48,8 @@ class Copy:
                     elif "entry" in item:
                         self.kept[int(item["entry"]["seq"])] = str(item["entry"]["hash"])
                     else:
-                        self.last_head = {"seq": int(item["head"]["seq"]), **item["head"]}
+                        int(item["head"]["seq"])  # a head has its number
+                        self.last_head = item["head"]
                 except (ValueError, TypeError, KeyError):
                     fail(f"{path}:{n}: neither an entry nor a head: the copy is damaged")
 

@@ -920,9 +920,10 @@ def resp_decline(
 # ---- audit and keys ------------------------------------------------------------------------------
 
 
-def party_ids(c: Client, names: list[str]) -> list[str]:
-    """Resolve party names (case-insensitive) or ids to ids; one line naming the unknown one."""
-    known = guarded(c.parties)
+def party_ids(c: Client, names: list[str], known: list[dict[str, Any]] | None = None) -> list[str]:
+    """Resolve party names (case-insensitive) or ids to ids; one line naming the unknown one.
+    ``known``: the parties, if already read."""
+    known = guarded(c.parties) if known is None else known
     by_name = {p["name"].casefold(): p["id"] for p in known}
     ids = {p["id"] for p in known}
     out_ids = []
@@ -965,8 +966,9 @@ def audit_list(
     """The audit log entries your party may read, the newest last: who made each change (and with
     which of your tokens), the action and what it was about."""
     with _client(url, token) as c:
-        who = party_ids(c, [party])[0] if party else None
-        names = {p["id"]: p["name"] for p in guarded(c.parties)}
+        known = guarded(c.parties)
+        who = party_ids(c, [party], known)[0] if party else None
+        names = {p["id"]: p["name"] for p in known}
         rows = guarded(
             lambda: c.audit_entries(
                 before=before or MAX_INT, limit=last, party_id=who, entity_id=entity, action=action, token_id=token_id
