@@ -5,6 +5,7 @@ import { human, within } from "./time.js";
 
 export function conflictsPanel(app) {
   const list = el("ol.cards");
+  const opened = new Set(); // conflicts whose History is open: kept across refreshes (moment, live feed)
   const node = el(
     "section.panel",
     el("h2", { tabindex: "-1" }, "Conflicts"),
@@ -20,7 +21,7 @@ export function conflictsPanel(app) {
       const r = c.regions[0];
       const now = c.regions.some((x) => within(app.moment, x.time_start, x.time_end));
       // opened, and each time it was checked again: by which change (the audit log)
-      const history = historyToggle(app, { entity_id: c.id }, `History of the conflict: ${c.reason}`);
+      const history = historyToggle(app, { entity_id: c.id }, `History of the conflict: ${c.reason}`, { opened, key: c.id });
       list.append(
         el(
           "li.card",

@@ -35,20 +35,23 @@ export function entryItem(e, { about = true, app = null } = {}, ...more) {
 
 /**
  * A button that shows (and hides) the latest entries ``filters`` choose, as a list named ``label``.
- * ``item``: how an entry reads (by default: when, what, by which party and token).
+ * ``item``: how an entry reads (by default: when, what, by which party and token). ``opened``: the
+ * keys (``key``) of the lists left open in a panel, so that a list redrawn by a live refresh stays
+ * open instead of closing under the reader.
  */
-export function historyToggle(app, filters, label, { text = "History", item = (e) => entryItem(e, { about: false, app }) } = {}) {
+export function historyToggle(app, filters, label,
+  { text = "History", item = (e) => entryItem(e, { about: false, app }), opened = null, key = null } = {}) {
   const list = el("ol.history", { "aria-label": label });
   const button = el("button.link", { type: "button", "aria-expanded": "false" }, text);
-  button.addEventListener("click", async () => {
-    const open = button.getAttribute("aria-expanded") === "true";
-    button.setAttribute("aria-expanded", String(!open));
-    if (open) {
-      list.replaceChildren();
-      return;
-    }
-    await fillHistory(app, list, filters, item);
-  });
+  const show = (on) => {
+    button.setAttribute("aria-expanded", String(on));
+    if (on) opened?.add(key);
+    else opened?.delete(key);
+    if (!on) list.replaceChildren();
+    return on ? fillHistory(app, list, filters, item) : null;
+  };
+  button.addEventListener("click", () => show(button.getAttribute("aria-expanded") !== "true"));
+  if (opened?.has(key)) show(true);
   return { button, list };
 }
 

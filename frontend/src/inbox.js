@@ -13,10 +13,11 @@ export function inboxPanel(app) {
     list,
   );
   let items = app.data.inbox;
+  const opened = new Set(); // messages whose History is open: kept across the inbox's refreshes
   const render = () => {
     list.replaceChildren();
     if (!items.length) list.append(el("li.empty", "Nothing here."));
-    for (const m of items) list.append(card(app, m, () => load()));
+    for (const m of items) list.append(card(app, m, () => load(), opened));
   };
   const load = async () => {
     node.setAttribute("aria-busy", "true");
@@ -52,7 +53,7 @@ export function ackButton(app, m, then) {
   return button;
 }
 
-function card(app, m, reload) {
+function card(app, m, reload, opened = null) {
   const mine = m.addresses.find((a) => a.party.id === app.me.id);
   const overdue = mine?.state === "overdue";
   const ackd = mine?.state === "acknowledged";
@@ -61,7 +62,7 @@ function card(app, m, reload) {
     await reload();
   });
   // sent, acknowledged, overdue, escalated: by which party and, for your own, which token
-  const history = historyToggle(app, { entity_id: m.id }, `History of “${m.headline}”`);
+  const history = historyToggle(app, { entity_id: m.id }, `History of “${m.headline}”`, { opened, key: m.id });
   return el(
     "li",
     { class: `card${overdue ? " overdue" : ""}`, dataset: { message: m.id } },
@@ -92,6 +93,7 @@ function card(app, m, reload) {
 /** A thread: every message in order, and a reply to its members (CAP severity and headline). */
 export function threadPanel(app, id) {
   const list = el("ol.cards");
+  const opened = new Set(); // messages whose History is open: kept when the thread is read again
   const title = el("h2", { tabindex: "-1" }, "Thread");
   const members = el("p.meta");
   const headline = el("input", { name: "headline", required: true, maxlength: 300 });
@@ -111,7 +113,7 @@ export function threadPanel(app, id) {
     const t = await app.api.get(`/v1/threads/${id}`);
     title.textContent = t.thread.subject;
     members.textContent = `Members: ${t.thread.members.map((p) => p.name).join(", ")}`;
-    list.replaceChildren(...t.messages.map((m) => card(app, m, load)));
+    list.replaceChildren(...t.messages.map((m) => card(app, m, load, opened)));
   };
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -328,6 +328,9 @@ def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, serve
     history = acknowledged.get_by_role("list", name=re.compile("^History of"))
     expect(history).to_contain_text("message.acknowledged by Iran, first token")  # (the others may be late)
     expect(history.locator("li").last).to_contain_text("message.sent by Truceline")
+    # the live feed redraws the inbox (an escalation, an overdue message): an open History stays open
+    page.evaluate("window.truceline.panels.inbox.refresh()")
+    expect(history.locator("li").last).to_contain_text("message.sent by Truceline")
     # its thread, and a reply to the other members
     acknowledged.get_by_role("button", name="Open the thread").click()
     reply = page.locator("#panel form.reply")
