@@ -19,11 +19,24 @@ export function tokensPanel(app) {
         t.id === app.me.token?.id ? el("span.badge.now", "this page's") : null),
       el("p.meta", `issued ${human(t.created_at)}`, t.expires_at ? ` · expires ${human(t.expires_at)}` : "",
         t.revoked_at ? ` · revoked ${human(t.revoked_at)}` : ""),
+      lastUse(t),
       whatItDid(app, t),
       t.state === "active" && t.id !== app.me.token?.id ? revokeButton(app, t, refresh) : null)));
   }
   refresh().catch((e) => app.toast(`Tokens: ${e.message}`));
   return { node };
+}
+
+// When and from where it was last used (to the minute). A revoked token still being tried is the
+// one thing here that needs someone to act, so it says so.
+function lastUse(t) {
+  if (!t.last_used_at) return el("p.meta.last-use", "never used");
+  const where = t.last_used_from ? ` from ${t.last_used_from}` : "";
+  if (t.tried_after_revocation) {
+    return el("p.last-use.tried", { role: "status" },
+      `Tried after it was revoked: ${human(t.last_used_at)}${where}. Someone still holds this token.`);
+  }
+  return el("p.meta.last-use", `last used ${human(t.last_used_at)}${where}`);
 }
 
 function issueForm(app, issued, done) {

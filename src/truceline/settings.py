@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     events_poll_seconds: float = Field(1.0, gt=0, le=30)
     # how often a live feed checks that its token still works (revoked or expired: the stream ends)
     events_token_check_seconds: float = Field(15.0, gt=0, le=300)
+    # how often each process writes down the token uses it has seen (a token's "last used")
+    token_use_seconds: float = Field(15.0, gt=0)
     webhook_poll_seconds: float = Field(1.0, gt=0)
     webhook_max_attempts: int = Field(8, ge=1, le=50)
     webhook_backoff_base_seconds: float = Field(2.0, gt=0)
@@ -99,6 +101,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     graceful_shutdown_seconds: float = Field(30.0, gt=0, le=600)
+    # the proxies whose X-Forwarded-For names the client (a token's "last used from"): comma-separated
+    # addresses or networks, "*" for any; none: uvicorn's default, this machine only
+    forwarded_allow_ips: str | None = None
     retain_activities_days: float | None = Field(90.0, gt=0, description="ended activities; None keeps them")
     retain_track_hours: float | None = Field(48.0, gt=0, description="track reports; None keeps them")
     retain_feed_days: float | None = Field(

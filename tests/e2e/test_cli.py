@@ -581,10 +581,15 @@ def test_tokens_from_the_cli(server: tuple[str, dict[str, str], str]) -> None:
     assert "Amman desk" in listed.stdout and desk["token"] not in listed.stdout
     assert desk["id"] in listed.stdout and "active until 2099-01-01T00:00:00Z" in listed.stdout  # whole, to revoke by
     assert re.search(r"(first token|rotated \S+)\s+.\s+active \(this one\)", listed.stdout), listed.stdout
+    assert re.search(r"last used 20\S+Z from 127\.0\.0\.1", listed.stdout), listed.stdout
     gone = run("tokens", "revoke", desk["id"], token=tokens["Jordan"], url=url)
     assert gone.returncode == 0 and "revoked 'Amman desk'" in gone.stdout
     refused = run("conflicts", "list", token=desk["token"], url=url)
     assert refused.returncode == 1 and "was revoked" in refused.stderr and refused.stderr.strip().count("\n") == 0
+    # the desk's laptop is lost, and someone tries its token: the party sees it, on 80 columns too
+    narrow = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": tokens["Jordan"], "TRUCELINE_URL": url}
+    tried = subprocess.run([str(BIN), "tokens", "list"], env=narrow, capture_output=True, text=True, timeout=120)
+    assert "TRIED AFTER ITS REVOCATION" in tried.stdout and desk["id"] in tried.stdout, tried.stdout
     assert run("conflicts", "list", token=tokens["Jordan"], url=url).returncode == 0  # the party's other token
     others = run("tokens", "list", "--party", "x", token=tokens["Jordan"], url=url)
     assert others.returncode == 1 and "403" in others.stderr

@@ -364,3 +364,26 @@ with TestClient(app) as client:
     assert seen["before"] == 0
     assert seen["after"] > 10_000  # modules, the app and its caches: a full collection no longer walks them
     assert seen["health"] == 200
+
+
+def test_a_tokens_last_use_names_the_client_behind_the_proxies_it_is_told_to_trust(tmp_path: Path) -> None:
+    """Behind nginx, X-Forwarded-For names the client; from anyone else it is not believed. The
+    default trusts this machine only; ``TRUCELINE_FORWARDED_ALLOW_IPS`` names the proxies."""
+    db = f"sqlite:///{tmp_path / 'fwd.db'}"
+    tok = _tokens(db, "A")["A"]
+
+    def last_use(env: dict[str, str]) -> str:
+        url, proc = start_server(db, tmp_path, env=env)
+        try:
+            with _client(url, tok) as c:
+                desk = c.post("/v1/parties/me/tokens", json={"label": f"desk {len(env)}"}).json()["token"]
+                assert c.get("/v1/me", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 200
+            with _client(url, desk) as d:  # another token lists them: its own use is not the first's
+                (first,) = [x for x in d.get("/v1/parties/me/tokens").json() if x["label"] == "first token"]
+                return str(first["last_used_from"])
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+    assert last_use({}) == "203.0.113.9"  # from nginx on this machine
+    assert last_use({"TRUCELINE_FORWARDED_ALLOW_IPS": "10.0.0.0/24"}) == "127.0.0.1"  # not from a trusted proxy

@@ -4,9 +4,16 @@ revoked on its own; a party never locks itself out; tokens never reach the audit
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+import time
+from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import Line
+from fastapi.testclient import TestClient
+
+from tests.conftest import FakeClock
+from tests.e2e.conftest import Line, quiet_settings
+from truceline.api.app import create_app
+from truceline.domain.model import Role
+from truceline.services import parties
 
 
 def _tokens(line: Line, who: str, party: str = "me") -> list[dict[str, object]]:
@@ -84,3 +91,76 @@ def test_only_the_party_itself_or_an_admin_manages_its_tokens(line: Line) -> Non
     # what A sees of them: its own, not B's
     mine = c.get("/v1/audit", headers={"Authorization": f"Bearer {made['token']}"}, params={"limit": 5000}).json()
     assert {e["payload"]["party"] for e in mine if e["action"].startswith("credential.") and e["payload"]} == {a}
+
+
+def test_each_token_shows_when_and_from_where_it_was_last_used_even_after_it_was_revoked(line: Line) -> None:
+    c = line.client
+    issued = c.post("/v1/parties/me/tokens", headers=line.h("A"), json={"label": "field laptop"}).json()
+    laptop = {"Authorization": f"Bearer {issued['token']}"}
+    listed = lambda: {t["label"]: t for t in _tokens(line, "A")}  # noqa: E731
+    assert (issued["last_used_at"], issued["last_used_from"]) == (None, None)
+    assert (listed()["field laptop"]["last_used_at"], listed()["field laptop"]["last_used_from"]) == (None, None)
+    # the listing's own request is a use of the token that made it
+    assert listed()["first token"]["last_used_at"] == "2017-07-09T12:00:00Z"
+    assert listed()["first token"]["last_used_from"] == "testclient"
+
+    assert c.get("/v1/inbox", headers=laptop).status_code == 200
+    seen = listed()["field laptop"]
+    assert (seen["last_used_at"], seen["last_used_from"]) == ("2017-07-09T12:00:00Z", "testclient")
+    # within the minute from the same place: not written again (a read costs no write)
+    line.clock.now += timedelta(seconds=40)
+    assert c.get("/v1/inbox", headers=laptop).status_code == 200
+    assert listed()["field laptop"]["last_used_at"] == "2017-07-09T12:00:00Z"
+    # from somewhere else: at once, whatever the minute
+    elsewhere = TestClient(line.client.app, client=("10.20.30.40", 40000))
+    assert elsewhere.get("/v1/zones", headers=laptop).status_code == 200
+    assert listed()["field laptop"]["last_used_from"] == "10.20.30.40"
+    assert listed()["field laptop"]["last_used_at"] == "2017-07-09T12:00:40Z"
+    line.clock.now += timedelta(minutes=3)
+    assert c.get("/v1/inbox", headers=laptop).status_code == 200
+    assert (listed()["field laptop"]["last_used_at"], listed()["field laptop"]["last_used_from"]) == (
+        "2017-07-09T12:03:40Z", "testclient")  # fmt: skip
+
+    # the laptop is lost and its token revoked; someone keeps trying it
+    assert c.post(f"/v1/parties/me/tokens/{issued['id']}/revoke", headers=line.h("A")).status_code == 200
+    line.clock.now += timedelta(hours=2)
+    assert elsewhere.get("/v1/inbox", headers=laptop).status_code == 401
+    tried = listed()["field laptop"]
+    assert tried["state"] == "revoked" and tried["revoked_at"] == "2017-07-09T12:03:40Z"
+    assert tried["tried_after_revocation"] and not listed()["first token"]["tried_after_revocation"]
+    assert (tried["last_used_at"], tried["last_used_from"]) == ("2017-07-09T14:03:40Z", "10.20.30.40")
+    # the admin sees it too; another party does not
+    a = line.ids["A"]
+    by_admin = {t["label"]: t for t in _tokens(line, "Admin", a)}
+    assert by_admin["field laptop"]["last_used_at"] == "2017-07-09T14:03:40Z"
+    assert c.get(f"/v1/parties/{a}/tokens", headers=line.h("B")).status_code == 403
+    # an unknown token is no party's use
+    assert c.get("/v1/inbox", headers={"Authorization": "Bearer tl_nothing"}).status_code == 401
+
+
+def test_token_uses_are_written_by_the_background_job_and_at_shutdown(db_url: str) -> None:
+    """Uses seen by a process reach the store without anyone listing tokens: every
+    ``token_use_seconds``, and when the server stops."""
+    clock = FakeClock(datetime(2017, 7, 9, 12, tzinfo=UTC))
+
+    def serve(every: float) -> TestClient:
+        return TestClient(create_app(quiet_settings(db_url, token_use_seconds=every), clock=clock))
+
+    first = serve(3600)
+    ctx = first.app.state.ctx  # type: ignore[attr-defined]
+    p, token = parties.add(ctx.uow(write=True), name="Desk", role=Role.officer)
+    auth = {"Authorization": f"Bearer {token}"}
+    stored = lambda: {c.label: c.last_used_at for c in parties.credentials(ctx.uow(), p, p.id)}["first token"]  # noqa: E731
+    with first as client:
+        assert client.get("/v1/me", headers=auth).status_code == 200
+        assert stored() is None  # noted, not yet written
+    assert stored() == clock.now  # written as the server stopped
+
+    clock.now += timedelta(minutes=5)
+    with serve(0.05) as client:
+        assert client.get("/v1/me", headers=auth).status_code == 200
+        for _ in range(300):
+            if stored() == clock.now:
+                break
+            time.sleep(0.01)
+        assert stored() == clock.now  # written by the job while the server runs

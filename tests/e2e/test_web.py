@@ -1158,6 +1158,8 @@ def test_an_officer_issues_and_revokes_its_partys_tokens_from_the_page(browser: 
     assert httpx.get(f"{url}/v1/me", headers=team).json()["name"] == "UN Ceasefire Monitoring Mission"
     card = panel.locator("li.card", has_text="field team Daraa")
     expect(card).to_contain_text("expires")
+    expect(card.locator(".last-use")).to_have_text("never used")
+    expect(mine.locator(".last-use")).to_contain_text("last used")  # the page's own requests
     # The team uses its token (it issues one for its driver); the page shows what the token did.
     driver = httpx.post(f"{url}/v1/parties/me/tokens", headers=team, json={"label": "driver"})
     assert driver.status_code == 201
@@ -1176,6 +1178,12 @@ def test_an_officer_issues_and_revokes_its_partys_tokens_from_the_page(browser: 
     expect(first.get_by_role("list")).to_contain_text("credential.revoked")
     refused = httpx.get(f"{url}/v1/me", headers=team)
     assert refused.status_code == 401 and "was revoked" in refused.json()["detail"]
+    # someone still holds the team's token and tries it: the panel says so, and from where
+    page.get_by_role("button", name="Tokens", exact=True).click()
+    tried = panel.locator("li.card", has_text="field team Daraa").locator(".last-use.tried")
+    expect(tried).to_contain_text("Tried after it was revoked")
+    expect(tried).to_contain_text("from 127.0.0.1")
+    s.shot("web-18-token-tried")
     page.get_by_role("button", name="Zones", exact=True).click()  # the page's own token still works
     expect(page.locator("#panel li.card").first).to_be_visible()
     assert not s.errors

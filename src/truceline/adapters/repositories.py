@@ -50,6 +50,7 @@ from truceline.domain.model import (
     Role,
     Subject,
     TimeWindow,
+    TokenUse,
     TrackRef,
     Volume,
     Zone,
@@ -152,11 +153,21 @@ _CREDENTIAL_COLUMNS = (
     t.credentials.c.created_at.label("credential_created_at"),
     t.credentials.c.expires_at,
     t.credentials.c.revoked_at,
+    t.credentials.c.last_used_at,
+    t.credentials.c.last_used_from,
 )
 _PARTY_BY_TOKEN = (
     select(t.parties, *_CREDENTIAL_COLUMNS)
     .join_from(t.credentials, t.parties, t.parties.c.id == t.credentials.c.party_id)
     .where(t.credentials.c.token_hash == bindparam("token_hash"))
+)
+_RECORD_USE = (
+    update(t.credentials)
+    .where(
+        t.credentials.c.id == bindparam("b_id"),
+        or_(t.credentials.c.last_used_at.is_(None), t.credentials.c.last_used_at <= bindparam("b_at")),
+    )
+    .values(last_used_at=bindparam("b_at"), last_used_from=bindparam("b_from"))
 )
 _AUDIT_HEAD = select(t.audit_state.c.seq, t.audit_state.c.hash).where(t.audit_state.c.id == 1)
 _AUDIT_HEAD_LOCKED = _AUDIT_HEAD.with_for_update()
@@ -216,6 +227,8 @@ class PartyRepository:
             created_at=_dt(r.credential_created_at),
             expires_at=_dt(r.expires_at) if r.expires_at is not None else None,
             revoked_at=_dt(r.revoked_at) if r.revoked_at is not None else None,
+            last_used_at=_dt(r.last_used_at) if r.last_used_at is not None else None,
+            last_used_from=r.last_used_from,
         )
 
     def add_credential(self, c: Credential, token_hash: str) -> None:
@@ -248,6 +261,13 @@ class PartyRepository:
             .where(cr.party_id == party_id, cr.id.in_(list(ids)), cr.revoked_at.is_(None))
             .values(revoked_at=to_ms(at))
         )
+
+    def record_uses(self, uses: Iterable[TokenUse]) -> None:
+        """Keep each token's latest use. A use older than the stored one changes nothing, so the
+        processes that saw a token's requests may write theirs in any order."""
+        rows = [{"b_id": u.credential_id, "b_at": to_ms(u.at), "b_from": u.address} for u in uses]
+        if rows:
+            self.conn.execute(_RECORD_USE, rows)
 
     def take_nonce(self, party_id: str, nonce: str, at_ms: int) -> bool:
         """Record a signed request's nonce; False if the party has used it before (the transaction is

@@ -43,6 +43,9 @@ credentials = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("expires_at", BigInteger),
     Column("revoked_at", BigInteger),
+    # the latest use of the token (refused ones too), to the minute: written in batches, not per request
+    Column("last_used_at", BigInteger),
+    Column("last_used_from", String(64)),
     Index("ix_credentials_party", "party_id"),
 )
 

@@ -130,11 +130,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
             asyncio.create_task(
                 _every(settings.retention_seconds, lambda: upkeep.prune(lambda: ctx.uow(write=True), retention))
             ),
+            # every process, not once across them: each writes the uses it saw itself
+            asyncio.create_task(_every(settings.token_use_seconds, lambda: ctx.token_uses.flush(ctx.uow(write=True)))),
         ]
         yield
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await asyncio.to_thread(ctx.token_uses.flush, ctx.uow(write=True))
+        except Exception:
+            log.exception("could not write the last token uses")
         checkpointer.stop()
         if listener is not None:
             listener.stop()

@@ -24,6 +24,7 @@ from truceline.domain.model import Credential, Party
 from truceline.domain.volumes import parse_time
 from truceline.services import parties
 from truceline.services.policy import Policy
+from truceline.services.token_uses import TokenUses
 from truceline.services.tracks import Detector, TrackPolicy
 from truceline.settings import Settings
 
@@ -45,6 +46,8 @@ class AppContext:
     signal: FeedSignal = field(default_factory=FeedSignal)
     tracks: TrackPolicy = field(default_factory=TrackPolicy)
     detector: Detector = field(default_factory=Detector)
+    #: token uses this process has seen, written in batches (each token's "last used")
+    token_uses: TokenUses = field(default_factory=TokenUses)
     # the demo's parties and tokens, offered by the web map's sign-in; only ``truceline demo`` fills it
     demo_tokens: dict[str, str] = field(default_factory=dict)
     #: run ``call``'s work on the event loop, not the thread pool (``Settings.db_work_on_loop``)
@@ -83,6 +86,11 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" else None
 
 
+def client_address(request: Request) -> str | None:
+    """Where the request came from (behind a proxy, what uvicorn's ``--forwarded-allow-ips`` trusts)."""
+    return request.client.host if request.client else None
+
+
 def _authenticated(request: Request) -> Party:
     """The party the request's bearer token names, looked up once per request (``Caller`` and
     ``Write`` both need it)."""
@@ -91,8 +99,10 @@ def _authenticated(request: Request) -> Party:
         # On the loop whatever the database: one SELECT by key, which waits on no lock. On PostgreSQL the
         # thread pool's hand-off there and back cost more CPU than the round trip it would free the loop
         # from (load bench, spread traffic: 388-404 -> 430-433 requests/s, alternating runs).
-        uow = _ctx(request).uow(no_transaction=True)
-        party, credential = parties.admit(uow, bearer(request))
+        ctx = _ctx(request)
+        party, credential = parties.admit(
+            ctx.uow(no_transaction=True), bearer(request), uses=ctx.token_uses, address=client_address(request)
+        )
         request.scope[CALLER_KEY] = party
         # which of the party's tokens (officer, desk, script): for /v1/me and the request log
         request.scope[CREDENTIAL_KEY] = credential

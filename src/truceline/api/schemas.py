@@ -121,6 +121,12 @@ class TokenRead(BaseModel):
     expires_at: str | None
     revoked_at: str | None
     state: Literal["active", "expired", "revoked"]
+    last_used_at: str | None = Field(
+        description="its latest use, to the minute; refused uses count, so a time after revoked_at means "
+        "someone still tried it"
+    )
+    last_used_from: str | None = Field(description="the client address of that use")
+    tried_after_revocation: bool = Field(description="someone used it after it was revoked (and was refused)")
 
 
 class TokenCreated(TokenRead):

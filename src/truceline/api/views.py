@@ -31,6 +31,9 @@ def token(c: Credential, now: datetime) -> s.TokenRead:
         expires_at=format_time(c.expires_at),
         revoked_at=format_time(c.revoked_at),
         state=state,  # type: ignore[arg-type]
+        last_used_at=format_time(c.last_used_at),
+        last_used_from=c.last_used_from,
+        tried_after_revocation=c.tried_after_revocation,
     )
 
 

@@ -175,6 +175,7 @@ def _uvicorn_options(settings: Any) -> dict[str, Any]:
         "log_config": log_config(settings.log_format, settings.log_level),
         "access_log": False,  # ours carry the request id (RequestMiddleware)
         "timeout_graceful_shutdown": settings.graceful_shutdown_seconds,
+        **({"forwarded_allow_ips": settings.forwarded_allow_ips} if settings.forwarded_allow_ips else {}),
     }
 
 
@@ -1116,20 +1117,34 @@ PartyOpt = Annotated[str, typer.Option("--party", help="a party id (admins: anot
 def tokens_list(
     party: PartyOpt = "me", url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """The party's tokens: label, state, when issued, expiring or revoked (never the tokens)."""
+    """The party's tokens: label, state, when issued, expiring or revoked, and when and from where each
+    was last used (never the tokens). A use after a token's revocation is someone still trying it."""
     with _client(url, token) as c:
         items = guarded(lambda: c.tokens(party))
         mine = guarded(c.me)["token"]["id"]
     if as_json:
         _print_json(items)
         return
-    table = Table("label", "state", "issued", Column("id", no_wrap=True, min_width=36))  # whole: to revoke by
+    out.print(tokens_table(items, mine))
+
+
+def tokens_table(items: list[dict[str, Any]], mine: str) -> Table:
+    """A token per row: its label over its whole id (to revoke by), then its state, issue and last use
+    in lines, so that times stay whole on an 80-column terminal."""
+    table = Table(Column("token", min_width=36), "state and use")
     for t in items:
         state = {"revoked": f"revoked {t['revoked_at']}", "expired": f"expired {t['expires_at']}"}.get(
             t["state"], f"active until {t['expires_at']}" if t["expires_at"] else "active"
         )
-        table.add_row(t["label"], f"{state} (this one)" if t["id"] == mine else state, t["created_at"], t["id"])
-    out.print(table)
+        lines = [f"{state} (this one)" if t["id"] == mine else state, f"issued {t['created_at']}"]
+        if t["last_used_at"] is None:
+            lines.append("never used")
+        else:
+            lines.append(f"last used {t['last_used_at']} from {t['last_used_from'] or 'an unknown address'}")
+            if t["tried_after_revocation"]:
+                lines.append("TRIED AFTER ITS REVOCATION")
+        table.add_row(Text(f"{t['label']}\n{t['id']}"), Text("\n".join(lines)))
+    return table
 
 
 @tokens_app.command("issue")

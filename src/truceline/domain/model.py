@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -140,6 +140,10 @@ class Party:
     public_key: str | None = None  # Ed25519, base64: when set, the party's writes must be signed
 
 
+#: how finely a token's last use is kept
+TOKEN_USE_STEP = timedelta(minutes=1)
+
+
 @dataclass(frozen=True)
 class Credential:
     """One of a party's bearer tokens (each officer, desk or script its own): named, and revocable or
@@ -151,6 +155,24 @@ class Credential:
     created_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: its latest use, refused ones included (a revoked laptop's token still being tried shows here),
+    #: and the client address it came from; kept to the minute (``TOKEN_USE_STEP``)
+    last_used_at: datetime | None = None
+    last_used_from: str | None = None
+
+    def use_is_news(self, at: datetime, address: str | None) -> bool:
+        """Whether a use at ``at`` from ``address`` says more than the stored last use: a new address,
+        or a minute or more later. Other uses are not written, so a read costs no write."""
+        if self.last_used_at is None or address != self.last_used_from:
+            return True
+        if self.revoked_at is not None and self.last_used_at <= self.revoked_at < at:
+            return True  # the first try after its revocation, however soon
+        return at - self.last_used_at >= TOKEN_USE_STEP
+
+    @property
+    def tried_after_revocation(self) -> bool:
+        """Someone used it after it was revoked (and was refused)."""
+        return self.revoked_at is not None and self.last_used_at is not None and self.last_used_at > self.revoked_at
 
     def refusal(self, now: datetime) -> str | None:
         """Why the token no longer opens anything, or None while it does."""
@@ -159,6 +181,15 @@ class Credential:
         if self.expires_at is not None and self.expires_at <= now:
             return f"this bearer token ('{self.label}') has expired"
         return None
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """A request made with a token (or refused for it): when, and from which client address."""
+
+    credential_id: str
+    at: datetime
+    address: str | None
 
 
 @dataclass(frozen=True)

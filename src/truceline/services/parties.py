@@ -16,6 +16,7 @@ from truceline.domain.model import Credential, Party, Role
 from truceline.domain.volumes import format_time, parse_time
 from truceline.services import audit
 from truceline.services.access import require
+from truceline.services.token_uses import TokenUses
 from truceline.services.unit_of_work import UnitOfWork
 
 TOKEN_PREFIX = "tl_"
@@ -158,12 +159,18 @@ def list_parties(uow: UnitOfWork) -> list[Party]:
         return uow.parties.list()
 
 
-def authenticate(uow: UnitOfWork, token: str | None) -> Party:
-    return admit(uow, token)[0]
+def authenticate(
+    uow: UnitOfWork, token: str | None, *, uses: TokenUses | None = None, address: str | None = None
+) -> Party:
+    return admit(uow, token, uses=uses, address=address)[0]
 
 
-def admit(uow: UnitOfWork, token: str | None) -> tuple[Party, Credential]:
-    """The party a bearer token is for, and which of its tokens it is (for the request log)."""
+def admit(
+    uow: UnitOfWork, token: str | None, *, uses: TokenUses | None = None, address: str | None = None
+) -> tuple[Party, Credential]:
+    """The party a bearer token is for, and which of its tokens it is (for the request log). The use,
+    refused or not, is noted in ``uses`` with the client's ``address``: a revoked token still being
+    tried shows in its "last used"."""
     if not token:
         raise NotAuthenticated()
     with uow:
@@ -172,6 +179,8 @@ def admit(uow: UnitOfWork, token: str | None) -> tuple[Party, Credential]:
     if found is None:
         raise NotAuthenticated("the bearer token is not valid")
     party, credential = found
+    if uses is not None:
+        uses.note(credential, now, address)
     refused = credential.refusal(now)
     if refused is not None:
         raise NotAuthenticated(refused)

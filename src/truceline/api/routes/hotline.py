@@ -13,7 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from truceline.api import schemas_hotline as s
 from truceline.api import stopping
-from truceline.api.deps import Caller, Ctx, Write, bearer
+from truceline.api.deps import Caller, Ctx, Write, bearer, client_address
 from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain import cap
 from truceline.domain.errors import InvalidInput, NotAuthenticated
@@ -204,10 +204,14 @@ async def live_events(
         start = (await asyncio.to_thread(hotline.summary, ctx.uow(), caller))["last_event_id"]
     poll = ctx.settings.events_poll_seconds
     token, recheck = bearer(request), ctx.settings.events_token_check_seconds
+    address = client_address(request)
 
     async def still_admitted() -> bool:
+        # a feed held open is the token in use: each check counts as a use
         try:
-            await asyncio.to_thread(parties.authenticate, ctx.uow(no_transaction=True), token)
+            await asyncio.to_thread(
+                parties.authenticate, ctx.uow(no_transaction=True), token, uses=ctx.token_uses, address=address
+            )
         except NotAuthenticated:
             return False
         return True

@@ -36,7 +36,10 @@ def _party(caller: Party, ref: str) -> str:
 @router.get("/{party_id}/tokens", operation_id="listTokens", response_model=list[schemas.TokenRead])
 def list_tokens(party_id: PartyRef, ctx: Ctx, caller: Caller) -> list[schemas.TokenRead]:
     """A party's bearer tokens (yours, or any party's for an admin): one per officer, desk or script,
-    named, with when each was issued, expires or was revoked. Never the tokens themselves."""
+    named, with when each was issued, expires or was revoked, and when and from which address it was
+    last used (to the minute; a time after its revocation means someone still tried it). Never the
+    tokens themselves."""
+    ctx.token_uses.flush(ctx.uow(write=True))  # this process's latest uses, this request's among them
     now = ctx.clock()
     return [views.token(c, now) for c in parties.credentials(ctx.uow(), caller, _party(caller, party_id))]
 
