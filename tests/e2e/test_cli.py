@@ -630,6 +630,36 @@ def test_the_audit_log_from_the_cli(server: tuple[str, dict[str, str], str]) -> 
     assert unknown.returncode == 1 and "no party named 'Atlantis'" in unknown.stderr
 
 
+def test_listings_fit_80_columns_with_whole_ids(server: tuple[str, dict[str, str], str]) -> None:
+    """Every listing a duty officer reads on a terminal keeps each item's whole id (to act on it by)
+    and its words whole, within 80 columns. Time-ordered ids share their first half: an id cut to fit
+    a column showed the same "01a25160-…" on every row."""
+    url, tokens, _ = server
+    syria = tokens["Syrian Arab Republic"]
+    hook = run("webhooks", "add", "https://alerts.example.org/hook", "--json", token=syria, url=url)
+    assert hook.returncode == 0, hook.stderr
+    sw = next(z for z in json.loads(run("zones", "list", "--json", token=syria, url=url).stdout)
+              if z["name"].startswith("Southwest"))  # fmt: skip
+    listings = {
+        ("zones", "list"): lambda items: [z["id"] for z in items],
+        ("activities", "list"): lambda items: [a["id"] for a in items],
+        ("inbox",): lambda items: [m["id"] for m in items],
+        ("threads", "list"): lambda items: [t["id"] for t in items],
+        ("webhooks", "list"): lambda items: [h["id"] for h in items],
+        ("zones", "awaiting"): lambda items: [z["id"] for z in items],
+        ("responsibilities", "list", sw["id"]): lambda items: [r["id"] for r in items],
+    }
+    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": syria, "TRUCELINE_URL": url}
+    for args, ids_of in listings.items():
+        ids = ids_of(json.loads(run(*args, "--json", token=syria, url=url).stdout))
+        assert ids, args  # the scenario gives each something to list
+        shown = subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, timeout=120)
+        assert shown.returncode == 0, (args, shown.stderr)
+        assert max(len(line) for line in shown.stdout.splitlines()) <= 80, (args, shown.stdout)
+        assert "…" not in shown.stdout, (args, shown.stdout)  # nothing cut short
+        assert all(f"id {i}" in shown.stdout for i in ids), (args, shown.stdout)
+
+
 def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 

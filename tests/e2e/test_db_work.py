@@ -66,9 +66,9 @@ def test_each_request_looks_its_caller_up_once(db_url: str, monkeypatch: pytest.
     calls: list[str | None] = []
     admit = parties.admit
 
-    def admit_spy(uow: Any, bearer: str | None) -> Any:
+    def admit_spy(uow: Any, bearer: str | None, **kw: Any) -> Any:
         calls.append(bearer)
-        return admit(uow, bearer)
+        return admit(uow, bearer, **kw)
 
     monkeypatch.setattr(parties, "admit", admit_spy)
     h = {"Authorization": f"Bearer {token}"}

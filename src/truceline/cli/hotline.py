@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.text import Text
 
+from truceline.cli.cards import add_card, cards, day_time
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
@@ -60,16 +61,17 @@ def inbox(
     if as_json:
         _print_json(items)
         return
-    table = Table("state", "deadline", "severity", "type", "from", "headline", "id")
+    table = cards("state", "message")
     for m in items:
         mine = _my_state(m, me) or {"state": "?", "deadline": ""}
-        table.add_row(
-            f"[{STATE_STYLE.get(mine['state'], '')}]{mine['state']}[/]",
-            mine["deadline"],
-            m["severity"],
-            m["msgType"],
-            m["sender"]["name"] or "",
+        add_card(
+            table,
+            Text(mine["state"], style=STATE_STYLE.get(mine["state"], "")),
             m["headline"],
+            [
+                f"{m['severity']} {m['msgType']} from {m['sender']['name'] or m['sender']['id']}",
+                f"acknowledge by {mine['deadline']}" if mine["deadline"] else None,
+            ],
             m["id"],
         )
     out.print(table)
@@ -228,9 +230,10 @@ def threads_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: Jso
     if as_json:
         _print_json(items)
         return
-    table = Table("subject", "members", "updated", "id")
+    table = cards("updated (UTC)", "thread")
     for t in items:
-        table.add_row(t["subject"], ", ".join(m["name"] or m["id"] for m in t["members"]), t["updated_at"], t["id"])
+        add_card(table, day_time(t["updated_at"]), t["subject"],
+                 [", ".join(m["name"] or m["id"] for m in t["members"])], t["id"])  # fmt: skip
     out.print(table)
 
 
@@ -280,10 +283,12 @@ def webhooks_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: Js
     if as_json:
         _print_json(items)
         return
-    table = Table("url", "format", "events", "active", "deliveries", "id")
+    table = cards("state", "webhook")
     for h in items:
-        table.add_row(h["url"], h["format"], ", ".join(h["event_types"]) or "all", str(h["active"]),
-                      ", ".join(f"{k} {v}" for k, v in sorted(h["deliveries"].items())), h["id"])
+        delivered = ", ".join(f"{k} {v}" for k, v in sorted(h["deliveries"].items()))
+        add_card(table, "active" if h["active"] else "inactive", h["url"],
+                 [f"{h['format']} · events: {', '.join(h['event_types']) or 'all'}",
+                  f"deliveries: {delivered}" if delivered else "no deliveries yet"], h["id"])  # fmt: skip
     out.print(table)
 
 
@@ -308,11 +313,12 @@ def webhooks_deliveries(
     if as_json:
         _print_json(items)
         return
-    table = Table("event", "type", "status", "attempts", "last", "next attempt", "id")
+    table = cards("status", "delivery")
     for d in items:
-        last = str(d["last_status_code"] or d["last_error"] or "")
-        table.add_row(str(d["event_id"]), d["event_type"], d["status"], str(d["attempts"]), last,
-                      d["next_attempt_at"] or "", d["id"])
+        last = d["last_status_code"] or d["last_error"]
+        tries = f"{d['attempts']} attempt{'s' if d['attempts'] != 1 else ''}" + (f", last: {last}" if last else "")
+        then = f"next attempt {d['next_attempt_at']}" if d["next_attempt_at"] else None
+        add_card(table, d["status"], f"{d['event_type']} (event {d['event_id']})", [tries, then], d["id"])
     out.print(table)
 
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Column, Table
 from rich.text import Text
 
+from truceline.cli.cards import add_card, cards
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
@@ -158,10 +159,10 @@ def incidents_duplicates(
     if as_json:
         _print_json(found)
         return
-    t = Table("score", "id", "date", "where", "reasons")
+    t = cards("score", "may be the same event")
     for d in found:
         i = d["incident"]
-        t.add_row(f"{d['score']:.2f}", i["id"], i["event_date"], Text(_where(i)), Text("; ".join(d["reasons"])))
+        add_card(t, f"{d['score']:.2f}", f"{i['event_date']} · {_where(i)}", d["reasons"], i["id"])
     out.print(t)
 
 

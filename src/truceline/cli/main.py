@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
+from truceline.cli.cards import add_card, cards
 from truceline.client import ApiError, Client
 from truceline.domain.unstorable import MAX_INT
 
@@ -373,9 +374,9 @@ def party_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _print_json(rows)
         return
-    table = Table("name", "role", "id")
+    table = Table("name", "role", Column("id", no_wrap=True, min_width=36))
     for r in rows:
-        table.add_row(r["name"], r["role"], r["id"])
+        table.add_row(Text(r["name"]), r["role"], r["id"])
     out.print(table)
 
 
@@ -437,16 +438,19 @@ def download(url: str, token: str | None, path: str, output: Path | None, **para
 
 
 def _zone_table(zones: list[dict[str, Any]]) -> Table:
-    table = Table("name", "kind", "status", "rev", "effective", "forbids", "id")
+    table = cards("status", "zone")
     for z in zones:
-        until = z.get("effective_until") or "…"
-        table.add_row(
-            z["name"],
-            z["kind"],
+        until = z.get("effective_until") or "open-ended"
+        forbids = ", ".join(z["forbidden_kinds"]) or "nothing"
+        add_card(
+            table,
             z["status"],
-            str(z["revision"]),
-            f"{z['effective_from']} → {until}",
-            ", ".join(z["forbidden_kinds"]),
+            z["name"],
+            [
+                f"{z['kind']} · revision {z['revision']}",
+                f"from {z['effective_from']} to {until}",
+                f"forbids {forbids}",
+            ],
             z["id"],
         )
     return table
@@ -479,9 +483,10 @@ def zones_awaiting(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: J
     if not rows:
         out.print("Nothing awaits your signature.")
         return
-    table = Table("zone", "status", "revision", "your signature", Column("id", no_wrap=True, min_width=36))
+    table = cards("yours to sign", "zone")
     for r in rows:
-        table.add_row(r["name"], r["status"], str(r["revision"]), r["signature"].replace("_", " "), r["id"])
+        add_card(table, r["signature"].replace("_", " "), r["name"],
+                 [f"{r['status']} · revision {r['revision']}"], r["id"])  # fmt: skip
     out.print(table)
 
 
@@ -581,11 +586,12 @@ def activities_list(
     if as_json:
         _print_json(items)
         return
-    table = Table("kind", "title", "status", "start", "end", "volumes", "id")
+    table = cards("status", "activity")
     for a in items:
-        table.add_row(
-            a["kind"], a["title"], a["status"], a["time_start"], a["time_end"], str(len(a["volumes"])), a["id"]
-        )
+        n = len(a["volumes"])
+        when = f"from {a['time_start']} to {a['time_end']}"
+        add_card(table, a["status"], f"{a['kind']}: {a['title']}",
+                 [when, f"{n} volume{'s' if n != 1 else ''}"], a["id"])  # fmt: skip
     out.print(table)
 
 
@@ -876,9 +882,10 @@ def resp_list(zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = Non
     if as_json:
         _print_json(z["responsible"])
         return
-    table = Table("role", "party", "status", "statement", "id")
+    table = cards("status", "responsibility")
     for r in z["responsible"]:
-        table.add_row(r["role"], r["party_name"] or r["party_id"], r["status"], r["statement"], r["id"])
+        add_card(table, r["status"], f"{r['role']}: {r['party_name'] or r['party_id']}",
+                 [f"“{r['statement']}”" if r["statement"] else None], r["id"])  # fmt: skip
     out.print(table)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
+from truceline.cli.cards import add_card, cards
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
@@ -157,12 +157,16 @@ def alerts(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt =
     if not view["alerts"]:
         out.print(f"no alerts at {view['at']}")
         return
-    table = Table("rule", "tracks", "zone", "in", "until", "closest", "conflict")
+    table = cards("in", "alert")
     for a in view["alerts"]:
         who = ", ".join(f"{t['callsign']} ({t['owner']['name']})" for t in a["tracks"])
-        closest = f"{a['dcpa_m'] / 1852:.1f} NM" if "dcpa_m" in a else ""
         when = "now" if a.get("loss_of_separation_now") or a.get("inside_now") else f"{a['t_in_s']:.0f} s"
-        table.add_row(a["rule"], who, a.get("zone_name") or "", when, a["time_out"] or "", closest,
-                      a["conflict_id"] or "")
+        lines = [
+            f"zone {a['zone_name']}" if a.get("zone_name") else None,
+            f"closest {a['dcpa_m'] / 1852:.1f} NM" if "dcpa_m" in a else None,
+            f"until {a['time_out']}" if a["time_out"] else None,
+            f"conflict {a['conflict_id']}" if a["conflict_id"] else None,
+        ]
+        add_card(table, when, f"{a['rule']}: {who}", lines, None)
     out.print(table)
     out.print(f"at {view['at']}")
