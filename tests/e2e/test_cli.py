@@ -660,6 +660,26 @@ def test_listings_fit_80_columns_with_whole_ids(server: tuple[str, dict[str, str
         assert all(f"id {i}" in shown.stdout for i in ids), (args, shown.stdout)
 
 
+def test_zones_are_named_by_their_id_or_their_name(server: tuple[str, dict[str, str], str]) -> None:
+    url, tokens, _ = server
+    jordan = tokens["Jordan"]
+    zones = json.loads(run("zones", "list", "--json", token=jordan, url=url).stdout)
+    nasib = next(z["id"] for z in zones if z["name"] == "Nasib border crossing")
+    for ref in ("Nasib border crossing", "nasib", "  NASIB ", "border cross", nasib):
+        shown = run("zones", "show", ref, "--json", token=jordan, url=url)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["id"] == nasib, (ref, shown.stderr)
+    both = run("zones", "show", "de-escalation", token=jordan, url=url)
+    assert both.returncode == 1 and "'de-escalation' names 4 zones" in both.stderr, both.stderr
+    assert "Idlib de-escalation zone (" in both.stderr and both.stderr.strip().count("\n") == 0
+    unknown = run("zones", "negotiation", "Atlantis", token=jordan, url=url)
+    assert unknown.returncode == 1 and "no zone named 'Atlantis'" in unknown.stderr
+    timeline = run("ceasefire", "southwest", "--from", "2017-07-10", "--to", "2017-07-10", "--json",
+                   token=jordan, url=url)  # fmt: skip
+    assert json.loads(timeline.stdout)["zone"]["name"].startswith("Southwest")
+    me = run("me", token=jordan, url=url)
+    assert me.returncode == 0 and me.stdout.startswith("Jordan (officer), token 'first token'"), me.stdout
+
+
 def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 

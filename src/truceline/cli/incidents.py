@@ -31,6 +31,7 @@ from truceline.cli.main import (
     fail,
     guarded,
     out,
+    zone_id_of,
 )
 
 incidents_app = typer.Typer(
@@ -88,7 +89,8 @@ def incidents_list(
     """Incidents, newest first."""
     with _client(url, token) as c:
         items = guarded(
-            lambda: c.incidents(status=status, event_type=event_type, zone=zone, from_=from_, to=to, limit=limit)
+            lambda: c.incidents(status=status, event_type=event_type, zone=zone and zone_id_of(c, zone), from_=from_,
+                                to=to, limit=limit)
         )
     if as_json:
         _print_json(items)
@@ -292,6 +294,9 @@ def incidents_export(
     """Export incidents as ACLED-column CSV or GeoJSON, streamed."""
     if fmt not in ("csv", "geojson"):
         fail(f"--format must be csv or geojson, not {fmt!r}")
+    if zone:
+        with _client(url, token) as c:
+            zone = zone_id_of(c, zone)
     download(url, token, "/v1/incidents/export", output, format=fmt, zone=zone, status=status, from_=from_, to=to)
 
 
@@ -307,6 +312,7 @@ def ceasefire(
 ) -> None:
     """A zone's ceasefire day by day: incidents, deaths, violations and status."""
     with _client(url, token) as c:
+        zone_id = zone_id_of(c, zone_id)
         tl = guarded(lambda: c.ceasefire(zone_id, from_=from_, to=to))
         if chart is not None:
             kind = chart.suffix.lower().lstrip(".")
@@ -337,7 +343,7 @@ def ceasefire(
 @app.command()
 def sitrep(
     day: Annotated[str, typer.Option("--date", help="the day, YYYY-MM-DD")],
-    zone: Annotated[str | None, typer.Option(help="only this zone (its id)")] = None,
+    zone: Annotated[str | None, typer.Option(help="only this zone (its id, or its name)")] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="directory to write the report in")] = Path("."),
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
@@ -347,8 +353,10 @@ def sitrep(
     overdue hotline messages. Rendered by the server, offline."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with _client(url, token) as c:
+        zone = zone and zone_id_of(c, zone)
         for kind in ("html", "pdf"):
             content = guarded(lambda kind=kind: c.sitrep(day, kind, zone))  # type: ignore[misc]
-            path = out_dir / f"sitrep-{day}{'-' + zone[:8] if zone else ''}.{kind}"
+            # the whole id: time-ordered ids share their first half, so a part would name every zone alike
+            path = out_dir / f"sitrep-{day}{'-' + zone if zone else ''}.{kind}"
             path.write_bytes(content)
             out.print(f"wrote {path}", markup=False, highlight=False)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -493,7 +494,7 @@ def zones_awaiting(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: J
 @zones_app.command("show")
 def zones_show(zone_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Show one zone."""
-    z = _for_people(url, token, lambda c: c.zone(zone_id), as_json)
+    z = _for_people(url, token, lambda c: c.zone(zone_id_of(c, zone_id)), as_json)
     if z is None:
         return
     out.print(_zone_table([z]))
@@ -548,6 +549,21 @@ def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:
         out.print(f"  {c['reason']}", markup=False, highlight=False)
         if c.get("closed_reason"):
             out.print(f"  closed: {c['closed_reason']}", markup=False, highlight=False)
+
+
+@app.command()
+def me(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+    """Who your token speaks for: the party, its role, and which of its tokens it is."""
+    with _client(url, token) as c:
+        who = guarded(c.me)
+    if as_json:
+        _print_json(who)
+        return
+    out.print(f"{who['name']} ({who['role']}), token '{who['token']['label']}'", markup=False, highlight=False)
+    out.print(f"party id {who['id']}", markup=False, highlight=False)
+    out.print(f"token id {who['token']['id']}", markup=False, highlight=False)
+    if who.get("public_key"):
+        out.print("writes must be signed with the party's registered key", markup=False, highlight=False)
 
 
 @app.command()
@@ -722,7 +738,31 @@ def conflicts_export(
 
 # ---- negotiation ---------------------------------------------------------------------------------
 
-ZoneArg = Annotated[str, typer.Argument(help="zone id")]
+ZoneArg = Annotated[str, typer.Argument(help="zone id, or its name (or the start of it)")]
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def zone_id_of(c: Client, ref: str) -> str:
+    """A zone's id from its id, or from its name: whole, its start, or a part of it that names one
+    zone only (case-insensitive). Unknown or ambiguous: one line saying so, with the choices."""
+    if _UUID.fullmatch(ref):
+        return ref
+    zones = guarded(c.zones)
+    key = " ".join(ref.split()).casefold()
+    if not key:
+        fail("the zone is empty: give its id or its name")
+    for pick in (
+        lambda name: name == key,
+        lambda name: name.startswith(key),
+        lambda name: key in name,
+    ):
+        found = [z for z in zones if pick(" ".join(z["name"].split()).casefold())]
+        if len(found) == 1:
+            return str(found[0]["id"])
+        if found:
+            choices = "; ".join(f"{z['name']} ({z['id']})" for z in found[:4]) + ("; …" if len(found) > 4 else "")
+            fail(f"{ref!r} names {len(found)} zones: {choices}. Give more of the name, or the id")
+    fail(f"no zone named {ref!r}; see `truceline zones list`")
 
 
 @zones_app.command("propose")
@@ -766,18 +806,19 @@ def zones_revise(
     from truceline.adapters.geojson_io import exported_revision, feature_of_zone, zone_bodies
 
     body: dict[str, Any] = {"rationale": rationale}
-    if file is not None:
-        doc = guarded(lambda: _read_json(file))
-        feature = guarded(lambda: feature_of_zone(doc, zone_id))
-        (fields,) = guarded(lambda: zone_bodies(feature))
-        # signatories and responsibilities change through their own commands, not a revision
-        body.update({k: v for k, v in fields.items() if v is not None and k not in ("signatories", "responsible")})
-        if revision is None:  # a file from `zones export` says which revision it was drawn on
-            revision = exported_revision(feature)
-    if revision is not None:
-        body["revision"] = revision
+    doc = guarded(lambda: _read_json(file)) if file is not None else None
     with _client(url, token) as c:
-        z = guarded(lambda: c.update_zone(zone_id, body))["zone"]
+        zid = zone_id_of(c, zone_id)
+        if doc is not None:
+            feature = guarded(lambda: feature_of_zone(doc, zid))
+            (fields,) = guarded(lambda: zone_bodies(feature))
+            # signatories and responsibilities change through their own commands, not a revision
+            body.update({k: v for k, v in fields.items() if v is not None and k not in ("signatories", "responsible")})
+            if revision is None:  # a file from `zones export` says which revision it was drawn on
+                revision = exported_revision(feature)
+        if revision is not None:
+            body["revision"] = revision
+        z = guarded(lambda: c.update_zone(zid, body))["zone"]
         _receipt(c)
     _print_json(z) if as_json else out.print(_zone_table([z]))
 
@@ -794,7 +835,8 @@ def zones_sign(
 ) -> None:
     """Sign a zone's current revision, in principle or final."""
     with _client(url, token) as c:
-        r = guarded(lambda: c.sign_zone(zone_id, {"revision": revision, "strength": strength, "statement": statement}))
+        zid = zone_id_of(c, zone_id)
+        r = guarded(lambda: c.sign_zone(zid, {"revision": revision, "strength": strength, "statement": statement}))
         _receipt(c)
     _print_json(r) if as_json else out.print(f"signed revision {revision} ({strength}); zone is {r['zone']['status']}")
 
@@ -810,7 +852,7 @@ def zones_object(
 ) -> None:
     """Object to a zone's current revision, with a statement."""
     with _client(url, token) as c:
-        r = guarded(lambda: c.object_to_zone(zone_id, {"revision": revision, "statement": statement}))
+        r = guarded(lambda: c.object_to_zone(zone_id_of(c, zone_id), {"revision": revision, "statement": statement}))
         _receipt(c)
     _print_json(r) if as_json else out.print(f"objected to revision {revision}; zone is {r['zone']['status']}")
 
@@ -825,7 +867,7 @@ def zones_status(
 ) -> None:
     """Suspend, resume (in_force), lapse or withdraw a zone."""
     with _client(url, token) as c:
-        r = guarded(lambda: c.update_zone_status(zone_id, status, rationale))
+        r = guarded(lambda: c.update_zone_status(zone_id_of(c, zone_id), status, rationale))
         _receipt(c)
     out.print(f"zone is {r['zone']['status']}")
 
@@ -836,7 +878,7 @@ def zones_diff(
 ) -> None:
     """What changed between two revisions: area added and removed (km², GeoJSON with --json), rules."""
     with _client(url, token) as c:
-        d = guarded(lambda: c.diff(zone_id, a, b))
+        d = guarded(lambda: c.diff(zone_id_of(c, zone_id), a, b))
     if as_json:
         _print_json(d)
         return
@@ -851,7 +893,7 @@ def zones_negotiation(
     zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """A zone's negotiation: revisions, sign-offs, who has yet to sign, documents, open responsibilities."""
-    n = _for_people(url, token, lambda c: c.negotiation(zone_id), as_json)
+    n = _for_people(url, token, lambda c: c.negotiation(zone_id_of(c, zone_id)), as_json)
     if n is None:
         return
     z = n["zone"]
@@ -878,7 +920,7 @@ def _names(refs: list[dict[str, Any]]) -> str:
 def resp_list(zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """A zone's responsibilities and their answers."""
     with _client(url, token) as c:
-        z = guarded(lambda: c.zone(zone_id))
+        z = guarded(lambda: c.zone(zone_id_of(c, zone_id)))
     if as_json:
         _print_json(z["responsible"])
         return
@@ -893,14 +935,14 @@ def resp_list(zone_id: ZoneArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = Non
 def resp_request(zone_id: ZoneArg, party: str, role: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
     """Ask a party to be guarantor, police or monitor of a zone."""
     with _client(url, token) as c:
-        r = guarded(lambda: c.request_responsibility(zone_id, party, role))
+        r = guarded(lambda: c.request_responsibility(zone_id_of(c, zone_id), party, role))
         _receipt(c)
     out.print(f"asked {r['party_name']} to be {r['role']}: {r['status']} (id {r['id']})")
 
 
 def _answer(zone_id: str, rid: str, accept: bool, statement: str, url: str, token: str | None) -> None:
     with _client(url, token) as c:
-        r = guarded(lambda: c.answer_responsibility(zone_id, rid, accept, statement))
+        r = guarded(lambda: c.answer_responsibility(zone_id_of(c, zone_id), rid, accept, statement))
         _receipt(c)
     out.print(f"{r['role']}: {r['status']}")
 
