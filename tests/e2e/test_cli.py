@@ -719,6 +719,10 @@ def test_tracks_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: 
     assert {t["callsign"] for t in sep["tracks"]} == {"USAF21", "RFAF07"}
     human = run("alerts", token=tokens["United States"], url=url)
     assert "USAF21" in human.stdout and "separation" in human.stdout
+    # its conflict names the two tracks it is between
+    listed = run("conflicts", "list", token=tokens["United States"], url=url)
+    sides = {"United States (air track USAF21)", "Russian Federation (air track RFAF07)"}
+    assert any(set(line.strip().split(", ")) == sides for line in listed.stdout.splitlines()), listed.stdout
 
 
 def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

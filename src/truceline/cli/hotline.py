@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -38,6 +39,13 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(escalation_app, name="escalation")
 
 STATE_STYLE = {"awaiting": "yellow", "overdue": "bold red", "superseded": "dim", "acknowledged": "green"}
+
+
+def was_late(acknowledged_at: str | None, deadline: str | None) -> bool:
+    """Compared as times, not as strings: "…:00.5Z" sorts before "…:00Z"."""
+    if not acknowledged_at or not deadline:
+        return False
+    return datetime.fromisoformat(acknowledged_at) > datetime.fromisoformat(deadline)
 
 
 def _my_state(m: dict[str, Any], me: str) -> dict[str, Any] | None:
@@ -172,7 +180,7 @@ def ack(
         m = guarded(lambda: c.ack(message_id, note))
         _receipt(c)
     mine = _my_state(m, me) or {}
-    late = " (late)" if (mine.get("acknowledged_at") or "") > (mine.get("deadline") or "") else ""
+    late = " (late)" if was_late(mine.get("acknowledged_at"), mine.get("deadline")) else ""
     out.print(f"acknowledged {m['id']} at {mine.get('acknowledged_at')}{late}: {m['headline']}", markup=False)
 
 

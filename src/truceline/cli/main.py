@@ -536,9 +536,11 @@ def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:
     if not conflicts:
         out.print("no conflicts")
     for c in conflicts:
-        between = ", ".join(
-            f"{a['owner']['name']} ({a['kind']}{': ' + a['title'] if a.get('title') else ''})" for a in c["activities"]
-        )
+        sides = [f"{a['owner']['name']} ({a['kind']}{': ' + a['title'] if a.get('title') else ''})"
+                 for a in c["activities"]]  # fmt: skip
+        # a live track's conflict (separation, incursion) is between tracks, named by their callsigns
+        sides += [f"{t['owner']['name']} ({t['kind']} track {t['callsign']})" for t in c.get("tracks", [])]
+        between = ", ".join(sides)
         if c.get("zone"):
             between += f"  ×  zone {c['zone']['name']}"
         out.print(
