@@ -308,15 +308,38 @@ export async function awaitingSignature(app) {
   return awaiting;
 }
 
+// What a zone is found by in the Zones panel: its name, its kind and the parties responsible for it,
+// in lower case with runs of spaces and underscores as one space.
+const folded = (s) => String(s).toLowerCase().replaceAll("_", " ").replace(/\s+/g, " ").trim();
+const zoneWords = (z) => folded([z.name, z.kind, ...(z.responsible || []).map((r) => r.party_name || "")].join(" "));
+
 export function zonesPanel(app) {
   const order = ["in_force", "agreed_in_principle", "negotiating", "proposed", "suspended", "lapsed", "withdrawn"];
   const list = el("ul.cards");
   const waiting = el("p.hint");
+  // A theatre holds hundreds of zones: find one by a part of its name, kind or a responsible party,
+  // and narrow by status. Both survive the live feed's redraws, and a visit to a zone's page and back.
+  const kept = (app.zoneFilter ||= { query: "", status: "" });
+  const query = el("input", { type: "search", name: "zone-query", autocomplete: "off", placeholder: "e.g. Nasib, buffer, Jordan", value: kept.query });
+  const status = el("select", { name: "zone-status" }, el("option", { value: "" }, "any status"),
+    order.map((s) => el("option", { value: s, selected: s === kept.status }, words(s))));
+  const shown = el("p.hint.zone-count", { role: "status" });
+  query.addEventListener("input", () => { kept.query = query.value; refresh(); });
+  status.addEventListener("change", () => { kept.status = status.value; refresh(); });
   const refresh = () => {
-    const zones = [...app.data.zones].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
+    const wanted = folded(query.value);
+    const all = app.data.zones;
+    const zones = all
+      .filter((z) => (!status.value || z.status === status.value) && (!wanted || zoneWords(z).includes(wanted)))
+      .sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
     const awaiting = app.awaiting || {};
     const count = Object.keys(awaiting).length;
     waiting.textContent = count ? `${count} ${count === 1 ? "zone awaits" : "zones await"} your signature.` : "";
+    shown.textContent = zones.length === all.length ? `${all.length} zones.` : `${zones.length} of ${all.length} zones.`;
+    if (!zones.length) {
+      list.replaceChildren(el("li.empty", "No zone matches."));
+      return;
+    }
     list.replaceChildren(...zones.map((z) => el("li.card", { dataset: { zone: z.id } },
       el("div.card-head", el("span.swatch", { style: `background:${KIND_COLOURS[z.kind]}` }), el("span.rule", `${words(z.kind)} · ${words(z.status)}`),
         awaiting[z.id] ? el("span.badge.now", `awaiting your signature (${awaiting[z.id]})`) : null),
@@ -325,7 +348,8 @@ export function zonesPanel(app) {
   };
   refresh();
   return {
-    node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), waiting, downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"), list),
+    node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), waiting, downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"),
+      el("div.zone-filters", field("Find a zone", query), field("Status", status)), shown, list),
     refresh,
   };
 }

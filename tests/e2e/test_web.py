@@ -399,6 +399,48 @@ def test_zones_conflicts_and_activities_download_as_geojson(browser: Browser, se
     page.close()
 
 
+def test_find_a_zone_by_name_kind_or_party_and_by_status(browser: Browser, server: Server) -> None:
+    """A theatre holds hundreds of zones: the Zones panel finds them by a part of a name, a kind or a
+    responsible party, and narrows by status; the choice survives the live feed's redraws."""
+    s = sign_in(browser, server, "Jordan")
+    page = s.page
+    zones = s.api("/v1/zones")
+    page.get_by_role("button", name="Zones", exact=True).click()
+    panel = page.locator("#panel")
+    cards = panel.locator("li.card")
+    expect(cards).to_have_count(len(zones))
+    expect(panel.locator(".zone-count")).to_have_text(f"{len(zones)} zones.")
+    panel.get_by_label("Find a zone").fill("  NASIB ")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text("Nasib border crossing")
+    expect(panel.locator(".zone-count")).to_have_text(f"1 of {len(zones)} zones.")
+    s.shot("web-19-find-a-zone")
+    # a kind, in words, and a responsible party
+    panel.get_by_label("Find a zone").fill("de escalation")
+    expect(cards).to_have_count(sum(1 for z in zones if z["kind"] == "de_escalation"))
+    policed = [z for z in zones if any(r["party_name"] == "Kazakhstan" for r in z["responsible"])]
+    assert policed  # the scenario asks Kazakhstan to monitor the southwest zone
+    panel.get_by_label("Find a zone").fill("kazakhstan")
+    expect(cards).to_have_count(len(policed))
+    # by status: what is in force, of every kind
+    panel.get_by_label("Find a zone").fill("")
+    panel.get_by_label("Status").select_option("in_force")
+    in_force = [z for z in zones if z["status"] == "in_force"]
+    expect(cards).to_have_count(len(in_force))
+    page.evaluate("window.truceline.panels.zones.refresh()")  # what the live feed does on news
+    expect(cards).to_have_count(len(in_force))
+    cards.first.get_by_role("button").click()  # to a zone's page and back: the choice is kept
+    expect(panel.locator("h2")).not_to_have_text("Zones")
+    page.get_by_role("button", name="Zones", exact=True).click()
+    expect(panel.get_by_label("Status")).to_have_value("in_force")
+    expect(cards).to_have_count(len(in_force))
+    panel.get_by_label("Find a zone").fill("atlantis")
+    expect(cards).to_have_count(0)
+    expect(panel.locator("li.empty")).to_have_text("No zone matches.")
+    assert not s.errors
+    page.close()
+
+
 def test_sign_off_a_revision_from_the_zone_page(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
     s = sign_in(browser, server, "Turkey")
     page = s.page
