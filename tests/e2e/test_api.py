@@ -327,6 +327,14 @@ def test_zone_revision_diff_and_filters(api: Api) -> None:
     assert len(q("time_start=2017-07-10T00:00:00Z&time_end=2017-07-11T00:00:00Z")) == 2
     assert q("time_start=2017-06-01T00:00:00Z&time_end=2017-06-02T00:00:00Z") == []
     assert c.get("/v1/zones?bbox=1,2", headers=api.h("A")).status_code == 422
+    # by a part of the name: any case, any run of spaces, any script
+    named = c.post("/v1/zones", headers=api.h("A"), json=zone_body(name="Zone  ÉCOLE de Daraa")).json()["zone"]
+    for part in ("école", "ÉCOLE DE", "zone école", "  de   daraa "):
+        assert [z["id"] for z in q(f"name={part}")] == [named["id"]], part
+    assert {z["name"] for z in q("name=in")} >= {"in force"} and q("name=atlantis") == []
+    assert q("name=école&status=in_force") == []  # with the other filters
+    too_long = c.get("/v1/zones", params={"name": "x" * 201}, headers=api.h("A"))
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["pointer"] == "#query/name"
 
 
 def test_openapi_document_is_current() -> None:

@@ -747,18 +747,20 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 def zone_id_of(c: Client, ref: str) -> str:
     """A zone's id from its id, or from its name: whole, its start, or a part of it that names one
     zone only (case-insensitive). Unknown or ambiguous: one line saying so, with the choices."""
+    from truceline.domain.zones import folded_name
+
     if _UUID.fullmatch(ref):
         return ref
-    zones = guarded(c.zones)
-    key = " ".join(ref.split()).casefold()
+    key = folded_name(ref)
     if not key:
         fail("the zone is empty: give its id or its name")
+    zones = guarded(lambda: c.zones(name=key))  # those whose name holds it; then the best fit
     for pick in (
         lambda name: name == key,
         lambda name: name.startswith(key),
         lambda name: key in name,
     ):
-        found = [z for z in zones if pick(" ".join(z["name"].split()).casefold())]
+        found = [z for z in zones if pick(folded_name(z["name"]))]
         if len(found) == 1:
             return str(found[0]["id"])
         if found:

@@ -40,7 +40,7 @@ from truceline.domain.model import (
 from truceline.domain.negotiation import Position, Stance, agreement, latest_positions, status_after, unsigned
 from truceline.domain.states import REVISABLE, ZONE_MANUAL, check_zone_transition
 from truceline.domain.volumes import format_time
-from truceline.domain.zones import EDITABLE, ZoneFields, parse_status, parse_zone
+from truceline.domain.zones import EDITABLE, ZoneFields, folded_name, parse_status, parse_zone
 from truceline.services import audit, conflict_sync
 from truceline.services.access import may, require
 from truceline.services.policy import Policy
@@ -794,6 +794,7 @@ def list_zones(
     uow: UnitOfWork,
     caller: Party,
     *,
+    name: str | None = None,
     kind: str | None = None,
     status: str | None = None,
     bbox: tuple[float, float, float, float] | None = None,
@@ -802,11 +803,15 @@ def list_zones(
     offset: int = 0,
 ) -> list[Zone]:
     require(caller, "zone.read")
-    filtered = bbox is not None or at is not None
+    filtered = bbox is not None or at is not None or bool(name)
     with uow:
         zones = uow.zones.list(
             kind=kind, status=status, limit=100_000 if filtered else limit, offset=0 if filtered else offset
         )
+    if name:
+        # matched here, not in SQL: SQLite's lower() folds ASCII only, and names are in many scripts
+        wanted = folded_name(name)
+        zones = [z for z in zones if wanted in folded_name(z.name)]
     if at is not None:
         zones = [z for z in zones if z.effective.overlaps(at)]
     if bbox is not None:

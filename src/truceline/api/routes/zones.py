@@ -56,13 +56,17 @@ def create_zone(body: schemas.ZoneCreate, ctx: Ctx, caller: Caller, w: Write) ->
 
 
 def _filter(
+    name: Annotated[
+        str | None, Query(max_length=200, description="a part of the zone's name, in any case (`nasib`)")
+    ] = None,
     kind: ZoneKind | None = None,
     status: ZoneStatus | None = None,
     bbox: Annotated[str | None, Query(description="min_lon,min_lat,max_lon,max_lat")] = None,
     time_start: Annotated[str | None, Query(description="RFC 3339: zones effective after this")] = None,
     time_end: Annotated[str | None, Query(description="RFC 3339: zones effective before this")] = None,
 ) -> dict[str, Any]:
-    return {"kind": kind, "status": status, "bbox": _bbox(bbox), "at": params.time_window(time_start, time_end)}
+    return {"name": name, "kind": kind, "status": status, "bbox": _bbox(bbox),
+            "at": params.time_window(time_start, time_end)}  # fmt: skip
 
 
 Filter = Annotated[dict[str, Any], Depends(_filter)]
@@ -76,7 +80,8 @@ def list_zones(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Offset = 0,
 ) -> list[schemas.ZoneRead]:
-    """Zones are visible to every party. Filters: kind, status, bbox, and a time window."""
+    """Zones are visible to every party. Filters: a part of the name, kind, status, bbox, and a time
+    window."""
     return _render(ctx, zones.list_zones(ctx.uow(), caller, **f, limit=limit, offset=offset))
 
 
