@@ -349,7 +349,7 @@ export function zonesPanel(app) {
   refresh();
   return {
     node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), waiting, downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"),
-      el("div.zone-filters", field("Find a zone", query), field("Status", status)), shown, list),
+      el("div.panel-filters", field("Find a zone", query), field("Status", status)), shown, list),
     refresh,
   };
 }

@@ -441,6 +441,35 @@ def test_find_a_zone_by_name_kind_or_party_and_by_status(browser: Browser, serve
     page.close()
 
 
+def test_narrow_the_conflicts_by_words_and_rule(browser: Browser, server: Server) -> None:
+    s = sign_in(browser, server, "Syrian Arab Republic")
+    page = s.page
+    conflicts = s.api("/v1/conflicts")
+    page.get_by_role("button", name="Conflicts", exact=True).click()
+    panel = page.locator("#panel")
+    cards = panel.locator("li.card")
+    expect(cards).to_have_count(len(conflicts))
+    zone_rules = [c for c in conflicts if c["rule"] == "zone_rule"]
+    with_opposition = [c for c in conflicts if any(p["name"].startswith("Armed opposition") for p in c["parties"])]
+    assert zone_rules and with_opposition
+    panel.get_by_label("Rule").select_option("zone_rule")
+    expect(cards).to_have_count(len(zone_rules))
+    expect(panel.locator(".conflict-count")).to_have_text(f"{len(zone_rules)} of {len(conflicts)} open conflicts.")
+    panel.get_by_label("Rule").select_option("")
+    panel.get_by_label("Find a conflict").fill("ARMED  opposition")  # a party, any case and spacing
+    expect(cards).to_have_count(len(with_opposition))
+    panel.get_by_label("Find a conflict").fill("5th Armoured")  # the title of Syria's own activity
+    titled = [c for c in conflicts if any("5th Armoured" in (a.get("title") or "") for a in c["activities"])]
+    expect(cards).to_have_count(len(titled))
+    panel.get_by_label("Find a conflict").fill("atlantis")
+    expect(panel.locator("li.empty")).to_have_text("No open conflict matches.")
+    page.get_by_role("button", name="Zones", exact=True).click()  # elsewhere and back: the words are kept
+    page.get_by_role("button", name="Conflicts", exact=True).click()
+    expect(panel.get_by_label("Find a conflict")).to_have_value("atlantis")
+    assert not s.errors
+    page.close()
+
+
 def test_sign_off_a_revision_from_the_zone_page(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
     s = sign_in(browser, server, "Turkey")
     page = s.page
