@@ -338,9 +338,13 @@ def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str],
     third = run("zones", "revise", zid, "--file", str(every), "--rationale", "wider", "--json", token=turkey, url=url)
     assert third.returncode == 0, third.stderr
     assert (json.loads(third.stdout)["revision"], json.loads(third.stdout)["standoff_m"]) == (3, 250)
-    other = run("zones", "revise", "no-such-zone", "--file", str(every), "--rationale", "x", token=turkey, url=url)
+    nobody = "00000000-0000-7000-8000-000000000000"
+    other = run("zones", "revise", nobody, "--file", str(every), "--rationale", "x", token=turkey, url=url)
     assert other.returncode == 1 and len(other.stderr.splitlines()) == 1
-    assert f"the file holds {len(whole['features'])} features and none is zone no-such-zone" in other.stderr
+    assert f"the file holds {len(whole['features'])} features and none is zone {nobody}" in other.stderr
+    unnamed = run("zones", "revise", "no-such-zone", "--file", str(every), "--rationale", "x", token=turkey, url=url)
+    assert unnamed.returncode == 1
+    assert unnamed.stderr == "error: no zone named 'no-such-zone'; see `truceline zones list`\n"
 
     plans = tmp_path / "plans.geojson"
     r = run("activities", "export", "-o", str(plans), token=sar, url=url)
