@@ -1,6 +1,7 @@
 // Truceline's web map: the common operating picture for a deconfliction cell.
 import L from "./leaflet-global.js";
 import "@geoman-io/leaflet-geoman-free";
+import { activitiesPanel } from "./activities.js";
 import { activityPanel } from "./activity.js";
 import { auditPanel } from "./audit.js";
 import { Api } from "./api.js";
@@ -300,6 +301,7 @@ class App {
     const inForce = this.data.zones.filter((z) => z.status === "in_force" && layers.zoneEffective(z, t)).length;
     $("summary").textContent = `${inForce} zones in force · ${acts} own activity volumes under way · ${confs} conflicts at this moment`;
     this.panels.conflicts?.refresh?.();
+    this.panels.activities?.refresh?.();
   }
 
   setMoment(t, { reloadIncidents = true } = {}) {
@@ -337,6 +339,7 @@ class App {
     const makers = {
       conflicts: () => conflictsPanel(this),
       notify: () => notifyPanel(this),
+      activities: () => activitiesPanel(this),
       inbox: () => inboxPanel(this),
       incident: () => incidentPanel(this),
       propose: () => proposeZonePanel(this),

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.demo_server import demo_server
-from tests.helpers import cap_schema
+from tests.helpers import activity_body, cap_schema
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 CHROMIUM_ARGS = [
@@ -466,6 +466,61 @@ def test_narrow_the_conflicts_by_words_and_rule(browser: Browser, server: Server
     page.get_by_role("button", name="Zones", exact=True).click()  # elsewhere and back: the words are kept
     page.get_by_role("button", name="Conflicts", exact=True).click()
     expect(panel.get_by_label("Find a conflict")).to_have_value("atlantis")
+    assert not s.errors
+    page.close()
+
+
+def test_find_your_partys_activities_and_open_one(browser: Browser, server: Server) -> None:
+    """A plan with no conflict, not under way at the map's moment, is found again in the Activities
+    panel: by words and status, with its open conflicts counted, opened to change or cancel it."""
+    url, tokens, _ = server
+    wfp = {"Authorization": f"Bearer {tokens['World Food Programme']}"}
+    body = activity_body(kind="humanitarian_convoy", title="Fuel convoy to Busra al-Harir",
+                         t0=datetime(2017, 7, 20, 6, tzinfo=UTC), t1=datetime(2017, 7, 20, 9, tzinfo=UTC))  # fmt: skip
+    made = httpx.post(f"{url}/v1/activities", headers=wfp, json=body)
+    assert made.status_code == 201, made.text
+    s = sign_in(browser, server, "World Food Programme")
+    page = s.page
+    mine = s.api("/v1/activities")
+    active = [a for a in mine if a["status"] == "active"]
+    page.get_by_role("button", name="Activities", exact=True).click()
+    panel = page.locator("#panel")
+    cards = panel.locator("li.card")
+    expect(cards).to_have_count(len(active))
+    expect(panel.locator(".activity-count")).to_have_text(f"{len(active)} of {len(mine)} activities.")
+    s.shot("web-20-activities")
+    panel.get_by_label("Find an activity").fill("fuel  CONVOY")
+    expect(cards).to_have_count(1)
+    card = cards.first
+    expect(card).to_contain_text("humanitarian convoy · active")
+    expect(card).to_contain_text("20 Jul 2017")
+    # to its hour on the map, then its page, where it is cancelled
+    card.get_by_role("button", name="Go to its first hour").click()
+    expect(page.locator("#moment")).to_contain_text("20 Jul 2017 06:00")
+    card.get_by_role("button", name="Fuel convoy to Busra al-Harir").click()
+    expect(panel.locator("h2")).to_have_text("Fuel convoy to Busra al-Harir")
+    httpx.post(f"{url}/v1/activities/{made.json()['activity']['id']}/cancel", headers=wfp).raise_for_status()
+    page.evaluate("window.truceline.loadAll()")
+    page.get_by_role("button", name="Activities", exact=True).click()
+    expect(panel.get_by_label("Find an activity")).to_have_value("fuel  CONVOY")  # kept
+    expect(panel.locator("li.empty")).to_have_text("No activity matches.")  # active only, by default
+    panel.get_by_label("Status").select_option("cancelled")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text("humanitarian convoy · cancelled")
+    assert not s.errors
+    page.close()
+
+
+def test_an_activity_card_counts_its_open_conflicts(browser: Browser, server: Server) -> None:
+    s = sign_in(browser, server, "Syrian Arab Republic")
+    page = s.page
+    conflicts = s.api("/v1/conflicts")
+    offensive = next(a for a in s.api("/v1/activities") if a["title"].startswith("5th Armoured"))
+    n = sum(1 for c in conflicts if any(x.get("id") == offensive["id"] for x in c["activities"]))
+    assert n >= 2  # the zone's rules and the opposition's patrol
+    page.get_by_role("button", name="Activities", exact=True).click()
+    card = page.locator("#panel li.card", has_text="5th Armoured")
+    expect(card.locator(".badge")).to_have_text(f"{n} open conflicts")
     assert not s.errors
     page.close()
 
