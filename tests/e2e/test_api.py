@@ -335,6 +335,15 @@ def test_zone_revision_diff_and_filters(api: Api) -> None:
     assert q("name=école&status=in_force") == []  # with the other filters
     too_long = c.get("/v1/zones", params={"name": "x" * 201}, headers=api.h("A"))
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["pointer"] == "#query/name"
+    # a party's activities by a part of the title, the same way; never another party's
+    mine = [c.post("/v1/activities", headers=api.h(who), json=activity_body(title=title)).json()["activity"]
+            for who, title in (("A", "Convoi  ÉCOLE Daraa"), ("A", "Patrol north"), ("B", "école run"))]  # fmt: skip
+    def titled(who: str, part: str) -> list[str]:
+        return [x["id"] for x in c.get("/v1/activities", params={"title": part}, headers=api.h(who)).json()]
+
+    assert titled("A", "école") == [mine[0]["id"]] and titled("A", "  convoi   école ") == [mine[0]["id"]]
+    assert titled("B", "ÉCOLE") == [mine[2]["id"]] and titled("A", "atlantis") == []
+    assert len(titled("A", "o")) == 2
 
 
 def test_openapi_document_is_current() -> None:

@@ -664,7 +664,9 @@ def test_listings_fit_80_columns_with_whole_ids(server: tuple[str, dict[str, str
         assert all(f"id {i}" in shown.stdout for i in ids), (args, shown.stdout)
 
 
-def test_zones_are_named_by_their_id_or_their_name(server: tuple[str, dict[str, str], str]) -> None:
+def test_zones_and_activities_are_named_by_their_id_or_their_words(
+    server: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
     url, tokens, _ = server
     jordan = tokens["Jordan"]
     zones = json.loads(run("zones", "list", "--json", token=jordan, url=url).stdout)
@@ -680,6 +682,20 @@ def test_zones_are_named_by_their_id_or_their_name(server: tuple[str, dict[str, 
     timeline = run("ceasefire", "southwest", "--from", "2017-07-10", "--to", "2017-07-10", "--json",
                    token=jordan, url=url)  # fmt: skip
     assert json.loads(timeline.stdout)["zone"]["name"].startswith("Southwest")
+    # one of your activities, by its title
+    plan = tmp_path / "plan.geojson"
+    plan.write_text(json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [36.2, 32.55]},
+                                "properties": {"kind": "patrol", "title": "Ramtha road patrol", "radius_m": 500,
+                                               "time_start": "2017-07-21T06:00:00Z", "time_end": "2017-07-21T08:00:00Z",
+                                               "altitude_lower_m": 0, "altitude_upper_m": 50}}))  # fmt: skip
+    assert run("notify", str(plan), token=jordan, url=url).returncode == 0
+    shown = run("activities", "show", "ramtha ROAD", "--json", token=jordan, url=url)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["activity"]["title"] == "Ramtha road patrol"
+    gone = run("activities", "cancel", "Ramtha", token=jordan, url=url)
+    assert gone.returncode == 0 and gone.stdout.startswith("cancelled "), gone.stderr
+    again = run("activities", "cancel", "Ramtha", token=jordan, url=url)  # only active ones are cancelled
+    assert again.returncode == 1
+    assert again.stderr == "error: no activity titled 'Ramtha'; see `truceline activities list`\n"
     me = run("me", token=jordan, url=url)
     assert me.returncode == 0 and me.stdout.startswith("Jordan (officer), token 'first token'"), me.stdout
 

@@ -59,6 +59,7 @@ from truceline.domain.model import (
 )
 from truceline.domain.negotiation import Position, Stance
 from truceline.domain.schedule import parse_schedule
+from truceline.domain.zones import folded_text
 
 #: Bind-parameter chunk for IN lists (SQLite's default limit is generous, but keep statements small).
 CHUNK = 500
@@ -760,10 +761,13 @@ class ActivityRepository:
         status: str | None = None,
         kind: str | None = None,
         window: TimeWindow | None = None,
+        title: str | None = None,
         limit: int = 200,
         offset: int = 0,
     ) -> builtins.list[Activity]:
-        q = select(t.activities.c.id).where(t.activities.c.party_id == party_id)
+        """A party's activities in time order. ``title``: those whose title holds it (``folded_text``),
+        matched on the ids and titles alone before any activity is loaded."""
+        q = select(t.activities.c.id, t.activities.c.title).where(t.activities.c.party_id == party_id)
         if status:
             q = q.where(t.activities.c.status == status)
         if kind:
@@ -772,8 +776,13 @@ class ActivityRepository:
             if window.end is not None:
                 q = q.where(t.activities.c.t_start < to_ms(window.end))
             q = q.where(t.activities.c.t_end > to_ms(window.start))
-        q = q.order_by(t.activities.c.t_start, t.activities.c.id).limit(limit).offset(offset)
-        return self.get_many([r.id for r in self.conn.execute(q)])
+        q = q.order_by(t.activities.c.t_start, t.activities.c.id)
+        if not title:
+            return self.get_many([r.id for r in self.conn.execute(q.limit(limit).offset(offset))])
+        # in Python, not SQL: SQLite's lower() folds ASCII only, and titles are in many scripts
+        wanted = folded_text(title)
+        ids = [r.id for r in self.conn.execute(q) if wanted in folded_text(r.title)]
+        return self.get_many(ids[offset : offset + limit])
 
     def candidate_ids(
         self,

@@ -640,19 +640,22 @@ def _print_activity(result: dict[str, Any], verb: str) -> None:
         _print_conflicts(result["conflicts"])
 
 
+ActivityArg = Annotated[str, typer.Argument(help="activity id, or its title (or the start of it)")]
+
+
 @activities_app.command("show")
 def activities_show(
-    activity_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
+    activity_id: ActivityArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
     """One of your activities: its volumes and its open conflicts."""
-    result = _for_people(url, token, lambda c: c.activity(activity_id), as_json)
+    result = _for_people(url, token, lambda c: c.activity(activity_id_of(c, activity_id)), as_json)
     if result is not None:
         _print_activity(result, "activity")
 
 
 @activities_app.command("update")
 def activities_update(
-    activity_id: str,
+    activity_id: ActivityArg,
     file: Annotated[Path, typer.Option("--file", help="GeoJSON: the activity's new volumes and fields")],
     version: Annotated[int | None, typer.Option(help="the version you are replacing")] = None,
     url: UrlOpt = DEFAULT_URL,
@@ -665,11 +668,12 @@ def activities_update(
     from truceline.adapters.geojson_io import activity_change
 
     doc = guarded(lambda: _read_json(file))
-    body = guarded(lambda: activity_change(doc, activity_id))
-    if version is not None:
-        body["version"] = version
     with _client(url, token) as c:
-        result = guarded(lambda: c.update_activity(activity_id, body))
+        aid = activity_id_of(c, activity_id, "active")
+        body = guarded(lambda: activity_change(doc, aid))
+        if version is not None:
+            body["version"] = version
+        result = guarded(lambda: c.update_activity(aid, body))
         _receipt(c)
     _print_json(result) if as_json else _print_activity(result, "updated")
 
@@ -689,11 +693,12 @@ def activities_export(
 
 
 @activities_app.command("cancel")
-def activities_cancel(activity_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
+def activities_cancel(activity_id: ActivityArg, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None) -> None:
     """Cancel one of your activities (its conflicts close)."""
     with _client(url, token) as c:
-        guarded(lambda: c.cancel(activity_id))
-    out.print(f"cancelled {activity_id}")
+        aid = activity_id_of(c, activity_id, "active")
+        guarded(lambda: c.cancel(aid))
+    out.print(f"cancelled {aid}")
 
 
 @conflicts_app.command("list")
@@ -747,26 +752,38 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 def zone_id_of(c: Client, ref: str) -> str:
     """A zone's id from its id, or from its name: whole, its start, or a part of it that names one
     zone only (case-insensitive). Unknown or ambiguous: one line saying so, with the choices."""
-    from truceline.domain.zones import folded_name
+    return _id_by_words(ref, "zone", "name", lambda key: c.zones(name=key), "truceline zones list")
+
+
+def activity_id_of(c: Client, ref: str, status: str | None = None) -> str:
+    """One of your activities' ids from its id, or from its title as ``zone_id_of`` reads a name;
+    ``status``: only among those (``active`` to change or cancel one)."""
+    return _id_by_words(ref, "activity", "title", lambda key: c.activities(title=key, status=status),
+                        "truceline activities list")  # fmt: skip
+
+
+def _id_by_words(ref: str, what: str, field: str, holding: Callable[[str], list[dict[str, Any]]], see: str) -> str:
+    from truceline.domain.zones import folded_text
 
     if _UUID.fullmatch(ref):
         return ref
-    key = folded_name(ref)
+    key = folded_text(ref)
     if not key:
-        fail("the zone is empty: give its id or its name")
-    zones = guarded(lambda: c.zones(name=key))  # those whose name holds it; then the best fit
+        fail(f"the {what} is empty: give its id or its {field}")
+    items = guarded(lambda: holding(key))  # those whose name or title holds it; then the best fit
     for pick in (
-        lambda name: name == key,
-        lambda name: name.startswith(key),
-        lambda name: key in name,
+        lambda words: words == key,
+        lambda words: words.startswith(key),
+        lambda words: key in words,
     ):
-        found = [z for z in zones if pick(folded_name(z["name"]))]
+        found = [x for x in items if pick(folded_text(x[field]))]
         if len(found) == 1:
             return str(found[0]["id"])
         if found:
-            choices = "; ".join(f"{z['name']} ({z['id']})" for z in found[:4]) + ("; …" if len(found) > 4 else "")
-            fail(f"{ref!r} names {len(found)} zones: {choices}. Give more of the name, or the id")
-    fail(f"no zone named {ref!r}; see `truceline zones list`")
+            choices = "; ".join(f"{x[field]} ({x['id']})" for x in found[:4]) + ("; …" if len(found) > 4 else "")
+            plural = "activities" if what == "activity" else f"{what}s"
+            fail(f"{ref!r} names {len(found)} {plural}: {choices}. Give more of the {field}, or the id")
+    fail(f"no {what} {'named' if field == 'name' else 'titled'} {ref!r}; see `{see}`")
 
 
 @zones_app.command("propose")

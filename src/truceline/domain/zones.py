@@ -161,6 +161,6 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
     )
 
 
-def folded_name(name: str) -> str:
-    """A zone's name as people look it up: any case, runs of white space as one space."""
-    return " ".join(name.split()).casefold()
+def folded_text(text: str) -> str:
+    """A name or title as people look it up: any case, runs of white space as one space."""
+    return " ".join(text.split()).casefold()

@@ -182,13 +182,14 @@ def list_activities(
     status: str | None = None,
     kind: str | None = None,
     window: TimeWindow | None = None,
+    title: str | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[Activity]:
     require(caller, "activity.read")
     with uow:
         return uow.activities.list(
-            party_id=caller.id, status=status, kind=kind, window=window, limit=limit, offset=offset
+            party_id=caller.id, status=status, kind=kind, window=window, title=title, limit=limit, offset=offset
         )
 
 

@@ -40,7 +40,7 @@ from truceline.domain.model import (
 from truceline.domain.negotiation import Position, Stance, agreement, latest_positions, status_after, unsigned
 from truceline.domain.states import REVISABLE, ZONE_MANUAL, check_zone_transition
 from truceline.domain.volumes import format_time
-from truceline.domain.zones import EDITABLE, ZoneFields, folded_name, parse_status, parse_zone
+from truceline.domain.zones import EDITABLE, ZoneFields, folded_text, parse_status, parse_zone
 from truceline.services import audit, conflict_sync
 from truceline.services.access import may, require
 from truceline.services.policy import Policy
@@ -810,8 +810,8 @@ def list_zones(
         )
     if name:
         # matched here, not in SQL: SQLite's lower() folds ASCII only, and names are in many scripts
-        wanted = folded_name(name)
-        zones = [z for z in zones if wanted in folded_name(z.name)]
+        wanted = folded_text(name)
+        zones = [z for z in zones if wanted in folded_text(z.name)]
     if at is not None:
         zones = [z for z in zones if z.effective.overlaps(at)]
     if bbox is not None:

@@ -43,12 +43,15 @@ async def notify(body: schemas.ActivityCreate, w: Write) -> schemas.ActivityWith
 
 
 def _filter(
+    title: Annotated[
+        str | None, Query(max_length=200, description="a part of the activity's title, in any case (`convoy`)")
+    ] = None,
     status: ActivityStatus | None = None,
     kind: ActivityKind | None = None,
     time_start: Annotated[str | None, Query(description="RFC 3339: activities that end after this")] = None,
     time_end: Annotated[str | None, Query(description="RFC 3339: activities that start before this")] = None,
 ) -> dict[str, Any]:
-    return {"status": status, "kind": kind, "window": params.time_window(time_start, time_end)}
+    return {"title": title, "status": status, "kind": kind, "window": params.time_window(time_start, time_end)}
 
 
 Filter = Annotated[dict[str, Any], Depends(_filter)]
