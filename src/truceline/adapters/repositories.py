@@ -563,20 +563,28 @@ class ZoneRepository:
         kind: str | None = None,
         status: str | None = None,
         at: datetime | None = None,
+        name: str | None = None,
         limit: int = 1000,
         offset: int = 0,
     ) -> builtins.list[Zone]:
-        q = select(t.zones)
+        """Zones by name. ``name``: those whose name holds it (``folded_text``), matched on the ids and
+        names alone before any boundary is read (in Python: SQLite's lower() folds ASCII only)."""
+        z = t.zones.c
+        where = []
         if kind:
-            q = q.where(t.zones.c.kind == kind)
+            where.append(z.kind == kind)
         if status:
-            q = q.where(t.zones.c.status == status)
+            where.append(z.status == status)
         if at is not None:
             ms = to_ms(at)
-            q = q.where(
-                t.zones.c.effective_from <= ms, or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > ms)
-            )
-        q = q.order_by(t.zones.c.name, t.zones.c.id).limit(limit).offset(offset)
+            where += [z.effective_from <= ms, or_(z.effective_until.is_(None), z.effective_until > ms)]
+        if name:
+            wanted = folded_text(name)
+            named = self.conn.execute(select(z.id, z.name).where(*where).order_by(z.name, z.id))
+            ids = [r.id for r in named if wanted in folded_text(r.name)][offset : offset + limit]
+            rows = {r.id: r for r in self.conn.execute(select(t.zones).where(z.id.in_(ids)))} if ids else {}
+            return [self._row(rows[i]) for i in ids]
+        q = select(t.zones).where(*where).order_by(z.name, z.id).limit(limit).offset(offset)
         return [self._row(r) for r in self.conn.execute(q)]
 
     def load_in_force(self) -> int:

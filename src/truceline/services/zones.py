@@ -40,7 +40,7 @@ from truceline.domain.model import (
 from truceline.domain.negotiation import Position, Stance, agreement, latest_positions, status_after, unsigned
 from truceline.domain.states import REVISABLE, ZONE_MANUAL, check_zone_transition
 from truceline.domain.volumes import format_time
-from truceline.domain.zones import EDITABLE, ZoneFields, folded_text, parse_status, parse_zone
+from truceline.domain.zones import EDITABLE, ZoneFields, parse_status, parse_zone
 from truceline.services import audit, conflict_sync
 from truceline.services.access import may, require
 from truceline.services.policy import Policy
@@ -803,15 +803,11 @@ def list_zones(
     offset: int = 0,
 ) -> list[Zone]:
     require(caller, "zone.read")
-    filtered = bbox is not None or at is not None or bool(name)
+    filtered = bbox is not None or at is not None
     with uow:
         zones = uow.zones.list(
-            kind=kind, status=status, limit=100_000 if filtered else limit, offset=0 if filtered else offset
+            kind=kind, status=status, name=name, limit=100_000 if filtered else limit, offset=0 if filtered else offset
         )
-    if name:
-        # matched here, not in SQL: SQLite's lower() folds ASCII only, and names are in many scripts
-        wanted = folded_text(name)
-        zones = [z for z in zones if wanted in folded_text(z.name)]
     if at is not None:
         zones = [z for z in zones if z.effective.overlaps(at)]
     if bbox is not None:
