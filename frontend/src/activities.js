@@ -1,28 +1,22 @@
 // Your party's notified activities, to find one again: a plan with no conflict, or not under way at
 // the map's moment, was reachable only from the map at its hour. Open one to change or cancel it, or
 // go to its first hour on the map.
-import { el, field } from "./dom.js";
+import { el, findControls, folded } from "./dom.js";
 import { human } from "./time.js";
 
-const folded = (s) => String(s).toLowerCase().replaceAll("_", " ").replace(/\s+/g, " ").trim();
 const start = (a) => a.volumes.map((v) => v.time_start.value).sort()[0] || "";
 const end = (a) => a.volumes.map((v) => v.time_end.value).sort().at(-1) || "";
 
 export function activitiesPanel(app) {
   const list = el("ol.cards");
-  const kept = (app.activityFilter ||= { query: "", status: "active" });
-  const query = el("input", { type: "search", name: "activity-query", autocomplete: "off", placeholder: "e.g. convoy, Nasib", value: kept.query });
-  const status = el("select", { name: "activity-status" },
-    [["active", "active"], ["cancelled", "cancelled"], ["", "any status"]].map(([v, text]) => el("option", { value: v, selected: v === kept.status }, text)));
+  const find = findControls(app, "activity", { find: "Find an activity", placeholder: "e.g. convoy, Nasib", choose: "Status",
+    options: [["active", "active"], ["cancelled", "cancelled"], ["", "any status"]], initial: "active" }, () => refresh());
   const shown = el("p.hint.activity-count", { role: "status" });
-  query.addEventListener("input", () => { kept.query = query.value; refresh(); });
-  status.addEventListener("change", () => { kept.status = status.value; refresh(); });
 
   const refresh = () => {
-    const wanted = folded(query.value);
     const all = app.data.activities;
     const items = all
-      .filter((a) => (!status.value || a.status === status.value) && (!wanted || folded(`${a.title} ${a.kind}`).includes(wanted)))
+      .filter((a) => find.matches(folded(`${a.title} ${a.kind}`), a.status))
       .sort((a, b) => start(a).localeCompare(start(b)));
     shown.textContent = `${items.length} of ${all.length} activities.`;
     if (!items.length) {
@@ -47,7 +41,7 @@ export function activitiesPanel(app) {
   return {
     node: el("section.panel", el("h2", { tabindex: "-1" }, "Activities"),
       el("p.hint", "Your party's notified activities. Open one to change its window, band or outline, or to cancel it."),
-      el("div.panel-filters", field("Find an activity", query), field("Status", status)), shown, list),
+      find.node, shown, list),
     refresh,
   };
 }

@@ -1,10 +1,9 @@
 // The caller's open conflicts, with their reasons; a click shows one on the map at its moment.
-import { downloadButton, el, field } from "./dom.js";
+import { downloadButton, el, findControls, folded } from "./dom.js";
 import { historyToggle } from "./history.js";
 import { human, within } from "./time.js";
 
 const RULES = ["zone_rule", "overlap", "separation", "incursion"];
-const folded = (s) => String(s).toLowerCase().replaceAll("_", " ").replace(/\s+/g, " ").trim();
 // what a conflict is found by: its reason (which names the zone and the kinds), its parties, the titles
 // of your own activities in it, and the callsigns of its tracks
 const conflictWords = (c) => folded([c.reason, ...c.parties.map((p) => p.name), ...c.activities.map((a) => a.title || ""),
@@ -14,28 +13,23 @@ export function conflictsPanel(app) {
   const list = el("ol.cards");
   const opened = new Set(); // conflicts whose History is open: kept across refreshes (moment, live feed)
   // narrowed by words and by rule; kept across the live feed's redraws and a visit elsewhere
-  const kept = (app.conflictFilter ||= { query: "", rule: "" });
-  const query = el("input", { type: "search", name: "conflict-query", autocomplete: "off", placeholder: "e.g. Suweida, Jordan, SYAF14", value: kept.query });
-  const rule = el("select", { name: "conflict-rule" }, el("option", { value: "" }, "any rule"),
-    RULES.map((r) => el("option", { value: r, selected: r === kept.rule }, r.replaceAll("_", " "))));
+  const find = findControls(app, "conflict", { find: "Find a conflict", placeholder: "e.g. Suweida, Jordan, SYAF14", choose: "Rule",
+    options: [["", "any rule"], ...RULES.map((r) => [r, r.replaceAll("_", " ")])] }, () => refresh());
   const shown = el("p.hint.conflict-count", { role: "status" });
-  query.addEventListener("input", () => { kept.query = query.value; refresh(); });
-  rule.addEventListener("change", () => { kept.rule = rule.value; refresh(); });
   const node = el(
     "section.panel",
     el("h2", { tabindex: "-1" }, "Conflicts"),
     el("p.hint", "Open conflicts that concern your party. Notification is not permission: every conflict stays here until it no longer holds."),
     downloadButton(app, "/v1/conflicts/export", "Download as GeoJSON (for a GIS)"),
-    el("div.panel-filters", field("Find a conflict", query), field("Rule", rule)),
+    find.node,
     shown,
     list,
   );
   const refresh = () => {
     list.replaceChildren();
-    const wanted = folded(query.value);
     const all = app.data.conflicts;
     const items = all
-      .filter((c) => (!rule.value || c.rule === rule.value) && (!wanted || conflictWords(c).includes(wanted)))
+      .filter((c) => find.matches(conflictWords(c), c.rule))
       .sort((a, b) => (a.regions[0]?.time_start || "").localeCompare(b.regions[0]?.time_start || ""));
     shown.textContent = items.length === all.length ? "" : `${items.length} of ${all.length} open conflicts.`;
     if (!all.length) list.append(el("li.empty", "No open conflicts."));

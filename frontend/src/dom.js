@@ -137,3 +137,24 @@ export function confirmButton(label, again, action, onError) {
   });
   return button;
 }
+
+/** Text as the find boxes compare it: lower case, underscores and runs of white space as one space. */
+export const folded = (s) => String(s).toLowerCase().replaceAll("_", " ").replace(/\s+/g, " ").trim();
+
+/**
+ * A panel's find box and one choice (a status, a rule), kept on the app under `key` across the live
+ * feed's redraws and a visit to another panel. `changed` runs on every edit. `matches(words, choice)`
+ * tells whether an item's words (already folded) and its value for the choice pass.
+ */
+export function findControls(app, key, { find, placeholder, choose, options, initial = "" }, changed) {
+  const kept = ((app.finds ||= {})[key] ||= { query: "", choice: initial });
+  const query = el("input", { type: "search", name: `${key}-query`, autocomplete: "off", placeholder, value: kept.query });
+  const select = el("select", { name: `${key}-choice` },
+    options.map(([value, text]) => el("option", { value, selected: value === kept.choice }, text)));
+  query.addEventListener("input", () => { kept.query = query.value; changed(); });
+  select.addEventListener("change", () => { kept.choice = select.value; changed(); });
+  return {
+    node: el("div.panel-filters", field(find, query), field(choose, select)),
+    matches: (words, value) => (!select.value || value === select.value) && words.includes(folded(query.value)),
+  };
+}

@@ -2,7 +2,7 @@
 // proposing or revising a zone by drawing.
 import L from "./leaflet-global.js";
 import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
-import { clear, downloadButton, el, field, select, submitting } from "./dom.js";
+import { clear, downloadButton, el, field, findControls, folded, select, submitting } from "./dom.js";
 import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { KIND_COLOURS, altitude, describeHours, zoneBounds, zoneStyle } from "./layers.js";
 
@@ -308,9 +308,7 @@ export async function awaitingSignature(app) {
   return awaiting;
 }
 
-// What a zone is found by in the Zones panel: its name, its kind and the parties responsible for it,
-// in lower case with runs of spaces and underscores as one space.
-const folded = (s) => String(s).toLowerCase().replaceAll("_", " ").replace(/\s+/g, " ").trim();
+// What a zone is found by in the Zones panel: its name, its kind and the parties responsible for it.
 const zoneWords = (z) => folded([z.name, z.kind, ...(z.responsible || []).map((r) => r.party_name || "")].join(" "));
 
 export function zonesPanel(app) {
@@ -319,18 +317,13 @@ export function zonesPanel(app) {
   const waiting = el("p.hint");
   // A theatre holds hundreds of zones: find one by a part of its name, kind or a responsible party,
   // and narrow by status. Both survive the live feed's redraws, and a visit to a zone's page and back.
-  const kept = (app.zoneFilter ||= { query: "", status: "" });
-  const query = el("input", { type: "search", name: "zone-query", autocomplete: "off", placeholder: "e.g. Nasib, buffer, Jordan", value: kept.query });
-  const status = el("select", { name: "zone-status" }, el("option", { value: "" }, "any status"),
-    order.map((s) => el("option", { value: s, selected: s === kept.status }, words(s))));
+  const find = findControls(app, "zone", { find: "Find a zone", placeholder: "e.g. Nasib, buffer, Jordan", choose: "Status",
+    options: [["", "any status"], ...order.map((s) => [s, words(s)])] }, () => refresh());
   const shown = el("p.hint.zone-count", { role: "status" });
-  query.addEventListener("input", () => { kept.query = query.value; refresh(); });
-  status.addEventListener("change", () => { kept.status = status.value; refresh(); });
   const refresh = () => {
-    const wanted = folded(query.value);
     const all = app.data.zones;
     const zones = all
-      .filter((z) => (!status.value || z.status === status.value) && (!wanted || zoneWords(z).includes(wanted)))
+      .filter((z) => find.matches(zoneWords(z), z.status))
       .sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status) || a.name.localeCompare(b.name));
     const awaiting = app.awaiting || {};
     const count = Object.keys(awaiting).length;
@@ -349,7 +342,7 @@ export function zonesPanel(app) {
   refresh();
   return {
     node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), waiting, downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"),
-      el("div.panel-filters", field("Find a zone", query), field("Status", status)), shown, list),
+      find.node, shown, list),
     refresh,
   };
 }
