@@ -696,6 +696,16 @@ def test_zones_and_activities_are_named_by_their_id_or_their_words(
     again = run("activities", "cancel", "Ramtha", token=jordan, url=url)  # only active ones are cancelled
     assert again.returncode == 1
     assert again.stderr == "error: no activity titled 'Ramtha'; see `truceline activities list`\n"
+    # a hotline thread, by words of its subject
+    threads = json.loads(run("threads", "list", "--json", token=jordan, url=url).stdout)
+    assert len(threads) >= 2
+    subject = threads[0]["subject"]
+    shown = run("threads", "show", subject.upper(), "--json", token=jordan, url=url)
+    assert shown.returncode == 0 and json.loads(shown.stdout)["thread"]["id"] == threads[0]["id"], shown.stderr
+    many = run("threads", "show", "deconfliction", token=jordan, url=url)
+    assert many.returncode == 1 and "'deconfliction' names" in many.stderr and " threads: " in many.stderr
+    none = run("send", "hello", "--thread", "Atlantis", token=jordan, url=url)
+    assert none.returncode == 1 and none.stderr == "error: no thread about 'Atlantis'; see `truceline threads list`\n"
     me = run("me", token=jordan, url=url)
     assert me.returncode == 0 and me.stdout.startswith("Jordan (officer), token 'first token'"), me.stdout
 

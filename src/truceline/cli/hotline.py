@@ -28,6 +28,7 @@ from truceline.cli.main import (
     guarded,
     out,
     party_ids,
+    thread_id_of,
 )
 
 threads_app = typer.Typer(help="Hotline threads your party is in.", no_args_is_help=True)
@@ -89,7 +90,9 @@ def inbox(
 @app.command()
 def send(
     headline: str,
-    thread: Annotated[str | None, typer.Option(help="Post in this thread (id); without it, open a new one")] = None,
+    thread: Annotated[
+        str | None, typer.Option(help="Post in this thread (its id, or words of its subject); without it, a new one")
+    ] = None,
     to: Annotated[list[str] | None, typer.Option(help="Party (name or id): the new thread's members, or, in an "
                                                  "existing thread, who must acknowledge (default: all)")] = None,
     subject: Annotated[str | None, typer.Option(help="Subject of a new thread (default: the headline)")] = None,
@@ -124,7 +127,8 @@ def send(
         if thread:
             if parties:
                 body["addresses"] = parties
-            m = guarded(lambda: c.send(thread, body))
+            tid = thread_id_of(c, thread)
+            m = guarded(lambda: c.send(tid, body))
         else:
             if not parties:
                 fail("name the parties of a new thread with --to, or post in a thread with --thread")
@@ -153,7 +157,7 @@ def cap(message_id: str, output: OutOpt = None, url: UrlOpt = DEFAULT_URL, token
 @app.command("cap-send")
 def cap_send(
     file: Annotated[Path, typer.Argument(help="a CAP 1.2 alert (XML), as your alerting system wrote it")],
-    thread: Annotated[str, typer.Option(help="the thread to post it in")],
+    thread: Annotated[str, typer.Option(help="the thread to post it in (its id, or words of its subject)")],
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
     as_json: JsonOpt = False,
@@ -162,7 +166,8 @@ def cap_send(
     if not file.is_file():
         fail(f"{file}: no such file")
     with _client(url, token) as c:
-        m = guarded(lambda: c.send_cap(thread, file.read_bytes()))
+        tid = thread_id_of(c, thread)
+        m = guarded(lambda: c.send_cap(tid, file.read_bytes()))
         _receipt(c)
     _print_sent(m, as_json)
 
@@ -246,10 +251,16 @@ def threads_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: Jso
 
 
 @threads_app.command("show")
-def threads_show(thread_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+def threads_show(
+    thread_id: Annotated[str, typer.Argument(help="its id, or words of its subject")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """A thread's messages in order, with each addressee's acknowledgement."""
     with _client(url, token) as c:
-        t = guarded(lambda: c.thread(thread_id))
+        tid = thread_id_of(c, thread_id)
+        t = guarded(lambda: c.thread(tid))
     if as_json:
         _print_json(t)
         return

@@ -762,6 +762,12 @@ def activity_id_of(c: Client, ref: str, status: str | None = None) -> str:
                         "truceline activities list")  # fmt: skip
 
 
+def thread_id_of(c: Client, ref: str) -> str:
+    """One of your party's threads' ids from its id, or from its subject as ``zone_id_of`` reads a
+    name (a conflict's thread is "Deconfliction: " and its parties' names)."""
+    return _id_by_words(ref, "thread", "subject", lambda key: c.threads(), "truceline threads list")
+
+
 def _id_by_words(ref: str, what: str, field: str, holding: Callable[[str], list[dict[str, Any]]], see: str) -> str:
     from truceline.domain.zones import folded_text
 
@@ -783,7 +789,7 @@ def _id_by_words(ref: str, what: str, field: str, holding: Callable[[str], list[
             choices = "; ".join(f"{x[field]} ({x['id']})" for x in found[:4]) + ("; …" if len(found) > 4 else "")
             plural = "activities" if what == "activity" else f"{what}s"
             fail(f"{ref!r} names {len(found)} {plural}: {choices}. Give more of the {field}, or the id")
-    fail(f"no {what} {'named' if field == 'name' else 'titled'} {ref!r}; see `{see}`")
+    fail(f"no {what} {dict(name='named', title='titled').get(field, 'about')} {ref!r}; see `{see}`")
 
 
 @zones_app.command("propose")
