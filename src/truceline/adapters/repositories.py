@@ -59,7 +59,7 @@ from truceline.domain.model import (
 )
 from truceline.domain.negotiation import Position, Stance
 from truceline.domain.schedule import parse_schedule
-from truceline.domain.zones import folded_text
+from truceline.domain.text import folded_text
 
 #: Bind-parameter chunk for IN lists (SQLite's default limit is generous, but keep statements small).
 CHUNK = 500
@@ -195,6 +195,14 @@ _OPEN_CONFLICT_IDS_OF_ACTIVITY = (
 _UPDATE_CONFLICT = update(t.conflicts).where(t.conflicts.c.id == bindparam("b_id"))
 _DELETE_CONFLICT_PARTIES = delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id.in_(_IDS))
 _DELETE_CONFLICT_ACTIVITIES = delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id.in_(_IDS))
+
+
+def _ids_holding(rows: Iterable[Any], words: str) -> builtins.list[str]:
+    """The ids of ``rows`` (id, then a name or title) whose text holds ``words`` as people look it up
+    (``folded_text``), in their order. In Python, not SQL: SQLite's lower() folds ASCII only, and names
+    are in many scripts."""
+    wanted = folded_text(words)
+    return [r[0] for r in rows if wanted in folded_text(r[1])]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -567,8 +575,8 @@ class ZoneRepository:
         limit: int = 1000,
         offset: int = 0,
     ) -> builtins.list[Zone]:
-        """Zones by name. ``name``: those whose name holds it (``folded_text``), matched on the ids and
-        names alone before any boundary is read (in Python: SQLite's lower() folds ASCII only)."""
+        """Zones by name. ``name``: those whose name holds it, matched on the ids and names alone
+        before any boundary is read (``_ids_holding``)."""
         z = t.zones.c
         where = []
         if kind:
@@ -579,9 +587,8 @@ class ZoneRepository:
             ms = to_ms(at)
             where += [z.effective_from <= ms, or_(z.effective_until.is_(None), z.effective_until > ms)]
         if name:
-            wanted = folded_text(name)
             named = self.conn.execute(select(z.id, z.name).where(*where).order_by(z.name, z.id))
-            ids = [r.id for r in named if wanted in folded_text(r.name)][offset : offset + limit]
+            ids = _ids_holding(named, name)[offset : offset + limit]
             rows = {r.id: r for r in self.conn.execute(select(t.zones).where(z.id.in_(ids)))} if ids else {}
             return [self._row(rows[i]) for i in ids]
         q = select(t.zones).where(*where).order_by(z.name, z.id).limit(limit).offset(offset)
@@ -773,8 +780,8 @@ class ActivityRepository:
         limit: int = 200,
         offset: int = 0,
     ) -> builtins.list[Activity]:
-        """A party's activities in time order. ``title``: those whose title holds it (``folded_text``),
-        matched on the ids and titles alone before any activity is loaded."""
+        """A party's activities in time order. ``title``: those whose title holds it, matched on the
+        ids and titles alone before any activity is loaded (``_ids_holding``)."""
         q = select(t.activities.c.id, t.activities.c.title).where(t.activities.c.party_id == party_id)
         if status:
             q = q.where(t.activities.c.status == status)
@@ -787,10 +794,7 @@ class ActivityRepository:
         q = q.order_by(t.activities.c.t_start, t.activities.c.id)
         if not title:
             return self.get_many([r.id for r in self.conn.execute(q.limit(limit).offset(offset))])
-        # in Python, not SQL: SQLite's lower() folds ASCII only, and titles are in many scripts
-        wanted = folded_text(title)
-        ids = [r.id for r in self.conn.execute(q) if wanted in folded_text(r.title)]
-        return self.get_many(ids[offset : offset + limit])
+        return self.get_many(_ids_holding(self.conn.execute(q), title)[offset : offset + limit])
 
     def candidate_ids(
         self,

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-from truceline.cli.cards import add_card, cards
+from truceline.cli.cards import add_card, cards, day_time
 from truceline.client import ApiError, Client
 from truceline.domain.unstorable import MAX_INT
 
@@ -769,7 +769,7 @@ def thread_id_of(c: Client, ref: str) -> str:
 
 
 def _id_by_words(ref: str, what: str, field: str, holding: Callable[[str], list[dict[str, Any]]], see: str) -> str:
-    from truceline.domain.zones import folded_text
+    from truceline.domain.text import folded_text
 
     if _UUID.fullmatch(ref):
         return ref
@@ -1069,10 +1069,9 @@ def audit_list(
         by = names.get(e["party_id"], e["party_id"]) if e["party_id"] else "service"
         if e["token"]:
             by += f"\n({e['token']['label']})"
-        day, _, time = e["at"].rstrip("Z").partition("T")
         about = f"{e['action']}\n{e['entity_id']}" + (f"\n{gist}" if (gist := _gist(e)) else "")
         # Text, not markup: names, labels and titles are the parties' own words and may hold brackets.
-        table.add_row(str(e["seq"]), f"{day}\n{time[:8]}", Text(by), Text(about), end_section=True)
+        table.add_row(str(e["seq"]), day_time(e["at"]), Text(by), Text(about), end_section=True)
     out.print(table)
 
 

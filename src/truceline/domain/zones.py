@@ -159,8 +159,3 @@ def parse_zone(data: object, *, now: datetime, limits: geo.GeometryLimits) -> Zo
         vertical_separation_m=_minimum(data, "vertical_separation_m", 10_000.0),
         schedule=parse_schedule(data.get("schedule")),
     )
-
-
-def folded_text(text: str) -> str:
-    """A name or title as people look it up: any case, runs of white space as one space."""
-    return " ".join(text.split()).casefold()
