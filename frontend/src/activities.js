@@ -4,8 +4,9 @@
 import { el, findControls, folded } from "./dom.js";
 import { human } from "./time.js";
 
-const start = (a) => a.volumes.map((v) => v.time_start.value).sort()[0] || "";
-const end = (a) => a.volumes.map((v) => v.time_end.value).sort().at(-1) || "";
+// an activity's whole window: from its first volume's start to its last volume's end (RFC 3339 UTC
+// strings of one shape, so they sort as times)
+const span = (a) => [a.volumes.map((v) => v.time_start.value).sort()[0] || "", a.volumes.map((v) => v.time_end.value).sort().at(-1) || ""];
 
 export function activitiesPanel(app) {
   const list = el("ol.cards");
@@ -17,7 +18,8 @@ export function activitiesPanel(app) {
     const all = app.data.activities;
     const items = all
       .filter((a) => find.matches(folded(`${a.title} ${a.kind}`), a.status))
-      .sort((a, b) => start(a).localeCompare(start(b)));
+      .map((a) => [a, ...span(a)])
+      .sort((x, y) => x[1].localeCompare(y[1]));
     shown.textContent = `${items.length} of ${all.length} activities.`;
     if (!items.length) {
       list.replaceChildren(el("li.empty", all.length ? "No activity matches." : "Your party has notified no activity yet."));
@@ -26,15 +28,15 @@ export function activitiesPanel(app) {
     // open conflicts each is in: the reason to look at it first
     const open = new Map();
     for (const c of app.data.conflicts) for (const x of c.activities) if (x.id) open.set(x.id, (open.get(x.id) || 0) + 1);
-    list.replaceChildren(...items.map((a) => {
+    list.replaceChildren(...items.map(([a, start, end]) => {
       const n = open.get(a.id) || 0;
       const volumes = a.volumes.length;
       return el("li.card", { dataset: { activity: a.id }, class: `card${a.status === "cancelled" ? " cancelled" : ""}` },
         el("div.card-head", el("span.rule", `${a.kind.replaceAll("_", " ")} · ${a.status}`),
           n ? el("span.badge.overdue", `${n} open conflict${n === 1 ? "" : "s"}`) : null),
         el("button.link", { type: "button", onclick: () => app.openActivity(a) }, a.title),
-        el("p.meta", `${human(start(a))} – ${human(end(a))} · ${volumes} volume${volumes === 1 ? "" : "s"} · version ${a.version}`),
-        el("button.link", { type: "button", onclick: () => app.setMoment(Date.parse(start(a))) }, "Go to its first hour"));
+        el("p.meta", `${human(start)} – ${human(end)} · ${volumes} volume${volumes === 1 ? "" : "s"} · version ${a.version}`),
+        el("button.link", { type: "button", onclick: () => app.setMoment(Date.parse(start)) }, "Go to its first hour"));
     }));
   };
   refresh();
