@@ -22,6 +22,8 @@ from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.errors import NotAuthenticated
 from truceline.services import parties
 
+FRACTION = re.compile(r"T\d\d:\d\d:\d\d\.\d")  # a time with a fraction of a second
+
 
 def run(*args: str, token: str | None = None, url: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200"}
@@ -630,6 +632,9 @@ def test_the_audit_log_from_the_cli(server: tuple[str, dict[str, str], str]) -> 
                 token=tokens["Kazakhstan"], url=url)  # fmt: skip
     actions = {e["action"] for e in json.loads(steps.stdout)}
     assert "zone.signed" in actions and all(a.startswith("zone.") for a in actions)
+    # an overdue message escalated: whose copy, which step, who was told
+    escalated = run("audit", "list", "--action", "message.escalated", "--last", "500", token=jordan, url=url)
+    assert re.search(r"Jordan's copy overdue: step \d+, told", escalated.stdout), escalated.stdout
     unknown = run("audit", "list", "--party", "Atlantis", token=jordan, url=url)
     assert unknown.returncode == 1 and "no party named 'Atlantis'" in unknown.stderr
 
@@ -662,6 +667,12 @@ def test_listings_fit_80_columns_with_whole_ids(server: tuple[str, dict[str, str
         assert max(len(line) for line in shown.stdout.splitlines()) <= 80, (args, shown.stdout)
         assert "…" not in shown.stdout, (args, shown.stdout)  # nothing cut short
         assert all(f"id {i}" in shown.stdout for i in ids), (args, shown.stdout)
+        assert not FRACTION.search(shown.stdout), (args, shown.stdout)  # times to the second
+    # a token's times, to the second too (the server keeps their milliseconds)
+    made = run("tokens", "list", "--json", token=syria, url=url).stdout
+    assert FRACTION.search(made)
+    shown = subprocess.run([str(BIN), "tokens", "list"], capture_output=True, text=True, env=env, timeout=120)
+    assert "issued 20" in shown.stdout and not FRACTION.search(shown.stdout), shown.stdout
 
 
 def test_zones_and_activities_are_named_by_their_id_or_their_words(

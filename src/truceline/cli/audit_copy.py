@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from truceline.cli.cards import moment
 from truceline.cli.main import DEFAULT_URL, TokenOpt, UrlOpt, _client, audit_app, fail, guarded, out
 from truceline.client import Client
 from truceline.domain.audit import GENESIS, Link, follow, head_message, shown_entry_problem, verify_signature
@@ -150,4 +151,5 @@ def audit_pull(
     how = "checked from its first entry" if last is None or full else f"extends your copy's head at entry {last['seq']}"
     out.print(f"kept {len(entries)} new entries ({len(copy.kept) + len(entries)} in all) in {into}", markup=False,
               soft_wrap=True)  # fmt: skip
-    out.print(f"the log up to entry {head['seq']}, signed {head['signed_at']}, {how}", markup=False, soft_wrap=True)
+    out.print(f"the log up to entry {head['seq']}, signed {moment(head['signed_at'])}, {how}", markup=False,
+              soft_wrap=True)  # fmt: skip

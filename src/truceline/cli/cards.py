@@ -6,6 +6,7 @@ their first half, which time-ordered ids share: every row then showed the same "
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from rich.table import Column, Table
@@ -32,3 +33,12 @@ def day_time(stamp: str | None) -> str:
         return ""
     day, _, time = stamp.rstrip("Z").partition("T")
     return f"{day}\n{time[:8]}"
+
+
+_FRACTION = re.compile(r"(T\d\d:\d\d:\d\d)\.\d+")
+
+
+def moment(stamp: str | None) -> str:
+    """An RFC 3339 time to the second, for people: the server keeps the fraction of a second, which
+    only makes a line longer to read."""
+    return _FRACTION.sub(r"\1", stamp) if stamp else ""

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from truceline.cli.cards import add_card, cards, day_time
+from truceline.cli.cards import add_card, cards, day_time, moment
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
@@ -79,7 +79,7 @@ def inbox(
             m["headline"],
             [
                 f"{m['severity']} {m['msgType']} from {m['sender']['name'] or m['sender']['id']}",
-                f"acknowledge by {mine['deadline']}" if mine["deadline"] else None,
+                f"acknowledge by {moment(mine['deadline'])}" if mine["deadline"] else None,
             ],
             m["id"],
         )
@@ -144,7 +144,7 @@ def _print_sent(m: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _print_json(m)
         return
-    to_line = ", ".join(f"{a['party']['name']} by {a['deadline']}" for a in m["addresses"]) or "nobody"
+    to_line = ", ".join(f"{a['party']['name']} by {moment(a['deadline'])}" for a in m["addresses"]) or "nobody"
     out.print(f"sent {m['msgType']} {m['id']} in thread {m['thread_id']}; to acknowledge: {to_line}", markup=False)
 
 
@@ -266,10 +266,11 @@ def threads_show(
         return
     out.print(f"[bold]{t['thread']['subject']}[/bold]  id {t['thread']['id']}", highlight=False)
     for m in t["messages"]:
-        out.print(f"{m['sent']}  {m['msgType']} {m['severity']}  {m['sender']['name']}: {m['headline']}  ({m['id']})",
+        sent = moment(m["sent"])
+        out.print(f"{sent}  {m['msgType']} {m['severity']}  {m['sender']['name']}: {m['headline']}  ({m['id']})",
                   markup=False, highlight=False)
         for a in m["addresses"]:
-            when = a["acknowledged_at"] or f"due {a['deadline']}"
+            when = moment(a["acknowledged_at"]) or f"due {moment(a['deadline'])}"
             out.print(f"    {a['party']['name']}: {a['state']} {when}", markup=False, highlight=False)
 
 
@@ -336,7 +337,7 @@ def webhooks_deliveries(
     for d in items:
         last = d["last_status_code"] or d["last_error"]
         tries = f"{d['attempts']} attempt{'s' if d['attempts'] != 1 else ''}" + (f", last: {last}" if last else "")
-        then = f"next attempt {d['next_attempt_at']}" if d["next_attempt_at"] else None
+        then = f"next attempt {moment(d['next_attempt_at'])}" if d["next_attempt_at"] else None
         add_card(table, d["status"], f"{d['event_type']} (event {d['event_id']})", [tries, then], d["id"])
     out.print(table)
 

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Column, Table
 from rich.text import Text
 
-from truceline.cli.cards import add_card, cards
+from truceline.cli.cards import add_card, cards, moment
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
@@ -118,7 +118,7 @@ def incidents_show(
         out.print("alleged: " + ", ".join(p["name"] or p["id"] for p in i["alleged"]), markup=False)
     for s in i["steps"]:
         who = (s["party"] or {}).get("name") or "-"
-        out.print(f"{s['at']}  {who}: {s['step']} {s['from']} → {s['to']}  {s['statement']}", markup=False)
+        out.print(f"{moment(s['at'])}  {who}: {s['step']} {s['from']} → {s['to']}  {s['statement']}", markup=False)
     for m in i["merged"]:
         out.print(f"merged: {m['id']} ({', '.join(s['name'] for s in m['sources'])})", markup=False)
 

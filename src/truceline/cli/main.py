@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Column, Table
 from rich.text import Text
 
-from truceline.cli.cards import add_card, cards, day_time
+from truceline.cli.cards import add_card, cards, day_time, moment
 from truceline.client import ApiError, Client
 from truceline.domain.unstorable import MAX_INT
 
@@ -441,7 +441,7 @@ def download(url: str, token: str | None, path: str, output: Path | None, **para
 def _zone_table(zones: list[dict[str, Any]]) -> Table:
     table = cards("status", "zone")
     for z in zones:
-        until = z.get("effective_until") or "open-ended"
+        until = moment(z.get("effective_until")) or "open-ended"
         forbids = ", ".join(z["forbidden_kinds"]) or "nothing"
         add_card(
             table,
@@ -449,7 +449,7 @@ def _zone_table(zones: list[dict[str, Any]]) -> Table:
             z["name"],
             [
                 f"{z['kind']} · revision {z['revision']}",
-                f"from {z['effective_from']} to {until}",
+                f"from {moment(z['effective_from'])} to {until}",
                 f"forbids {forbids}",
             ],
             z["id"],
@@ -607,7 +607,7 @@ def activities_list(
     table = cards("status", "activity")
     for a in items:
         n = len(a["volumes"])
-        when = f"from {a['time_start']} to {a['time_end']}"
+        when = f"from {moment(a['time_start'])} to {moment(a['time_end'])}"
         add_card(table, a["status"], f"{a['kind']}: {a['title']}",
                  [when, f"{n} volume{'s' if n != 1 else ''}"], a["id"])  # fmt: skip
     out.print(table)
@@ -634,7 +634,7 @@ def _print_activity(result: dict[str, Any], verb: str) -> None:
     out.print(f"{verb} {a['kind']} '{a['title']}' id {a['id']} version {a['version']} ({a['status']}): "
               f"{len(result['conflicts'])} open conflict(s)", markup=False, highlight=False)  # fmt: skip
     for i, v in enumerate(a["volumes"]):
-        window = f"{v['time_start']['value']} → {v['time_end']['value']}"
+        window = f"{moment(v['time_start']['value'])} → {moment(v['time_end']['value'])}"
         out.print(f"  volume {i}: {_outline(v['volume'])}, {_band(v['volume'])}, {window}", markup=False)
     if result["conflicts"]:
         _print_conflicts(result["conflicts"])
@@ -726,7 +726,7 @@ def conflicts_show(
         return
     _print_conflicts([conflict])
     for r in conflict["regions"]:
-        when = f"{r['time_start']} → {r['time_end'] or '…'}"
+        when = f"{moment(r['time_start'])} → {moment(r['time_end']) or '…'}"
         out.print(f"  where: {r['geometry']['type']}, {_band(r)}, {when}", markup=False)
 
 
@@ -926,10 +926,11 @@ def zones_negotiation(
     z = n["zone"]
     out.print(f"[bold]{z['name']}[/bold]: {z['status']}, revision {z['revision']}")
     for r in n["revisions"]:
-        out.print(f"  revision {r['revision']} ({r['created_at']}): {r['rationale']}", markup=False, highlight=False)
+        made = moment(r["created_at"])
+        out.print(f"  revision {r['revision']} ({made}): {r['rationale']}", markup=False, highlight=False)
     for p in n["positions"]:
         out.print(
-            f"  {p['at']} {p['party']['name']}: {p['position']} on revision {p['revision']} {p['statement']}",
+            f"  {moment(p['at'])} {p['party']['name']}: {p['position']} on revision {p['revision']} {p['statement']}",
             markup=False,
             highlight=False,
         )
@@ -1012,15 +1013,18 @@ def party_ids(c: Client, names: list[str], known: list[dict[str, Any]] | None = 
     return out_ids
 
 
-def _gist(e: dict[str, Any]) -> str:
-    """A few words a person recognises an entry by (a title, a headline, a move), when its payload
-    is shown."""
+def _gist(e: dict[str, Any], names: dict[str, str]) -> str:
+    """A few words a person recognises an entry by (a title, a headline, a move, an escalation's
+    step), when its payload is shown."""
     p = e.get("payload")
     p = p.get("change", p) if isinstance(p, dict) else p  # a signed request's change
     if not isinstance(p, dict):
         return ""
     if isinstance(p.get("from"), str) and isinstance(p.get("to"), str):
         return f"{p['from']} → {p['to']}"
+    if isinstance(p.get("step"), int) and isinstance(p.get("party_id"), str):  # an overdue copy escalated
+        told = ", ".join(names.get(i, i) for i in p.get("informed") or []) or "nobody new"
+        return f"{names.get(p['party_id'], p['party_id'])}'s copy overdue: step {p['step']}, told {told}"
     words = next((p[k] for k in ("title", "headline", "subject", "rationale", "statement", "reason", "name", "label")
                   if isinstance(p.get(k), str) and p[k]), "")  # fmt: skip
     return str(words) if len(words) <= 80 else f"{words[:79]}…"
@@ -1069,7 +1073,7 @@ def audit_list(
         by = names.get(e["party_id"], e["party_id"]) if e["party_id"] else "service"
         if e["token"]:
             by += f"\n({e['token']['label']})"
-        about = f"{e['action']}\n{e['entity_id']}" + (f"\n{gist}" if (gist := _gist(e)) else "")
+        about = f"{e['action']}\n{e['entity_id']}" + (f"\n{gist}" if (gist := _gist(e, names)) else "")
         # Text, not markup: names, labels and titles are the parties' own words and may hold brackets.
         table.add_row(str(e["seq"]), day_time(e["at"]), Text(by), Text(about), end_section=True)
     out.print(table)
@@ -1153,7 +1157,7 @@ def audit_check_receipt(
     if problem:
         fail(f"receipt not proven: {problem}")
     trust = "" if public_key else " (key taken from the head: pass --public-key to pin the one you trust)"
-    out.print(f"receipt {seq} is in the chain signed at head {head['seq']} on {head['signed_at']}{trust}")
+    out.print(f"receipt {seq} is in the chain signed at head {head['seq']} on {moment(head['signed_at'])}{trust}")
 
 
 @keys_app.command("generate")
@@ -1208,14 +1212,14 @@ def tokens_table(items: list[dict[str, Any]], mine: str) -> Table:
     in lines, so that times stay whole on an 80-column terminal."""
     table = Table(Column("token", min_width=36), "state and use")
     for t in items:
-        state = {"revoked": f"revoked {t['revoked_at']}", "expired": f"expired {t['expires_at']}"}.get(
-            t["state"], f"active until {t['expires_at']}" if t["expires_at"] else "active"
+        state = {"revoked": f"revoked {moment(t['revoked_at'])}", "expired": f"expired {moment(t['expires_at'])}"}.get(
+            t["state"], f"active until {moment(t['expires_at'])}" if t["expires_at"] else "active"
         )
-        lines = [f"{state} (this one)" if t["id"] == mine else state, f"issued {t['created_at']}"]
+        lines = [f"{state} (this one)" if t["id"] == mine else state, f"issued {moment(t['created_at'])}"]
         if t["last_used_at"] is None:
             lines.append("never used")
         else:
-            lines.append(f"last used {t['last_used_at']} from {t['last_used_from'] or 'an unknown address'}")
+            lines.append(f"last used {moment(t['last_used_at'])} from {t['last_used_from'] or 'an unknown address'}")
             if t["tried_after_revocation"]:
                 lines.append("TRIED AFTER ITS REVOCATION")
         table.add_row(Text(f"{t['label']}\n{t['id']}"), Text("\n".join(lines)))
@@ -1238,7 +1242,7 @@ def tokens_issue(
     if as_json:
         _print_json(made)
         return
-    until = f", until {made['expires_at']}" if made["expires_at"] else ""
+    until = f", until {moment(made['expires_at'])}" if made["expires_at"] else ""
     out.print(f"token {made['label']!r} (id {made['id']}{until})", markup=False)
     out.print(f"token (shown once): {made['token']}", markup=False)
 
@@ -1251,7 +1255,7 @@ def tokens_revoke(
     with _client(url, token) as c:
         gone = guarded(lambda: c.revoke_token(token_id, party))
         _receipt(c)
-    out.print(f"revoked {gone['label']!r} at {gone['revoked_at']}", markup=False)
+    out.print(f"revoked {gone['label']!r} at {moment(gone['revoked_at'])}", markup=False)
 
 
 def main() -> None:

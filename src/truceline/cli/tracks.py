@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from truceline.cli.cards import add_card, cards
+from truceline.cli.cards import add_card, cards, moment
 from truceline.cli.main import (
     DEFAULT_URL,
     JsonOpt,
@@ -155,7 +155,7 @@ def alerts(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt =
         _print_json(view)
         return
     if not view["alerts"]:
-        out.print(f"no alerts at {view['at']}")
+        out.print(f"no alerts at {moment(view['at'])}")
         return
     table = cards("in", "alert")
     for a in view["alerts"]:
@@ -164,9 +164,9 @@ def alerts(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt =
         lines = [
             f"zone {a['zone_name']}" if a.get("zone_name") else None,
             f"closest {a['dcpa_m'] / 1852:.1f} NM" if "dcpa_m" in a else None,
-            f"until {a['time_out']}" if a["time_out"] else None,
+            f"until {moment(a['time_out'])}" if a["time_out"] else None,
             f"conflict {a['conflict_id']}" if a["conflict_id"] else None,
         ]
         add_card(table, when, f"{a['rule']}: {who}", lines, None)
     out.print(table)
-    out.print(f"at {view['at']}")
+    out.print(f"at {moment(view['at'])}")
