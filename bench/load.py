@@ -131,7 +131,9 @@ def percentile(xs: list[float], q: float) -> float:
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
 
 
-async def drive(url: str, tokens: list[str], mode: str, seconds: float, concurrency: int, seed: int) -> dict[str, Any]:
+async def drive(
+    url: str, tokens: list[str], mode: str, seconds: float, concurrency: int, seed: int, keyed: bool = False
+) -> dict[str, Any]:
     rng = random.Random(seed)
     make = busy_activity if mode == "busy" else random_activity
     # Enough distinct bodies for 2,000 requests/s: sent again, a body is a copy of an earlier activity
@@ -151,7 +153,8 @@ async def drive(url: str, tokens: list[str], mode: str, seconds: float, concurre
         headers = {"Authorization": f"Bearer {tokens[w % len(tokens)]}", "Content-Type": "application/json"}
         try:
             while time.perf_counter() < deadline:
-                request = Connection.request("POST", "/v1/activities", payloads[counter % len(payloads)], headers)
+                sent = {**headers, "Idempotency-Key": f"{seed}-{w}-{counter}"} if keyed else headers
+                request = Connection.request("POST", "/v1/activities", payloads[counter % len(payloads)], sent)
                 counter += 1
                 t0 = time.perf_counter()
                 try:
@@ -197,6 +200,7 @@ def main() -> None:
     ap.add_argument("--parties", type=int, default=8)
     ap.add_argument("--modes", default="spread,busy")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--idempotency-keys", action="store_true", help="an Idempotency-Key on every notification")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="truceline-load-"))
@@ -236,7 +240,7 @@ def main() -> None:
         me = psutil.Process()
         for i, mode in enumerate(args.modes.split(",")):
             cpu0, db0, me0 = cpu_seconds(serving), cpu_seconds(db_procs), me.cpu_times()
-            r = run_loop(drive(url, tokens, mode, args.seconds, args.concurrency, i))
+            r = run_loop(drive(url, tokens, mode, args.seconds, args.concurrency, i, args.idempotency_keys))
             me1 = me.cpu_times()
             n = max(1, r["requests"])
             r["client_cpu_ms_per_request"] = round((me1.user + me1.system - me0.user - me0.system) * 1000 / n, 3)
@@ -265,6 +269,7 @@ def main() -> None:
         "workers": args.workers,
         "concurrency": args.concurrency,
         "parties": args.parties,
+        "idempotency_keys": args.idempotency_keys,
         "cores": os.cpu_count(),
         "results": results,
     }

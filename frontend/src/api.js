@@ -1,6 +1,17 @@
 // The API client: a bearer token, JSON in and out, and RFC 9457 problems turned into ApiError. Bodies
-// go as canonical JSON; a party with a registered key signs its writes (signing.js).
+// go as canonical JSON; a party with a registered key signs its writes (signing.js). A request that
+// gets no answer is sent again; a write carries an Idempotency-Key, so it is never done twice.
 import { canonical, signRequest } from "./signing.js";
+
+/** Waits (ms) before sending again a request that got no answer: a field office's link drops often. */
+export const RETRY_WAITS = [500, 1000, 2000];
+
+/** A fresh random key. crypto.getRandomValues works on a plain-http address; randomUUID does not. */
+function newKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -22,6 +33,8 @@ export class Api {
     this.mustSign = false; // the party registered a key: every write needs a signature
     this.key = null; // its private key, once read (a non-extractable CryptoKey)
     this.onUnauthorized = null; // (reason) => void: the token stopped working (revoked, expired)
+    // the write that got no answer at all, and its key: sent again as it was, it goes with that key
+    this.unanswered = null;
   }
 
   /** The text a body is sent as: canonical JSON, the very bytes a signature covers. */
@@ -35,21 +48,33 @@ export class Api {
     const headers = { Accept: accept || "application/json" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (method !== "GET" && this.mustSign) {
-      if (!this.key) {
-        throw new ApiError(0, {
-          title: "Signing key needed",
-          detail: "Your party signs every change it sends: load its signing key first (Signing key, at the top).",
-        });
-      }
-      headers["Truceline-Signature"] = await signRequest(this.key, method, url.pathname, body);
+    if (method !== "GET" && this.mustSign && !this.key) {
+      throw new ApiError(0, {
+        title: "Signing key needed",
+        detail: "Your party signs every change it sends: load its signing key first (Signing key, at the top).",
+      });
     }
+    const text = body === undefined ? undefined : this.bodyText(body);
+    const what = `${method} ${url}\n${text ?? ""}`;
+    const key = method === "POST" || method === "PATCH" ? (this.unanswered?.what === what ? this.unanswered.key : newKey()) : null;
+    if (key) headers["Idempotency-Key"] = key;
     let res;
-    try {
-      res = await fetch(url, { method, headers, body: body === undefined ? undefined : this.bodyText(body) });
-    } catch (e) {
-      throw new ApiError(0, { title: "The server cannot be reached", detail: `The server cannot be reached (${e.message}).` });
+    for (let tries = 0; !res; tries++) {
+      // signed afresh on each try: a signature's nonce is good once
+      if (method !== "GET" && this.mustSign) headers["Truceline-Signature"] = await signRequest(this.key, method, url.pathname, body);
+      try {
+        res = await fetch(url, { method, headers, body: text });
+      } catch (e) {
+        if (tries < RETRY_WAITS.length) {
+          await pause(RETRY_WAITS[tries]);
+          continue;
+        }
+        if (key) this.unanswered = { what, key };
+        const again = key ? " Send it again once the link is back: it will not be done twice." : "";
+        throw new ApiError(0, { title: "The server cannot be reached", detail: `The server cannot be reached (${e.message}).${again}` });
+      }
     }
+    if (key && this.unanswered?.key === key) this.unanswered = null;
     if (!res.ok) {
       let problem;
       try {

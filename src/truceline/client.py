@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,9 +37,18 @@ class ApiError(Exception):
         return f"{p.get('title', 'Error')} ({self.status}): {p.get('detail', '')}"
 
 
+#: what a request that may not have reached the server, or whose answer was lost, can meet
+LOST = (httpx.ConnectError, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.TimeoutException)
+
+
 class Client:
     """``signing_key``: the party's Ed25519 private key; every write is then signed (required once the
-    party has registered its public key)."""
+    party has registered its public key).
+
+    A request that gets no answer (the link dropped, the server restarted) is sent again after each of
+    ``retry_waits`` seconds. A POST or PATCH carries an ``Idempotency-Key``, the same on each try, so a
+    write whose answer was lost is not done twice: the server answers as it did the first time.
+    ``on_retry(error, wait)`` is told before each wait."""
 
     def __init__(
         self,
@@ -47,10 +58,14 @@ class Client:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         signing_key: Ed25519PrivateKey | None = None,
+        retry_waits: tuple[float, ...] = (0.5, 1.0, 2.0),
+        on_retry: Callable[[httpx.TransportError, float], None] | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
         self._key = signing_key
+        self._waits = retry_waits
+        self._on_retry = on_retry
         #: the audit receipt of the last write ("seq=N; hash=H"), if the server gave one
         self.last_receipt: str | None = None
 
@@ -65,6 +80,31 @@ class Client:
 
     def _call(self, method: str, path: str, *, raw: bool = False, **kw: Any) -> Any:
         """Send a request; the JSON answer (``raw``: the bytes), or ApiError with the problem."""
+        if method.upper() in ("POST", "PATCH"):
+            kw["headers"] = {"Idempotency-Key": str(uuid.uuid4()), **kw.get("headers", {})}
+        for wait in (*self._waits, None):
+            try:
+                r = self._http.send(self._request(method, path, kw))
+                break
+            except LOST as e:
+                if wait is None:
+                    raise
+                if self._on_retry is not None:
+                    self._on_retry(e, wait)
+                time.sleep(wait)
+        self.last_receipt = r.headers.get("truceline-receipt") or self.last_receipt
+        if r.status_code >= 400:
+            try:
+                body = r.json()
+            except ValueError:
+                body = {"title": r.reason_phrase, "detail": r.text[:200]}
+            raise ApiError(r.status_code, body if isinstance(body, dict) else {"detail": str(body)})
+        if raw:
+            return r.content
+        return r.json() if r.content else None
+
+    def _request(self, method: str, path: str, kw: dict[str, Any]) -> httpx.Request:
+        """The request, signed afresh (a new time and nonce) on each try."""
         req = self._http.build_request(method, path, **kw)
         if self._key is not None and method.upper() != "GET":
             body = kw.get("json")
@@ -76,17 +116,7 @@ class Client:
             at = format_time(datetime.now(UTC).replace(microsecond=0)) or ""
             signed = new_request_signature(self._key, method, req.url.path, body, at)
             req.headers["Truceline-Signature"] = signed.header()
-        r = self._http.send(req)
-        self.last_receipt = r.headers.get("truceline-receipt") or self.last_receipt
-        if r.status_code >= 400:
-            try:
-                body = r.json()
-            except ValueError:
-                body = {"title": r.reason_phrase, "detail": r.text[:200]}
-            raise ApiError(r.status_code, body if isinstance(body, dict) else {"detail": str(body)})
-        if raw:
-            return r.content
-        return r.json() if r.content else None
+        return req
 
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/healthz")  # type: ignore[no-any-return]

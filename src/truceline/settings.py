@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     retain_feed_days: float | None = Field(
         30.0, gt=0, description="live feed events and finished webhook deliveries; None keeps them"
     )
+    retain_idempotency_hours: float = Field(
+        24.0, gt=0, description="Idempotency-Key answers, for clients retrying a write whose answer was lost"
+    )
     metrics_token: str | None = Field(None, description="when set, /metrics wants it as a bearer token")
     retention_seconds: float = Field(3600.0, gt=0, description="how often the retention job runs")
     # a signed request's time (t= in Truceline-Signature) may be this far from the server's clock

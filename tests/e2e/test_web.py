@@ -596,6 +596,55 @@ def test_report_an_incident_by_clicking_the_map(browser: Browser, server: Server
     page.close()
 
 
+def test_a_report_whose_answer_is_lost_is_sent_again_and_made_once(browser: Browser, server: Server) -> None:
+    """A monitor's link drops after the server took the report: the page sends it again with the same
+    Idempotency-Key and shows the first answer; one incident is stored. Sent by hand again after the
+    page gave up, it still goes with that key."""
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    keys: list[str] = []
+    lose = {"answers": 1}
+
+    def link(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers["idempotency-key"])
+        if lose["answers"]:
+            lose["answers"] -= 1
+            route.fetch()  # the server does it ...
+            route.abort("connectionreset")  # ... and the answer is lost on the way
+        else:
+            route.continue_()
+
+    page.route("**/v1/incidents", link)
+    page.get_by_role("button", name="Report incident").click()
+    form = page.locator("#panel form")
+    s.view(33.0, 36.2, 11)
+    page.mouse.click(*s.at(33.01, 36.21))
+    form.get_by_label("Actor 1", exact=True).fill("Unidentified Armed Group (Syria)")
+    form.get_by_label("Source").fill("UN monitors, lost link test")
+    form.get_by_role("button", name="Report").click()
+    expect(form.locator(".results")).to_contain_text("Reported: ")
+    assert len(keys) == 2 and keys[0] == keys[1], keys
+    mine = lambda: [i for i in s.api("/v1/incidents", limit=1000)  # noqa: E731
+                    if any(src["name"] == "UN monitors, lost link test" for src in i["sources"])]  # fmt: skip
+    assert len(mine()) == 1
+    # the link stays down through every try: the page says so; sent again by hand, same key, made once
+    lose["answers"] = 4
+    form.get_by_label("Source").fill("UN monitors, lost link test 2")
+    form.get_by_role("button", name="Report").click()
+    expect(form.locator(".form-error")).to_contain_text("it will not be done twice", timeout=15_000)
+    form.get_by_role("button", name="Report").click()
+    expect(form.locator(".results")).to_contain_text("Reported: ")
+    assert len(keys) == 7 and len(set(keys[2:])) == 1 and keys[2] != keys[0], keys
+    again = [i for i in s.api("/v1/incidents", limit=1000)
+             if any(src["name"] == "UN monitors, lost link test 2" for src in i["sources"])]  # fmt: skip
+    assert len(again) == 1
+    assert not s.errors
+    page.close()
+
+
 def test_live_tracks_with_predicted_vectors(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
     s = sign_in(browser, server, "United States")
     expect(s.page.locator("#live")).to_contain_text("tracks", timeout=15_000)

@@ -1121,6 +1121,10 @@ class AuditRepository:
         )
         self._pending.append((body, json.dumps(sorted(set(concerns))), body_payload.decode(), credential_id, salt))
 
+    def first_entity(self) -> tuple[str, str] | None:
+        """What the first entry appended in this transaction is about (type, id), if any."""
+        return (self._pending[0][0].entity_type, self._pending[0][0].entity_id) if self._pending else None
+
     def flush(self) -> Receipt | None:
         """Number, chain and write the entries appended in this transaction and move the head (called
         just before commit); returns the receipt of the last one."""

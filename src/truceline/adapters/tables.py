@@ -548,3 +548,24 @@ lock_keys = Table(
     metadata,
     Column("key", BigInteger, primary_key=True, autoincrement=False),
 )
+
+# Idempotency keys (``domain.idempotency``): written in the keyed write's own transaction, so a key is
+# here exactly when its write is; the answer (status, a few headers, the body) is added just after.
+# Pruned by the retention job after ``retain_idempotency_hours``.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("party_id", ID, nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(2000), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("entity_type", String(32)),
+    Column("entity_id", String(64)),
+    Column("status", Integer),
+    Column("headers", Text),
+    Column("body", LargeBinary),
+    PrimaryKeyConstraint("party_id", "key"),
+    Index("ix_idempotency_keys_at", "at"),
+)

@@ -14,6 +14,7 @@ from truceline.adapters import tables as t
 from truceline.adapters.db import WriterQueue, is_portable, is_sqlite, writer_queue
 from truceline.adapters.hot_sql import run_driver_sql
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
+from truceline.adapters.idempotency_store import IdempotencyRepository
 from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
     ActivityRepository,
@@ -27,6 +28,7 @@ from truceline.adapters.track_store import TrackRepository
 from truceline.adapters.upkeep_store import UpkeepRepository
 from truceline.adapters.webhook_store import WebhookRepository
 from truceline.domain.clock import Clock, utc_now
+from truceline.domain.idempotency import Claim, key_in_use
 from truceline.domain.model import Credential
 
 _K = t.lock_keys.c
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
         on_commit: Callable[[Receipt | None], None] | None = None,
         on_publish: Callable[[set[str]], None] | None = None,
         no_transaction: bool = False,
+        idempotency: Claim | None = None,
     ) -> None:
         self.engine = engine
         self.write = write
@@ -60,6 +63,8 @@ class SqlUnitOfWork:
         #: the audit receipt of the last entry this unit of work appended
         self.receipt: Receipt | None = None
         self._on_commit = on_commit
+        #: the request's Idempotency-Key, kept in this transaction at commit (unless an earlier one did)
+        self.idempotency = idempotency
         #: told, after commit, which parties' live feeds got new events (wakes their SSE streams)
         self._on_publish = on_publish
         self._conn: Connection | None = None
@@ -107,6 +112,7 @@ class SqlUnitOfWork:
         self.tracks = TrackRepository(conn)
         self.incidents = IncidentRepository(conn)
         self.upkeep = UpkeepRepository(conn)
+        self.keys = IdempotencyRepository(conn)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -122,12 +128,20 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._conn is not None
+        claim = self.idempotency
+        # The key is kept with the write it answers, in one transaction. When another copy of the
+        # request committed first, this one is undone.
+        taken = claim is None or claim.taken or self.keys.claim(claim, self.clock(), self.audit.first_entity())
+        if not taken:
+            raise key_in_use()
         published = self.feed.flush()
         # Last: the audit head is the one row every writer locks, so it is held only for the commit.
         self.receipt = self.audit.flush() or self.receipt
         if published and not is_sqlite(self.engine) and not is_portable(self.engine):
             feed_channel.announce(self._conn, published)  # wakes streams in every process, at commit
         self._conn.commit()
+        if claim is not None:
+            claim.taken = True
         if self._on_commit is not None:
             self._on_commit(self.receipt)
         if published and self._on_publish is not None:

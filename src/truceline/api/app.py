@@ -21,6 +21,7 @@ from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.adapters.webhook_sender import HttpSender
 from truceline.api import openapi_doc, problems
 from truceline.api.deps import AppContext
+from truceline.api.idempotency import KeepAnswers
 from truceline.api.limits import RequestLimits
 from truceline.api.observability import Metrics, RequestMiddleware
 from truceline.api.routes import activities, conflicts, hotline, operations, parties, system, tracks, web, webhooks
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         settings.retain_track_hours,
         2 * settings.signature_window_seconds + 60,
         feed_days=settings.retain_feed_days,
+        idempotency_hours=settings.retain_idempotency_hours,
     )
 
     @asynccontextmanager
@@ -165,6 +167,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
     for module in routers:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    app.add_middleware(KeepAnswers, ctx=ctx)  # inside the others: it keeps the route's own answer
     app.add_middleware(
         RequestLimits,
         max_bytes=settings.max_body_bytes,

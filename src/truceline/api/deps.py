@@ -9,17 +9,19 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from truceline.adapters.repositories import Receipt
 from truceline.adapters.unit_of_work import SqlUnitOfWork
+from truceline.api import idempotency
 from truceline.api.live import FeedSignal
 from truceline.api.observability import CALLER_KEY, CREDENTIAL_KEY, Metrics
 from truceline.domain.audit import RequestSignature, request_message, verify_signature
 from truceline.domain.clock import Clock, utc_now
 from truceline.domain.errors import InvalidInput, MalformedRequest, NotAuthenticated
+from truceline.domain.idempotency import HEADER, Claim
 from truceline.domain.model import Credential, Party
 from truceline.domain.volumes import parse_time
 from truceline.services import parties
@@ -195,10 +197,16 @@ class Writer:
     credential: Credential
     signature: dict[str, Any] | None
     response: Response
+    #: the request's Idempotency-Key, kept by the first unit of work that commits
+    claim: Claim | None = None
 
     def uow(self) -> SqlUnitOfWork:
         return self.ctx.uow(
-            write=True, signature=self.signature, credential=self.credential, on_commit=self._receipt
+            write=True,
+            signature=self.signature,
+            credential=self.credential,
+            on_commit=self._receipt,
+            idempotency=self.claim,
         )
 
     def _receipt(self, receipt: Receipt | None) -> None:
@@ -206,10 +214,28 @@ class Writer:
             self.response.headers[RECEIPT_HEADER] = receipt.header()
 
 
-async def writer(request: Request, response: Response) -> Writer:
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        description=(
+            "A fresh random key (a UUID) per write. Sent again with the same request, say after its answer "
+            "was lost, it gets the first answer (with `Idempotent-Replayed: true`) instead of doing the write "
+            "twice. Kept for a day (`TRUCELINE_RETAIN_IDEMPOTENCY_HOURS`); the same key with another request "
+            "is a 422."
+        ),
+    ),
+]
+
+
+async def writer(request: Request, response: Response, idempotency_key: IdempotencyKey = None) -> Writer:
     # One dependency, not a tree of them (see ``Writer``).
     who = _authenticated(request)
-    return Writer(_ctx(request), who, request.scope[CREDENTIAL_KEY], await request_signature(request, who), response)
+    ctx = _ctx(request)
+    # Before the signature: the same signed request sent again (its nonce spent) gets its first answer.
+    made = await idempotency.claim(ctx, request, who.id, idempotency_key) if idempotency_key is not None else None
+    signature = await request_signature(request, who)
+    return Writer(ctx, who, request.scope[CREDENTIAL_KEY], signature, response, made)
 
 
 Write = Annotated[Writer, Depends(writer)]

@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from truceline.api.idempotency import REPLAYED_HEADER, Replayed
 from truceline.domain.errors import FieldError, TrucelineError
 from truceline.domain.unstorable import pointer_token
 
@@ -89,6 +90,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TrucelineError)
     async def _truceline(request: Request, exc: TrucelineError) -> JSONResponse:
         return error_response(exc, request.url.path)
+
+    @app.exception_handler(Replayed)
+    async def _replayed(request: Request, exc: Replayed) -> Response:
+        # not an error: a keyed write sent again gets the answer it got the first time
+        k = exc.kept
+        return Response(k.body, status_code=k.status or 200, headers={**(k.headers or {}), REPLAYED_HEADER: "true"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

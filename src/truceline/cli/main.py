@@ -124,7 +124,13 @@ def _client(url: str, token: str | None) -> Client:
         fail("no token: pass --token or set TRUCELINE_TOKEN")
     key_file = os.environ.get("TRUCELINE_SIGNING_KEY")
     key = _load_private_key(Path(key_file)) if key_file else None
-    return Client(url, token, signing_key=key)
+    return Client(url, token, signing_key=key, on_retry=_trying_again)
+
+
+def _trying_again(e: Exception, wait: float) -> None:
+    reason = str(e) or type(e).__name__
+    err.print(f"no answer from the server ({reason}): sending it again in {wait:g} s (a write is not done twice)",
+              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
 def _load_private_key(path: Path) -> Any:
@@ -1184,7 +1190,7 @@ def keys_register(key_file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = N
     from truceline.domain.audit import public_key_b64
 
     key = _load_private_key(key_file)
-    with Client(url, token, signing_key=key) as c:
+    with Client(url, token, signing_key=key, on_retry=_trying_again) as c:
         p = guarded(lambda: c.register_key(public_key_b64(key)))
     out.print(f"registered {p['public_key']} for {p['name']}")
 

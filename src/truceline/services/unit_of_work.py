@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from truceline.adapters.hotline_store import FeedRepository, HotlineRepository
+from truceline.adapters.idempotency_store import IdempotencyRepository
 from truceline.adapters.incident_store import IncidentRepository
 from truceline.adapters.repositories import (
     ActivityRepository,
@@ -37,6 +38,7 @@ class UnitOfWork(Protocol):
     tracks: TrackRepository
     incidents: IncidentRepository
     upkeep: UpkeepRepository
+    keys: IdempotencyRepository
     clock: Clock
     signature: dict[str, Any] | None
     credential: Credential | None

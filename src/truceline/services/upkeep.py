@@ -28,6 +28,8 @@ class Retention:
     #: live-feed events (a copy of what they announce, kept for readers resuming) and webhook
     #: deliveries that are done with (delivered or failed)
     feed_days: float | None = 30.0
+    #: idempotency keys, and the answers kept with them (a client retries within minutes, not days)
+    idempotency_hours: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Pruned:
     signed_nonces: int = 0
     feed_events: int = 0
     webhook_deliveries: int = 0
+    idempotency_keys: int = 0
 
     def __bool__(self) -> bool:
         return any(asdict(self).values())
@@ -56,8 +59,9 @@ def store_counts(uow: UnitOfWork) -> tuple[dict[str, int], dict[str, int]]:
 def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
     """Delete, in batches of short transactions (writers never wait long behind it), activities and
     conflicts that ended more than ``activities_days`` ago, track reports older than ``track_hours``,
-    feed events and finished webhook deliveries older than ``feed_days``, and the nonces of requests
-    signed longer ago than a signed time is accepted.
+    feed events and finished webhook deliveries older than ``feed_days``, the nonces of requests
+    signed longer ago than a signed time is accepted, and idempotency keys older than
+    ``idempotency_hours``.
     Each batch's audit entry says what went and the cutoff."""
     total = Pruned()
     while True:
@@ -93,6 +97,8 @@ def prune(make_uow: Callable[[], UnitOfWork], retention: Retention) -> Pruned:
                 cutoffs["feed_before"] = format_time(cutoff)
             signed_before = to_ms(now - timedelta(seconds=retention.nonce_seconds))
             got += Pruned(signed_nonces=uow.upkeep.prune_nonces(signed_before))
+            keys_before = to_ms(now - timedelta(hours=retention.idempotency_hours))
+            got += Pruned(idempotency_keys=uow.keys.prune(keys_before))
             if not got:
                 return total
             audit.record(uow, None, "retention.pruned", "store", "retention", {**cutoffs, **asdict(got)})
