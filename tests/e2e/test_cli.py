@@ -140,8 +140,12 @@ def test_errors_are_one_line(server: tuple[str, dict[str, str], str], tmp_path: 
     down = run("zones", "list", token=tokens["Jordan"], url="http://127.0.0.1:9")
     *tries, last = down.stderr.splitlines()
     assert down.returncode == 1 and len(tries) == 3, down.stderr  # sent again after 0.5, 1 and 2 s
-    assert all(t.startswith("no answer from the server (") and "sending it again in" in t for t in tries)
+    assert all(t.startswith("no answer from the server (") and t.endswith("sending it again in " + w)
+               for t, w in zip(tries, ("0.5 s", "1 s", "2 s"), strict=True))  # fmt: skip
     assert last.startswith("error: cannot reach http://127.0.0.1:9/v1/zones") and "TRUCELINE_URL" in last
+    # a write is sent again with its key, and says so
+    write = run("tokens", "issue", "Zarqa desk", token=tokens["Jordan"], url="http://127.0.0.1:9")
+    assert write.returncode == 1 and write.stderr.count("(with its Idempotency-Key: it is not done twice)") == 3
 
 
 def test_party_and_db_commands(tmp_path: Path) -> None:

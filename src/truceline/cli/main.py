@@ -129,7 +129,9 @@ def _client(url: str, token: str | None) -> Client:
 
 def _trying_again(e: Exception, wait: float) -> None:
     reason = str(e) or type(e).__name__
-    err.print(f"no answer from the server ({reason}): sending it again in {wait:g} s (a write is not done twice)",
+    write = _has_request(e) and e.request.method in ("POST", "PATCH")  # type: ignore[attr-defined]
+    err.print(f"no answer from the server ({reason}): sending it again in {wait:g} s"
+              + (" (with its Idempotency-Key: it is not done twice)" if write else ""),
               markup=False, highlight=False, soft_wrap=True)  # fmt: skip
 
 
