@@ -39,7 +39,8 @@ async def claim(ctx: AppContext, request: Request, party_id: str, header: str) -
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     made = Claim(party_id, parse_key(header), fingerprint(request.method, target, await request.body()),
                  request.method, target)  # fmt: skip
-    kept = await ctx.call(idempotency.recall, ctx.uow(no_transaction=True), made)
+    # On the loop whatever the database, as the token look-up: one SELECT by key that waits on no lock
+    kept = idempotency.recall(ctx.uow(no_transaction=True), made)
     if kept is not None:
         raise Replayed(kept)
     request.scope[CLAIM_KEY] = made
