@@ -6,13 +6,15 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
+import heapq
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Column, Connection, Select, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Column, Connection, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from truceline.adapters import json_text
@@ -1202,17 +1204,41 @@ class AuditRepository:
             q = q.where(a.party_id == f.party_id)
         if f.entity_id is not None:
             q = q.where(a.entity_id == f.entity_id)
-        if f.action is not None:
-            exact = a.action == f.action
-            q = q.where(or_(exact, a.action.startswith(f.action, autoescape=True)) if f.action.endswith(".") else exact)
         if f.credential_id is not None:
             q = q.where(a.credential_id == f.credential_id)
         newest_first = f.before is not None
-        q = q.order_by(a.seq.desc() if newest_first else a.seq)
-        if f.limit is not None:
-            q = q.limit(f.limit)
-        out = [self._entry(r) for r in self.conn.execute(q)]
+
+        def page(q: Select[Any]) -> builtins.list[Any]:
+            q = q.order_by(a.seq.desc() if newest_first else a.seq)
+            return builtins.list(self.conn.execute(q if f.limit is None else q.limit(f.limit)))
+
+        if f.action is None:
+            rows: Iterable[Any] = page(q)
+        else:
+            # One read per action along its (action, seq) index, merged: a rare action is found without
+            # walking the whole log back, and a prefix (``zone.``) names every action it begins.
+            pages = [page(q.where(a.action == act)) for act in self._actions(f.action)]
+            rows = itertools.islice(
+                heapq.merge(*pages, key=lambda r: r.seq, reverse=newest_first),
+                f.limit,
+            )
+        out = [self._entry(r) for r in rows]
         return out[::-1] if newest_first else out
+
+    def _actions(self, action: str) -> builtins.list[str]:
+        """The action, or those that ``action`` begins when it ends in a dot. The log's few distinct
+        actions are read one index seek at a time (the order is the database's own collation's, so no
+        range of text is assumed)."""
+        if not action.endswith("."):
+            return [action]
+        a = t.audit_log.c
+        found: builtins.list[str] = []
+        last = self.conn.execute(select(func.min(a.action))).scalar()
+        while last is not None:
+            if last.startswith(action):
+                found.append(last)
+            last = self.conn.execute(select(func.min(a.action)).where(a.action > last)).scalar()
+        return found
 
     def zone_steps(self, from_ms: int, until_ms: int) -> builtins.list[StoredEntry]:
         """Zone and document entries made in [from_ms, until_ms), in time order (their own index)."""

@@ -251,9 +251,11 @@ audit_log = Table(
     # which of the acting party's tokens made the change, and the salt of its digest in the body
     Column("credential_id", ID),
     Column("actor_salt", String(32)),
-    # one entity's history; one party's changes
+    # one entity's history; one party's changes; one action's entries (a rare one is not found by
+    # walking the whole log back)
     Index("ix_audit_log_entity", "entity_id", "seq"),
     Index("ix_audit_log_party", "party_id", "seq"),
+    Index("ix_audit_log_action", "action", "seq"),
 )
 
 #: Audit entries of zones' negotiations (the daily report reads a day of them).
