@@ -167,6 +167,14 @@ class Client:
     def conflict(self, conflict_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/conflicts/{conflict_id}")  # type: ignore[no-any-return]
 
+    def agree_to_conflict(self, conflict_id: str, statement: str) -> dict[str, Any]:
+        body = {"statement": statement}
+        return self._call("POST", f"/v1/conflicts/{conflict_id}/agreement", json=body)  # type: ignore[no-any-return]
+
+    def withdraw_agreement(self, conflict_id: str, statement: str = "") -> dict[str, Any]:
+        path = f"/v1/conflicts/{conflict_id}/agreement/withdraw"
+        return self._call("POST", path, json={"statement": statement})  # type: ignore[no-any-return]
+
     def cancel(self, activity_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/activities/{activity_id}/cancel")  # type: ignore[no-any-return]
 

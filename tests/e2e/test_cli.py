@@ -681,6 +681,45 @@ def test_listings_fit_80_columns_with_whole_ids(server: tuple[str, dict[str, str
     assert "issued 20" in shown.stdout and not FRACTION.search(shown.stdout), shown.stdout
 
 
+def test_parties_agree_to_a_conflict_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    """Israel's and Turkey's plans meet; each says how it is handled; the conflict is coordinated, and
+    the day's report says so. At 80 columns, whole."""
+    url, tokens, _ = server
+    ids = []
+    for who, kind in (("Israel", "patrol"), ("Turkey", "humanitarian_convoy")):
+        plan = tmp_path / f"{who}.geojson"
+        plan.write_text(json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [41.2, 36.1]},
+                                    "properties": {"kind": kind, "title": f"{who} plan", "radius_m": 2000,
+                                                   "time_start": "2017-07-11T06:00:00Z",
+                                                   "time_end": "2017-07-11T09:00:00Z",
+                                                   "altitude_lower_m": 0, "altitude_upper_m": 100}}))  # fmt: skip
+        made = run("notify", str(plan), "--json", token=tokens[who], url=url)
+        assert made.returncode == 0, made.stderr
+        ids.append(json.loads(made.stdout))
+    (conflict,) = ids[1][0]["conflicts"]  # one result per Feature
+    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_URL": url}
+    agree = lambda who, words: subprocess.run(  # noqa: E731
+        [str(BIN), "conflicts", "agree", conflict["id"], "-m", words], capture_output=True, text=True,
+        env={**env, "TRUCELINE_TOKEN": tokens[who]}, timeout=120,
+    )  # fmt: skip
+    first = agree("Israel", "Convoy passes after 08:00")
+    assert first.returncode == 0, first.stderr
+    assert "agreed by Israel: Convoy passes after 08:00" in first.stdout
+    assert "waiting for the agreement of: Turkey" in first.stdout and "coordinated" not in first.stdout
+    both = agree("Turkey", "Holding until 08:00")
+    assert both.returncode == 0 and f"open coordinated  id {conflict['id']}" in both.stdout, both.stdout
+    assert max(len(line) for line in both.stdout.splitlines()) <= 80 and "waiting" not in both.stdout
+    # the day's report lists it as coordinated
+    rep = run("sitrep", "--date", "2017-07-11", "--out", str(tmp_path / "rep"), token=tokens["Israel"], url=url)
+    assert rep.returncode == 0, rep.stderr
+    assert "overlap, coordinated" in (tmp_path / "rep" / "sitrep-2017-07-11.html").read_text(encoding="utf-8")
+    # a party it does not concern: one line
+    other = run("conflicts", "agree", conflict["id"], "-m", "fine", token=tokens["Jordan"], url=url)
+    assert other.returncode == 1 and other.stderr.count("\n") == 1 and "404" in other.stderr
+    gone = run("conflicts", "withdraw", conflict["id"], "-m", "plans changed", token=tokens["Turkey"], url=url)
+    assert gone.returncode == 0 and "waiting for the agreement of: Turkey" in gone.stdout
+
+
 def test_zones_and_activities_are_named_by_their_id_or_their_words(
     server: tuple[str, dict[str, str], str], tmp_path: Path
 ) -> None:

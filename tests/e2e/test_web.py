@@ -470,6 +470,49 @@ def test_narrow_the_conflicts_by_words_and_rule(browser: Browser, server: Server
     page.close()
 
 
+def test_agree_to_a_conflict_until_it_is_coordinated(browser: Browser, server: Server) -> None:
+    """Turkey's patrol and the opposition's convoy meet east of Deir ez-Zor: the opposition agrees on
+    the page (what it types survives a redraw), Turkey agrees too, and the card says coordinated."""
+    url, tokens, _ = server
+    when = {"t0": datetime(2017, 7, 10, 6, tzinfo=UTC), "t1": datetime(2017, 7, 10, 12, tzinfo=UTC)}
+    here = {"lat": 35.8, "lng": 40.6, "radius": 3000.0}
+    as_ = lambda who: {"Authorization": f"Bearer {tokens[who]}"}  # noqa: E731
+    plans = [("Turkey", "patrol", "Euphrates patrol"),
+             ("Armed opposition (Southern Front)", "humanitarian_convoy", "Flour to Mayadin")]  # fmt: skip
+    made = [
+        httpx.post(f"{url}/v1/activities", headers=as_(who), json=activity_body(kind=kind, title=title, **here, **when))
+        for who, kind, title in plans
+    ]
+    assert [r.status_code for r in made] == [201, 201], [r.text for r in made]
+    (conflict,) = made[1].json()["conflicts"]
+    s = sign_in(browser, server, "Armed opposition (Southern Front)")
+    page = s.page
+    page.get_by_role("button", name="Conflicts", exact=True).click()
+    card = page.locator(f'#panel li.card[data-conflict="{conflict["id"]}"]')
+    card.get_by_label("Agree to it: how it is handled").fill("Turkish patrol escorts the convoy")
+    page.evaluate("window.truceline.render()")  # a live redraw: the words typed are kept
+    card = page.locator(f'#panel li.card[data-conflict="{conflict["id"]}"]')
+    expect(card.get_by_label("Agree to it: how it is handled")).to_have_value("Turkish patrol escorts the convoy")
+    card.get_by_role("button", name="Agree", exact=True).click()
+    expect(card.locator("ul.agreements")).to_contain_text(
+        "Armed opposition (Southern Front) agrees: “Turkish patrol escorts the convoy”"
+    )
+    expect(card.locator(".waiting")).to_have_text("Waiting for the agreement of Turkey.")
+    expect(card.locator(".badge.coordinated")).to_have_count(0)
+    turkey = httpx.post(f"{url}/v1/conflicts/{conflict['id']}/agreement", headers=as_("Turkey"),
+                        json={"statement": "Escort at 06:00"})  # fmt: skip
+    assert turkey.status_code == 200 and turkey.json()["coordinated"] is True
+    page.evaluate("window.truceline.refreshConflicts()")
+    expect(card.locator(".badge.coordinated")).to_have_text("coordinated")
+    expect(card.locator(".waiting")).to_have_count(0)
+    s.shot("web-conflict-coordinated")
+    card.get_by_role("button", name="Withdraw our agreement").click()
+    expect(card.locator(".badge.coordinated")).to_have_count(0)
+    expect(card.locator(".waiting")).to_have_text("Waiting for the agreement of Armed opposition (Southern Front).")
+    assert not s.errors
+    page.close()
+
+
 def test_find_your_partys_activities_and_open_one(browser: Browser, server: Server) -> None:
     """A plan with no conflict, not under way at the map's moment, is found again in the Activities
     panel: by words and status, with its open conflicts counted, opened to change or cancel it."""

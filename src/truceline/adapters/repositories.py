@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from truceline.adapters import json_text
 from truceline.adapters import tables as t
 from truceline.adapters.hot_sql import read, write_many
+from truceline.domain.agreements import Agreement
 from truceline.domain.audit import (
     GENESIS,
     Entry,
@@ -894,9 +895,38 @@ class ConflictRepository:
             tracks=tracks,
         )
 
-    def get(self, conflict_id: str) -> Conflict | None:
-        r = self.conn.execute(select(t.conflicts).where(t.conflicts.c.id == conflict_id)).first()
+    def get(self, conflict_id: str, *, for_update: bool = False) -> Conflict | None:
+        q = select(t.conflicts).where(t.conflicts.c.id == conflict_id)
+        r = self.conn.execute(q.with_for_update() if for_update else q).first()
         return self._row(r) if r else None
+
+    def agreements(self, ids: Sequence[str]) -> dict[str, builtins.list[Agreement]]:
+        """Each conflict's agreements, in the order they were given."""
+        g = t.conflict_agreements.c
+        out: dict[str, builtins.list[Agreement]] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            for r in self.conn.execute(select(t.conflict_agreements).where(g.conflict_id.in_(chunk)).order_by(g.at)):
+                out.setdefault(r.conflict_id, []).append(
+                    Agreement(r.conflict_id, r.party_id, _dt(r.at), r.statement, r.basis)
+                )
+        return out
+
+    def agree(self, a: Agreement) -> None:
+        """Keep ``a`` as its party's agreement to the conflict, in place of any earlier one."""
+        g = t.conflict_agreements.c
+        self.conn.execute(
+            delete(t.conflict_agreements).where(g.conflict_id == a.conflict_id, g.party_id == a.party_id)
+        )
+        self.conn.execute(
+            insert(t.conflict_agreements),
+            [{"conflict_id": a.conflict_id, "party_id": a.party_id, "at": to_ms(a.at), "statement": a.statement,
+              "basis": a.basis}],
+        )  # fmt: skip
+
+    def withdraw(self, conflict_id: str, party_id: str) -> bool:
+        g = t.conflict_agreements.c
+        q = delete(t.conflict_agreements).where(g.conflict_id == conflict_id, g.party_id == party_id)
+        return bool(self.conn.execute(q).rowcount)
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Conflict]:
         out: dict[str, Conflict] = {}

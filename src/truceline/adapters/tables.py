@@ -571,3 +571,16 @@ idempotency_keys = Table(
     PrimaryKeyConstraint("party_id", "key"),
     Index("ix_idempotency_keys_at", "at"),
 )
+
+# Each party's agreement to a conflict it is concerned by (``domain.agreements``): one per party, the
+# latest; ``basis`` is the digest of the conflict it was given to, so a changed conflict shows it lapsed.
+conflict_agreements = Table(
+    "conflict_agreements",
+    metadata,
+    Column("conflict_id", ID, nullable=False),
+    Column("party_id", ID, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("statement", Text, nullable=False),
+    Column("basis", String(64), nullable=False),
+    PrimaryKeyConstraint("conflict_id", "party_id"),
+)

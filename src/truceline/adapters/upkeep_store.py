@@ -48,6 +48,7 @@ class UpkeepRepository:
             return 0
         self.conn.execute(delete(t.conflict_parties).where(t.conflict_parties.c.conflict_id.in_(ids)))
         self.conn.execute(delete(t.conflict_activities).where(t.conflict_activities.c.conflict_id.in_(ids)))
+        self.conn.execute(delete(t.conflict_agreements).where(t.conflict_agreements.c.conflict_id.in_(ids)))
         self.conn.execute(delete(t.conflicts).where(c.id.in_(ids)))
         return len(ids)
 

@@ -467,6 +467,24 @@ class ConflictTrack(BaseModel):
     activity_id: str | None
 
 
+class ConflictAgreement(BaseModel):
+    party: PartyRef
+    at: str
+    statement: str = Field(description="how the party says the conflict is handled")
+    current: bool = Field(
+        description="it was given to the conflict as it is now; false: the conflict has changed since (asked again)"
+    )
+
+
+class AgreementCreate(Strict):
+    statement: str = Field(min_length=1, max_length=2000, description="how the conflict is handled (an escort, a "
+                           "height kept, a time agreed over the hotline)")  # fmt: skip
+
+
+class AgreementWithdraw(Strict):
+    statement: str = Field("", max_length=2000, description="why, if you say")
+
+
 class ConflictRead(BaseModel):
     id: str
     rule: ConflictRule
@@ -481,6 +499,12 @@ class ConflictRead(BaseModel):
     updated_at: str
     closed_at: str | None
     closed_reason: str | None
+    agreements: list[ConflictAgreement] = Field(
+        default_factory=list, description="each party's agreement to the conflict, in the order given"
+    )
+    coordinated: bool = Field(
+        False, description="open, and every party it concerns agrees to it as it is now: known to be handled"
+    )
 
 
 class ActivityWithConflicts(BaseModel):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from truceline.adapters.repositories import SignedHead, StoredEntry
 from truceline.api import schemas as s
+from truceline.domain.agreements import Standing
 from truceline.domain.model import Activity, Conflict, Credential, Document, Party, Responsibility, Zone
 from truceline.domain.negotiation import Stance
 from truceline.domain.volumes import format_time, volume_to_volume4d
@@ -175,7 +176,12 @@ def activity(a: Activity) -> s.ActivityRead:
 
 
 def conflict(
-    c: Conflict, caller: Party, names: dict[str, str], own_titles: dict[str, str], zone_names: dict[str, str]
+    c: Conflict,
+    caller: Party,
+    names: dict[str, str],
+    own_titles: dict[str, str],
+    zone_names: dict[str, str],
+    standing: Standing | None = None,
 ) -> s.ConflictRead:
     return s.ConflictRead(
         id=c.id,
@@ -219,4 +225,14 @@ def conflict(
         updated_at=_t(c.updated_at),
         closed_at=format_time(c.closed_at),
         closed_reason=c.closed_reason,
+        agreements=[
+            s.ConflictAgreement(
+                party=s.PartyRef(id=a.party_id, name=names.get(a.party_id)),
+                at=_t(a.at),
+                statement=a.statement,
+                current=current,
+            )
+            for a, current in (standing.agreements if standing else [])
+        ],
+        coordinated=standing.coordinated if standing else False,
     )

@@ -551,14 +551,24 @@ def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:
         between = ", ".join(sides)
         if c.get("zone"):
             between += f"  ×  zone {c['zone']['name']}"
+        coordinated = " [cyan]coordinated[/]" if c.get("coordinated") else ""
         out.print(
-            f"[bold]{c['rule']}[/bold] [{'red' if c['status'] == 'open' else 'green'}]{c['status']}[/]  id {c['id']}",
+            f"[bold]{c['rule']}[/bold] [{'red' if c['status'] == 'open' else 'green'}]{c['status']}[/]{coordinated}"
+            f"  id {c['id']}",
             highlight=False,
         )
         out.print(f"  {between}", markup=False, highlight=False)
         out.print(f"  {c['reason']}", markup=False, highlight=False)
         if c.get("closed_reason"):
             out.print(f"  closed: {c['closed_reason']}", markup=False, highlight=False)
+        agreements = c.get("agreements", [])
+        for a in agreements:
+            lapsed = "" if a["current"] else " (given before the conflict changed: asked again)"
+            out.print(f"  agreed by {a['party']['name']}{lapsed}: {a['statement']}", markup=False, highlight=False)
+        if agreements and c["status"] == "open" and not c.get("coordinated"):
+            agreed = {a["party"]["id"] for a in agreements if a["current"]}
+            waiting = [p["name"] or p["id"] for p in c["parties"] if p["id"] not in agreed]
+            out.print(f"  waiting for the agreement of: {', '.join(waiting)}", markup=False, highlight=False)
 
 
 @app.command()
@@ -736,6 +746,35 @@ def conflicts_show(
     for r in conflict["regions"]:
         when = f"{moment(r['time_start'])} → {moment(r['time_end']) or '…'}"
         out.print(f"  where: {r['geometry']['type']}, {_band(r)}, {when}", markup=False)
+
+
+@conflicts_app.command("agree")
+def conflicts_agree(
+    conflict_id: str,
+    statement: Annotated[str, typer.Option("--statement", "-m", help="how it is handled (settled over the hotline)")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Agree to a conflict for your party, saying how it is handled. When every party it concerns
+    agrees, it is coordinated (still open and listed). The others are told in its hotline thread."""
+    conflict = _for_people(url, token, lambda c: c.agree_to_conflict(conflict_id, statement), as_json)
+    if conflict is not None:
+        _print_conflicts([conflict])
+
+
+@conflicts_app.command("withdraw")
+def conflicts_withdraw(
+    conflict_id: str,
+    statement: Annotated[str, typer.Option("--statement", "-m", help="why (optional)")] = "",
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw your party's agreement to a conflict (the others are told)."""
+    conflict = _for_people(url, token, lambda c: c.withdraw_agreement(conflict_id, statement), as_json)
+    if conflict is not None:
+        _print_conflicts([conflict])
 
 
 @conflicts_app.command("export")

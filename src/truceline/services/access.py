@@ -23,6 +23,7 @@ PERMISSIONS: Mapping[str, tuple[frozenset[Role], str]] = {
     "activity.read": (ALL, "read activities"),
     "activity.write": (frozenset({Role.officer}), "notify or change activities"),
     "conflict.read": (ALL, "read conflicts"),
+    "conflict.agree": (frozenset({Role.officer, Role.monitor}), "agree to conflicts for your party"),
     "audit.read": (ALL, "read the audit log"),
     "hotline.read": (ALL, "read the hotline"),
     "hotline.send": (frozenset({Role.officer, Role.monitor, Role.admin}), "open hotline threads or send messages"),

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from truceline.domain.errors import NotFound
+from truceline.domain.agreements import Agreement, Standing, basis, check_agreeable, standing
+from truceline.domain.errors import NotFound, StateConflict
 from truceline.domain.model import Activity, Conflict, Party, TimeWindow
+from truceline.services import audit, hotline
 from truceline.services.access import require
+from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
 
 
@@ -39,11 +42,12 @@ def get(uow: UnitOfWork, caller: Party, conflict_id: str) -> Conflict:
 
 
 def labels(
-    uow: UnitOfWork, caller: Party, conflicts: list[Conflict], known: Iterable[Activity] = ()
-) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    uow: UnitOfWork, caller: Party, conflicts: list[Conflict], known: Iterable[Activity] = (), *, fresh: bool = False
+) -> tuple[dict[str, str], dict[str, str], dict[str, str], dict[str, Standing]]:
     """Names to show with conflicts: parties, the caller's own activity titles (others' stay hidden),
-    and zones. ``known``: activities the caller already has at hand (such as the one just notified),
-    whose titles need no reading."""
+    and zones; and where each conflict's agreements stand. ``known``: activities the caller already
+    has at hand (such as the one just notified), whose titles need no reading. ``fresh``: conflicts
+    just found, which no one can have agreed to yet."""
     own = {s.activity_id for c in conflicts for s in c.subjects if s.party_id == caller.id}
     titles = {a.id: a.title for a in known if a.id in own and a.party_id == caller.id}
     with uow:
@@ -51,4 +55,45 @@ def labels(
         if missing := own - titles.keys():
             titles.update(uow.activities.titles(missing))
         zone_names = uow.zones.names({c.zone_id for c in conflicts if c.zone_id})
-    return names, titles, zone_names
+        given = {} if fresh else uow.conflicts.agreements([c.id for c in conflicts])
+        names.update(uow.parties.names({a.party_id for ags in given.values() for a in ags} - names.keys()))
+    return names, titles, zone_names, {c.id: standing(c, given.get(c.id, [])) for c in conflicts}
+
+
+def agree(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, statement: str) -> Conflict:
+    """The caller's party agrees to a conflict that concerns it, saying how it is handled; the others
+    concerned hear of it in the conflict's hotline thread. Given again, it replaces the earlier one."""
+    require(caller, "conflict.agree")
+    with uow:
+        # locked: two parties agreeing at once each see the other's agreement, and one says "coordinated"
+        c = check_agreeable(uow.conflicts.get(conflict_id, for_update=True), conflict_id, caller.id)
+        given = Agreement(c.id, caller.id, uow.clock(), statement, basis(c))
+        uow.conflicts.agree(given)
+        now = standing(c, uow.conflicts.agreements([c.id]).get(c.id, []))
+        audit.record(uow, caller, "conflict.agreed", "conflict", c.id,
+                     {"statement": statement, "basis": given.basis, "coordinated": now.coordinated},
+                     concerns=c.party_ids)  # fmt: skip
+        name = uow.parties.names([caller.id]).get(caller.id, caller.id)
+        done = " Every party concerned now agrees: the conflict is coordinated." if now.coordinated else ""
+        hotline.tell_about_conflict(uow, policy.hotline, caller, c,
+                                    f"{name} agrees to the conflict: {statement}{' (coordinated)' if done else ''}",
+                                    f"{c.reason}\n{name} agrees: {statement}.{done}")  # fmt: skip
+        uow.commit()
+    return c
+
+
+def withdraw(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, statement: str) -> Conflict:
+    """The caller's party no longer agrees to a conflict (the others hear of it)."""
+    require(caller, "conflict.agree")
+    with uow:
+        c = check_agreeable(uow.conflicts.get(conflict_id, for_update=True), conflict_id, caller.id)
+        if not uow.conflicts.withdraw(c.id, caller.id):
+            raise StateConflict(f"your party has not agreed to conflict {conflict_id}")
+        audit.record(uow, caller, "conflict.agreement_withdrawn", "conflict", c.id, {"statement": statement},
+                     concerns=c.party_ids)  # fmt: skip
+        name = uow.parties.names([caller.id]).get(caller.id, caller.id)
+        why = f": {statement}" if statement else ""
+        hotline.tell_about_conflict(uow, policy.hotline, caller, c, f"{name} no longer agrees to the conflict{why}",
+                                    f"{c.reason}\n{name} withdraws its agreement{why}.")  # fmt: skip
+        uow.commit()
+    return c

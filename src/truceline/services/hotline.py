@@ -250,6 +250,26 @@ def announce(uow: UnitOfWork, policy: HotlinePolicy, opened: Sequence[Conflict],
     _post_many(uow, list(posts.values()), names, None)
 
 
+def tell_about_conflict(uow: UnitOfWork, policy: HotlinePolicy, caller: Party, c: Conflict, headline: str,
+                        description: str) -> None:  # fmt: skip
+    """A party's word on a conflict (it agrees to it, or no longer does), posted as an Update in the
+    thread where the conflict was announced, for the other parties concerned to acknowledge."""
+    alerts = uow.hotline.alerts_for_conflicts([c.id]).get(c.id, [])
+    th = uow.hotline.get_thread(alerts[-1].thread_id) if alerts else None
+    if th is None:  # announced before threads were kept per conflict, or its thread is gone
+        th = uow.hotline.threads_by_key([thread_key(c.party_ids)]).get(thread_key(c.party_ids))
+    if th is None:
+        return
+    out = Outgoing(
+        MsgType.Update, Severity.Minor, Urgency.Past, Certainty.Observed, headline[:300], description,
+        addresses=[p for p in c.party_ids if p != caller.id and p in th.members],
+        references=[alerts[-1].id] if alerts else [], conflict_id=c.id, activity_ids=c.activity_ids,
+        zone_ids=[c.zone_id] if c.zone_id else [],
+    )  # fmt: skip
+    m = _compose(uow, policy, caller, th, out)
+    _post(uow, th, [m], _names(uow, [m]), caller)
+
+
 # --- threads and messages by hand -----------------------------------------------------------------
 @dataclass
 class Outgoing:

@@ -13,6 +13,7 @@ from truceline.adapters import charts
 from truceline.adapters.incident_store import IncidentFilter
 from truceline.adapters.repositories import StoredEntry
 from truceline.domain import zone_news
+from truceline.domain.agreements import standing
 from truceline.domain.ceasefire import Day, force_periods, timeline
 from truceline.domain.cells import to_ms
 from truceline.domain.errors import NotFound
@@ -52,6 +53,8 @@ class Sitrep:
     awaiting: list[Awaiting] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     zone_filter: str | None = None
+    #: the conflicts every party concerned agrees to (still open, known to be handled)
+    coordinated: set[str] = field(default_factory=set)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -96,6 +99,8 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
             for c in mine
             if any(r.window.start < end and (r.window.end is None or r.window.end > start) for r in c.regions)
         ]
+        given = uow.conflicts.agreements([c.id for c in conflicts]) if conflicts else {}
+        coordinated = {c.id for c in conflicts if standing(c, given.get(c.id, [])).coordinated}
         overdue = uow.hotline.inbox(caller.id, INBOX_STATES["overdue"], limit=200, offset=0)
         party_ids = {p for c in conflicts for p in c.party_ids} | {p for i in incidents for p in i.alleged}
         party_ids |= {i.reported_by for i in incidents if i.reported_by} | {m.sender_id for m in overdue if m.sender_id}
@@ -115,6 +120,7 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
         ),
         incident_zones={i.id: [zone_names.get(z, z) for z, _ in links.get(i.id, [])] for i in incidents},
         conflicts=conflicts,
+        coordinated=coordinated,
         overdue=[
             {
                 "headline": m.headline,
@@ -229,7 +235,8 @@ def context(rep: Sitrep, policy: Policy) -> dict[str, Any]:
             for n, i in enumerate(rep.incidents, start=1)
         ],
         "conflicts": [
-            {"rule": c.rule.value.replace("_", " "), "reason": c.reason,
+            {"rule": c.rule.value.replace("_", " ") + (", coordinated" if c.id in rep.coordinated else ""),
+             "reason": c.reason,
              "parties": ", ".join(rep.names.get(p, p) for p in c.party_ids), "when": when(c)}
             for c in rep.conflicts
         ],

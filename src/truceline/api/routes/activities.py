@@ -16,9 +16,12 @@ from truceline.services import activities
 router = APIRouter(prefix="/v1/activities", tags=["activities"])
 
 
-def _result(ctx: AppContext, caller: Party, r: activities.ActivityResult) -> schemas.ActivityWithConflicts:
+def _result(
+    ctx: AppContext, caller: Party, r: activities.ActivityResult, *, fresh: bool = False
+) -> schemas.ActivityWithConflicts:
     return schemas.ActivityWithConflicts(
-        activity=views.activity(r.activity), conflicts=render.conflicts(ctx, caller, r.conflicts, [r.activity])
+        activity=views.activity(r.activity),
+        conflicts=render.conflicts(ctx, caller, r.conflicts, [r.activity], fresh=fresh),
     )
 
 
@@ -37,7 +40,7 @@ async def notify(body: schemas.ActivityCreate, w: Write) -> schemas.ActivityWith
     data = body.model_dump(mode="json", exclude_none=True)
 
     def run() -> schemas.ActivityWithConflicts:
-        return _result(ctx, caller, _counted(ctx, activities.notify(w.uow(), ctx.policy, caller, data)))
+        return _result(ctx, caller, _counted(ctx, activities.notify(w.uow(), ctx.policy, caller, data)), fresh=True)
 
     return await ctx.call(run)
 

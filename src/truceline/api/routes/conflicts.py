@@ -7,7 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from truceline.adapters import geojson_io
 from truceline.api import schemas
-from truceline.api.deps import Caller, Ctx
+from truceline.api.deps import Caller, Ctx, Write
 from truceline.api.routes import export, params, render
 from truceline.api.routes.params import Offset
 from truceline.domain.model import Conflict, ConflictRule
@@ -69,3 +69,33 @@ def export_conflicts(ctx: Ctx, caller: Caller, f: Filter) -> StreamingResponse:
 @router.get("/{conflict_id}", operation_id="getConflict", response_model=schemas.ConflictRead)
 def get_conflict(conflict_id: str, ctx: Ctx, caller: Caller) -> schemas.ConflictRead:
     return render.conflicts(ctx, caller, [conflicts.get(ctx.uow(), caller, conflict_id)])[0]
+
+
+@router.post("/{conflict_id}/agreement", operation_id="agreeToConflict", response_model=schemas.ConflictRead)
+async def agree(conflict_id: str, body: schemas.AgreementCreate, w: Write) -> schemas.ConflictRead:
+    """Your party agrees to an open conflict that concerns it, saying how it is handled (settled over
+    the hotline). The other parties concerned are told in the conflict's thread. When every party
+    concerned agrees to the conflict as it is now, it is `coordinated`: still open and listed, known
+    to be handled. If the conflict changes (a plan or a zone moves), the agreements lapse (`current`:
+    false) and are asked for again. Officers and monitors; giving it again replaces yours."""
+    ctx, caller = w.ctx, w.caller
+
+    def run() -> schemas.ConflictRead:
+        c = conflicts.agree(w.uow(), ctx.policy, caller, conflict_id, body.statement)
+        return render.conflicts(ctx, caller, [c])[0]
+
+    return await ctx.call(run)
+
+
+@router.post(
+    "/{conflict_id}/agreement/withdraw", operation_id="withdrawConflictAgreement", response_model=schemas.ConflictRead
+)
+async def withdraw(conflict_id: str, w: Write, body: schemas.AgreementWithdraw | None = None) -> schemas.ConflictRead:
+    """Your party no longer agrees to the conflict; the others concerned are told why, if you say."""
+    ctx, caller = w.ctx, w.caller
+
+    def run() -> schemas.ConflictRead:
+        c = conflicts.withdraw(w.uow(), ctx.policy, caller, conflict_id, body.statement if body else "")
+        return render.conflicts(ctx, caller, [c])[0]
+
+    return await ctx.call(run)

@@ -1,0 +1,81 @@
+"""Agreeing to a conflict: each party concerned says how it is handled; when all agree to it as it is,
+it is coordinated (still open and listed); a changed conflict asks again. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tests.e2e.conftest import Line
+from tests.helpers import T0, activity_body
+
+
+def _overlap(line: Line) -> tuple[str, str, dict[str, Any]]:
+    """A's convoy and B's patrol meet: the conflict, and A's activity id and body."""
+    body = activity_body(kind="humanitarian_convoy", title="Nasib convoy")
+    a = line.client.post("/v1/activities", headers=line.h("A"), json=body)
+    b = line.client.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", title="patrol"))
+    assert a.status_code == b.status_code == 201, (a.text, b.text)
+    (conflict,) = b.json()["conflicts"]
+    assert conflict["agreements"] == [] and conflict["coordinated"] is False
+    return conflict["id"], a.json()["activity"]["id"], body
+
+
+def _agree(line: Line, who: str, cid: str, statement: str) -> Any:
+    return line.client.post(f"/v1/conflicts/{cid}/agreement", headers=line.h(who), json={"statement": statement})
+
+
+def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(line: Line) -> None:
+    c = line.client
+    cid, a_id, body = _overlap(line)
+    first = _agree(line, "A", cid, "B's patrol escorts the convoy through Nasib")
+    assert first.status_code == 200, first.text
+    got = first.json()
+    assert [(x["party"]["name"], x["current"]) for x in got["agreements"]] == [("A", True)]
+    assert got["coordinated"] is False and got["status"] == "open"
+    # B hears of it in the conflict's thread, to acknowledge
+    told = [m for m in line.inbox("B") if m["conflict_id"] == cid and m["sender"]["name"] == "A"]
+    assert [m["headline"] for m in told] == ["A agrees to the conflict: B's patrol escorts the convoy through Nasib"]
+    assert told[0]["msgType"] == "Update"
+    both = _agree(line, "B", cid, "Escort confirmed, 06:00 at the crossing").json()
+    assert both["coordinated"] is True and [x["current"] for x in both["agreements"]] == [True, True]
+    told = [m["headline"] for m in line.inbox("A") if m["conflict_id"] == cid and m["sender"]["name"] == "B"]
+    assert told == ["B agrees to the conflict: Escort confirmed, 06:00 at the crossing (coordinated)"]
+    # still open and listed for both, coordinated; never hidden
+    for who in ("A", "B"):
+        listed = {x["id"]: x for x in c.get("/v1/conflicts", headers=line.h(who)).json()}
+        assert listed[cid]["coordinated"] is True and listed[cid]["status"] == "open"
+    assert c.get(f"/v1/conflicts/{cid}", headers=line.h("A")).json()["coordinated"] is True
+    # the record: who agreed, to what
+    entries = c.get("/v1/audit", headers=line.h("B"), params={"entity_id": cid}).json()
+    agreed = [e for e in entries if e["action"] == "conflict.agreed"]
+    assert [e["payload"]["coordinated"] for e in agreed] == [False, True]
+    # A moves its convoy an hour later: still a conflict, but not the one they agreed to
+    later = activity_body(kind="humanitarian_convoy", title="Nasib convoy", t0=T0 + timedelta(hours=1),
+                          t1=T0 + timedelta(hours=7))  # fmt: skip
+    moved = c.put(f"/v1/activities/{a_id}", headers=line.h("A"), json=later)
+    assert moved.status_code == 200, moved.text
+    (again,) = [x for x in moved.json()["conflicts"] if x["id"] == cid]
+    assert again["coordinated"] is False and [x["current"] for x in again["agreements"]] == [False, False]
+    assert body != later
+
+
+def test_withdraw_and_who_may_agree(line: Line) -> None:
+    c = line.client
+    cid, a_id, _ = _overlap(line)
+    assert _agree(line, "A", cid, "holding at the border post").status_code == 200
+    gone = c.post(f"/v1/conflicts/{cid}/agreement/withdraw", headers=line.h("A"), json={"statement": "plans changed"})
+    assert gone.status_code == 200 and gone.json()["agreements"] == []
+    told = [m["headline"] for m in line.inbox("B") if m["conflict_id"] == cid and m["sender"]["name"] == "A"]
+    assert "A no longer agrees to the conflict: plans changed" in told
+    twice = c.post(f"/v1/conflicts/{cid}/agreement/withdraw", headers=line.h("A"))
+    assert twice.status_code == 409 and "has not agreed" in twice.json()["detail"]
+    # a party it does not concern is not told it exists; an observer may not agree; a statement is needed
+    assert _agree(line, "HQ", cid, "fine by us").status_code == 404
+    assert _agree(line, "Obs", cid, "fine").status_code == 403
+    empty = _agree(line, "A", cid, "")
+    assert empty.status_code == 422 and empty.json()["errors"][0]["pointer"] == "/statement"
+    # a conflict that no longer holds needs no agreement
+    assert c.post(f"/v1/activities/{a_id}/cancel", headers=line.h("A")).status_code == 200
+    closed = _agree(line, "B", cid, "too late")
+    assert closed.status_code == 409 and "closed" in closed.json()["detail"]
