@@ -22,6 +22,7 @@ from truceline.adapters.unit_of_work import SqlUnitOfWork
 from truceline.domain.errors import NotAuthenticated
 from truceline.services import parties
 
+OPPOSITION = "Armed opposition (Southern Front)"
 FRACTION = re.compile(r"T\d\d:\d\d:\d\d\.\d")  # a time with a fraction of a second
 
 
@@ -682,12 +683,12 @@ def test_listings_fit_80_columns_with_whole_ids(server: tuple[str, dict[str, str
 
 
 def test_parties_agree_to_a_conflict_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
-    """Israel's and Turkey's plans meet; each says how it is handled; the conflict is coordinated, and
+    """The opposition's and Turkey's plans meet; each says how it is handled; the conflict is coordinated, and
     the day's report says so. At 80 columns, whole."""
-    url, tokens, _ = server
+    url, tokens, _ = server  # parties with no signing key (another test gives Israel one)
     ids = []
-    for who, kind in (("Israel", "patrol"), ("Turkey", "humanitarian_convoy")):
-        plan = tmp_path / f"{who}.geojson"
+    for who, kind in ((OPPOSITION, "patrol"), ("Turkey", "humanitarian_convoy")):
+        plan = tmp_path / f"{who[:6]}.geojson"
         plan.write_text(json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [41.2, 36.1]},
                                     "properties": {"kind": kind, "title": f"{who} plan", "radius_m": 2000,
                                                    "time_start": "2017-07-11T06:00:00Z",
@@ -702,15 +703,15 @@ def test_parties_agree_to_a_conflict_from_the_cli(server: tuple[str, dict[str, s
         [str(BIN), "conflicts", "agree", conflict["id"], "-m", words], capture_output=True, text=True,
         env={**env, "TRUCELINE_TOKEN": tokens[who]}, timeout=120,
     )  # fmt: skip
-    first = agree("Israel", "Convoy passes after 08:00")
+    first = agree(OPPOSITION, "Convoy passes after 08:00")
     assert first.returncode == 0, first.stderr
-    assert "agreed by Israel: Convoy passes after 08:00" in first.stdout
+    assert f"agreed by {OPPOSITION}: Convoy passes after 08:00" in first.stdout
     assert "waiting for the agreement of: Turkey" in first.stdout and "coordinated" not in first.stdout
     both = agree("Turkey", "Holding until 08:00")
     assert both.returncode == 0 and f"open coordinated  id {conflict['id']}" in both.stdout, both.stdout
     assert max(len(line) for line in both.stdout.splitlines()) <= 80 and "waiting" not in both.stdout
     # the day's report lists it as coordinated
-    rep = run("sitrep", "--date", "2017-07-11", "--out", str(tmp_path / "rep"), token=tokens["Israel"], url=url)
+    rep = run("sitrep", "--date", "2017-07-11", "--out", str(tmp_path / "rep"), token=tokens[OPPOSITION], url=url)
     assert rep.returncode == 0, rep.stderr
     assert "overlap, coordinated" in (tmp_path / "rep" / "sitrep-2017-07-11.html").read_text(encoding="utf-8")
     # a party it does not concern: one line

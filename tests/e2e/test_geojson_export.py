@@ -149,6 +149,15 @@ def test_conflicts_download_as_their_regions_showing_only_what_the_conflict_show
     assert zone_rule["zone"] == "Southwest" and "Secret raid plan" in json.dumps(zone_rule["activities"])
     only = download(api, "A", "/v1/conflicts/export", rule="zone_rule")
     assert [f["properties"]["rule"] for f in only["features"]] == ["zone_rule"]
+    # agreed to by both: the file says so, and who said what
+    for who in ("A", "B"):
+        agreed = c.post(f"/v1/conflicts/{overlap['properties']['conflict']}/agreement", headers=api.h(who),
+                        json={"statement": f"{who}: escort at dawn"})  # fmt: skip
+        assert agreed.status_code == 200, agreed.text
+    (coordinated,) = download(api, "B", "/v1/conflicts/export")["features"]
+    assert coordinated["properties"]["coordinated"] is True
+    assert [(x["party"], x["statement"], x["current"]) for x in coordinated["properties"]["agreements"]] == [
+        ("A", "A: escort at dawn", True), ("B", "B: escort at dawn", True)]  # fmt: skip
 
     c.post(f"/v1/activities/{a['activity']['id']}/cancel", headers=api.h("A"))
     assert download(api, "B", "/v1/conflicts/export")["features"] == []

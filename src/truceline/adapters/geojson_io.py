@@ -315,6 +315,11 @@ def conflict_features(c: dict[str, Any]) -> list[dict[str, Any]]:
         "created_at": c["created_at"],
         "closed_at": c.get("closed_at"),
         "closed_reason": c.get("closed_reason"),
+        "coordinated": c.get("coordinated", False),
+        "agreements": [
+            {"party": _name(a["party"]), "statement": a["statement"], "at": a["at"], "current": a["current"]}
+            for a in c.get("agreements", [])
+        ],
     }
     regions = c.get("regions") or []
     if not regions:
