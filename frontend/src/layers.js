@@ -151,23 +151,29 @@ export function drawActivities(group, activities, t, onOpen) {
 }
 
 /** Conflicts at the moment: each region where it happens, with its reason. */
+/** Draws the conflicts under way at ``t``; returns how many, and how many of them are coordinated. */
 export function drawConflicts(group, conflicts, t, onOpen) {
   group.clearLayers();
   let shown = 0;
+  let coordinated = 0;
   for (const c of conflicts) {
     const live = c.regions.filter((r) => within(t, r.time_start, r.time_end));
     if (!live.length) continue;
     shown += 1;
+    if (c.coordinated) coordinated += 1;
+    // coordinated (every party concerned agrees to it): still drawn, in green and dashed, so what is
+    // not yet handled stands out in red
+    const style = c.coordinated
+      ? { color: "#1e8449", weight: 3, dashArray: "6 4", fillColor: "#58d68d", fillOpacity: 0.25, className: "conflict-region coordinated" }
+      : { color: "#c0392b", weight: 3, fillColor: "#e74c3c", fillOpacity: 0.35, className: "conflict-region" };
     for (const r of live) {
-      L.geoJSON(r.geometry, {
-        style: () => ({ color: "#c0392b", weight: 3, fillColor: "#e74c3c", fillOpacity: 0.35, className: "conflict-region" }),
-      })
-        .bindTooltip(c.reason, { sticky: true, className: "reason" })
+      L.geoJSON(r.geometry, { style: () => style })
+        .bindTooltip(c.coordinated ? `Coordinated: ${c.reason}` : c.reason, { sticky: true, className: "reason" })
         .on("click", () => onOpen(c))
         .addTo(group);
     }
   }
-  return shown;
+  return [shown, coordinated];
 }
 
 export function incidentCluster() {
@@ -228,6 +234,7 @@ export function legend() {
     Object.entries(KIND_COLOURS).map(([k, c]) => el("div", el("span.swatch", { style: `background:${c}` }), k.replaceAll("_", " "))),
     el("div.legend-status", "solid: in force · dotted: agreed in principle · dashed: proposed or negotiating"),
     el("div", el("span.swatch.conflict"), "conflict"),
+    el("div", el("span.swatch.coordinated"), "coordinated conflict (agreed by all)"),
     el("div", el("span.swatch.activity"), "own activity"),
   );
   const control = L.control({ position: "bottomright" });

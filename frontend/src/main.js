@@ -297,9 +297,9 @@ class App {
     const t = this.moment;
     layers.drawZones(this.overlays.zones, this.overlays.sites, this.data.zones, t, (z) => this.openZone(z.id, { fromMap: true }));
     const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, (a) => this.openActivity(a));
-    const confs = layers.drawConflicts(this.overlays.conflicts, this.data.conflicts, t, (c) => this.mapBusy || this.focusConflict(c));
+    const [confs, handled] = layers.drawConflicts(this.overlays.conflicts, this.data.conflicts, t, (c) => this.mapBusy || this.focusConflict(c));
     const inForce = this.data.zones.filter((z) => z.status === "in_force" && layers.zoneEffective(z, t)).length;
-    $("summary").textContent = `${inForce} zones in force · ${acts} own activity volumes under way · ${confs} conflicts at this moment`;
+    $("summary").textContent = `${inForce} zones in force · ${acts} own activity volumes under way · ${confs} conflicts at this moment${handled ? ` (${handled} coordinated)` : ""}`;
     this.panels.conflicts?.refresh?.();
     this.panels.activities?.refresh?.();
   }
