@@ -10,15 +10,15 @@ from tests.e2e.conftest import Line
 from tests.helpers import T0, activity_body
 
 
-def _overlap(line: Line) -> tuple[str, str, dict[str, Any]]:
-    """A's convoy and B's patrol meet: the conflict, and A's activity id and body."""
+def _overlap(line: Line) -> tuple[str, str, dict[str, Any], str]:
+    """A's convoy and B's patrol meet: the conflict, A's activity id and body, and B's activity id."""
     body = activity_body(kind="humanitarian_convoy", title="Nasib convoy")
     a = line.client.post("/v1/activities", headers=line.h("A"), json=body)
     b = line.client.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", title="patrol"))
     assert a.status_code == b.status_code == 201, (a.text, b.text)
     (conflict,) = b.json()["conflicts"]
     assert conflict["agreements"] == [] and conflict["coordinated"] is False
-    return conflict["id"], a.json()["activity"]["id"], body
+    return conflict["id"], a.json()["activity"]["id"], body, b.json()["activity"]["id"]
 
 
 def _agree(line: Line, who: str, cid: str, statement: str) -> Any:
@@ -27,7 +27,7 @@ def _agree(line: Line, who: str, cid: str, statement: str) -> Any:
 
 def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(line: Line) -> None:
     c = line.client
-    cid, a_id, body = _overlap(line)
+    cid, a_id, body, b_id = _overlap(line)
     first = _agree(line, "A", cid, "B's patrol escorts the convoy through Nasib")
     assert first.status_code == 200, first.text
     got = first.json()
@@ -50,6 +50,12 @@ def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(lin
     entries = c.get("/v1/audit", headers=line.h("B"), params={"entity_id": cid}).json()
     agreed = [e for e in entries if e["action"] == "conflict.agreed"]
     assert [e["payload"]["coordinated"] for e in agreed] == [False, True]
+    # B renames its patrol: the conflict is the same one, still coordinated, and nobody is asked again
+    renamed = c.put(f"/v1/activities/{b_id}", headers=line.h("B"),
+                    json=activity_body(kind="patrol", title="escort patrol"))  # fmt: skip
+    assert renamed.status_code == 200, renamed.text
+    assert [x["coordinated"] for x in renamed.json()["conflicts"] if x["id"] == cid] == [True]
+    assert not [m for m in line.inbox("A") if m["headline"].startswith("Conflict changed")]
     # A moves its convoy an hour later: still a conflict, but not the one they agreed to
     later = activity_body(kind="humanitarian_convoy", title="Nasib convoy", t0=T0 + timedelta(hours=1),
                           t1=T0 + timedelta(hours=7))  # fmt: skip
@@ -58,11 +64,15 @@ def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(lin
     (again,) = [x for x in moved.json()["conflicts"] if x["id"] == cid]
     assert again["coordinated"] is False and [x["current"] for x in again["agreements"]] == [False, False]
     assert body != later
+    # both are told, in the conflict's thread, to agree again
+    for who in ("A", "B"):
+        asked = [m for m in line.inbox(who) if m["conflict_id"] == cid and m["headline"].startswith("Conflict changed")]
+        assert [m["headline"] for m in asked] == ["Conflict changed: the agreement of A, B no longer holds"], who
 
 
 def test_withdraw_and_who_may_agree(line: Line) -> None:
     c = line.client
-    cid, a_id, _ = _overlap(line)
+    cid, a_id, _, _ = _overlap(line)
     assert _agree(line, "A", cid, "holding at the border post").status_code == 200
     gone = c.post(f"/v1/conflicts/{cid}/agreement/withdraw", headers=line.h("A"), json={"statement": "plans changed"})
     assert gone.status_code == 200 and gone.json()["agreements"] == []

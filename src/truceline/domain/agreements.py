@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import shapely
-
 from truceline.domain.audit import canonical, sha256_hex
 from truceline.domain.errors import NotFound, StateConflict
 from truceline.domain.model import Conflict, ConflictStatus
@@ -37,9 +35,11 @@ def basis(c: Conflict) -> str:
     return sha256_hex(
         canonical(
             {
+                # the footprint as it is stored and shown (GeoJSON), so a conflict read back from the
+                # store and the same conflict found again give the same digest
                 "regions": [
                     [
-                        shapely.to_wkb(r.geometry, hex=True),
+                        r.geojson,
                         format_time(r.window.start),
                         format_time(r.window.end),
                         r.altitude.lower,

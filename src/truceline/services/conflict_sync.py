@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
+from truceline.domain.agreements import basis
 from truceline.domain.conflicts import Decision
 from truceline.domain.model import Activity, Conflict, ConflictStatus, Subject, Zone
 from truceline.services import audit, hotline
@@ -70,6 +71,8 @@ def sync(
         changed.append(old)
     uow.conflicts.save_many(new, changed)
     closed = [c for c in changed if c.status is ConflictStatus.closed]
+    refreshed = [c for c in changed if c.status is ConflictStatus.open]
+    lapsed = _lapsed(uow, refreshed, existing) if refreshed else []
     for c in new:
         audit.record(
             uow,
@@ -83,4 +86,22 @@ def sync(
     for c in closed:
         audit.record(uow, None, "conflict.closed", "conflict", c.id, {"reason": c.closed_reason}, concerns=c.party_ids)
     hotline.announce(uow, policy.hotline, new, closed)
+    hotline.tell_agreements_lapsed(uow, policy.hotline, lapsed)
     return opened
+
+
+def _lapsed(
+    uow: UnitOfWork, refreshed: list[Conflict], before: Mapping[str, Conflict]
+) -> list[tuple[Conflict, list[str]]]:
+    """The refreshed conflicts whose change voids agreements that held before it, with the parties
+    that gave them."""
+    given = uow.conflicts.agreements([c.id for c in refreshed])
+    out = []
+    for c in refreshed:
+        old = before.get(c.id)
+        if old is None or not given.get(c.id):
+            continue
+        was, now = basis(old), basis(c)
+        if was != now and (parties := [a.party_id for a in given[c.id] if a.basis == was]):
+            out.append((c, parties))
+    return out

@@ -270,6 +270,38 @@ def tell_about_conflict(uow: UnitOfWork, policy: HotlinePolicy, caller: Party, c
     _post(uow, th, [m], _names(uow, [m]), caller)
 
 
+def tell_agreements_lapsed(
+    uow: UnitOfWork, policy: HotlinePolicy, lapsed: Sequence[tuple[Conflict, list[str]]]
+) -> None:
+    """A conflict agreed to has changed (a plan or a zone moved): the parties whose agreement no
+    longer holds are told, in its thread, to agree again if it is still handled."""
+    if not lapsed:
+        return
+    now = uow.clock()
+    alerts = uow.hotline.alerts_for_conflicts([c.id for c, _ in lapsed])
+    names = uow.parties.names({p for c, _ in lapsed for p in c.party_ids})
+    posts: dict[str, tuple[Thread, list[Message]]] = {}
+    for c, parties in lapsed:
+        found = alerts.get(c.id, [])
+        th = uow.hotline.get_thread(found[-1].thread_id) if found else None
+        if th is None:
+            continue
+        who = ", ".join(names.get(p, p) for p in parties)
+        mid = new_id()
+        m = Message(
+            id=mid, thread_id=th.id, sender_id=None, msg_type=MsgType.Update, severity=Severity.Moderate,
+            urgency=Urgency.Expected, certainty=Certainty.Observed,
+            headline=f"Conflict changed: the agreement of {who} no longer holds"[:300],
+            description=f"{c.reason}\nThe conflict changed after {who} agreed to it: agree again if it is still "
+                        "handled (it is no longer coordinated).",
+            created_at=now, references=[found[-1].id], conflict_id=c.id, activity_ids=c.activity_ids,
+            zone_ids=[c.zone_id] if c.zone_id else [], regions=list(c.regions),
+            addressees=_addressees(mid, parties, policy.deadline(now, severity=Severity.Moderate), policy),
+        )  # fmt: skip
+        posts.setdefault(th.id, (th, []))[1].append(m)
+    _post_many(uow, list(posts.values()), names, None)
+
+
 # --- threads and messages by hand -----------------------------------------------------------------
 @dataclass
 class Outgoing:
