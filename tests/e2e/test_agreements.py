@@ -28,6 +28,7 @@ def _agree(line: Line, who: str, cid: str, statement: str) -> Any:
 def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(line: Line) -> None:
     c = line.client
     cid, a_id, body, b_id = _overlap(line)
+    alert = next(m for m in line.inbox("A") if m["conflict_id"] == cid and m["msgType"] == "Alert")
     first = _agree(line, "A", cid, "B's patrol escorts the convoy through Nasib")
     assert first.status_code == 200, first.text
     got = first.json()
@@ -37,6 +38,11 @@ def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(lin
     told = [m for m in line.inbox("B") if m["conflict_id"] == cid and m["sender"]["name"] == "A"]
     assert [m["headline"] for m in told] == ["A agrees to the conflict: B's patrol escorts the convoy through Nasib"]
     assert told[0]["msgType"] == "Update"
+    # agreeing, A has seen the conflict: its copy of the Alert is acknowledged (and stops escalating)
+    assert alert["id"] not in {m["id"] for m in line.inbox("A")}
+    (acked,) = [m for m in line.inbox("A", "acknowledged") if m["id"] == alert["id"]]
+    assert [x["state"] for x in acked["addresses"] if x["party"]["name"] == "A"] == ["acknowledged"]
+    assert alert["id"] in {m["id"] for m in line.inbox("B")}  # B's copy still waits for B
     both = _agree(line, "B", cid, "Escort confirmed, 06:00 at the crossing").json()
     assert both["coordinated"] is True and [x["current"] for x in both["agreements"]] == [True, True]
     told = [m["headline"] for m in line.inbox("A") if m["conflict_id"] == cid and m["sender"]["name"] == "B"]

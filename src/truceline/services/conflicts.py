@@ -62,7 +62,8 @@ def labels(
 
 def agree(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, statement: str) -> Conflict:
     """The caller's party agrees to a conflict that concerns it, saying how it is handled; the others
-    concerned hear of it in the conflict's hotline thread. Given again, it replaces the earlier one."""
+    concerned hear of it in the conflict's hotline thread, and the party's copies of the conflict's
+    Alert are acknowledged. Given again, it replaces the earlier one."""
     require(caller, "conflict.agree")
     with uow:
         # locked: two parties agreeing at once each see the other's agreement, and one says "coordinated"
@@ -73,6 +74,9 @@ def agree(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, stat
         audit.record(uow, caller, "conflict.agreed", "conflict", c.id,
                      {"statement": statement, "basis": given.basis, "coordinated": now.coordinated},
                      concerns=c.party_ids)  # fmt: skip
+        # a party that agrees to the conflict has seen it: its copies of the conflict's Alert that still
+        # wait are acknowledged, and stop escalating
+        hotline.acknowledge_conflict_alerts(uow, caller, c.id, f"Agreed to the conflict: {statement}")
         name = uow.parties.names([caller.id]).get(caller.id, caller.id)
         done = " Every party concerned now agrees: the conflict is coordinated." if now.coordinated else ""
         hotline.tell_about_conflict(uow, policy.hotline, caller, c,

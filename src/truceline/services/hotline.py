@@ -484,45 +484,61 @@ def acknowledge(uow: UnitOfWork, caller: Party, message_id: str, note: str = "")
                 f"your party already acknowledged this message at {format_time(a.acked_at)}",
                 extra={"acknowledged_at": format_time(a.acked_at), "ack_message_id": a.ack_message_id},
             )
-        check_receipt_transition(a.state, ReceiptState.acknowledged)
-        now = uow.clock()
-        ack = Message(
-            id=new_id(),
-            thread_id=th.id,
-            sender_id=caller.id,
-            msg_type=MsgType.Ack,
-            severity=m.severity,
-            urgency=m.urgency,
-            certainty=m.certainty,
-            headline=f"Acknowledged: {m.headline}"[:300],
-            description=note,
-            created_at=now,
-            references=[m.id],
-            conflict_id=m.conflict_id,
-        )
-        was = a.state
-        a.state, a.acked_at, a.ack_message_id, a.next_due = ReceiptState.acknowledged, now, ack.id, None
-        uow.hotline.add_messages([ack])
-        uow.hotline.save_addressees([a])
-        uow.hotline.touch([th.id], now)
-        m.addressees = [a if x.party_id == caller.id else x for x in m.addressees]
-        names = _names(uow, [m], th.members)
-        payload = {"message": message_json(m, names), "ack": message_json(ack, names),
-                   "party": _party_json(caller.id, names), "acknowledged_at": format_time(now)}
-        uow.feed.publish(th.members, "message.acknowledged", payload, now)
-        late = now > a.deadline
-        audit.record(
-            uow,
-            caller,
-            "message.acknowledged",
-            "message",
-            m.id,
-            {"ack_message_id": ack.id, "was": was.value, "late": late, "deadline": format_time(a.deadline),
-             "note": note},
-            concerns=th.members,
-        )
+        names = _acknowledge_in(uow, caller, m, th, a, note)
         uow.commit()
     return m, names
+
+
+def acknowledge_conflict_alerts(uow: UnitOfWork, caller: Party, conflict_id: str, note: str) -> None:
+    """The caller's copies of a conflict's Alerts that still wait, acknowledged with ``note`` (in the
+    current transaction): a party that agrees to the conflict has seen it."""
+    for m in uow.hotline.alerts_for_conflicts([conflict_id]).get(conflict_id, []):
+        a = uow.hotline.addressee(m.id, caller.id, for_update=True)
+        th = uow.hotline.get_thread(m.thread_id) if a is not None and a.state is not ReceiptState.acknowledged else None
+        if a is not None and th is not None:
+            _acknowledge_in(uow, caller, m, th, a, note)
+
+
+def _acknowledge_in(uow: UnitOfWork, caller: Party, m: Message, th: Thread, a: Addressee, note: str) -> dict[str, str]:
+    """Acknowledge ``caller``'s copy ``a`` of ``m`` in the current transaction; the names to show."""
+    check_receipt_transition(a.state, ReceiptState.acknowledged)
+    now = uow.clock()
+    ack = Message(
+        id=new_id(),
+        thread_id=th.id,
+        sender_id=caller.id,
+        msg_type=MsgType.Ack,
+        severity=m.severity,
+        urgency=m.urgency,
+        certainty=m.certainty,
+        headline=f"Acknowledged: {m.headline}"[:300],
+        description=note,
+        created_at=now,
+        references=[m.id],
+        conflict_id=m.conflict_id,
+    )
+    was = a.state
+    a.state, a.acked_at, a.ack_message_id, a.next_due = ReceiptState.acknowledged, now, ack.id, None
+    uow.hotline.add_messages([ack])
+    uow.hotline.save_addressees([a])
+    uow.hotline.touch([th.id], now)
+    m.addressees = [a if x.party_id == caller.id else x for x in m.addressees]
+    names = _names(uow, [m], th.members)
+    payload = {"message": message_json(m, names), "ack": message_json(ack, names),
+               "party": _party_json(caller.id, names), "acknowledged_at": format_time(now)}
+    uow.feed.publish(th.members, "message.acknowledged", payload, now)
+    late = now > a.deadline
+    audit.record(
+        uow,
+        caller,
+        "message.acknowledged",
+        "message",
+        m.id,
+        {"ack_message_id": ack.id, "was": was.value, "late": late, "deadline": format_time(a.deadline),
+         "note": note},
+        concerns=th.members,
+    )
+    return names
 
 
 #: scheduled work runs in one process at a time (PostgreSQL advisory locks; SQLite's writer lock)
