@@ -62,6 +62,11 @@ export function conflictsPanel(app) {
   // narrowed by words and by rule; kept across the live feed's redraws and a visit elsewhere
   const find = findControls(app, "conflict", { find: "Find a conflict", placeholder: "e.g. Suweida, Jordan, SYAF14", choose: "Rule",
     options: [["", "any rule"], ...RULES.map((r) => [r, r.replaceAll("_", " ")])] }, () => refresh());
+  // the conflicts still to handle: those not every party concerned agrees to yet (kept like the words)
+  const kept = app.finds.conflict;
+  const pending = el("input", { type: "checkbox", name: "conflict-pending", checked: Boolean(kept.pending) });
+  pending.addEventListener("change", () => { kept.pending = pending.checked; refresh(); });
+  const onlyPending = el("label.check", pending, " Only those not yet coordinated");
   const shown = el("p.hint.conflict-count", { role: "status" });
   const node = el(
     "section.panel",
@@ -69,6 +74,7 @@ export function conflictsPanel(app) {
     el("p.hint", "Open conflicts that concern your party. Notification is not permission: every conflict stays here until it no longer holds, coordinated ones too (every party concerned agrees to them)."),
     downloadButton(app, "/v1/conflicts/export", "Download as GeoJSON (for a GIS)"),
     find.node,
+    onlyPending,
     shown,
     list,
   );
@@ -76,7 +82,7 @@ export function conflictsPanel(app) {
     list.replaceChildren();
     const all = app.data.conflicts;
     const items = all
-      .filter((c) => find.matches(conflictWords(c), c.rule))
+      .filter((c) => find.matches(conflictWords(c), c.rule) && !(pending.checked && c.coordinated))
       .sort((a, b) => (a.regions[0]?.time_start || "").localeCompare(b.regions[0]?.time_start || ""));
     shown.textContent = items.length === all.length ? "" : `${items.length} of ${all.length} open conflicts.`;
     if (!all.length) list.append(el("li.empty", "No open conflicts."));

@@ -508,6 +508,10 @@ def test_agree_to_a_conflict_until_it_is_coordinated(browser: Browser, server: S
     # on the map at its hour: green and dashed, apart from the conflicts not yet handled (red)
     expect(page.locator("path.conflict-region.coordinated")).to_have_count(1)
     expect(page.locator("#summary")).to_contain_text("conflicts at this moment (1 coordinated)")
+    page.locator("#panel").get_by_label("Only those not yet coordinated").check()  # what is still to handle
+    expect(card).to_have_count(0)
+    expect(page.locator("#panel li.card").first).to_be_visible()
+    page.locator("#panel").get_by_label("Only those not yet coordinated").uncheck()
     s.shot("web-conflict-coordinated")
     card.get_by_role("button", name="Withdraw our agreement").click()
     expect(card.locator(".badge.coordinated")).to_have_count(0)
