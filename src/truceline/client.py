@@ -378,7 +378,8 @@ class Client:
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
     """Query parameters without the unset ones (``from_`` is sent as ``from``)."""
-    return {k.rstrip("_"): v for k, v in params.items() if v is not None}
+    # a flag goes as the API spells it (true/false), not as Python does
+    return {k.rstrip("_"): (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items() if v is not None}
 
 
 def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:

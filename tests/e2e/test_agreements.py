@@ -52,6 +52,15 @@ def test_every_party_agrees_and_the_conflict_is_coordinated_until_it_changes(lin
         listed = {x["id"]: x for x in c.get("/v1/conflicts", headers=line.h(who)).json()}
         assert listed[cid]["coordinated"] is True and listed[cid]["status"] == "open"
     assert c.get(f"/v1/conflicts/{cid}", headers=line.h("A")).json()["coordinated"] is True
+    # what is still to handle, and what is handled: another conflict of A's stays to handle
+    other = activity_body(kind="patrol", title="B's second patrol", lng=36.9)
+    c.post("/v1/activities", headers=line.h("A"), json=activity_body(title="A's second", lng=36.9))
+    second = c.post("/v1/activities", headers=line.h("B"), json=other).json()["conflicts"][0]["id"]
+    for flag, expected in (("true", [cid]), ("false", [second])):
+        got = c.get("/v1/conflicts", headers=line.h("A"), params={"coordinated": flag}).json()
+        assert [x["id"] for x in got] == expected, flag
+    paged = c.get("/v1/conflicts", headers=line.h("A"), params={"coordinated": "false", "offset": 1}).json()
+    assert paged == []
     # the record: who agreed, to what
     entries = c.get("/v1/audit", headers=line.h("B"), params={"entity_id": cid}).json()
     agreed = [e for e in entries if e["action"] == "conflict.agreed"]

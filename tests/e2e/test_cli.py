@@ -710,6 +710,10 @@ def test_parties_agree_to_a_conflict_from_the_cli(server: tuple[str, dict[str, s
     both = agree("Turkey", "Holding until 08:00")
     assert both.returncode == 0 and f"open coordinated  id {conflict['id']}" in both.stdout, both.stdout
     assert max(len(line) for line in both.stdout.splitlines()) <= 80 and "waiting" not in both.stdout
+    handled = run("conflicts", "list", "--coordinated", "--json", token=tokens["Turkey"], url=url)
+    to_handle = run("conflicts", "list", "--to-handle", "--json", token=tokens["Turkey"], url=url)
+    assert conflict["id"] in {x["id"] for x in json.loads(handled.stdout)}
+    assert conflict["id"] not in {x["id"] for x in json.loads(to_handle.stdout)}
     # the day's report lists it as coordinated
     rep = run("sitrep", "--date", "2017-07-11", "--out", str(tmp_path / "rep"), token=tokens[OPPOSITION], url=url)
     assert rep.returncode == 0, rep.stderr

@@ -727,10 +727,16 @@ def conflicts_list(
     status: Annotated[str, typer.Option(help="open, closed or all")] = "open",
     time_from: FromTimeOpt = None,
     time_to: ToTimeOpt = None,
+    coordinated: Annotated[
+        bool | None,
+        typer.Option("--coordinated/--to-handle", help="only those every party agrees to, or only the others"),
+    ] = None,
 ) -> None:
     """List the conflicts that concern your party, by when they happen."""
     with _client(url, token) as c:
-        items = guarded(lambda: c.conflicts(status=status, time_start=time_from, time_end=time_to))
+        items = guarded(
+            lambda: c.conflicts(status=status, time_start=time_from, time_end=time_to, coordinated=coordinated)
+        )
     _print_json(items) if as_json else _print_conflicts(items)
 
 

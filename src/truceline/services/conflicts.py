@@ -21,15 +21,37 @@ def list_conflicts(
     rule: str | None = None,
     zone_id: str | None = None,
     window: TimeWindow | None = None,
+    coordinated: bool | None = None,
     limit: int = 200,
     offset: int = 0,
 ) -> list[Conflict]:
-    """The caller's conflicts, by when they happen; ``window``: those whose time meets it."""
+    """The caller's conflicts, by when they happen; ``window``: those whose time meets it;
+    ``coordinated``: only those every party concerned agrees to (or only the others)."""
     require(caller, "conflict.read")
     with uow:
-        return uow.conflicts.list_for_party(
-            caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=limit, offset=offset
-        )
+        if coordinated is None:
+            return uow.conflicts.list_for_party(
+                caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=limit, offset=offset
+            )
+        # Whether a conflict is coordinated is worked out from its agreements as it is read: the pages
+        # are read in order and filtered, until this page of matches is full.
+        found: list[Conflict] = []
+        skip, at, batch = offset, 0, 500
+        while len(found) < limit:
+            page = uow.conflicts.list_for_party(
+                caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=batch, offset=at
+            )
+            given = uow.conflicts.agreements([c.id for c in page]) if page else {}
+            for c in page:
+                if standing(c, given.get(c.id, [])).coordinated is coordinated:
+                    if skip:
+                        skip -= 1
+                    elif len(found) < limit:
+                        found.append(c)
+            if len(page) < batch:
+                break
+            at += batch
+        return found
 
 
 def get(uow: UnitOfWork, caller: Party, conflict_id: str) -> Conflict:

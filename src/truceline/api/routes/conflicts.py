@@ -22,12 +22,17 @@ def _filter(
     zone_id: str | None = None,
     time_start: Annotated[str | None, Query(description="RFC 3339: conflicts that end after this")] = None,
     time_end: Annotated[str | None, Query(description="RFC 3339: conflicts that start before this")] = None,
+    coordinated: Annotated[
+        bool | None,
+        Query(description="true: only those every party concerned agrees to; false: only those still to handle"),
+    ] = None,
 ) -> dict[str, Any]:
     return {
         "status": None if status == "all" else status,
         "rule": rule,
         "zone_id": zone_id,
         "window": params.time_window(time_start, time_end),
+        "coordinated": coordinated,
     }
 
 
