@@ -150,8 +150,8 @@ export function drawActivities(group, activities, t, onOpen) {
   return shown;
 }
 
-/** Conflicts at the moment: each region where it happens, with its reason. */
-/** Draws the conflicts under way at ``t``; returns how many, and how many of them are coordinated. */
+/** Conflicts at the moment ``t``: each region where it happens, with its reason. Returns how many are
+ * under way, and how many of those are coordinated. */
 export function drawConflicts(group, conflicts, t, onOpen) {
   group.clearLayers();
   let shown = 0;

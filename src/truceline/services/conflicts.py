@@ -41,9 +41,9 @@ def list_conflicts(
             page = uow.conflicts.list_for_party(
                 caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=batch, offset=at
             )
-            given = uow.conflicts.agreements([c.id for c in page]) if page else {}
+            now = standings_in(uow, page)
             for c in page:
-                if standing(c, given.get(c.id, [])).coordinated is coordinated:
+                if now[c.id].coordinated is coordinated:
                     if skip:
                         skip -= 1
                     elif len(found) < limit:
@@ -77,9 +77,16 @@ def labels(
         if missing := own - titles.keys():
             titles.update(uow.activities.titles(missing))
         zone_names = uow.zones.names({c.zone_id for c in conflicts if c.zone_id})
-        given = {} if fresh else uow.conflicts.agreements([c.id for c in conflicts])
-        names.update(uow.parties.names({a.party_id for ags in given.values() for a in ags} - names.keys()))
-    return names, titles, zone_names, {c.id: standing(c, given.get(c.id, [])) for c in conflicts}
+        now = {c.id: standing(c, []) for c in conflicts} if fresh else standings_in(uow, conflicts)
+        agreeing = {a.party_id for s in now.values() for a, _ in s.agreements}
+        names.update(uow.parties.names(agreeing - names.keys()))
+    return names, titles, zone_names, now
+
+
+def standings_in(uow: UnitOfWork, conflicts: list[Conflict]) -> dict[str, Standing]:
+    """Where each conflict's agreements stand (in the current transaction)."""
+    given = uow.conflicts.agreements([c.id for c in conflicts]) if conflicts else {}
+    return {c.id: standing(c, given.get(c.id, [])) for c in conflicts}
 
 
 def agree(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, statement: str) -> Conflict:
@@ -92,14 +99,14 @@ def agree(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, stat
         c = check_agreeable(uow.conflicts.get(conflict_id, for_update=True), conflict_id, caller.id)
         given = Agreement(c.id, caller.id, uow.clock(), statement, basis(c))
         uow.conflicts.agree(given)
-        now = standing(c, uow.conflicts.agreements([c.id]).get(c.id, []))
+        now = standings_in(uow, [c])[c.id]
         audit.record(uow, caller, "conflict.agreed", "conflict", c.id,
                      {"statement": statement, "basis": given.basis, "coordinated": now.coordinated},
                      concerns=c.party_ids)  # fmt: skip
         # a party that agrees to the conflict has seen it: its copies of the conflict's Alert that still
         # wait are acknowledged, and stop escalating
         hotline.acknowledge_conflict_alerts(uow, caller, c.id, f"Agreed to the conflict: {statement}")
-        name = uow.parties.names([caller.id]).get(caller.id, caller.id)
+        name = caller.name
         done = " Every party concerned now agrees: the conflict is coordinated." if now.coordinated else ""
         hotline.tell_about_conflict(uow, policy.hotline, caller, c,
                                     f"{name} agrees to the conflict: {statement}{' (coordinated)' if done else ''}",
@@ -117,7 +124,7 @@ def withdraw(uow: UnitOfWork, policy: Policy, caller: Party, conflict_id: str, s
             raise StateConflict(f"your party has not agreed to conflict {conflict_id}")
         audit.record(uow, caller, "conflict.agreement_withdrawn", "conflict", c.id, {"statement": statement},
                      concerns=c.party_ids)  # fmt: skip
-        name = uow.parties.names([caller.id]).get(caller.id, caller.id)
+        name = caller.name
         why = f": {statement}" if statement else ""
         hotline.tell_about_conflict(uow, policy.hotline, caller, c, f"{name} no longer agrees to the conflict{why}",
                                     f"{c.reason}\n{name} withdraws its agreement{why}.")  # fmt: skip

@@ -250,12 +250,17 @@ def announce(uow: UnitOfWork, policy: HotlinePolicy, opened: Sequence[Conflict],
     _post_many(uow, list(posts.values()), names, None)
 
 
+def _announced_in(uow: UnitOfWork, alerts: Sequence[Message]) -> Thread | None:
+    """The thread where a conflict was announced: its latest Alert's."""
+    return uow.hotline.get_thread(alerts[-1].thread_id) if alerts else None
+
+
 def tell_about_conflict(uow: UnitOfWork, policy: HotlinePolicy, caller: Party, c: Conflict, headline: str,
                         description: str) -> None:  # fmt: skip
     """A party's word on a conflict (it agrees to it, or no longer does), posted as an Update in the
     thread where the conflict was announced, for the other parties concerned to acknowledge."""
     alerts = uow.hotline.alerts_for_conflicts([c.id]).get(c.id, [])
-    th = uow.hotline.get_thread(alerts[-1].thread_id) if alerts else None
+    th = _announced_in(uow, alerts)
     if th is None:  # announced before threads were kept per conflict, or its thread is gone
         th = uow.hotline.threads_by_key([thread_key(c.party_ids)]).get(thread_key(c.party_ids))
     if th is None:
@@ -283,7 +288,7 @@ def tell_agreements_lapsed(
     posts: dict[str, tuple[Thread, list[Message]]] = {}
     for c, parties in lapsed:
         found = alerts.get(c.id, [])
-        th = uow.hotline.get_thread(found[-1].thread_id) if found else None
+        th = _announced_in(uow, found)
         if th is None:
             continue
         who = ", ".join(names.get(p, p) for p in parties)
@@ -494,8 +499,9 @@ def acknowledge_conflict_alerts(uow: UnitOfWork, caller: Party, conflict_id: str
     current transaction): a party that agrees to the conflict has seen it."""
     for m in uow.hotline.alerts_for_conflicts([conflict_id]).get(conflict_id, []):
         a = uow.hotline.addressee(m.id, caller.id, for_update=True)
-        th = uow.hotline.get_thread(m.thread_id) if a is not None and a.state is not ReceiptState.acknowledged else None
-        if a is not None and th is not None:
+        if a is None or a.state is ReceiptState.acknowledged:
+            continue
+        if (th := uow.hotline.get_thread(m.thread_id)) is not None:
             _acknowledge_in(uow, caller, m, th, a, note)
 
 

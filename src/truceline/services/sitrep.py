@@ -13,7 +13,6 @@ from truceline.adapters import charts
 from truceline.adapters.incident_store import IncidentFilter
 from truceline.adapters.repositories import StoredEntry
 from truceline.domain import zone_news
-from truceline.domain.agreements import standing
 from truceline.domain.ceasefire import Day, force_periods, timeline
 from truceline.domain.cells import to_ms
 from truceline.domain.errors import NotFound
@@ -21,6 +20,7 @@ from truceline.domain.incidents import Incident
 from truceline.domain.model import Conflict, Party, Zone, ZoneStatus
 from truceline.domain.volumes import format_time
 from truceline.services.access import require
+from truceline.services.conflicts import standings_in
 from truceline.services.hotline import INBOX_STATES
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
@@ -99,8 +99,7 @@ def build(uow: UnitOfWork, policy: Policy, caller: Party, day: date, zone_id: st
             for c in mine
             if any(r.window.start < end and (r.window.end is None or r.window.end > start) for r in c.regions)
         ]
-        given = uow.conflicts.agreements([c.id for c in conflicts]) if conflicts else {}
-        coordinated = {c.id for c in conflicts if standing(c, given.get(c.id, [])).coordinated}
+        coordinated = {cid for cid, s in standings_in(uow, conflicts).items() if s.coordinated}
         overdue = uow.hotline.inbox(caller.id, INBOX_STATES["overdue"], limit=200, offset=0)
         party_ids = {p for c in conflicts for p in c.party_ids} | {p for i in incidents for p in i.alleged}
         party_ids |= {i.reported_by for i in incidents if i.reported_by} | {m.sender_id for m in overdue if m.sender_id}
