@@ -4,6 +4,7 @@ import { drawShape, outline, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, numberOrNull, select, submitting } from "./dom.js";
 import { HOUR, human, sendTime, toLocalInput } from "./time.js";
 import { altitude } from "./layers.js";
+import L from "./leaflet-global.js";
 
 export function notifyPanel(app) {
   let drawn = null;
@@ -19,6 +20,12 @@ export function notifyPanel(app) {
   const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: 0 });
   const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: 1500 });
   const results = el("div.results", { "aria-live": "polite" });
+  const checkButton = el("button", { type: "button", title: "Nothing is stored and nobody is told" }, "Check against the zones");
+  let checked = [];  // the regions the last check drew
+  const unCheck = () => {
+    for (const l of checked) app.overlays.scratch.removeLayer(l);
+    checked = [];
+  };
   const widthField = field("Half width (m)", halfWidth);
   const syncShape = () => {
     widthField.hidden = shape.value !== "corridor";
@@ -48,32 +55,48 @@ export function notifyPanel(app) {
     el("div.field", drawButton, geometry, el("div.field-error", { id: "geometry-error", role: "alert" })),
     el("div.row", field("Start (UTC)", start), field("End (UTC)", end)),
     el("div.row", field("Lowest altitude (m, WGS84)", lower), field("Highest altitude (m)", upper)),
-    el("button.primary", { type: "submit" }, "Notify"),
+    el("div.row", el("button.primary", { type: "submit" }, "Notify"), checkButton),
     results,
     downloadButton(app, "/v1/activities/export", "Download your activities as GeoJSON", { status: "active" }),
   );
   geometry.id = "geometry";
   syncShape();
+  const plan = () => ({
+    kind: kind.value,
+    title: title.value,
+    description: description.value,
+    volumes: [
+      {
+        volume: {
+          ...(drawn ? outline(shape.value, drawn, Number(halfWidth.value)) : {}),
+          altitude_lower: { value: numberOrNull(lower.value), reference: "W84", units: "M" },
+          altitude_upper: { value: numberOrNull(upper.value), reference: "W84", units: "M" },
+        },
+        time_start: { value: sendTime(start.value), format: "RFC3339" },
+        time_end: { value: sendTime(end.value), format: "RFC3339" },
+      },
+    ],
+  });
+  checkButton.addEventListener("click", () =>
+    submitting(form, async () => {
+      checkButton.disabled = true;
+      try {
+        const res = await app.api.post("/v1/activities/check", plan());
+        unCheck();
+        checked = [...res.conflicts, ...res.once_in_force].flatMap((f) => f.regions.map((r) =>
+          L.geoJSON(r.geometry, { style: { color: f.in_force ? "#c0392b" : "#d68910", weight: 2, dashArray: "2 4", fillOpacity: 0.25, className: `plan-check ${f.in_force ? "now" : "later"}` } })
+            .bindTooltip(`${f.in_force ? "Would conflict" : "Once in force"}: ${f.zone.name}`)
+            .addTo(app.overlays.scratch)));
+        showCheck(results, title.value, res);
+      } finally {
+        checkButton.disabled = false;
+      }
+    }));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     submitting(form, async () => {
-      const body = {
-        kind: kind.value,
-        title: title.value,
-        description: description.value,
-        volumes: [
-          {
-            volume: {
-              ...(drawn ? outline(shape.value, drawn, Number(halfWidth.value)) : {}),
-              altitude_lower: { value: numberOrNull(lower.value), reference: "W84", units: "M" },
-              altitude_upper: { value: numberOrNull(upper.value), reference: "W84", units: "M" },
-            },
-            time_start: { value: sendTime(start.value), format: "RFC3339" },
-            time_end: { value: sendTime(end.value), format: "RFC3339" },
-          },
-        ],
-      };
-      const res = await app.api.post("/v1/activities", body);
+      const res = await app.api.post("/v1/activities", plan());
+      unCheck();
       app.data.activities = [res.activity, ...app.data.activities.filter((a) => a.id !== res.activity.id)];
       const ids = new Set(res.conflicts.map((c) => c.id));
       app.data.conflicts = [...res.conflicts, ...app.data.conflicts.filter((c) => !ids.has(c.id))];
@@ -92,6 +115,27 @@ function describe(kind, layer) {
   if (kind === "circle") return `Circle of ${Math.round(layer.getRadius())} m drawn.`;
   const n = kind === "corridor" ? layer.getLatLngs().length : layer.getLatLngs()[0].length;
   return `${kind === "corridor" ? "Corridor" : "Area"} of ${n} points drawn.`;
+}
+
+/** What a check found: the conflicts a notification would open now, then what a zone not yet in
+ * force would forbid once it is. */
+function showCheck(node, title, res) {
+  const item = (f) => el("li", el("strong", f.zone.name), ` (${f.status.replaceAll("_", " ")}): `, f.reason,
+    el("div.meta", `A notification would concern: ${f.parties.map((p) => p.name || p.id).join(", ")}`));
+  clear(node,
+    el("h3", `Checked, not notified: ${title || "the plan"}`),
+    res.conflicts.length
+      ? el("div.check-now",
+          el("p", el("strong.conflict-count", `${res.conflicts.length} zone conflict${res.conflicts.length > 1 ? "s" : ""}`), " a notification would open now:"),
+          el("ul.conflict-list", res.conflicts.map(item)))
+      : el("p.ok", "No zone in force forbids it."),
+    res.once_in_force.length
+      ? el("div.check-later",
+          el("p", `Once in force, ${res.once_in_force.length === 1 ? "this zone" : "these zones"} would forbid it:`),
+          el("ul.conflict-list", res.once_in_force.map(item)))
+      : null,
+    el("p.hint", res.not_checked),
+  );
 }
 
 function showResult(app, node, res) {

@@ -155,6 +155,10 @@ class Client:
     def notify(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", "/v1/activities", json=body)  # type: ignore[no-any-return]
 
+    def check(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A plan checked against the zones; nothing is stored."""
+        return self._call("POST", "/v1/activities/check", json=body)  # type: ignore[no-any-return]
+
     def activities(self, **params: Any) -> list[dict[str, Any]]:
         return self.every("/v1/activities", **params)
 

@@ -108,6 +108,49 @@ def test_notify_and_zones_add_from_geojson(server: tuple[str, dict[str, str], st
     assert json.loads(added.stdout)[0]["kind"] == "protected_site"
 
 
+def test_plans_checked_against_the_zones_before_they_are_notified(
+    server: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
+    url, tokens, _ = server
+    syria = tokens["Syrian Arab Republic"]
+    plan = tmp_path / "plans.geojson"
+    feature = lambda geometry, **props: {"type": "Feature", "geometry": geometry, "properties": props}  # noqa: E731
+    plan.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature({"type": "Point", "coordinates": [36.5, 32.7]}, kind="ground", title="Daraa resupply",
+                radius_m=2000, time_start="2017-07-11T04:00:00Z", time_end="2017-07-11T10:00:00Z",
+                altitude_lower_m=0, altitude_upper_m=200),
+        feature({"type": "Point", "coordinates": [36.45, 33.55]}, kind="air", title="Ghouta sortie",
+                radius_m=5000, time_start="2017-07-11T04:00:00Z", time_end="2017-07-11T05:00:00Z",
+                altitude_lower_m=1000, altitude_upper_m=4000),
+    ]}))  # fmt: skip
+    before = run("activities", "list", "--json", token=syria, url=url).stdout
+    r = run("notify", str(plan), "--check", token=syria, url=url)
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())  # the way rich wraps it aside
+    first, second = text[: text.index("checked air")], text[text.index("checked air") :]
+    assert first.startswith("checked ground 'Daraa resupply' (not notified): 1 zone conflict(s) now, "
+                            "0 once a zone is in force zone_rule now × zone Southwest de-escalation zone")  # fmt: skip
+    assert "which is in force and forbids ground activities, from 2017-07-11T04:00:00Z" in first
+    assert "at 0–200 m a notification would concern: " in first and "Russian Federation" in first
+    assert second.startswith("checked air 'Ghouta sortie' (not notified): 0 zone conflict(s) now, "
+                             "1 once a zone is in force zone_rule once in force (agreed in principle) "
+                             "× zone Eastern Ghouta")  # fmt: skip
+    assert "which is agreed in principle and would forbid air activities once in force" in second
+    assert second.endswith("They are checked when you notify, and any conflict is shown to both.")
+    assert "Other parties' activities are not checked here" in second
+    # nothing was notified
+    assert run("activities", "list", "--json", token=syria, url=url).stdout == before
+    got = json.loads(run("notify", str(plan), "--check", "--json", token=syria, url=url).stdout)
+    assert [(len(x["conflicts"]), len(x["once_in_force"])) for x in got] == [(1, 0), (0, 1)]
+    # a plan the check refuses is one line naming the field, as notify's
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps(feature({"type": "Point", "coordinates": [36.5, 32.7]}, kind="bombing", title="x",
+                                      time_start="2017-07-11T04:00:00Z", time_end="2017-07-11T10:00:00Z")))  # fmt: skip
+    refused = run("notify", str(bad), "--check", token=syria, url=url)
+    assert refused.returncode != 0 and refused.stdout == ""
+    assert len(refused.stderr.strip().splitlines()) == 1 and "/kind" in refused.stderr
+
+
 def test_errors_are_one_line(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     url, tokens, _ = server
     bad = run("activities", "list", token="nope", url=url)

@@ -231,6 +231,59 @@ def test_draw_and_notify_an_activity_and_see_its_conflict_at_once(
     page.close()
 
 
+def test_a_plan_is_checked_against_the_zones_before_it_is_notified(browser: Browser, server: Server) -> None:
+    s = sign_in(browser, server, "Turkey")
+    page = s.page
+    before = s.api("/v1/activities")
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    result = form.locator(".results")
+    check = form.get_by_role("button", name="Check against the zones")
+    form.get_by_label("Title").fill("Observation post relief")
+    form.get_by_label("Start (UTC)").fill("2017-07-11T06:00")
+    form.get_by_label("End (UTC)").fill("2017-07-11T09:00")
+    form.get_by_label("Highest altitude (m)").fill("300")
+    s.view(32.8, 36.2, 10)
+    form.get_by_role("button", name="Draw on the map").click()
+    corners = [(32.75, 36.15), (32.75, 36.25), (32.85, 36.25), (32.85, 36.15)]
+    for lat, lng in [*corners, corners[0]]:
+        page.mouse.click(*s.at(lat, lng))
+    check.click()
+    expect(result).to_contain_text("Checked, not notified: Observation post relief")
+    expect(result.locator(".check-now .conflict-count")).to_have_text("1 zone conflict")
+    expect(result.locator(".check-now")).to_contain_text("Southwest de-escalation zone")
+    expect(result.locator(".check-now")).to_contain_text("forbids ground activities")
+    expect(result.locator(".check-now")).to_contain_text("A notification would concern: ")
+    expect(result).to_contain_text("Other parties' activities are not checked here")
+    assert result.locator(".check-later").count() == 0
+    # the region where it would conflict is drawn, with the plan, and nothing was notified
+    s.shot("web-check-plan")
+    assert page.locator("path.plan-check.now").count() == 1
+    assert s.api("/v1/activities") == before
+    assert not [u for u in s.requests if u.endswith("/v1/activities") and "check" not in u]
+    # an air plan over Eastern Ghouta, agreed in principle: nothing now, but once it is in force
+    form.get_by_label("Kind").select_option("air")
+    form.get_by_label("Highest altitude (m)").fill("3000")
+    s.view(33.55, 36.45, 10)
+    form.get_by_role("button", name="Draw on the map").click()
+    corners = [(33.5, 36.4), (33.5, 36.5), (33.6, 36.5), (33.6, 36.4)]
+    for lat, lng in [*corners, corners[0]]:
+        page.mouse.click(*s.at(lat, lng))
+    check.click()
+    expect(result.locator(".check-later")).to_contain_text("Once in force, this zone would forbid it:")
+    expect(result.locator(".check-later")).to_contain_text("Eastern Ghouta de-escalation zone (agreed in principle)")
+    expect(result).to_contain_text("No zone in force forbids it.")
+    expect(page.locator("path.plan-check.later")).to_have_count(1)
+    assert page.locator("path.plan-check.now").count() == 0  # the last check's regions only
+    # a check refused names the field, as notify does
+    form.get_by_label("Title").fill("")
+    check.click()
+    expect(form.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+    assert s.api("/v1/activities") == before
+    assert not s.errors
+    page.close()
+
+
 def test_a_corridor_and_a_circle_can_be_drawn(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
     s = sign_in(browser, server, "World Food Programme")
     page = s.page

@@ -9,12 +9,12 @@ import functools
 import heapq
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Column, Connection, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Column, ColumnElement, Connection, Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from truceline.adapters import json_text
@@ -118,17 +118,22 @@ def _candidates_stmt(with_days: bool) -> Any:
     return select(vc.activity_id).where(*conds).distinct()
 
 
-_ZONES_IN_FORCE = (
-    select(t.zones.c.id, t.zones.c.updated_at)
-    .join_from(t.zone_cells, t.zones, t.zone_cells.c.zone_id == t.zones.c.id)
-    .where(
-        t.zone_cells.c.cell.in_(bindparam("cells", expanding=True)),
-        t.zones.c.status == ZoneStatus.in_force.value,
-        or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > bindparam("t_start")),
-        t.zones.c.effective_from < bindparam("t_end"),
+def _zones_near(status: ColumnElement[bool]) -> Select[Any]:
+    return (
+        select(t.zones.c.id, t.zones.c.updated_at)
+        .join_from(t.zone_cells, t.zones, t.zone_cells.c.zone_id == t.zones.c.id)
+        .where(
+            t.zone_cells.c.cell.in_(bindparam("cells", expanding=True)),
+            status,
+            or_(t.zones.c.effective_until.is_(None), t.zones.c.effective_until > bindparam("t_start")),
+            t.zones.c.effective_from < bindparam("t_end"),
+        )
+        .distinct()
     )
-    .distinct()
-)
+
+
+_ZONES_IN_FORCE = _zones_near(t.zones.c.status == ZoneStatus.in_force.value)
+_ZONES_OF_STATUS = _zones_near(t.zones.c.status.in_(bindparam("statuses", expanding=True)))
 _CANDIDATES_IN_DAYS = _candidates_stmt(True)
 _CANDIDATES_ANY_DAY = _candidates_stmt(False)
 _ACTIVITIES_WITH_VOLUMES = (
@@ -603,19 +608,23 @@ class ZoneRepository:
         rows = self.conn.execute(select(t.zones).where(t.zones.c.status == ZoneStatus.in_force.value))
         return len([self._row(r) for r in rows])
 
-    def candidates(self, cells: set[int], window: TimeWindow) -> builtins.list[Zone]:
-        """Zones in force whose cells meet ``cells`` and whose effective window overlaps ``window``.
+    def candidates(
+        self, cells: set[int], window: TimeWindow, statuses: Collection[ZoneStatus] | None = None
+    ) -> builtins.list[Zone]:
+        """Zones in force (or of ``statuses``) whose cells meet ``cells`` and whose effective window
+        overlaps ``window``.
 
         One light query finds (id, updated_at); zones are parsed from the row only when not cached."""
         if not cells:
             return []
         z = t.zones.c
-        params = {"t_start": to_ms(window.start), "t_end": to_ms(window.end) if window.end else 2**62}
+        params: dict[str, Any] = {"t_start": to_ms(window.start), "t_end": to_ms(window.end) if window.end else 2**62}
+        stmt = _ZONES_IN_FORCE
+        if statuses is not None:
+            stmt, params["statuses"] = _ZONES_OF_STATUS, sorted(s.value for s in statuses)
         hits: dict[str, int] = {}
         for chunk in _chunks(sorted(cells)):
-            hits.update(
-                (r.id, r.updated_at) for r in read(self.conn, _ZONES_IN_FORCE, {**params, "cells": chunk})
-            )
+            hits.update((r.id, r.updated_at) for r in read(self.conn, stmt, {**params, "cells": chunk}))
         out = [_zone_cache[(zid, at)] for zid, at in hits.items() if (zid, at) in _zone_cache]
         missing = sorted(zid for zid, at in hits.items() if (zid, at) not in _zone_cache)
         if missing:

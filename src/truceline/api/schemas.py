@@ -512,6 +512,31 @@ class ActivityWithConflicts(BaseModel):
     conflicts: list[ConflictRead]
 
 
+class ZoneFinding(BaseModel):
+    """A zone whose rules a checked plan breaks, and where and when."""
+
+    zone: ZoneRef
+    kind: ZoneKind
+    status: ZoneStatus
+    in_force: bool = Field(description="the zone is in force: a notification would open this conflict now")
+    reason: str
+    parties: list[PartyRef] = Field(description="whom a notification would concern: you and the zone's parties")
+    regions: list[ConflictRegion]
+
+
+class PlanCheck(BaseModel):
+    """A plan checked against the zones. Nothing was stored and nobody was told."""
+
+    conflicts: list[ZoneFinding] = Field(
+        description="zones in force whose rules the plan breaks: a notification would open these conflicts"
+    )
+    once_in_force: list[ZoneFinding] = Field(
+        description="zones being negotiated, agreed in principle or suspended whose rules the plan would break "
+        "once they are in force"
+    )
+    not_checked: str = Field(description="what a check does not look at, and why")
+
+
 class TokenRef(BaseModel):
     id: str
     label: str

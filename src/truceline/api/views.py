@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from truceline.adapters.repositories import SignedHead, StoredEntry
 from truceline.api import schemas as s
 from truceline.domain.agreements import Standing
-from truceline.domain.model import Activity, Conflict, Credential, Document, Party, Responsibility, Zone
+from truceline.domain.model import Activity, Conflict, Credential, Document, Party, Region, Responsibility, Zone
 from truceline.domain.negotiation import Stance
+from truceline.domain.plan_check import ZoneFinding
 from truceline.domain.volumes import format_time, volume_to_volume4d
 from truceline.services.zones import Negotiation
 
@@ -175,6 +176,29 @@ def activity(a: Activity) -> s.ActivityRead:
     )
 
 
+def region(r: Region) -> s.ConflictRegion:
+    return s.ConflictRegion(
+        geometry=r.geojson,
+        time_start=_t(r.window.start),
+        time_end=format_time(r.window.end),
+        altitude_lower=_alt(r.altitude.lower),
+        altitude_upper=_alt(r.altitude.upper),
+    )
+
+
+def zone_finding(f: ZoneFinding, names: dict[str, str]) -> s.ZoneFinding:
+    z = f.zone
+    return s.ZoneFinding(
+        zone=s.ZoneRef(id=z.id, name=z.name, revision=z.revision),
+        kind=z.kind,
+        status=z.status,
+        in_force=f.in_force,
+        reason=f.decision.reason,
+        parties=[s.PartyRef(id=p, name=names.get(p)) for p in f.decision.party_ids],
+        regions=[region(r) for r in f.decision.regions],
+    )
+
+
 def conflict(
     c: Conflict,
     caller: Party,
@@ -211,16 +235,7 @@ def conflict(
             )
             for x in c.tracks
         ],
-        regions=[
-            s.ConflictRegion(
-                geometry=r.geojson,
-                time_start=_t(r.window.start),
-                time_end=format_time(r.window.end),
-                altitude_lower=_alt(r.altitude.lower),
-                altitude_upper=_alt(r.altitude.upper),
-            )
-            for r in c.regions
-        ],
+        regions=[region(r) for r in c.regions],
         created_at=_t(c.created_at),
         updated_at=_t(c.updated_at),
         closed_at=format_time(c.closed_at),

@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -571,6 +572,24 @@ def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:
             out.print(f"  waiting for the agreement of: {', '.join(waiting)}", markup=False, highlight=False)
 
 
+def _print_checks(bodies: list[dict[str, Any]], checks: list[dict[str, Any]]) -> None:
+    """Each plan checked against the zones: what a notification would open now, then what it would
+    break once a zone not yet in force is."""
+    for body, got in zip(bodies, checks, strict=True):
+        now, later = got["conflicts"], got["once_in_force"]
+        out.print(f"checked {body['kind']} '{body['title']}' (not notified): {len(now)} zone conflict(s) now, "
+                  f"{len(later)} once a zone is in force", markup=False, highlight=False)  # fmt: skip
+        for f in [*now, *later]:
+            z = f["zone"]
+            when = "[red]now[/]" if f["in_force"] else f"[yellow]once in force[/] ({f['status'].replace('_', ' ')})"
+            out.print(f"[bold]zone_rule[/bold] {when}  × zone {escape(z['name'] or z['id'])}", highlight=False)
+            out.print(f"  {f['reason']}", markup=False, highlight=False)
+            concerns = ", ".join(p["name"] or p["id"] for p in f["parties"])
+            out.print(f"  a notification would concern: {concerns}", markup=False, highlight=False)
+    if checks:
+        out.print(checks[0]["not_checked"], markup=False, highlight=False)
+
+
 @app.command()
 def me(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
     """Who your token speaks for: the party, its role, and which of its tokens it is."""
@@ -587,7 +606,20 @@ def me(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = Fal
 
 
 @app.command()
-def notify(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
+def notify(
+    file: Path,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Do not notify: check the plans against the zones (in force, and those that may come into "
+            "force) and print what they would break. Nothing is stored, nobody is told.",
+        ),
+    ] = False,
+) -> None:
     """Notify activities from a GeoJSON Feature or FeatureCollection; prints the conflicts found."""
     from truceline.adapters.geojson_io import activity_bodies
 
@@ -595,10 +627,14 @@ def notify(file: Path, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_jso
     results = []
     with _client(url, token) as c:
         for b in bodies:
-            results.append(guarded(partial(c.notify, b)))
-        _receipt(c)
+            results.append(guarded(partial(c.check if check else c.notify, b)))
+        if not check:
+            _receipt(c)
     if as_json:
         _print_json(results)
+        return
+    if check:
+        _print_checks(bodies, results)
         return
     for r in results:
         a = r["activity"]

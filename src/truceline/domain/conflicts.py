@@ -230,12 +230,15 @@ class Projections:
 _projected: Bounded[tuple[float, float, int], tuple[BaseGeometry, BaseGeometry]] = Bounded(1_000_000)
 
 
-def check_zone(activity: Activity, zone: Zone, local: Projections | None = None) -> Decision:
-    """Decide whether ``activity`` breaks ``zone``'s rules."""
-    return _finish([_zone_draft(activity, zone, local or Projections())])[0]
+def check_zone(
+    activity: Activity, zone: Zone, local: Projections | None = None, *, once_in_force: bool = False
+) -> Decision:
+    """Decide whether ``activity`` breaks ``zone``'s rules. ``once_in_force``: decide for a zone not
+    in force (yet, or again) as if it were, saying so in the reason: a plan checked ahead."""
+    return _finish([_zone_draft(activity, zone, local or Projections(), once_in_force=once_in_force)])[0]
 
 
-def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
+def _zone_draft(activity: Activity, zone: Zone, local: Projections, *, once_in_force: bool = False) -> _Draft:
     key = zone_key(activity.id, zone.id)
     parties = tuple(sorted({activity.party_id, *zone.party_ids}))
 
@@ -244,7 +247,7 @@ def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
 
     if activity.status is not ActivityStatus.active:
         return no(f"the activity is {activity.status}")
-    if zone.status is not ZoneStatus.in_force:
+    if zone.status is not ZoneStatus.in_force and not once_in_force:
         return no(f"{_label(zone)} is {zone.status.replace('_', ' ')}, not in force")
     if activity.kind not in zone.forbidden_kinds:
         return no(f"{_label(zone)} does not forbid {activity.kind.replace('_', ' ')} activities")
@@ -284,10 +287,13 @@ def _zone_draft(activity: Activity, zone: Zone, local: Projections) -> _Draft:
     window, _ = _hull(regions)
     within = "inside" if zone.standoff_m == 0 else f"inside or within {zone.standoff_m:.0f} m of"
     hours = f" ({zone.schedule.describe()})" if zone.schedule else ""
-    reason = (
-        f"{activity.kind.replace('_', ' ')} activity is {within} {_label(zone)}, which is in force{hours} and "
-        f"forbids {activity.kind.replace('_', ' ')} activities, from {_span(window)} at {_band(regions[0])}"
+    kind = activity.kind.replace("_", " ")
+    rule = (
+        f"which is in force{hours} and forbids {kind} activities"
+        if zone.status is ZoneStatus.in_force
+        else f"which is {zone.status.replace('_', ' ')} and would forbid {kind} activities{hours} once in force"
     )
+    reason = f"{kind} activity is {within} {_label(zone)}, {rule}, from {_span(window)} at {_band(regions[0])}"
     return Decision(ConflictRule.zone_rule, True, reason, key, (activity.id,), zone.id, parties), regions
 
 

@@ -17,11 +17,12 @@ from truceline.domain.model import (
     TimeWindow,
     Volume,
 )
+from truceline.domain.plan_check import CHECKED, ZoneFinding, check_plan
 from truceline.domain.states import check_activity_transition
 from truceline.domain.volumes import parse_volumes
 from truceline.services import audit
 from truceline.services.access import require
-from truceline.services.detection import Covering, cover_volumes, detect, look_if_crowded
+from truceline.services.detection import Covering, cover_volumes, detect, look_if_crowded, projections
 from truceline.services.policy import Policy
 from truceline.services.unit_of_work import UnitOfWork
 
@@ -105,6 +106,27 @@ def notify(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> Acti
         conflicts = detect(uow, policy, activity, covering, is_new=True, seen=seen)
         uow.commit()
     return ActivityResult(activity, _sorted(conflicts))
+
+
+@dataclass(frozen=True)
+class PlanChecked:
+    findings: list[ZoneFinding]
+    #: the names of the parties the findings concern, by id
+    names: dict[str, str]
+
+
+def check(uow: UnitOfWork, policy: Policy, caller: Party, data: object) -> PlanChecked:
+    """What a plan (a notification's body) would break among the zones, now and once each zone
+    still in negotiation (or suspended) is in force. Nothing is stored, nobody is told, and other
+    parties' activities are not looked at (``domain.plan_check`` says why)."""
+    require(caller, "activity.write")
+    prepared = prepare(data, policy)
+    plan = prepared.activity(caller.id, uow.clock())
+    with uow.reader() as view:
+        zones = view.zones.candidates(prepared.covering.all_search, plan.window, CHECKED)
+        findings = check_plan(plan, zones, projections(plan, prepared.covering))
+        names = view.parties.names({p for f in findings for p in f.decision.party_ids})
+    return PlanChecked(findings, names)
 
 
 def _own(uow: UnitOfWork, caller: Party, activity_id: str) -> Activity:
@@ -197,4 +219,4 @@ def _sorted(conflicts: list[Conflict]) -> list[Conflict]:
     return sorted(conflicts, key=lambda c: (c.rule.value, c.id))
 
 
-__all__ = ["ActivityResult", "cancel", "get", "list_activities", "notify", "update"]
+__all__ = ["ActivityResult", "PlanChecked", "cancel", "check", "get", "list_activities", "notify", "update"]

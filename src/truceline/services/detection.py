@@ -59,7 +59,7 @@ class Seen:
     local: Projections
 
 
-def _projections(activity: Activity, covering: Covering) -> Projections:
+def projections(activity: Activity, covering: Covering) -> Projections:
     local = Projections()
     for v, p in zip(activity.volumes, covering.projected, strict=True):
         local.add(v.footprint, p)
@@ -124,7 +124,7 @@ def look(uow: UnitOfWork, policy: Policy, activity: Activity, covering: Covering
     write lock is taken. Loading the candidates and the geometry are most of detection's cost; done
     here, they hold up no other writer. Under the lock, ``detect`` reads the candidates again and
     decides only those that are new or changed since (a zone's state, an activity's version)."""
-    local = _projections(activity, covering)
+    local = projections(activity, covering)
     with uow.reader() as view:
         zones, ids = candidates(view, policy, activity, covering)
         others = view.activities.get_many(sorted(ids))
@@ -172,7 +172,7 @@ def detect(
         # Other parties' activities already in conflict with this one must be re-decided too.
         in_scope = [] if is_new else uow.conflicts.open_ids_for_activity(activity.id)
         others = uow.activities.get_many(sorted(ids - known))
-        local = seen.local if seen is not None else _projections(activity, covering)
+        local = seen.local if seen is not None else projections(activity, covering)
         decisions += find(activity, zones=fresh_zones, activities=others, margins=policy.margins, local=local)
         acts = {a.id: a for a in (activity, *kept, *others)}
         zmap = {z.id: z for z in zones}

@@ -45,6 +45,32 @@ async def notify(body: schemas.ActivityCreate, w: Write) -> schemas.ActivityWith
     return await ctx.call(run)
 
 
+NOT_CHECKED = (
+    "Other parties' activities are not checked here: a check that answered for them would let a party "
+    "map the others' plans unseen. They are checked when you notify, and any conflict is shown to both."
+)
+
+
+@router.post("/check", operation_id="checkActivity", response_model=schemas.PlanCheck)
+async def check_activity(body: schemas.ActivityCreate, ctx: Ctx, caller: Caller) -> schemas.PlanCheck:
+    """Check a plan (a notification's body) against the zones before notifying it: the zones in
+    force whose rules it breaks (the conflicts a notification would open), and the zones still
+    being negotiated, agreed in principle or suspended whose rules it would break once in force.
+    Nothing is stored and nobody is told. Other parties' activities are not checked (`not_checked`)."""
+    data = body.model_dump(mode="json", exclude_none=True)
+
+    def run() -> schemas.PlanCheck:
+        checked = activities.check(ctx.uow(), ctx.policy, caller, data)
+        found = [views.zone_finding(f, checked.names) for f in checked.findings]
+        return schemas.PlanCheck(
+            conflicts=[f for f in found if f.in_force],
+            once_in_force=[f for f in found if not f.in_force],
+            not_checked=NOT_CHECKED,
+        )
+
+    return await ctx.call(run)
+
+
 def _filter(
     title: Annotated[
         str | None, Query(max_length=200, description="a part of the activity's title, in any case (`convoy`)")
