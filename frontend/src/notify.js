@@ -19,6 +19,13 @@ export function notifyPanel(app) {
   const end = el("input", { name: "time_end", type: "datetime-local", required: true, value: toLocalInput(app.moment + 2 * HOUR) });
   const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: 0 });
   const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: 1500 });
+  const every = select("every_days", [["", "Once"], ["1", "Every day"], ["7", "Every week"]], "");
+  const until = el("input", { name: "until", type: "datetime-local", value: toLocalInput(app.moment + 7 * 24 * HOUR) });
+  const untilField = field("Until (UTC; the last one starts before)", until);
+  const syncRepeat = () => {
+    untilField.hidden = every.value === "";
+  };
+  every.addEventListener("change", syncRepeat);
   const results = el("div.results", { "aria-live": "polite" });
   const checkButton = el("button", { type: "button", title: "Nothing is stored and nobody is told" }, "Check against the zones");
   let checked = [];  // the regions the last check drew
@@ -55,12 +62,14 @@ export function notifyPanel(app) {
     el("div.field", drawButton, geometry, el("div.field-error", { id: "geometry-error", role: "alert" })),
     el("div.row", field("Start (UTC)", start), field("End (UTC)", end)),
     el("div.row", field("Lowest altitude (m, WGS84)", lower), field("Highest altitude (m)", upper)),
+    el("div.row", field("Repeat", every), untilField),
     el("div.row", el("button.primary", { type: "submit" }, "Notify"), checkButton),
     results,
     downloadButton(app, "/v1/activities/export", "Download your activities as GeoJSON", { status: "active" }),
   );
   geometry.id = "geometry";
   syncShape();
+  syncRepeat();
   const plan = () => ({
     kind: kind.value,
     title: title.value,
@@ -76,6 +85,7 @@ export function notifyPanel(app) {
         time_end: { value: sendTime(end.value), format: "RFC3339" },
       },
     ],
+    ...(every.value ? { repeat: { every_days: Number(every.value), until: sendTime(until.value) } } : {}),
   });
   checkButton.addEventListener("click", () =>
     submitting(form, async () => {
@@ -142,7 +152,7 @@ function showResult(app, node, res) {
   const a = res.activity;
   clear(node, 
     el("h3", `Notified: ${a.title}`),
-    el("p.meta", `${human(a.time_start)} – ${human(a.time_end)}, ${altitude(a.volumes[0].volume.altitude_lower)}–${altitude(a.volumes[0].volume.altitude_upper)}`),
+    el("p.meta", `${human(a.time_start)} – ${human(a.time_end)}, ${altitude(a.volumes[0].volume.altitude_lower)}–${altitude(a.volumes[0].volume.altitude_upper)}${a.volumes.length > 1 ? `, ${a.volumes.length} volumes` : ""}`),
     res.conflicts.length
       ? el(
           "div",

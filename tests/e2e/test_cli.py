@@ -151,6 +151,32 @@ def test_plans_checked_against_the_zones_before_they_are_notified(
     assert len(refused.stderr.strip().splitlines()) == 1 and "/kind" in refused.stderr
 
 
+def test_a_patrol_every_day_is_notified_once_from_a_file(
+    server: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
+    url, tokens, _ = server
+    russia = tokens["Russian Federation"]
+    patrol = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [35.95, 33.0]},
+              "properties": {"kind": "patrol", "title": "Military police patrol, Quneitra", "radius_m": 3000,
+                             "time_start": "2017-07-10T06:00:00Z", "time_end": "2017-07-10T10:00:00Z",
+                             "repeat_every_days": 1, "repeat_until": "2017-07-15T00:00:00Z"}}  # fmt: skip
+    f = tmp_path / "patrol.geojson"
+    f.write_text(json.dumps(patrol))
+    r = run("notify", str(f), "--json", token=russia, url=url)
+    assert r.returncode == 0, r.stderr
+    (made,) = json.loads(r.stdout)
+    assert [v["time_start"]["value"] for v in made["activity"]["volumes"]] == [
+        f"2017-07-{d}T06:00:00Z" for d in range(10, 15)
+    ]
+    listed = run("activities", "list", token=russia, url=url)
+    assert "Military police patrol, Quneitra" in listed.stdout and "5 volumes" in listed.stdout
+    patrol["properties"]["repeat_until"] = "2017-12-31T00:00:00Z"
+    f.write_text(json.dumps(patrol))
+    refused = run("notify", str(f), token=russia, url=url)
+    assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
+    assert "/repeat/until" in refused.stderr and "more than the limit of 100" in refused.stderr
+
+
 def test_errors_are_one_line(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
     url, tokens, _ = server
     bad = run("activities", "list", token="nope", url=url)

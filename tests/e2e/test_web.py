@@ -284,6 +284,44 @@ def test_a_plan_is_checked_against_the_zones_before_it_is_notified(browser: Brow
     page.close()
 
 
+def test_a_plan_that_happens_every_week_is_notified_once(browser: Browser, server: Server) -> None:
+    s = sign_in(browser, server, "Kazakhstan")
+    page = s.page
+    before = s.api("/v1/activities")
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    until = form.get_by_label("Until (UTC; the last one starts before)")
+    expect(until).to_be_hidden()
+    form.get_by_label("Kind").select_option("patrol")
+    form.get_by_label("Title").fill("Weekly visit to Busra al-Harir")
+    form.get_by_label("Shape").select_option("circle")
+    form.get_by_label("Start (UTC)").fill("2017-07-12T07:00")
+    form.get_by_label("End (UTC)").fill("2017-07-12T11:00")
+    s.view(32.84, 36.34, 11)
+    form.get_by_role("button", name="Draw on the map").click()
+    x, y = s.at(32.84, 36.34)
+    page.mouse.click(x, y)
+    page.mouse.click(x + 30, y)
+    form.get_by_label("Repeat").select_option("Every week")
+    expect(until).to_be_visible()
+    # a last start before the first is named on its field, and nothing is stored
+    until.fill("2017-07-01T00:00")
+    form.get_by_role("button", name="Notify", exact=True).click()
+    expect(until).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(f"#{until.get_attribute('id')}-error")).to_contain_text("after the first volume's start")
+    assert s.api("/v1/activities") == before
+    until.fill("2017-08-01T00:00")
+    form.get_by_role("button", name="Notify", exact=True).click()
+    expect(form.locator(".results")).to_contain_text("Notified: Weekly visit to Busra al-Harir")
+    expect(form.locator(".results .meta")).to_contain_text("3 volumes")
+    expect(form.locator(".results")).to_contain_text("No conflicts.")  # Kazakhstan's hotline stays as it was
+    (stored,) = [a for a in s.api("/v1/activities") if a["title"] == "Weekly visit to Busra al-Harir"]
+    assert [v["time_start"]["value"] for v in stored["volumes"]] == [
+        "2017-07-12T07:00:00Z", "2017-07-19T07:00:00Z", "2017-07-26T07:00:00Z"]  # fmt: skip
+    assert not s.errors
+    page.close()
+
+
 def test_a_corridor_and_a_circle_can_be_drawn(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
     s = sign_in(browser, server, "World Food Programme")
     page = s.page

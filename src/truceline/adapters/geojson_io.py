@@ -7,8 +7,9 @@ A zone Feature's properties: ``name``, ``kind``, and optionally ``forbidden_kind
 
 An activity Feature's properties: ``kind``, ``title``, ``time_start``, ``time_end``, and optionally
 ``altitude_lower_m``/``altitude_upper_m`` (default 0–1,000 m), ``radius_m`` (Point), ``half_width_m``
-(LineString corridors), ``description``, and ``activity``: Features sharing it become the volumes
-of one activity.
+(LineString corridors), ``description``, ``repeat_every_days`` and ``repeat_until`` (the activity's
+volumes again every so many days, each occurrence starting before then), and ``activity``: Features
+sharing it become the volumes of one activity.
 
 The other way, ``zone_feature``, ``activity_features`` and ``conflict_features`` turn what the API
 shows into Features with the same properties, so an exported file reads back in: a zone exported,
@@ -211,6 +212,8 @@ def activity_bodies(doc: object) -> list[dict[str, Any]]:
                 "volumes": [],
             },
         )
+        if "repeat_every_days" in props or "repeat_until" in props:
+            body["repeat"] = {k: props[f"repeat_{k}"] for k in ("every_days", "until") if f"repeat_{k}" in props}
         body["volumes"].extend(_volumes(f, f"/features/{i}"))
     return list(groups.values())
 

@@ -403,6 +403,13 @@ class SignedHeadRead(BaseModel):
 # ---- Activities and conflicts --------------------------------------------------------------------
 
 
+class Repeat(Strict):
+    """The volumes again every so many days: a patrol every day at the same hours."""
+
+    every_days: int = Field(ge=1, le=366, description="days between the starts of two occurrences")
+    until: str = Field(description="RFC 3339: the last occurrence starts before this")
+
+
 class ActivityCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [body_docs.ACTIVITY]})
 
@@ -410,6 +417,11 @@ class ActivityCreate(Strict):
     title: str = Field(min_length=1, max_length=300)
     description: str = Field("", max_length=10_000)
     volumes: list[Volume4D] = Field(min_length=1)
+    repeat: Repeat | None = Field(
+        None,
+        description="repeat the volumes (the first occurrence) every `every_days` until `until`; the activity "
+        "is stored with every occurrence's volumes (at most the volume limit in all), each checked for conflicts",
+    )
 
 
 class ActivityUpdate(ActivityCreate):

@@ -18,6 +18,7 @@ from truceline.domain.model import (
     Volume,
 )
 from truceline.domain.plan_check import CHECKED, ZoneFinding, check_plan
+from truceline.domain.repeats import parse_repeat, repeated
 from truceline.domain.states import check_activity_transition
 from truceline.domain.volumes import parse_volumes
 from truceline.services import audit
@@ -57,6 +58,9 @@ def parse_command(data: object, policy: Policy) -> tuple[ActivityKind, str, str,
     title = _text(data, "title", required=True, max_len=300)
     description = _text(data, "description", required=False, max_len=10_000)
     volumes = parse_volumes(data.get("volumes"), "/volumes", policy.limits, policy.max_volumes)
+    repeat = parse_repeat(data.get("repeat"))
+    if repeat is not None:
+        volumes = repeated(volumes, repeat, policy.max_volumes)
     return kind, title, description, volumes
 
 

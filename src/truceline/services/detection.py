@@ -37,14 +37,19 @@ class Covering:
 
 def cover_volumes(volumes: Sequence[Volume], policy: Policy) -> Covering:
     stored, search, projected = [], [], []
+    # a plan that repeats has the same footprint in each occurrence: it is covered once
+    done: dict[int, tuple[set[int], set[int], tuple[LocalFrame, BaseGeometry]]] = {}
     for v in volumes:
-        local = project(v.footprint)
-        plain, grown = cellmod.cover(
-            v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m), projected=local
-        )
-        stored.append(plain)
-        search.append(grown)
-        projected.append(local)
+        hit = done.get(id(v.footprint))
+        if hit is None:
+            local = project(v.footprint)
+            plain, grown = cellmod.cover(
+                v.footprint, resolution=policy.resolution, grow_m=(0.0, policy.margins.horizontal_m), projected=local
+            )
+            hit = done[id(v.footprint)] = (plain, grown, local)
+        stored.append(hit[0])
+        search.append(hit[1])
+        projected.append(hit[2])
     return Covering(stored, search, projected)
 
 

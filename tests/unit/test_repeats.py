@@ -1,0 +1,69 @@
+"""A plan repeated every so many days: its occurrences, and the repeats refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from shapely.geometry import box
+
+from tests.helpers import T0, make_activity
+from truceline.domain.errors import InvalidInput
+from truceline.domain.model import TimeWindow
+from truceline.domain.repeats import Repeat, parse_repeat, repeated
+from truceline.domain.volumes import format_time
+
+H = timedelta(hours=1)
+DAY = timedelta(days=1)
+PATROL = make_activity(box(36.0, 32.0, 36.1, 32.1), window=TimeWindow(T0 + 6 * H, T0 + 10 * H)).volumes
+
+
+def _pointer(e: pytest.ExceptionInfo[InvalidInput]) -> str:
+    return e.value.errors[0].pointer
+
+
+def test_every_day_until_a_time_each_occurrence_starting_before_it() -> None:
+    got = repeated(PATROL, Repeat(1, T0 + 3 * DAY + 6 * H), max_volumes=100)  # the 4th would start at `until`
+    assert [(v.window.start, v.window.end) for v in got] == [
+        (T0 + k * DAY + 6 * H, T0 + k * DAY + 10 * H) for k in range(3)
+    ]
+    assert all(v.footprint is PATROL[0].footprint and v.altitude == PATROL[0].altitude for v in got)
+    # what the API shows of each volume says its own times
+    assert [v.source.get("time_start", {}).get("value") for v in got[1:]] == [
+        format_time(T0 + k * DAY + 6 * H) for k in (1, 2)
+    ]
+    assert len(repeated(PATROL, Repeat(1, T0 + 3 * DAY + 6 * H + timedelta(seconds=1)), 100)) == 4
+    assert len(repeated(PATROL, Repeat(7, T0 + 28 * DAY), 100)) == 4
+
+
+def test_every_volume_of_the_plan_repeats_together() -> None:
+    two = [*PATROL, *make_activity(box(36.2, 32.0, 36.3, 32.1), window=TimeWindow(T0 + 12 * H, T0 + 14 * H)).volumes]
+    got = repeated(two, Repeat(1, T0 + 2 * DAY), 100)
+    assert [v.window.start - T0 for v in got] == [6 * H, 12 * H, DAY + 6 * H, DAY + 12 * H]
+
+
+def test_repeats_refused_with_the_field_and_the_reason() -> None:
+    with pytest.raises(InvalidInput, match="longer than the 24 h between occurrences") as e:
+        long = make_activity(box(36.0, 32.0, 36.1, 32.1), window=TimeWindow(T0, T0 + 30 * H)).volumes
+        repeated(long, Repeat(1, T0 + 5 * DAY), 100)
+    assert _pointer(e) == "/repeat/every_days"
+    with pytest.raises(InvalidInput, match="must be after the first volume's start") as e:
+        repeated(PATROL, Repeat(1, T0 + 6 * H), 100)
+    assert _pointer(e) == "/repeat/until"
+    with pytest.raises(InvalidInput, match=r"makes 120 occurrences of 1 volume.*more than the limit of 100") as e:
+        repeated(PATROL, Repeat(1, T0 + 120 * DAY), 100)
+    assert _pointer(e) == "/repeat/until"
+    for bad, pointer in [
+        ({"every_days": 0, "until": "2017-07-20T00:00:00Z"}, "/repeat/every_days"),
+        ({"every_days": True, "until": "2017-07-20T00:00:00Z"}, "/repeat/every_days"),
+        ({"every_days": 1.5, "until": "2017-07-20T00:00:00Z"}, "/repeat/every_days"),
+        ({"every_days": 1}, "/repeat/until"),
+        ({"every_days": 1, "until": "next week"}, "/repeat/until"),
+        ({"every_days": 1, "until": "2017-07-20T00:00:00Z", "times": 3}, "/repeat/times"),
+        ("daily", "/repeat"),
+    ]:
+        with pytest.raises(InvalidInput) as e:
+            parse_repeat(bad)
+        assert _pointer(e) == pointer, bad
+    assert parse_repeat(None) is None
+    assert parse_repeat({"every_days": 7, "until": "2017-07-31T00:00:00Z"}) == Repeat(7, T0 + 21 * DAY)
