@@ -9,6 +9,7 @@ import { addBasemap } from "./basemap.js";
 import { clear, el } from "./dom.js";
 import { conflictsPanel } from "./conflicts.js";
 import { Feed } from "./feed.js";
+import { finder } from "./finder.js";
 import { ackButton, inboxPanel, threadPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
 import * as layers from "./layers.js";
@@ -19,6 +20,7 @@ import { tokensPanel } from "./tokens.js";
 import { awaitingSignature, proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
+const count = (n, noun) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 class App {
   constructor(config) {
@@ -56,6 +58,7 @@ class App {
       }, { collapsed: window.innerWidth <= 900, position: "topright" })
       .addTo(this.map);
     layers.legend().addTo(this.map);
+    finder(this.map, this).addTo(this.map);
     L.control.scale({ imperial: false }).addTo(this.map);
     addBasemap(this.map, this.config)
       .then((b) => (this.places = b.places))
@@ -277,7 +280,7 @@ class App {
         try {
           const [picture, alerts] = await Promise.all([this.api.get("/v1/tracks"), this.api.get("/v1/alerts")]);
           layers.drawTracks(this.overlays.tracks, picture, alerts.alerts);
-          $("live").textContent = `Live: ${picture.tracks.length} tracks, ${alerts.alerts.length} alerts (${human(picture.at)})`;
+          $("live").textContent = `Live: ${count(picture.tracks.length, "track")}, ${count(alerts.alerts.length, "alert")} (${human(picture.at)})`;
         } catch {
           /* the next tick tries again */
         }
@@ -299,7 +302,7 @@ class App {
     const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, (a) => this.openActivity(a));
     const [confs, handled] = layers.drawConflicts(this.overlays.conflicts, this.data.conflicts, t, (c) => this.mapBusy || this.focusConflict(c));
     const inForce = this.data.zones.filter((z) => z.status === "in_force" && layers.zoneEffective(z, t)).length;
-    $("summary").textContent = `${inForce} zones in force · ${acts} own activity volumes under way · ${confs} conflicts at this moment${handled ? ` (${handled} coordinated)` : ""}`;
+    $("summary").textContent = `${count(inForce, "zone")} in force · ${count(acts, "own activity volume")} under way · ${count(confs, "conflict")} at this moment${handled ? ` (${handled} coordinated)` : ""}`;
     this.panels.conflicts?.refresh?.();
     this.panels.activities?.refresh?.();
   }
