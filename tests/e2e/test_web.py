@@ -138,7 +138,7 @@ def test_sign_in_with_a_token_and_see_the_demo_zones_on_10_july_2017(
     expect(page.locator("#day")).to_have_value("2017-07-10")
     zones = Session(page, url, tokens["UN Ceasefire Monitoring Mission"]).api("/v1/zones")
     in_force = [z for z in zones if z["status"] == "in_force" and z["effective_from"] <= "2017-07-10T09:00:00Z"]
-    expect(page.locator("#summary")).to_contain_text(f"{len(in_force)} zones in force")
+    expect(page.locator("#summary")).to_contain_text(re.compile(rf"^{len(in_force)} zones? in force"))
     # every zone the API lists is drawn (lapsed ones excepted), and the zones list names them all
     drawn = page.evaluate("window.truceline.overlays.zones.getLayers().length")
     assert drawn == len([z for z in zones if z["status"] not in ("lapsed", "withdrawn")])
@@ -180,7 +180,8 @@ def test_the_time_slider_shows_the_picture_at_a_moment(browser: Browser, server:
     expect(page.locator("#moment")).to_have_text("10 Jun 2017 22:00Z")
     zones = s.api("/v1/zones")
     then = [z for z in zones if z["status"] == "in_force" and z["effective_from"] <= "2017-06-10T22:00:00Z"]
-    expect(page.locator("#summary")).to_contain_text(f"{len(then)} zones in force")
+    assert len(then) == 1
+    expect(page.locator("#summary")).to_contain_text("1 zone in force ·")
     page.get_by_role("button", name="Next day").click()
     expect(page.locator("#moment")).to_have_text("11 Jun 2017 22:00Z")
     assert not s.errors
@@ -1040,7 +1041,7 @@ def test_a_zone_s_hours_show_on_the_map(browser: Browser, server: Server) -> Non
         def in_force_at(moment: str) -> int:
             page.evaluate("(t) => window.truceline.setMoment(Date.parse(t))", moment)
             text = page.locator("#summary").inner_text()
-            return int(text.split(" zones in force")[0])
+            return int(re.split(r" zones? in force", text)[0])
 
         # a quarter of an hour either side of the hours' edges: only this zone changes
         assert in_force_at("2017-07-10T22:00:00Z") == in_force_at("2017-07-10T21:45:00Z") + 1  # a Monday
