@@ -3,6 +3,7 @@ import L from "./leaflet-global.js";
 import "@geoman-io/leaflet-geoman-free";
 import { activitiesPanel } from "./activities.js";
 import { activityPanel } from "./activity.js";
+import { alertsPanel } from "./alerts.js";
 import { auditPanel } from "./audit.js";
 import { Api } from "./api.js";
 import { addBasemap } from "./basemap.js";
@@ -273,17 +274,25 @@ class App {
     $("toasts").append(box);
   }
 
-  /** Tracks refresh every 2 s while their layer is on. */
+  /** The live alerts refresh every 2 s, and the tracks with them while their layer is on. */
   pollTracks() {
     const tracks = async () => {
-      if (this.map.hasLayer(this.overlays.tracks)) {
-        try {
-          const [picture, alerts] = await Promise.all([this.api.get("/v1/tracks"), this.api.get("/v1/alerts")]);
+      try {
+        const drawn = this.map.hasLayer(this.overlays.tracks);
+        const [alerts, picture] = await Promise.all([this.api.get("/v1/alerts"), drawn ? this.api.get("/v1/tracks") : null]);
+        Object.assign(this.data, { alerts: alerts.alerts, alertsAt: alerts.at });
+        const n = alerts.alerts.length;
+        $("badge-alerts").textContent = n;
+        $("badge-alerts").hidden = !n;
+        $("alerts-button").setAttribute("aria-label", `Live alerts: ${n}`);
+        if (picture) {
+          this.data.tracks = picture.tracks;
           layers.drawTracks(this.overlays.tracks, picture, alerts.alerts);
-          $("live").textContent = `Live: ${count(picture.tracks.length, "track")}, ${count(alerts.alerts.length, "alert")} (${human(picture.at)})`;
-        } catch {
-          /* the next tick tries again */
+          $("live").textContent = `Live: ${count(picture.tracks.length, "track")}, ${count(n, "alert")} (${human(picture.at)})`;
         }
+        this.panels.alerts?.refresh?.();
+      } catch {
+        /* the next tick tries again */
       }
       setTimeout(tracks, 2000);
     };
@@ -349,6 +358,7 @@ class App {
       zones: () => zonesPanel(this),
       tokens: () => tokensPanel(this),
       audit: () => auditPanel(this),
+      alerts: () => alertsPanel(this),
     };
     this.cleanup?.();
     this.cleanup = null;

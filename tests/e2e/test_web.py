@@ -5,6 +5,7 @@ Screenshots are written to build/screenshots/ for people to look at."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import time
@@ -830,6 +831,61 @@ def test_live_tracks_with_predicted_vectors(browser: Browser, server: tuple[str,
     expect(s.page.locator("#live")).to_contain_text("tracks", timeout=15_000)
     assert s.page.locator("path.track").count() > 0
     s.page.close()
+
+
+def test_live_alerts_say_what_is_predicted_and_show_it_on_the_map(browser: Browser, server: Server) -> None:
+    """Two parties of their own (so no other test's hotline counts move) fly head-on: the Alerts
+    panel says who will lose separation with whom and when, counts on its button, and shows the pair."""
+    url, tokens, _ = server
+    admin = {"Authorization": f"Bearer {tokens['Truceline operator']}"}
+    made = {}
+    for name in ("Alert test east", "Alert test west"):
+        r = httpx.post(f"{url}/v1/parties", headers=admin, json={"name": name, "role": "officer"})
+        assert r.status_code == 201, r.text
+        made[name] = r.json()["token"]
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    s = Session(page, url, made["Alert test east"])
+    page.goto(f"{url}/")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    dialog.get_by_label("Party token").fill(made["Alert test east"])
+    dialog.get_by_label("Party token").press("Enter")
+    expect(page.locator("#who")).to_contain_text("Alert test east")
+    page.get_by_role("button", name=re.compile("^(Alerts|Live alerts)")).click()
+    panel = page.locator("#panel")
+    expect(panel.locator("h2")).to_have_text("Live alerts")
+    expect(panel).to_contain_text("No separation or incursion alert concerns your party now.")
+    # 60 km apart on one parallel, closing at 400 m/s: separation is lost in about two minutes
+    lat, lon = 34.0, 40.0
+    dlon = math.degrees(60_000 / (6_371_000 * math.cos(math.radians(lat))))
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    for who, callsign, at, heading in (("Alert test east", "EAST1", lon, 90.0),
+                                       ("Alert test west", "WEST1", lon + dlon, 270.0)):  # fmt: skip
+        r = httpx.post(f"{url}/v1/tracks", headers={"Authorization": f"Bearer {made[who]}"}, json=[{
+            "track_id": callsign.lower(), "callsign": callsign, "time": now, "lat": lat, "lon": at,
+            "altitude_m": 3000, "ground_speed_mps": 200, "track_deg": heading, "vertical_rate_mps": 0}])  # fmt: skip
+        assert r.status_code == 200 and r.json()["accepted"] == 1, r.text
+    card = panel.locator("li.live-alert")
+    expect(card).to_have_count(1, timeout=15_000)
+    expect(card.locator(".rule")).to_have_text("separation")
+    expect(card).to_contain_text("EAST1 (Alert test east, air) and WEST1 (Alert test west, air)")
+    expect(card.locator(".badge")).to_contain_text(re.compile(r"^in \d+ (s|min)$"))
+    expect(card.locator(".meta")).to_contain_text("m apart now, 0 m vertically; closest")
+    expect(card.locator(".meta")).to_contain_text(re.compile(r"from \d\d:\d\d:\d\dZ to \d\d:\d\d:\d\dZ$"))
+    expect(page.locator("#badge-alerts")).to_have_text("1")
+    expect(page.locator("#alerts-button")).to_have_attribute("aria-label", "Live alerts: 1")
+    s.shot("web-live-alerts")
+    # the pair on the map
+    card.get_by_role("button", name="Show on map").click()
+    bounds = page.evaluate("(() => { const b = window.truceline.map.getBounds(); "
+                           "return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; })()")  # fmt: skip
+    assert bounds[0] < lat < bounds[2] and bounds[1] < lon and lon + dlon < bounds[3], bounds
+    assert page.evaluate("window.truceline.map.getZoom()") >= 7
+    # and its conflict, opened for both on the hotline
+    expect(card.get_by_role("button", name="Its conflict")).to_be_visible(timeout=15_000)
+    card.get_by_role("button", name="Its conflict").click()
+    expect(panel.locator("h2")).to_have_text("Conflicts")
+    assert not s.errors
+    page.close()
 
 
 def test_tablet_width_and_no_request_leaves_the_machine(browser: Browser, server: Server) -> None:
