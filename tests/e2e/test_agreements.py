@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from tests.e2e.conftest import Line
-from tests.helpers import T0, activity_body
+from tests.helpers import T0, activity_body, rfc
 
 
 def _overlap(line: Line) -> tuple[str, str, dict[str, Any], str]:
@@ -104,3 +104,43 @@ def test_withdraw_and_who_may_agree(line: Line) -> None:
     assert c.post(f"/v1/activities/{a_id}/cancel", headers=line.h("A")).status_code == 200
     closed = _agree(line, "B", cid, "too late")
     assert closed.status_code == 409 and "closed" in closed.json()["detail"]
+
+
+def test_the_coordinated_filter_pages_like_the_plain_listing(line: Line) -> None:
+    """Six conflicts by time; two agreed by both, one by A alone: the filters split the plain listing
+    exactly, in its order, page by page."""
+    c = line.client
+    ids = []
+    for hour in range(6):
+        window = {"t0": T0 + timedelta(hours=hour * 10), "t1": T0 + timedelta(hours=hour * 10 + 2)}
+        mine = c.post("/v1/activities", headers=line.h("A"), json=activity_body(title=f"a{hour}", **window))
+        assert mine.status_code == 201, mine.text
+        made = c.post("/v1/activities", headers=line.h("B"), json=activity_body(kind="patrol", **window)).json()
+        ids.append(made["conflicts"][0]["id"])
+    listed = [x["id"] for x in c.get("/v1/conflicts", headers=line.h("A")).json()]
+    assert listed == ids  # by when they happen
+    for who in ("A", "B"):
+        for cid in (ids[1], ids[4]):
+            assert _agree(line, who, cid, "handled").status_code == 200
+    assert _agree(line, "A", ids[2], "A alone").status_code == 200
+
+    def pages(who: str, flag: str) -> list[str]:
+        got, offset = [], 0
+        while True:
+            page = c.get("/v1/conflicts", headers=line.h(who),
+                         params={"coordinated": flag, "limit": 2, "offset": offset}).json()  # fmt: skip
+            got += [x["id"] for x in page]
+            if len(page) < 2:
+                return got
+            offset += 2
+
+    for who in ("A", "B"):
+        assert pages(who, "true") == [ids[1], ids[4]]
+        assert pages(who, "false") == [ids[0], ids[2], ids[3], ids[5]]
+    # B withdraws from one: it is to handle again, for both
+    assert c.post(f"/v1/conflicts/{ids[4]}/agreement/withdraw", headers=line.h("B")).status_code == 200
+    assert pages("A", "true") == [ids[1]] and pages("A", "false") == [ids[0], ids[2], ids[3], ids[4], ids[5]]
+    # with the other filters: the window holds the second (coordinated) and the third (to handle)
+    params = {"coordinated": "false", "time_start": rfc(T0 + timedelta(hours=9)),
+              "time_end": rfc(T0 + timedelta(hours=25))}  # fmt: skip
+    assert [x["id"] for x in c.get("/v1/conflicts", headers=line.h("A"), params=params).json()] == [ids[2]]

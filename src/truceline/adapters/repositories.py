@@ -920,6 +920,11 @@ class ConflictRepository:
                 )
         return out
 
+    def agreed_by(self, party_id: str) -> builtins.list[str]:
+        """The conflicts ``party_id`` has agreed to (a party agrees to few: each is an officer's act)."""
+        g = t.conflict_agreements.c
+        return list(self.conn.execute(select(g.conflict_id).where(g.party_id == party_id)).scalars())
+
     def agree(self, a: Agreement) -> None:
         """Keep ``a`` as its party's agreement to the conflict, in place of any earlier one."""
         g = t.conflict_agreements.c
@@ -1051,15 +1056,24 @@ class ConflictRepository:
         rule: str | None = None,
         zone_id: str | None = None,
         window: TimeWindow | None = None,
+        among: Collection[str] | None = None,
+        excluding: Collection[str] = (),
         limit: int = 200,
         offset: int = 0,
     ) -> list[Conflict]:
+        """``among``: only these conflicts; ``excluding``: not these (both a few: a party's own picks)."""
         cp, c = t.conflict_parties.c, t.conflicts.c
         q = (
             select(t.conflicts)
             .join_from(t.conflict_parties, t.conflicts, cp.conflict_id == c.id)
             .where(cp.party_id == party_id)
         )
+        if among is not None:
+            if not among:
+                return []
+            q = q.where(c.id.in_(sorted(among)))
+        if excluding:
+            q = q.where(c.id.not_in(sorted(excluding)))
         if status:
             q = q.where(c.status == status)
         if rule:

@@ -33,25 +33,23 @@ def list_conflicts(
             return uow.conflicts.list_for_party(
                 caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=limit, offset=offset
             )
-        # Whether a conflict is coordinated is worked out from its agreements as it is read: the pages
-        # are read in order and filtered, until this page of matches is full.
-        found: list[Conflict] = []
-        skip, at, batch = offset, 0, 500
-        while len(found) < limit:
-            page = uow.conflicts.list_for_party(
-                caller.id, status=status, rule=rule, zone_id=zone_id, window=window, limit=batch, offset=at
-            )
-            now = standings_in(uow, page)
-            for c in page:
-                if now[c.id].coordinated is coordinated:
-                    if skip:
-                        skip -= 1
-                    elif len(found) < limit:
-                        found.append(c)
-            if len(page) < batch:
-                break
-            at += batch
-        return found
+        # A conflict is coordinated when every party it concerns agrees to it as it is now, the caller
+        # too: so the caller's coordinated conflicts are among the few it has agreed to. Those are
+        # worked out here, and the listing takes them, or leaves them out, in SQL.
+        agreed = uow.conflicts.get_many(uow.conflicts.agreed_by(caller.id))
+        now = standings_in(uow, list(agreed.values()))
+        handled = {cid for cid, standing in now.items() if standing.coordinated}
+        return uow.conflicts.list_for_party(
+            caller.id,
+            status=status,
+            rule=rule,
+            zone_id=zone_id,
+            window=window,
+            among=handled if coordinated else None,
+            excluding=() if coordinated else handled,
+            limit=limit,
+            offset=offset,
+        )
 
 
 def get(uow: UnitOfWork, caller: Party, conflict_id: str) -> Conflict:
