@@ -139,6 +139,14 @@ async function loadIncident(app, id, node) {
     i.notes ? el("p", i.notes) : null,
     el("h3", "Sources"),
     el("ul.plain.sources", i.sources.map((x) => el("li", el("strong", x.name), x.scale ? ` (${x.scale})` : "", x.notes ? ` — ${x.notes}` : ""))),
+    el("h3", "Evidence"),
+    i.evidence.length
+      ? el("ul.plain.evidence", i.evidence.map((x) => el("li",
+          el("strong", x.resourceDesc), ` (${x.mimeType}, ${size(x.size)}) · ${x.added_by?.name || "?"} · ${human(x.added_at)} `,
+          el("button.link", { type: "button", onclick: () => app.api.download(x.uri, undefined, { accept: x.mimeType, name: `evidence-${x.id}` }).catch((e) => app.toast(`Evidence: ${e.message}`)) }, "Download"),
+          el("div.hint", `SHA-256 ${x.sha256}`))))
+      : el("p.hint", "No evidence attached."),
+    app.me.role === "officer" || app.me.role === "monitor" ? evidenceForm(app, i, again) : null,
     el("h3", "Verification"),
     i.steps.length
       ? el("ol.history.steps", i.steps.map((x) => el("li", el("strong", words(x.step)), ` by ${x.party?.name || "?"} · ${human(x.at)} · ${words(x.from)} → ${words(x.to)}`, x.statement ? el("div", `“${x.statement}”`) : null)))
@@ -155,6 +163,36 @@ async function loadIncident(app, id, node) {
 function fatalities(f) {
   if (!f) return "0";
   return f.low !== f.best || f.high !== f.best ? `${f.best} (${f.low}–${f.high})` : String(f.best);
+}
+
+const size = (n) => (n < 10_000 ? `${n.toLocaleString("en")} bytes` : n < 1_048_576 ? `${Math.round(n / 1024)} kB` : `${(n / 1_048_576).toFixed(1)} MB`);
+
+/** The file as base64, for a JSON body (CAP's derefUri). */
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Attach a file (a photograph, a report) to the incident, saying what it is. */
+function evidenceForm(app, i, again) {
+  const file = el("input", { type: "file", name: "derefUri" });
+  const desc = el("input", { name: "resourceDesc", maxlength: 300, placeholder: "e.g. photograph of the crater, 09:40" });
+  const form = el("form.evidence-form", { novalidate: true }, el("div.form-error", { role: "alert" }),
+    field("File", file), field("What it is", desc), el("button", { type: "submit" }, "Attach"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const chosen = file.files[0];
+      const body = { resourceDesc: desc.value, mimeType: chosen?.type || "application/octet-stream", derefUri: chosen ? await base64Of(chosen) : "" };
+      const done = await app.api.post(`/v1/incidents/${i.id}/evidence`, body);
+      await again(`Evidence attached: ${done.evidence.resourceDesc} (SHA-256 ${done.evidence.sha256.slice(0, 12)}…)`);
+    });
+  });
+  return form;
 }
 
 /** The verification steps open to the caller now, one button each, with a statement. */

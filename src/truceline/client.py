@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -338,6 +339,13 @@ class Client:
 
     def incident(self, incident_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/incidents/{incident_id}")  # type: ignore[no-any-return]
+
+    def add_evidence(self, incident_id: str, description: str, mime_type: str, content: bytes) -> dict[str, Any]:
+        body = {"resourceDesc": description, "mimeType": mime_type, "derefUri": base64.b64encode(content).decode()}
+        return self._call("POST", f"/v1/incidents/{incident_id}/evidence", json=body)  # type: ignore[no-any-return]
+
+    def evidence_content(self, uri: str) -> bytes:
+        return self._call("GET", uri, raw=True)  # type: ignore[no-any-return]
 
     def incident_step(self, incident_id: str, step: str, statement: str = "") -> dict[str, Any]:
         body = {"step": step, "statement": statement}

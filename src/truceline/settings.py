@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     max_area_km2: float = Field(250_000.0, gt=0)
     max_volumes: int = Field(100, ge=1, le=10_000)
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    #: the largest file attached to an incident (a photograph, a report), before base64
+    max_evidence_bytes: int = Field(10_485_760, ge=1024, le=1_073_741_824)
     cell_resolution: int = Field(6, ge=3, le=9)
     migrate_on_start: bool = True
     audit_key_file: Path = Path("./truceline-audit.key")
@@ -187,6 +189,7 @@ class Settings(BaseSettings):
                     strained_fatalities=self.ceasefire_strained_fatalities,
                 ),
                 duplicates=DuplicateRules(km=self.duplicate_km, days=self.duplicate_days),
+                max_evidence_bytes=self.max_evidence_bytes,
             ),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -175,6 +176,35 @@ def test_a_patrol_every_day_is_notified_once_from_a_file(
     refused = run("notify", str(f), token=russia, url=url)
     assert refused.returncode != 0 and len(refused.stderr.strip().splitlines()) == 1
     assert "/repeat/until" in refused.stderr and "more than the limit of 100" in refused.stderr
+
+
+def test_evidence_attached_to_an_incident_and_fetched_back(
+    server: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
+    url, tokens, _ = server
+    un = tokens["UN Ceasefire Monitoring Mission"]
+    incident = json.loads(run("incidents", "list", "--json", token=un, url=url).stdout)[0]["id"]
+    photo = tmp_path / "crater.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 64 + b"\xff\xd9")
+    added = run("incidents", "evidence", "add", incident, str(photo), "--desc", "Crater by the market, 09:40",
+                token=un, url=url)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    said = " ".join(added.stdout.split())
+    assert f"Crater by the market, 09:40 (image/jpeg, 16 kB), sha256 {digest}" in said
+    evidence = said.split("attached evidence ")[1].split()[0]
+    shown = " ".join(run("incidents", "show", incident, token=tokens["Jordan"], url=url).stdout.split())
+    assert f"evidence {evidence}: Crater by the market, 09:40 (image/jpeg, 16 kB), " in shown
+    assert f"sha256 {digest}" in shown
+    back = tmp_path / "back.jpg"
+    got = run("incidents", "evidence", "get", incident, evidence, "-o", str(back), token=tokens["Jordan"], url=url)
+    assert got.returncode == 0, got.stderr
+    assert back.read_bytes() == photo.read_bytes() and "matches" in got.stdout
+    missing = run("incidents", "evidence", "add", incident, str(tmp_path / "none.jpg"), "--desc", "x", token=un,
+                  url=url)  # fmt: skip
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1 and "none.jpg" in missing.stderr
+    bad = run("incidents", "evidence", "add", incident, str(photo), "--desc", " ", token=un, url=url)
+    assert bad.returncode == 1 and "/resourceDesc" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_errors_are_one_line(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ Screenshots are written to build/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -1245,6 +1246,41 @@ def test_the_page_writes_bodies_as_the_server_re_serialises_them(browser: Browse
         parsed = json.loads(text)
         assert parsed == value
         assert canonical(parsed) == text.encode(), text[:200]
+    page.close()
+
+
+def test_evidence_is_attached_to_an_incident_and_downloaded_from_its_page(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    from tests.helpers import incident_body
+
+    url, tokens, _ = server
+    monitor = {"Authorization": f"Bearer {tokens['UN Ceasefire Monitoring Mission']}"}
+    where = {"name": "Nawa", "latitude": 32.89, "longitude": 36.04, "geo_precision": 1, "country": "Syria"}
+    made = httpx.post(f"{url}/v1/incidents", headers=monitor,
+                      json=incident_body(event_date="2017-07-13", location=where)).json()  # fmt: skip
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    s.page.evaluate("(id) => window.truceline.openIncident({ id, event_type: 'Incident' })", made["id"])
+    panel = page.locator("#panel .incident-page")
+    expect(panel.get_by_role("heading", name="Armed clash, Nawa")).to_be_visible()
+    expect(panel).to_contain_text("No evidence attached.")
+    # nothing chosen: the field says so
+    panel.get_by_label("What it is").fill("Photograph of the crater")
+    panel.get_by_role("button", name="Attach").click()
+    expect(panel.locator("#" + panel.get_by_label("File").get_attribute("id") + "-error")).to_contain_text("base64")
+    photo = tmp_path / "crater.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
+    panel.get_by_label("File").set_input_files(str(photo))
+    panel.get_by_role("button", name="Attach").click()
+    item = panel.locator("ul.evidence li")
+    expect(item).to_contain_text("Photograph of the crater (image/png, 10 kB) · UN Ceasefire Monitoring Mission")
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    expect(item.locator(".hint")).to_have_text(f"SHA-256 {digest}")
+    with page.expect_download() as got:
+        item.get_by_role("button", name="Download").click()
+    assert Path(got.value.path()).read_bytes() == photo.read_bytes()
+    assert not s.errors
     page.close()
 
 

@@ -20,6 +20,7 @@ from truceline.adapters import tables as t
 from truceline.adapters.db import is_sqlite
 from truceline.domain.ceasefire import Linked
 from truceline.domain.cells import to_ms
+from truceline.domain.evidence import Evidence
 from truceline.domain.incidents import ActorRef, Dataset, Fatalities, Incident, Source, Verification
 
 _COLS = (
@@ -187,6 +188,11 @@ class IncidentFilter:
     include_merged: bool = False
 
 
+def _evidence(r: Any) -> Evidence:
+    return Evidence(r.id, r.incident_id, r.description, r.mime_type, r.size, r.sha256, r.added_by,
+                    datetime.fromtimestamp(r.added_at / 1000, UTC))  # fmt: skip
+
+
 class IncidentRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -253,7 +259,31 @@ class IncidentRepository:
             )
         )
 
+    def add_evidence(self, e: Evidence, content: bytes) -> None:
+        self.conn.execute(insert(t.incident_evidence), [{
+            "id": e.id, "incident_id": e.incident_id, "description": e.description, "mime_type": e.mime_type,
+            "size": e.size, "sha256": e.sha256, "content": content, "added_by": e.added_by,
+            "added_at": to_ms(e.added_at)}])  # fmt: skip
+
     # ---- reading ---------------------------------------------------------------------------------
+
+    def evidence(self, incident_ids: Sequence[str]) -> dict[str, builtins.list[Evidence]]:
+        """Each incident's evidence, oldest first, without the content."""
+        ev = t.incident_evidence.c
+        cols = [c for c in t.incident_evidence.columns if c.name != "content"]
+        out: dict[str, builtins.list[Evidence]] = {}
+        if not incident_ids:
+            return out
+        q = select(*cols).where(ev.incident_id.in_(sorted(set(incident_ids)))).order_by(ev.added_at, ev.id)
+        for r in self.conn.execute(q):
+            out.setdefault(r.incident_id, []).append(_evidence(r))
+        return out
+
+    def evidence_content(self, incident_id: str, evidence_id: str) -> tuple[Evidence, bytes] | None:
+        ev = t.incident_evidence.c
+        q = select(t.incident_evidence).where(ev.id == evidence_id, ev.incident_id == incident_id)
+        r = self.conn.execute(q).first()
+        return None if r is None else (_evidence(r), bytes(r.content))
 
     def get(self, incident_id: str, *, for_update: bool = False) -> Incident | None:
         q = select(*(t.incidents.c[c] for c in _COLS)).where(t.incidents.c.id == incident_id)

@@ -531,6 +531,22 @@ incident_steps = Table(
     PrimaryKeyConstraint("incident_id", "seq"),
 )
 
+# Evidence attached to an incident (domain.evidence): its bytes as given, and their SHA-256 digest.
+incident_evidence = Table(
+    "incident_evidence",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("incident_id", ID, nullable=False),
+    Column("description", String(300), nullable=False),
+    Column("mime_type", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("added_by", ID, nullable=False),
+    Column("added_at", BigInteger, nullable=False),
+    Index("ix_incident_evidence_incident", "incident_id", "added_at"),
+)
+
 # Each zone's status moves with their time: when it was in force, for incidents and the timeline.
 zone_status_history = Table(
     "zone_status_history",

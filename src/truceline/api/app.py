@@ -173,6 +173,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
         max_bytes=settings.max_body_bytes,
         per_path={"/v1/tracks": settings.max_track_body_bytes, "/v1/incidents/import": settings.max_import_body_bytes},
         itemwise=frozenset({"/v1/tracks"}),
+        # evidence comes base64-encoded in JSON: four bytes for three, and room for the rest
+        per_pattern={r"/v1/incidents/[^/]+/evidence": settings.max_evidence_bytes * 4 // 3 + 65_536},
     )
     app.add_middleware(RequestMiddleware, metrics=ctx.metrics)  # outermost: times and ids every request
     return app

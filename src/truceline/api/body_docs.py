@@ -238,6 +238,23 @@ INCIDENT_UNMERGE: dict[str, Any] = {
 }  # fmt: skip
 
 
+INCIDENT_EVIDENCE: dict[str, Any] = {
+    "title": "IncidentEvidence",
+    "description": "a file attached to the incident, in CAP 1.2's resource terms",
+    "type": "object",
+    "required": ["resourceDesc", "mimeType", "derefUri"],
+    "properties": {
+        "resourceDesc": {"type": "string", "maxLength": 300, "description": "what it is"},
+        "mimeType": {"type": "string", "description": "its media type (RFC 6838): image/jpeg, application/pdf"},
+        "derefUri": {"type": "string", "contentEncoding": "base64",
+                     "description": "the content, base64-encoded (at most TRUCELINE_MAX_EVIDENCE_BYTES decoded)"},
+    },
+    "additionalProperties": False,
+}  # fmt: skip
+EVIDENCE_EXAMPLE = {"resourceDesc": "Photograph of the crater, Izra market, 10 July 09:40", "mimeType": "image/jpeg",
+                    "derefUri": "/9j/4AAQSkZJRgABAQ..."}  # fmt: skip
+
+
 def json_body(schema: dict[str, Any], example: dict[str, Any] | None = None) -> dict[str, Any]:
     """``openapi_extra`` for a route that reads its JSON body itself: the body's schema and example."""
     media: dict[str, Any] = {"schema": schema, **({"example": example} if example else {})}

@@ -80,11 +80,14 @@ class RequestLimits:
         max_bytes: int,
         per_path: dict[str, int] | None = None,
         itemwise: frozenset[str] = frozenset(),
+        per_pattern: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         #: larger limits for bulk endpoints (track ingest, incident import), by exact path
         self.per_path = dict(per_path or {})
+        #: and for paths with an id in them (an incident's evidence), by regular expression
+        self.per_pattern = [(re.compile(k), n) for k, n in (per_pattern or {}).items()]
         #: paths whose route checks each item of the body itself, refusing the bad ones alone
         self.itemwise = itemwise
 
@@ -105,7 +108,7 @@ class RequestLimits:
         if scope.get("method") not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get(path, self.max_bytes)
+        limit = self.per_path.get(path) or next((n for p, n in self.per_pattern if p.fullmatch(path)), self.max_bytes)
         headers: dict[bytes, bytes] = dict(scope.get("headers", []))
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:

@@ -4,7 +4,9 @@ duplicates), ACLED/UCDP import and export with progress, a zone's ceasefire time
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import mimetypes
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -121,6 +123,68 @@ def incidents_show(
         out.print(f"{moment(s['at'])}  {who}: {s['step']} {s['from']} → {s['to']}  {s['statement']}", markup=False)
     for m in i["merged"]:
         out.print(f"merged: {m['id']} ({', '.join(s['name'] for s in m['sources'])})", markup=False)
+    for e in i.get("evidence", []):
+        who = (e["added_by"] or {}).get("name") or "-"
+        out.print(f"evidence {e['id']}: {e['resourceDesc']} ({e['mimeType']}, {_size(e['size'])}), "
+                  f"{who}, {moment(e['added_at'])}, sha256 {e['sha256']}", markup=False, highlight=False)  # fmt: skip
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 10_000 else f"{n / 1_048_576:.1f} MB" if n >= 1_048_576 else f"{n / 1024:.0f} kB"
+
+
+evidence_app = typer.Typer(help="Evidence attached to an incident: a photograph, a report.", no_args_is_help=True)
+incidents_app.add_typer(evidence_app, name="evidence")
+
+
+@evidence_app.command("add")
+def evidence_add(
+    incident_id: str,
+    file: Path,
+    description: Annotated[str, typer.Option("--desc", "-d", help="what it is: a photograph of the crater, ...")],
+    mime_type: Annotated[
+        str | None, typer.Option("--type", help="its media type (default: from the file's name)")
+    ] = None,
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Attach a file to an incident; prints its SHA-256, which the audit log keeps."""
+    try:
+        content = file.read_bytes()
+    except OSError as problem:
+        fail(f"{file}: {problem.strerror or problem}")
+    kind = mime_type or mimetypes.guess_type(file.name, strict=False)[0] or "application/octet-stream"
+    with _client(url, token) as c:
+        got = guarded(lambda: c.add_evidence(incident_id, description, kind, content))
+        _receipt(c)
+    if as_json:
+        _print_json(got["evidence"])
+        return
+    e = got["evidence"]
+    out.print(f"attached evidence {e['id']} to incident {incident_id}: {e['resourceDesc']} ({e['mimeType']}, "
+              f"{_size(e['size'])}), sha256 {e['sha256']}", markup=False, highlight=False)  # fmt: skip
+
+
+@evidence_app.command("get")
+def evidence_get(
+    incident_id: str,
+    evidence_id: str,
+    to: Annotated[Path, typer.Option("--out", "-o", help="the file to write")],
+    url: UrlOpt = DEFAULT_URL,
+    token: TokenOpt = None,
+) -> None:
+    """Fetch evidence into a file, checked against the SHA-256 the service recorded for it."""
+    with _client(url, token) as c:
+        i = guarded(lambda: c.incident(incident_id))
+        e = next((x for x in i.get("evidence", []) if x["id"] == evidence_id), None)
+        if e is None:
+            fail(f"incident {incident_id} has no evidence {evidence_id}")
+        content = guarded(lambda: c.evidence_content(e["uri"]))
+    if hashlib.sha256(content).hexdigest() != e["sha256"]:
+        fail(f"evidence {evidence_id}: what came does not match its recorded SHA-256; nothing written")
+    to.write_bytes(content)
+    out.print(f"wrote {to} ({_size(len(content))}), sha256 {e['sha256']} matches", markup=False, highlight=False)
 
 
 @incidents_app.command("report")

@@ -18,6 +18,7 @@ from truceline.adapters.incident_store import IncidentFilter, StepRecord, ZoneLi
 from truceline.domain import incident_formats as fmt
 from truceline.domain.ceasefire import Day, ForceIndex, Period, force_periods, timeline
 from truceline.domain.errors import FieldError, InvalidInput, NotFound, StateConflict
+from truceline.domain.evidence import Evidence, parse_evidence
 from truceline.domain.ids import new_id
 from truceline.domain.incidents import (
     INTER,
@@ -53,6 +54,8 @@ class IncidentView:
     merged: list[Incident] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
     zone_names: dict[str, str] = field(default_factory=dict)
+    #: attached to it or to a duplicate merged into it, oldest first
+    evidence: list[Evidence] = field(default_factory=list)
 
     @property
     def all_sources(self) -> list[Source]:
@@ -78,6 +81,8 @@ def _view(uow: UnitOfWork, incident: Incident) -> IncidentView:
         uow.incidents.steps(incident.id),
         uow.incidents.merged_into(incident.id),
     )
+    attached = uow.incidents.evidence([incident.id, *(m.id for m in v.merged)])
+    v.evidence = sorted((e for es in attached.values() for e in es), key=lambda e: (e.added_at, e.id))
     _name([v], uow)
     return v
 
@@ -92,6 +97,7 @@ def _name(views: list[IncidentView], uow: UnitOfWork) -> None:
             if i.reported_by:
                 pids.add(i.reported_by)
         pids.update(s.party_id for s in v.steps if s.party_id)
+        pids.update(e.added_by for e in v.evidence)
         zids.update(z for z, _ in v.zones)
     names = uow.parties.names(pids) if pids else {}
     zone_names = {z: zone.name for z in zids if (zone := uow.zones.get(z)) is not None}
@@ -165,6 +171,39 @@ def report(uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, data: objec
         view = _view(uow, incident)
         uow.commit()
     return view
+
+
+def add_evidence(
+    uow: UnitOfWork, policy: MonitoringPolicy, caller: Party, incident_id: str, data: object
+) -> tuple[IncidentView, Evidence]:
+    """Attach evidence to an incident (whoever may report one): the file is kept as given, and its
+    digest, type and size go in the audit log, so it cannot be swapped unnoticed."""
+    require(caller, "incident.report")
+    given = parse_evidence(data, policy.max_evidence_bytes)
+    with uow:
+        incident = _incident(uow, incident_id, for_update=True)
+        now = uow.clock()
+        e = Evidence(new_id(), incident.id, given.description, given.mime_type, len(given.content), given.sha256,
+                     caller.id, now)  # fmt: skip
+        uow.incidents.add_evidence(e, given.content)
+        said = {"evidence": e.id, "resourceDesc": e.description, "mimeType": e.mime_type, "size": e.size,
+                "sha256": e.sha256}  # fmt: skip
+        audit.record(uow, caller, "incident.evidence_added", INCIDENT, incident.id, said)
+        zone_ids = [z for z, _ in uow.incidents.zones_of([incident.id]).get(incident.id, [])]
+        uow.feed.publish(_audience(uow, incident, zone_ids), "incident.evidence_added",
+                         {**_summary(incident), **said}, now)  # fmt: skip
+        view = _view(uow, incident)
+        uow.commit()
+    return view, e
+
+
+def evidence_content(uow: UnitOfWork, caller: Party, incident_id: str, evidence_id: str) -> tuple[Evidence, bytes]:
+    require(caller, "incident.read")
+    with uow:
+        found = uow.incidents.evidence_content(incident_id, evidence_id)
+    if found is None:
+        raise NotFound(f"no evidence {evidence_id} on incident {incident_id}")
+    return found
 
 
 def get(uow: UnitOfWork, caller: Party, incident_id: str) -> IncidentView:
@@ -635,6 +674,7 @@ def incident_json(v: IncidentView, *, full: bool = True, caller: Party | None = 
         "updated_at": format_time(i.updated_at),
     }  # fmt: skip
     if full:
+        out["evidence"] = [evidence_json(e, v.names) for e in v.evidence]
         out["steps"] = [
             {"seq": s.seq, "at": format_time(s.at), "party": _ref(s.party_id, v.names), "step": s.step,
              "from": s.from_status, "to": s.to_status, "statement": s.statement}
@@ -653,6 +693,13 @@ def incident_json(v: IncidentView, *, full: bool = True, caller: Party | None = 
         out["your_steps"] = [{"step": s.value, "needs_statement": s in NEEDS_STATEMENT} for s in steps]
         out["you_may_merge"] = may(caller, "incident.merge") and not i.merged_into
     return out
+
+
+def evidence_json(e: Evidence, names: dict[str, str]) -> dict[str, Any]:
+    """Evidence as the API shows it, in CAP 1.2 resource terms, with where to fetch it."""
+    return {"id": e.id, "incident_id": e.incident_id, "resourceDesc": e.description, "mimeType": e.mime_type,
+            "size": e.size, "sha256": e.sha256, "uri": f"/v1/incidents/{e.incident_id}/evidence/{e.id}",
+            "added_by": _ref(e.added_by, names), "added_at": format_time(e.added_at)}  # fmt: skip
 
 
 def timeline_json(tl: Timeline) -> dict[str, Any]:

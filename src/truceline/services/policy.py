@@ -36,6 +36,7 @@ class MonitoringPolicy:
     import_batch: int = 20_000
     max_problems: int = 1_000
     max_timeline_days: int = 366
+    max_evidence_bytes: int = 10_485_760
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import mimetypes
 import tempfile
 from datetime import date
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from truceline.api.deps import Caller, Ctx, Write
 from truceline.api.routes import export
 from truceline.api.routes.params import Offset
 from truceline.domain.errors import InvalidInput
+from truceline.domain.evidence import digest_header
 from truceline.domain.incidents import EVENT_TYPES, Verification, parse_date
 from truceline.services import incidents, sitrep
 
@@ -188,6 +190,47 @@ def step(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -
     reject and dispute need a statement. Moves the table does not allow are 409."""
     view = incidents.take_step(w.uow(), ctx.policy.monitoring, caller, incident_id, body)
     return incidents.incident_json(view, caller=caller)
+
+
+@router.post(
+    "/incidents/{incident_id}/evidence",
+    operation_id="addIncidentEvidence",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=body_docs.json_body(body_docs.INCIDENT_EVIDENCE, body_docs.EVIDENCE_EXAMPLE),
+)
+def add_evidence(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
+    """Attach evidence (a photograph, a written report) to an incident: whoever may report incidents.
+    Kept byte for byte; its SHA-256 digest, type and size go in the audit log. Answers the evidence
+    as stored (``evidence``) and the incident with all of its evidence (``incident``)."""
+    view, e = incidents.add_evidence(w.uow(), ctx.policy.monitoring, caller, incident_id, body)
+    shown = incidents.incident_json(view, caller=caller)
+    return {"evidence": incidents.evidence_json(e, view.names), "incident": shown}
+
+
+@router.get(
+    "/incidents/{incident_id}/evidence/{evidence_id}",
+    operation_id="getIncidentEvidence",
+    response_class=Response,
+    responses={200: {"description": "the file as it was given, with its RFC 9530 Repr-Digest"}},
+)
+def get_evidence(incident_id: str, evidence_id: str, ctx: Ctx, caller: Caller) -> Response:
+    """The evidence file, as an attachment (never shown inline: it is what a party sent)."""
+    e, content = incidents.evidence_content(ctx.uow(), caller, incident_id, evidence_id)
+    return Response(
+        content,
+        media_type=e.mime_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{e.id}{_extension(e.mime_type)}"',
+            "Repr-Digest": digest_header(e.sha256),
+            "ETag": f'"{e.sha256}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+        },
+    )
+
+
+def _extension(mime_type: str) -> str:
+    return mimetypes.guess_extension(mime_type, strict=False) or ""
 
 
 @router.get("/incidents/{incident_id}/duplicates", operation_id="incidentDuplicates")
