@@ -35,6 +35,7 @@ export function incidentPanel(app) {
   const source = el("input", { name: "sources", required: true });
   const notes = el("textarea", { name: "notes", rows: 3 });
   const alleged = el("select", { name: "alleged", multiple: true, size: 4 }, app.data.parties.filter((p) => p.id !== app.me.id).map((p) => el("option", { value: p.name }, p.name)));
+  const files = el("input", { type: "file", name: "evidence", multiple: true });
   const result = el("div.results", { "aria-live": "polite" });
   const marker = L.marker([0, 0], { icon: L.divIcon({ className: "incident incident-new", html: "!", iconSize: [18, 18] }) });
   const pick = (e) => {
@@ -63,6 +64,7 @@ export function incidentPanel(app) {
     field("Source", source, "Who reported it: a newspaper, a monitor, a party."),
     field("Notes", notes),
     field("Alleged against", alleged, "The parties said to be responsible (several with Ctrl or ⌘)."),
+    field("Evidence (optional)", files, "Photographs or reports, attached once the incident is stored, each under its file name."),
     el("button.primary", { type: "submit" }, "Report"),
     result,
   );
@@ -82,9 +84,25 @@ export function incidentPanel(app) {
       };
       if (actor2.value.trim()) body.actor2 = { name: actor2.value, inter: Number(inter2.value) };
       const i = await app.api.post("/v1/incidents", body);
+      // the report is stored first: a file refused (too large, say) leaves it reported, and says so
+      const attached = [];
+      const refused = [];
+      for (const f of files.files) {
+        try {
+          await app.api.post(`/v1/incidents/${i.id}/evidence`, { resourceDesc: f.name, mimeType: f.type || "application/octet-stream", derefUri: await base64Of(f) });
+          attached.push(f.name);
+        } catch (e) {
+          refused.push(`${f.name}: ${e.message}`);
+        }
+      }
+      files.value = "";
       clear(result, 
         el("p.ok", `Reported: ${i.sub_event_type} at ${i.location.name || "the point"} on ${i.event_date} (${i.status}).`),
         i.possible_violation_of.length ? el("p", `A possible violation of ${i.possible_violation_of.map((z) => z.zone_name).join(", ")}.`) : null,
+        attached.length ? el("p.evidence-attached", `Evidence attached: ${attached.join(", ")}.`) : null,
+        refused.length ? el("div.form-error.evidence-refused", "Not attached (the incident is stored; attach them again from its page): ", el("ul", refused.map((r) => el("li", r)))) : null,
+        // straight to it: the map is picking a point for this form, so a map click is not what opens it
+        el("button.link", { type: "button", onclick: () => app.show("incident-detail", incidentDetail(app, i)) }, "Open its page"),
       );
       app.loadIncidents();
     });

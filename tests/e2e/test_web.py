@@ -1280,6 +1280,25 @@ def test_evidence_is_attached_to_an_incident_and_downloaded_from_its_page(
     with page.expect_download() as got:
         item.get_by_role("button", name="Download").click()
     assert Path(got.value.path()).read_bytes() == photo.read_bytes()
+    # reported from the field with its files: the report is stored, then each file attached; one too
+    # large is named, and the report stands
+    video = tmp_path / "shelling.mp4"
+    video.write_bytes(b"\0" * 11_000_000)
+    page.get_by_role("button", name="Report incident").click()
+    form = page.locator("#panel form")
+    s.view(32.89, 36.04, 11)
+    page.mouse.click(*s.at(32.89, 36.04))
+    form.get_by_label("Actor 1", exact=True).fill("Military Forces of Syria (2000-)")
+    form.get_by_label("Source").fill("UN monitors in Nawa")
+    form.get_by_label("Evidence (optional)").set_input_files([str(photo), str(video)])
+    form.get_by_role("button", name="Report").click()
+    result = form.locator(".results")
+    expect(result.locator(".evidence-attached")).to_have_text("Evidence attached: crater.png.")
+    expect(result.locator(".evidence-refused")).to_contain_text("shelling.mp4: ")
+    result.get_by_role("button", name="Open its page").click()
+    panel = page.locator("#panel .incident-page")
+    expect(panel.locator("ul.evidence li")).to_have_count(1)
+    expect(panel.locator("ul.evidence li")).to_contain_text("crater.png (image/png, 10 kB)")
     assert not s.errors
     page.close()
 
