@@ -7,6 +7,7 @@ import { entryItem, fillHistory } from "./history.js";
 import { human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
 import { altitude, radiusMetres, volumeShape } from "./layers.js";
+import { drawCheck, showCheck } from "./notify.js";
 
 const words = (s) => String(s).replaceAll("_", " ");
 
@@ -74,30 +75,42 @@ function changeForm(app, node, a) {
       edit);
     return row;
   });
+  const check = el("button", { type: "button", title: "Nothing is stored and nobody is told" }, "Check against the zones");
+  const checkResults = el("div.results", { "aria-live": "polite" });
+  let checked = [];
   const form = el("form.change", { novalidate: true },
     el("h3", "Change it"),
     el("div.form-error", { role: "alert" }),
     rows.map((r) => r.node),
-    el("button.primary", { type: "submit" }, "Save a new version"),
+    el("div.row", el("button.primary", { type: "submit" }, "Save a new version"), check),
+    checkResults,
   );
+  const plan = () => ({
+    kind: a.kind,
+    title: a.title,
+    description: a.description,
+    volumes: rows.map((r) => ({
+      volume: {
+        ...(r.editing ? drawnOutline(r.v.volume, r.editing) : outlineOf(r.v.volume)),
+        altitude_lower: { ...r.v.volume.altitude_lower, value: numberOrNull(r.lower.value) },
+        altitude_upper: { ...r.v.volume.altitude_upper, value: numberOrNull(r.upper.value) },
+      },
+      time_start: { value: sendTime(r.start.value), format: "RFC3339" },
+      time_end: { value: sendTime(r.end.value), format: "RFC3339" },
+    })),
+  });
+  // the change as it stands, checked against the zones before it is saved
+  check.addEventListener("click", () =>
+    submitting(form, async () => {
+      const res = await app.api.post("/v1/activities/check", plan());
+      for (const l of checked) app.overlays.scratch.removeLayer(l);
+      checked = drawCheck(app, res);
+      showCheck(checkResults, a.title, res);
+    }));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     submitting(form, async () => {
-      const body = {
-        kind: a.kind,
-        title: a.title,
-        description: a.description,
-        version: a.version,
-        volumes: rows.map((r) => ({
-          volume: {
-            ...(r.editing ? drawnOutline(r.v.volume, r.editing) : outlineOf(r.v.volume)),
-            altitude_lower: { ...r.v.volume.altitude_lower, value: numberOrNull(r.lower.value) },
-            altitude_upper: { ...r.v.volume.altitude_upper, value: numberOrNull(r.upper.value) },
-          },
-          time_start: { value: sendTime(r.start.value), format: "RFC3339" },
-          time_end: { value: sendTime(r.end.value), format: "RFC3339" },
-        })),
-      };
+      const body = { ...plan(), version: a.version };
       const res = await app.api.request("PUT", `/v1/activities/${a.id}`, { body });
       stopEditing(app);
       await changed(app, res.activity);

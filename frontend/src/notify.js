@@ -93,10 +93,7 @@ export function notifyPanel(app) {
       try {
         const res = await app.api.post("/v1/activities/check", plan());
         unCheck();
-        checked = [...res.conflicts, ...res.once_in_force].flatMap((f) => f.regions.map((r) =>
-          L.geoJSON(r.geometry, { style: { color: f.in_force ? "#c0392b" : "#d68910", weight: 2, dashArray: "2 4", fillOpacity: 0.25, className: `plan-check ${f.in_force ? "now" : "later"}` } })
-            .bindTooltip(`${f.in_force ? "Would conflict" : "Once in force"}: ${f.zone.name}`)
-            .addTo(app.overlays.scratch)));
+        checked = drawCheck(app, res);
         showCheck(results, title.value, res);
       } finally {
         checkButton.disabled = false;
@@ -127,9 +124,18 @@ function describe(kind, layer) {
   return `${kind === "corridor" ? "Corridor" : "Area"} of ${n} points drawn.`;
 }
 
+/** Where a check found the plan would break a zone's rules, on the map (scratch layer): red now,
+ * amber once the zone is in force. Returns the layers, to take them off again. */
+export function drawCheck(app, res) {
+  return [...res.conflicts, ...res.once_in_force].flatMap((f) => f.regions.map((r) =>
+    L.geoJSON(r.geometry, { style: { color: f.in_force ? "#c0392b" : "#d68910", weight: 2, dashArray: "2 4", fillOpacity: 0.25, className: `plan-check ${f.in_force ? "now" : "later"}` } })
+      .bindTooltip(`${f.in_force ? "Would conflict" : "Once in force"}: ${f.zone.name}`)
+      .addTo(app.overlays.scratch)));
+}
+
 /** What a check found: the conflicts a notification would open now, then what a zone not yet in
  * force would forbid once it is. */
-function showCheck(node, title, res) {
+export function showCheck(node, title, res) {
   const item = (f) => el("li", el("strong", f.zone.name), ` (${f.status.replaceAll("_", " ")}): `, f.reason,
     el("div.meta", `A notification would concern: ${f.parties.map((p) => p.name || p.id).join(", ")}`));
   clear(node,

@@ -1006,10 +1006,17 @@ def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, s
     panel.get_by_role("button", name="Save a new version").click()
     expect(panel.locator(".form-error")).to_contain_text("version")
     assert httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()["activity"]["version"] == 2
-    # read again, then move the end: a new version, its conflicts checked again
+    # read again, then move the end: checked against the zones first (nothing saved), then saved as
+    # a new version, its conflicts checked again
     page.evaluate("(id) => window.truceline.openActivity({id})", aid)
     expect(panel).to_contain_text("version 2")
     panel.get_by_label("End (UTC)").fill("2017-07-10T12:30")
+    panel.get_by_role("button", name="Check against the zones").click()
+    expect(panel.locator(".results")).to_contain_text("Checked, not notified: Turkish liaison convoy")
+    expect(panel.locator(".results .check-now")).to_contain_text("Southwest de-escalation zone")
+    expect(panel.locator(".results .check-now")).to_contain_text("to 2017-07-10T12:30:00Z")
+    expect(page.locator("path.plan-check.now")).to_have_count(1)
+    assert httpx.get(f"{url}/v1/activities/{aid}", headers=turkey).json()["activity"]["version"] == 2
     panel.get_by_role("button", name="Save a new version").click()
     expect(panel).to_contain_text("ground · active · version 3")
     expect(panel.locator(".volumes")).to_contain_text("10 Jul 2017 08:00Z – 10 Jul 2017 12:30Z")
