@@ -97,6 +97,12 @@ class Session:
         )
         return float(x), float(y)
 
+    def draw_area(self, form: Any, corners: list[tuple[float, float]]) -> None:
+        """Draw a polygon from a form's "Draw on the map": each corner, then the first again to close it."""
+        form.get_by_role("button", name="Draw on the map").click()
+        for lat, lng in [*corners, corners[0]]:
+            self.page.mouse.click(*self.at(lat, lng))
+
     def view(self, lat: float, lng: float, zoom: int) -> None:
         self.page.evaluate("([lat, lng, z]) => window.truceline.map.setView([lat, lng], z, {animate: false})",
                            [lat, lng, zoom])  # fmt: skip
@@ -204,10 +210,7 @@ def test_draw_and_notify_an_activity_and_see_its_conflict_at_once(
     form.get_by_label("End (UTC)").fill("2017-07-10T12:00")
     form.get_by_label("Highest altitude (m)").fill("500")
     s.view(32.8, 36.2, 10)
-    form.get_by_role("button", name="Draw on the map").click()
-    corners = [(32.75, 36.15), (32.75, 36.25), (32.85, 36.25), (32.85, 36.15)]
-    for lat, lng in [*corners, corners[0]]:  # clicking the first corner again closes the polygon
-        page.mouse.click(*s.at(lat, lng))
+    s.draw_area(form, [(32.75, 36.15), (32.75, 36.25), (32.85, 36.25), (32.85, 36.15)])
     expect(form.locator("output[name=geometry]")).to_contain_text("Area of 4 points drawn")
     s.shot("web-02-drawn")
     form.get_by_role("button", name="Notify", exact=True).click()
@@ -247,10 +250,7 @@ def test_a_plan_is_checked_against_the_zones_before_it_is_notified(browser: Brow
     form.get_by_label("End (UTC)").fill("2017-07-11T09:00")
     form.get_by_label("Highest altitude (m)").fill("300")
     s.view(32.8, 36.2, 10)
-    form.get_by_role("button", name="Draw on the map").click()
-    corners = [(32.75, 36.15), (32.75, 36.25), (32.85, 36.25), (32.85, 36.15)]
-    for lat, lng in [*corners, corners[0]]:
-        page.mouse.click(*s.at(lat, lng))
+    s.draw_area(form, [(32.75, 36.15), (32.75, 36.25), (32.85, 36.25), (32.85, 36.15)])
     check.click()
     expect(result).to_contain_text("Checked, not notified: Observation post relief")
     expect(result.locator(".check-now .conflict-count")).to_have_text("1 zone conflict")
@@ -268,10 +268,7 @@ def test_a_plan_is_checked_against_the_zones_before_it_is_notified(browser: Brow
     form.get_by_label("Kind").select_option("air")
     form.get_by_label("Highest altitude (m)").fill("3000")
     s.view(33.55, 36.45, 10)
-    form.get_by_role("button", name="Draw on the map").click()
-    corners = [(33.5, 36.4), (33.5, 36.5), (33.6, 36.5), (33.6, 36.4)]
-    for lat, lng in [*corners, corners[0]]:
-        page.mouse.click(*s.at(lat, lng))
+    s.draw_area(form, [(33.5, 36.4), (33.5, 36.5), (33.6, 36.5), (33.6, 36.4)])
     check.click()
     expect(result.locator(".check-later")).to_contain_text("Once in force, this zone would forbid it:")
     expect(result.locator(".check-later")).to_contain_text("Eastern Ghouta de-escalation zone (agreed in principle)")
@@ -410,9 +407,7 @@ def test_errors_from_the_api_show_next_to_the_field_and_nothing_is_stored(
     expect(form.locator("output[name=geometry]")).to_have_attribute("aria-invalid", "true")
     # an end before the start is named on the end field
     s.view(32.5, 36.2, 10)
-    form.get_by_role("button", name="Draw on the map").click()
-    for lat, lng in [(32.4, 36.1), (32.4, 36.2), (32.45, 36.2), (32.4, 36.1)]:
-        page.mouse.click(*s.at(lat, lng))
+    s.draw_area(form, [(32.4, 36.1), (32.4, 36.2), (32.45, 36.2)])
     form.get_by_label("Start (UTC)").fill("2017-07-10T12:00")
     form.get_by_label("End (UTC)").fill("2017-07-10T11:00")
     form.get_by_role("button", name="Notify", exact=True).click()
@@ -1131,10 +1126,8 @@ def _notify_form(s: Session, title: str, lat: float, lng: float) -> Any:
     form.get_by_label("End (UTC)").fill("2017-07-11T12:00")
     form.get_by_label("Highest altitude (m)").fill("300")
     s.view(lat, lng, 10)
-    form.get_by_role("button", name="Draw on the map").click()
-    corners = [(lat - 0.05, lng - 0.05), (lat - 0.05, lng + 0.05), (lat + 0.05, lng + 0.05), (lat + 0.05, lng - 0.05)]
-    for c in [*corners, corners[0]]:
-        page.mouse.click(*s.at(*c))
+    s.draw_area(form, [(lat - 0.05, lng - 0.05), (lat - 0.05, lng + 0.05), (lat + 0.05, lng + 0.05),
+                       (lat + 0.05, lng - 0.05)])  # fmt: skip
     expect(form.locator("output[name=geometry]")).to_contain_text("Area of 4 points drawn")
     return form
 
