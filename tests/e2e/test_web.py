@@ -1330,8 +1330,8 @@ def test_verify_dispute_and_merge_an_incident_from_its_page(browser: Browser, se
     expect(panel.locator("form.steps button")).to_have_text(["Dispute"])
     expect(panel.locator("form.duplicates")).to_have_count(0)
     panel.get_by_role("button", name="Dispute").click()
-    expect(panel.locator(".field-error")).to_contain_text("a statement is required to dispute")
-    panel.get_by_label("Statement").fill("our units were in Khan Arnabah barracks")
+    expect(panel.locator("form.steps .field-error")).to_contain_text("a statement is required to dispute")
+    panel.locator("form.steps").get_by_label("Statement").fill("our units were in Khan Arnabah barracks")
     panel.get_by_role("button", name="Dispute").click()
     expect(panel.locator("p.meta")).to_contain_text("disputed")
     expect(panel.locator("form.steps")).to_have_count(0)  # nothing more it may do now
