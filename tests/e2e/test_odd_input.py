@@ -106,6 +106,7 @@ def test_odd_input_anywhere_is_a_problem_never_a_500(db_url: str) -> None:
                  "thread_id": ids["thread"], "message_id": ids["message"], "webhook_id": ids["hook"],
                  "delivery_id": ids["delivery"], "incident_id": ids["incident"], "party_id": ids["partyA"],
                  "responsibility_id": ids["resp"], "document_id": ids["document"], "a": "1", "b": "1",
+                 "evidence_id": ids["evidence"],
                  "token_id": c.get("/v1/parties/me/tokens", headers=w.h("A")).json()[0]["id"]}  # fmt: skip
         for path, operations in c.get("/openapi.json").json()["paths"].items():
             if path == "/v1/events":  # a stream that stays open; its parameters are /v1/events/history's

@@ -61,6 +61,8 @@ def open_world(database_url: str, *, raise_server_exceptions: bool = True) -> It
         w.ids["delivery"] = c.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=w.h("B")).json()[0]["id"]
         w.ids["incident"] = c.post("/v1/incidents", headers=w.h("A"), json=incident_body(alleged=["B"])).json()["id"]
         w.ids["incident2"] = c.post("/v1/incidents", headers=w.h("Mon"), json=incident_body()).json()["id"]
+        made = c.post(f"/v1/incidents/{w.ids['incident']}/evidence", headers=w.h("Mon"), json=EVIDENCE)
+        w.ids["evidence"] = made.json()["evidence"]["id"]
         yield w
 
 
@@ -80,7 +82,10 @@ def _with(base: int, **over: int) -> dict[str, int]:
 
 Z, ACT, R, C = "{zone}", "{activity}", "{resp}", "{conflict}"
 TH, MSG, HOOK, DLV, PB = "{thread}", "{message}", "{hook}", "{delivery}", "{partyB}"
-INC, INC2 = "{incident}", "{incident2}"
+INC, INC2, EV = "{incident}", "{incident2}", "{evidence}"
+#: POSTs that read: a plan checked against the zones
+WRITES_NOTHING = frozenset({"/v1/activities/check"})
+EVIDENCE = {"resourceDesc": "photograph", "mimeType": "image/jpeg", "derefUri": "/9j/4AAQSkZJRg=="}
 MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/me", None, _b(200)),
     ("GET", "/v1/parties", None, _b(200)),
@@ -104,6 +109,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/activities", None, _b(200)),
     ("GET", "/v1/activities/export", None, _b(200)),
     ("POST", "/v1/activities", activity_body(lng=38.0), _with(403, B=201, A=201)),
+    ("POST", "/v1/activities/check", activity_body(lng=38.0), _with(403, B=200, A=200)),
     ("GET", f"/v1/activities/{ACT}", None, _with(404, A=200)),
     ("PUT", f"/v1/activities/{ACT}", activity_body(title=SECRET), _with(403, B=404, A=200)),
     ("POST", f"/v1/activities/{ACT}/cancel", None, _with(403, B=404, A=200)),
@@ -133,6 +139,8 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("POST", "/v1/incidents", incident_body(), _with(403, Mon=201, B=201, A=201)),
     ("GET", f"/v1/incidents/{INC}", None, _b(200)),
     ("POST", f"/v1/incidents/{INC}/steps", {"step": "review"}, _with(403, Mon=200)),
+    ("POST", f"/v1/incidents/{INC}/evidence", EVIDENCE, _with(403, Mon=201, B=201, A=201)),
+    ("GET", f"/v1/incidents/{INC}/evidence/{EV}", None, _b(200)),
     ("POST", f"/v1/incidents/{INC}/steps", {"step": "dispute", "statement": "not us"}, _with(403, B=200)),
     ("GET", f"/v1/incidents/{INC}/duplicates", None, _b(200)),
     ("POST", f"/v1/incidents/{INC}/merge", {"duplicates": [INC2]}, _with(403, Mon=200)),
@@ -163,7 +171,9 @@ def test_permission_matrix(world: World, method: str, path: str, body: Any, expe
             assert r.headers["content-type"] == "application/problem+json"
         if who != "A":
             assert SECRET not in r.text, f"{who} saw A's plan via {method} {path}"
-        if method != "GET" and r.status_code < 300:
+        if path in WRITES_NOTHING and r.status_code < 300:
+            assert "truceline-receipt" not in r.headers  # a check stores nothing, so it has no receipt
+        elif method != "GET" and r.status_code < 300:
             assert r.headers["truceline-receipt"].startswith("seq=")  # every write carries its receipt
 
 
