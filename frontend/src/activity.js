@@ -103,8 +103,7 @@ function changeForm(app, node, a) {
   check.addEventListener("click", () =>
     submitting(form, async () => {
       const res = await app.api.post("/v1/activities/check", plan());
-      for (const l of checked) app.overlays.scratch.removeLayer(l);
-      checked = drawCheck(app, res);
+      checked = drawCheck(app, res, checked);
       showCheck(checkResults, a.title, res);
     }));
   form.addEventListener("submit", (ev) => {

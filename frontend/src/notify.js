@@ -29,10 +29,6 @@ export function notifyPanel(app) {
   const results = el("div.results", { "aria-live": "polite" });
   const checkButton = el("button", { type: "button", title: "Nothing is stored and nobody is told" }, "Check against the zones");
   let checked = [];  // the regions the last check drew
-  const unCheck = () => {
-    for (const l of checked) app.overlays.scratch.removeLayer(l);
-    checked = [];
-  };
   const widthField = field("Half width (m)", halfWidth);
   const syncShape = () => {
     widthField.hidden = shape.value !== "corridor";
@@ -92,8 +88,7 @@ export function notifyPanel(app) {
       checkButton.disabled = true;
       try {
         const res = await app.api.post("/v1/activities/check", plan());
-        unCheck();
-        checked = drawCheck(app, res);
+        checked = drawCheck(app, res, checked);
         showCheck(results, title.value, res);
       } finally {
         checkButton.disabled = false;
@@ -103,7 +98,7 @@ export function notifyPanel(app) {
     ev.preventDefault();
     submitting(form, async () => {
       const res = await app.api.post("/v1/activities", plan());
-      unCheck();
+      checked = [];  // the scratch layer is cleared below
       app.data.activities = [res.activity, ...app.data.activities.filter((a) => a.id !== res.activity.id)];
       const ids = new Set(res.conflicts.map((c) => c.id));
       app.data.conflicts = [...res.conflicts, ...app.data.conflicts.filter((c) => !ids.has(c.id))];
@@ -125,8 +120,9 @@ function describe(kind, layer) {
 }
 
 /** Where a check found the plan would break a zone's rules, on the map (scratch layer): red now,
- * amber once the zone is in force. Returns the layers, to take them off again. */
-export function drawCheck(app, res) {
+ * amber once the zone is in force, in place of the ``previous`` check's. Returns the layers drawn. */
+export function drawCheck(app, res, previous = []) {
+  for (const l of previous) app.overlays.scratch.removeLayer(l);
   return [...res.conflicts, ...res.once_in_force].flatMap((f) => f.regions.map((r) =>
     L.geoJSON(r.geometry, { style: { color: f.in_force ? "#c0392b" : "#d68910", weight: 2, dashArray: "2 4", fillOpacity: 0.25, className: `plan-check ${f.in_force ? "now" : "later"}` } })
       .bindTooltip(`${f.in_force ? "Would conflict" : "Once in force"}: ${f.zone.name}`)

@@ -267,17 +267,12 @@ class IncidentRepository:
 
     # ---- reading ---------------------------------------------------------------------------------
 
-    def evidence(self, incident_ids: Sequence[str]) -> dict[str, builtins.list[Evidence]]:
-        """Each incident's evidence, oldest first, without the content."""
+    def evidence(self, incident_ids: Sequence[str]) -> builtins.list[Evidence]:
+        """The evidence attached to any of these incidents, oldest first, without the content."""
         ev = t.incident_evidence.c
         cols = [c for c in t.incident_evidence.columns if c.name != "content"]
-        out: dict[str, builtins.list[Evidence]] = {}
-        if not incident_ids:
-            return out
         q = select(*cols).where(ev.incident_id.in_(sorted(set(incident_ids)))).order_by(ev.added_at, ev.id)
-        for r in self.conn.execute(q):
-            out.setdefault(r.incident_id, []).append(_evidence(r))
-        return out
+        return [_evidence(r) for r in self.conn.execute(q)]
 
     def evidence_content(self, incident_id: str, evidence_id: str) -> tuple[Evidence, bytes] | None:
         ev = t.incident_evidence.c

@@ -81,8 +81,7 @@ def _view(uow: UnitOfWork, incident: Incident) -> IncidentView:
         uow.incidents.steps(incident.id),
         uow.incidents.merged_into(incident.id),
     )
-    attached = uow.incidents.evidence([incident.id, *(m.id for m in v.merged)])
-    v.evidence = sorted((e for es in attached.values() for e in es), key=lambda e: (e.added_at, e.id))
+    v.evidence = uow.incidents.evidence([incident.id, *(m.id for m in v.merged)])
     _name([v], uow)
     return v
 
@@ -189,10 +188,9 @@ def add_evidence(
         said = {"evidence": e.id, "resourceDesc": e.description, "mimeType": e.mime_type, "size": e.size,
                 "sha256": e.sha256}  # fmt: skip
         audit.record(uow, caller, "incident.evidence_added", INCIDENT, incident.id, said)
-        zone_ids = [z for z, _ in uow.incidents.zones_of([incident.id]).get(incident.id, [])]
-        uow.feed.publish(_audience(uow, incident, zone_ids), "incident.evidence_added",
-                         {**_summary(incident), **said}, now)  # fmt: skip
         view = _view(uow, incident)
+        uow.feed.publish(_audience(uow, incident, [z for z, _ in view.zones]), "incident.evidence_added",
+                         {**_summary(incident), **said}, now)  # fmt: skip
         uow.commit()
     return view, e
 
