@@ -1,7 +1,19 @@
-// The hotline inbox: messages addressed to this party, with their deadlines, and Acknowledge.
-import { el, field, select, submitting } from "./dom.js";
+// The hotline: the inbox (messages addressed to this party, with their deadlines, and Acknowledge),
+// the threads the party is in, and a new thread to other parties — the standing line between commands.
+import { el, field, findControls, folded, select, submitting } from "./dom.js";
 import { historyToggle } from "./history.js";
 import { human } from "./time.js";
+
+// roles that may open threads and post in them (services.access: hotline.send)
+export const SENDERS = new Set(["officer", "monitor", "admin"]);
+
+/** The hotline's three views, one button each: the current one is pressed. */
+function hotlineNav(app, current) {
+  const views = [["inbox", "Inbox", () => app.show("inbox")], ["threads", "Threads", () => app.show("threads", threadsPanel(app))]];
+  if (SENDERS.has(app.me.role)) views.push(["new", "New thread", () => app.show("new-thread", newThreadPanel(app))]);
+  return el("nav.tabs", { "aria-label": "Hotline" }, views.map(([key, label, go]) =>
+    el("button", { type: "button", class: "link", "aria-pressed": String(key === current), onclick: go }, label)));
+}
 
 export function inboxPanel(app) {
   const list = el("ol.cards");
@@ -9,6 +21,7 @@ export function inboxPanel(app) {
   const node = el(
     "section.panel",
     el("h2", { tabindex: "-1" }, "Hotline inbox"),
+    hotlineNav(app, "inbox"),
     field("Show", state),
     list,
   );
@@ -124,7 +137,94 @@ export function threadPanel(app, id) {
       await load();
     });
   });
-  const node = el("section.panel", title, members, el("button.link", { type: "button", onclick: () => app.show("inbox") }, "← Inbox"), list, form);
+  const node = el("section.panel", title, hotlineNav(app, "thread"), members, list, SENDERS.has(app.me.role) ? form : null);
   load().catch((e) => app.toast(`Thread: ${e.message}`));
   return { node };
+}
+
+/** The threads the party is in, most recently active first: those a conflict opened and those a
+ * party opened, each with what in it still waits for this party's acknowledgement. */
+export function threadsPanel(app) {
+  const list = el("ol.cards");
+  const find = findControls(app, "threads", { find: "Find a thread", placeholder: "e.g. Nasib, Jordan", choose: "Opened by",
+    options: [["", "anyone"], ["conflict", "a conflict"], ["party", "a party"]] }, () => render());
+  const shown = el("p.hint.thread-count", { role: "status" });
+  let items = [];
+  const render = () => {
+    const waiting = new Map(); // thread id -> messages this party has yet to acknowledge in it
+    for (const m of app.data.inbox) waiting.set(m.thread_id, (waiting.get(m.thread_id) || 0) + 1);
+    const chosen = items.filter((t) => find.matches(folded(`${t.subject} ${t.members.map((p) => p.name).join(" ")}`),
+      t.automatic ? "conflict" : "party"));
+    shown.textContent = `${chosen.length} of ${items.length} thread${items.length === 1 ? "" : "s"}.`;
+    if (!chosen.length) {
+      list.replaceChildren(el("li.empty", items.length ? "No thread matches." : "Your party is in no thread yet."));
+      return;
+    }
+    list.replaceChildren(...chosen.map((t) => {
+      const n = waiting.get(t.id) || 0;
+      const others = t.members.filter((p) => p.id !== app.me.id).map((p) => p.name);
+      return el("li.card", { dataset: { thread: t.id } },
+        el("div.card-head", el("span.rule", t.automatic ? "opened by a conflict" : `opened by ${t.created_by.name}`),
+          n ? el("span.badge.overdue", `${n} to acknowledge`) : null),
+        el("button.link", { type: "button", onclick: () => app.show("thread", threadPanel(app, t.id)) }, t.subject),
+        el("p.meta", `With ${others.join(", ")} · last message ${human(t.updated_at)}`));
+    }));
+  };
+  const load = async () => {
+    node.setAttribute("aria-busy", "true");
+    try {
+      items = await app.api.all("/v1/threads", {}, 500);
+      render();
+    } catch (e) {
+      app.toast(`Threads: ${e.message}`);
+    } finally {
+      node.removeAttribute("aria-busy");
+    }
+  };
+  const node = el("section.panel", el("h2", { tabindex: "-1" }, "Hotline threads"), hotlineNav(app, "threads"), find.node, shown, list);
+  load();
+  return { node, refresh: load };
+}
+
+/** A new thread to other parties with its first message, which they must acknowledge. ``preset``
+ * fills it in from where it was opened: a zone's page names the zone's parties and the zone. */
+export function newThreadPanel(app, preset = {}) {
+  const others = app.data.parties.filter((p) => p.id !== app.me.id);
+  const chosen = new Set(preset.parties || []);
+  // the server's error about /parties (none chosen, one unknown) lands next to the boxes
+  const to = el("fieldset.checks.parties", { name: "parties", id: "new-thread-to", "aria-describedby": "new-thread-to-error" }, el("legend", "To"),
+    others.map((p) => el("label", el("input", { type: "checkbox", value: p.id, checked: chosen.has(p.id) }), p.name)));
+  const toError = el("div.field-error", { id: "new-thread-to-error", role: "alert" });
+  const subject = el("input", { name: "subject", required: true, maxlength: 300, value: preset.subject || "" });
+  const headline = el("input", { name: "headline", required: true, maxlength: 300 });
+  const description = el("textarea", { name: "description", rows: 4 });
+  const severity = select("severity", ["Extreme", "Severe", "Moderate", "Minor", "Unknown"], "Moderate");
+  const form = el(
+    "form.panel.new-thread",
+    { novalidate: true },
+    el("h2", { tabindex: "-1" }, "New hotline thread"),
+    hotlineNav(app, "new"),
+    el("p.hint", "The parties you name join the thread and must acknowledge its first message before its deadline; an overdue one is escalated to their contacts."),
+    el("div.form-error", { role: "alert" }),
+    el("div.field", to, toError),
+    field("Subject", subject),
+    field("Message", headline, "Its headline: what they must read and acknowledge."),
+    field("Details", description),
+    field("Severity", severity, "Sets how soon they must acknowledge it."),
+    preset.zone ? el("p.meta.refers", `Refers to the zone ${preset.zone.name}.`) : null,
+    el("button.primary", { type: "submit" }, "Send"),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const parties = [...to.querySelectorAll("input:checked")].map((b) => b.value);
+      const message = { headline: headline.value, description: description.value, severity: severity.value };
+      if (preset.zone) message.zone_ids = [preset.zone.id];
+      const opened = await app.api.post("/v1/threads", { subject: subject.value, parties, message });
+      const names = opened.thread.members.filter((p) => p.id !== app.me.id).map((p) => p.name);
+      app.toast(`Thread opened with ${names.join(", ")}: ${opened.thread.subject}`);
+      app.show("thread", threadPanel(app, opened.thread.id));
+    });
+  });
+  return { node: form };
 }

@@ -119,15 +119,15 @@ export function incidentPanel(app) {
 const words = (s) => String(s).replaceAll("_", " ");
 const STEP_LABELS = { review: "Take up for review", verify: "Verify", reject: "Reject", dispute: "Dispute" };
 
-function title(i) {
+export function incidentTitle(i) {
   return `${i.sub_event_type || i.event_type}${i.location?.name ? `, ${i.location.name}` : ""}`;
 }
 
 /** An incident's page: the record, its sources, its verification so far, and what the caller may do
  * with it now — take a step, merge likely duplicates into it, undo a merge. */
 export function incidentDetail(app, i) {
-  const node = el("section.panel.incident-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, title(i)), el("p", "Loading…"));
-  loadIncident(app, i.id, node).catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, title(i)), el("p.form-error", e.message)));
+  const node = el("section.panel.incident-page", { "aria-busy": "true" }, el("h2", { tabindex: "-1" }, incidentTitle(i)), el("p", "Loading…"));
+  loadIncident(app, i.id, node).catch((e) => node.replaceChildren(el("h2", { tabindex: "-1" }, incidentTitle(i)), el("p.form-error", e.message)));
   return { node };
 }
 
@@ -139,7 +139,7 @@ async function loadIncident(app, id, node) {
   };
   const others = i.you_may_merge ? await app.api.get(`/v1/incidents/${id}/duplicates`).catch(() => []) : [];
   clear(node,
-    el("h2", { tabindex: "-1" }, title(i)),
+    el("h2", { tabindex: "-1" }, incidentTitle(i)),
     el("p.meta", `${words(i.status)} · ${i.dataset === "truceline" ? "reported here" : `${i.dataset.toUpperCase()} ${i.external_id || ""}`}`),
     i.merged_into
       ? el("p.hint", "Merged into another record, which is the one verified. ", el("button.link", { type: "button", onclick: () => app.openIncident({ id: i.merged_into, event_type: "Incident" }) }, "Open it"))
@@ -240,7 +240,7 @@ function duplicatesForm(app, i, found, again) {
     el("div.form-error", { role: "alert" }),
     el("ul.plain", found.map((c, k) => {
       const d = c.incident;
-      return el("li", el("label", boxes[k], ` ${d.event_date} · ${title(d)} · ${d.reported_by?.name || `${d.dataset.toUpperCase()} ${d.external_id || ""}`} · ${words(d.status)}`),
+      return el("li", el("label", boxes[k], ` ${d.event_date} · ${incidentTitle(d)} · ${d.reported_by?.name || `${d.dataset.toUpperCase()} ${d.external_id || ""}`} · ${words(d.status)}`),
         el("div.hint", c.reasons.join("; ")));
     })),
     field("Statement", statement),

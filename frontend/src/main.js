@@ -13,6 +13,7 @@ import { Feed } from "./feed.js";
 import { finder } from "./finder.js";
 import { ackButton, inboxPanel, threadPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
+import { incidentsPanel } from "./incidents.js";
 import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
 import { askForKey, signIn } from "./signin.js";
@@ -166,6 +167,7 @@ class App {
     try {
       this.data.incidents = await this.api.all("/v1/incidents", { from, to: day });
       layers.drawIncidents(this.overlays.incidents, this.data.incidents, (i) => this.openIncident(i));
+      if (this.panels.incidents?.node.isConnected) this.panels.incidents.refresh();
     } catch (e) {
       this.toast(`Incidents: ${e.message}`);
     }
@@ -189,6 +191,7 @@ class App {
     document.title = summary.unacknowledged ? `(${summary.unacknowledged}) ${this.title}` : this.title;
     layers.drawMessages(this.overlays.hotline, inbox, this.me, () => this.mapBusy || this.show("inbox"));
     this.panels.inbox?.refresh?.();
+    if (this.panels.threads?.node.isConnected) this.panels.threads.refresh();
   }
 
   /** The party's live feed: hotline messages and zone news as they happen, shown and reloaded. */
@@ -354,6 +357,7 @@ class App {
       activities: () => activitiesPanel(this),
       inbox: () => inboxPanel(this),
       incident: () => incidentPanel(this),
+      incidents: () => incidentsPanel(this),
       propose: () => proposeZonePanel(this),
       zones: () => zonesPanel(this),
       tokens: () => tokensPanel(this),

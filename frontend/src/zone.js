@@ -3,6 +3,7 @@
 import L from "./leaflet-global.js";
 import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, findControls, folded, select, submitting } from "./dom.js";
+import { newThreadPanel, SENDERS } from "./inbox.js";
 import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { KIND_COLOURS, altitude, describeHours, zoneBounds, zoneStyle } from "./layers.js";
 
@@ -48,6 +49,7 @@ async function load(app, id, node) {
       el("dt", "Signatories"), el("dd", z.signatories.map((p) => p.name).join(", ")),
     ),
     statusMoves(app, n),
+    SENDERS.has(app.me.role) ? raiseOnHotline(app, z) : null,
     responsibilities(app, n),
     signOff(app, n),
     el("h3", "Negotiation history"),
@@ -67,6 +69,17 @@ async function load(app, id, node) {
   } catch (e) {
     chart.replaceChildren(el("figcaption", "Ceasefire, day by day"), el("p.hint", e.message));
   }
+}
+
+/** A new hotline thread about the zone, to its signatories and the parties responsible for it. */
+function raiseOnHotline(app, z) {
+  const parties = new Set([...z.signatories.map((p) => p.id), ...z.responsible.map((r) => r.party_id)]);
+  parties.delete(app.me.id);
+  return el("div.buttons", el("button", {
+    type: "button",
+    title: "A new thread to its signatories and the parties responsible for it",
+    onclick: () => app.show("new-thread", newThreadPanel(app, { parties: [...parties], subject: z.name, zone: z })),
+  }, "Raise it on the hotline"));
 }
 
 /** After a change to the zone: say what happened, reload the picture, and show the zone's page anew. */

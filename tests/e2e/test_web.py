@@ -472,6 +472,229 @@ def test_the_hotline_inbox_shows_badges_and_acknowledges(browser: Browser, serve
     page.close()
 
 
+def _new_party(server: Server, name: str, role: str = "officer") -> str:
+    """A party of the test's own, so that nothing it is sent moves another test's counts."""
+    url, tokens, _ = server
+    r = httpx.post(f"{url}/v1/parties", headers={"Authorization": f"Bearer {tokens['Truceline operator']}"},
+                   json={"name": name, "role": role})  # fmt: skip
+    assert r.status_code == 201, r.text
+    return str(r.json()["token"])
+
+
+def _sign_in_with(browser: Browser, server: Server, token: str, name: str) -> Session:
+    url = server[0]
+    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    s = Session(page, url, token)
+    page.goto(f"{url}/")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    dialog.get_by_label("Party token").fill(token)
+    dialog.get_by_label("Party token").press("Enter")
+    expect(page.locator("body.signed-in")).to_have_count(1)  # the picture is read and the first panel shown
+    expect(page.locator("#who")).to_contain_text(name)
+    return s
+
+
+def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(browser: Browser, server: Server) -> None:
+    """The standing line between commands: an officer opens a thread to another party from the page,
+    not only from a conflict; the other party finds it among its threads, waiting for it."""
+    url, tokens, _ = server
+    made = {name: _new_party(server, name) for name in ("Line test north", "Line test south")}
+    watcher = _new_party(server, "Line test watcher", role="observer")
+    north = _sign_in_with(browser, server, made["Line test north"], "Line test north")
+    page = north.page
+    page.get_by_role("button", name="Hotline").click()
+    panel = page.locator("#panel")
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="New thread").click()
+    form = panel.locator("form.new-thread")
+    expect(form.get_by_role("heading")).to_have_text("New hotline thread")
+    # nothing chosen or written: each field says why, and nothing is opened
+    form.get_by_role("button", name="Send").click()
+    expect(form.locator("#new-thread-to-error")).not_to_be_empty()
+    expect(form.get_by_label("Subject")).to_have_attribute("aria-invalid", "true")
+    assert north.api("/v1/threads") == []
+    boxes = form.locator("fieldset.parties")
+    boxes.get_by_role("checkbox", name="Line test south").check()
+    form.get_by_label("Subject").fill("Convoy timing at Nasib")
+    form.get_by_label("Message").fill("Our convoy reaches Nasib at 06:00 tomorrow")
+    form.get_by_label("Details").fill("Twelve trucks, escorted; please hold fire on the M5 between 05:00 and 08:00.")
+    form.get_by_label("Severity").select_option("Severe")
+    form.get_by_role("button", name="Send").click()
+    expect(panel.locator("h2")).to_have_text("Convoy timing at Nasib")
+    expect(panel.locator("p.meta").first).to_contain_text("Members: Line test north, Line test south")
+    expect(panel.locator("ol.cards li.card")).to_have_count(1)
+    expect(panel.locator("ol.cards")).to_contain_text("Our convoy reaches Nasib at 06:00 tomorrow")
+    threads = north.api("/v1/threads")
+    assert [t["subject"] for t in threads] == ["Convoy timing at Nasib"] and not threads[0]["automatic"]
+    south_token = made["Line test south"]
+    inbox = httpx.get(f"{url}/v1/inbox", headers={"Authorization": f"Bearer {south_token}"}).json()
+    assert [(m["headline"], m["severity"], m["sender"]["name"]) for m in inbox] == [
+        ("Our convoy reaches Nasib at 06:00 tomorrow", "Severe", "Line test north")]
+    # the sender's thread list: opened by it, with the other party
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Threads").click()
+    card = panel.locator("li[data-thread]")
+    expect(card).to_have_count(1)
+    expect(card).to_contain_text("opened by Line test north")
+    expect(card).to_contain_text("With Line test south")
+    expect(card.locator(".badge")).to_have_count(0)  # nothing in it waits for the sender
+    assert not north.errors
+    page.close()
+
+    # the other party: the thread waits for its acknowledgement, found by words of its subject
+    south = _sign_in_with(browser, server, south_token, "Line test south")
+    page = south.page
+    page.get_by_role("button", name="Hotline").click()
+    panel = page.locator("#panel")
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Threads").click()
+    card = panel.locator("li[data-thread]")
+    expect(card).to_have_count(1)
+    expect(card.locator(".badge")).to_have_text("1 to acknowledge")
+    panel.get_by_label("Opened by").select_option("conflict")
+    expect(panel.locator("li.empty")).to_have_text("No thread matches.")
+    panel.get_by_label("Opened by").select_option("")
+    panel.get_by_label("Find a thread").fill("nasib")
+    expect(panel.locator(".thread-count")).to_have_text("1 of 1 thread.")
+    panel.get_by_label("Find a thread").fill("tanf")
+    expect(panel.locator(".thread-count")).to_have_text("0 of 1 thread.")
+    panel.get_by_label("Find a thread").fill("")
+    card.get_by_role("button", name="Convoy timing at Nasib").click()
+    message = panel.locator("ol.cards li.card")
+    message.get_by_role("button", name="Acknowledge").click()
+    expect(message.locator(".badge")).to_have_text("acknowledged")
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Threads").click()
+    expect(panel.locator("li[data-thread]")).to_have_count(1)
+    expect(panel.locator("li[data-thread] .badge")).to_have_count(0)
+    assert not south.errors
+    page.close()
+
+    # an observer reads the hotline but may not open threads: no New thread, no reply form
+    s = _sign_in_with(browser, server, watcher, "Line test watcher")
+    s.page.get_by_role("button", name="Hotline").click()
+    nav = s.page.locator("#panel").get_by_role("navigation", name="Hotline")
+    expect(nav.get_by_role("button")).to_have_text(["Inbox", "Threads"])
+    assert not s.errors
+    s.page.close()
+
+
+def test_raise_a_zone_on_the_hotline_from_its_page(browser: Browser, server: Server) -> None:
+    """A zone's page opens a thread to its signatories and responsible parties, about the zone."""
+    url, tokens, _ = server
+    token = _new_party(server, "Zone line test")
+    other = _new_party(server, "Zone line test other")
+    s = _sign_in_with(browser, server, token, "Zone line test")
+    page = s.page
+    zone = next(z for z in s.api("/v1/zones") if z["name"].startswith("Nasib"))
+    expected = {p["name"] for p in zone["signatories"]} | {r["party_name"] for r in zone["responsible"]}
+    assert len(expected) >= 2
+    page.evaluate("(id) => window.truceline.openZone(id)", zone["id"])
+    panel = page.locator("#panel")
+    panel.get_by_role("button", name="Raise it on the hotline").click()
+    form = panel.locator("form.new-thread")
+    expect(form.get_by_label("Subject")).to_have_value(zone["name"])
+    expect(form.locator("p.refers")).to_have_text(f"Refers to the zone {zone['name']}.")
+    checked = form.locator("fieldset.parties input:checked")
+    expect(checked).to_have_count(len(expected))
+    names = form.locator("fieldset.parties label:has(input:checked)").all_inner_texts()
+    assert {n.strip() for n in names} == expected
+    # sent to a party of the test's own only (the demo parties' inboxes are other tests' business)
+    for box in form.locator("fieldset.parties input").all():
+        box.uncheck()
+    form.locator("fieldset.parties").get_by_role("checkbox", name="Zone line test other").check()
+    form.get_by_label("Message").fill("Is the crossing open to trucks on Friday?")
+    form.get_by_role("button", name="Send").click()
+    expect(panel.locator("h2")).to_have_text(zone["name"])
+    inbox = httpx.get(f"{url}/v1/inbox", headers={"Authorization": f"Bearer {other}"}).json()
+    assert [(m["headline"], m["zone_ids"]) for m in inbox] == [("Is the crossing open to trucks on Friday?", [zone["id"]])]
+    assert not s.errors
+    page.close()
+
+
+def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, server: Server) -> None:
+    """The Incidents panel: a monitor's queue of reports waiting for it, narrowed by status, dates,
+    zone and words; an incident opens its page or shows on the map at its day."""
+    from tests.helpers import incident_body
+
+    url, tokens, _ = server
+    monitor = {"Authorization": f"Bearer {tokens['UN Ceasefire Monitoring Mission']}"}
+    jordan = {"Authorization": f"Bearer {tokens['Jordan']}"}
+    made = {}
+    for day, place, lat, lon in (("2017-08-02", "Tell Shihab", 32.69, 35.97), ("2017-08-03", "Palmyra", 34.56, 38.28),
+                                 ("2017-08-04", "Bosra", 32.52, 36.48)):  # fmt: skip
+        body = incident_body(event_date=day, location={"name": place, "latitude": lat, "longitude": lon,
+                                                      "geo_precision": 1, "country": "Syria"})  # fmt: skip
+        r = httpx.post(f"{url}/v1/incidents", json=body, headers=jordan)
+        assert r.status_code == 201, r.text
+        made[place] = r.json()
+    for place, steps in (("Palmyra", ["review"]), ("Bosra", ["review", "verify"])):
+        for step in steps:
+            i = httpx.get(f"{url}/v1/incidents/{made[place]['id']}", headers=monitor).json()
+            r = httpx.post(f"{url}/v1/incidents/{i['id']}/steps", headers=monitor,
+                           json={"step": step, "statement": "seen by the team", "version": i["version"]})  # fmt: skip
+            assert r.status_code == 200, r.text
+
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    page.get_by_role("button", name="Incidents", exact=True).click()
+    panel = page.locator("#panel")
+    expect(panel.locator("h2")).to_have_text("Incidents")
+    # a monitor opens on its queue: reported or under review, every date
+    expect(panel.get_by_label("Status")).to_have_value("waiting")
+    waiting = len(s.api("/v1/incidents", status="reported", limit=200)) + len(
+        s.api("/v1/incidents", status="under_review", limit=200))
+    expect(panel.locator(".incident-count")).to_have_text(f"{waiting} of {waiting} incident{'' if waiting == 1 else 's'}.")
+    panel.get_by_label("From (optional)").fill("2017-08-01")
+    panel.get_by_label("To (optional)").fill("2017-08-05")
+    panel.get_by_label("To (optional)").dispatch_event("change")
+    cards = panel.locator("li[data-incident]")
+    expect(cards).to_have_count(2)
+    expect(cards.first).to_contain_text("Armed clash, Palmyra")  # newest first
+    expect(cards.first.locator(".badge").first).to_have_text("under review")
+    expect(cards.nth(1)).to_contain_text("Armed clash, Tell Shihab")
+    expect(cards.nth(1)).to_contain_text("2017-08-02 · Military Forces of Syria (2000-) v. Southern Front · 0 fatalities · reported by Jordan")
+    panel.get_by_label("Status").select_option("verified")
+    expect(cards).to_have_count(1)
+    expect(cards.first).to_contain_text("Armed clash, Bosra")
+    panel.get_by_label("Status").select_option("")
+    expect(cards).to_have_count(3)
+    # words narrow what was read, without reading again
+    panel.get_by_label("Find an incident").fill("shihab")
+    expect(cards).to_have_count(1)
+    expect(panel.locator(".incident-count")).to_have_text("1 of 3 incidents.")
+    panel.get_by_label("Find an incident").fill("")
+    # a zone: the server says which incidents fall in it
+    # a zone: the server says which incidents fall in it (Bosra and Tell Shihab are in the southwest
+    # zone, Palmyra in none)
+    zone = made["Bosra"]["zones"][0]
+    in_zone = s.api("/v1/incidents", zone=zone["zone_id"], **{"from": "2017-08-01", "to": "2017-08-05"})
+    assert sorted(i["location"]["name"] for i in in_zone) == ["Bosra", "Tell Shihab"]
+    panel.get_by_label("Zone").select_option(zone["zone_id"])
+    expect(cards).to_have_count(len(in_zone))
+    panel.get_by_label("Zone").select_option("")
+    expect(cards).to_have_count(3)
+    # dates the server refuses: said above the list, which stays as it was
+    panel.get_by_label("To (optional)").fill("2017-07-01")
+    panel.get_by_label("To (optional)").dispatch_event("change")
+    expect(panel.locator(".form-error")).to_contain_text("must not be before from")
+    expect(cards).to_have_count(3)
+    panel.get_by_label("To (optional)").fill("2017-08-05")
+    panel.get_by_label("To (optional)").dispatch_event("change")
+    expect(panel.locator(".form-error")).to_be_empty()
+    s.shot("web-incidents-list")
+    # on the map at its day, then its page
+    bosra = panel.locator(f'li[data-incident="{made["Bosra"]["id"]}"]')
+    bosra.get_by_role("button", name="Show on map").click()
+    expect(page.locator("#day")).to_have_value("2017-08-04")
+    centre = page.evaluate("(() => { const c = window.truceline.map.getCenter(); return [c.lat, c.lng]; })()")
+    assert abs(centre[0] - 32.52) < 0.01 and abs(centre[1] - 36.48) < 0.01, centre
+    bosra.get_by_role("button", name="Armed clash, Bosra").click()
+    expect(panel.locator(".incident-page h2")).to_have_text("Armed clash, Bosra")
+    # back to the list: its filters are kept
+    page.get_by_role("button", name="Incidents", exact=True).click()
+    expect(panel.get_by_label("From (optional)")).to_have_value("2017-08-01")
+    expect(cards).to_have_count(3)
+    assert not s.errors
+    page.close()
+
+
 def test_a_zone_page_shows_history_responsibilities_diff_and_ceasefire_chart(
     browser: Browser, server: tuple[str, dict[str, str], str]
 ) -> None:

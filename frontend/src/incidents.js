@@ -1,0 +1,100 @@
+// The incidents reported and imported, as a list: a monitor's queue of reports waiting to be taken up,
+// a zone's incidents over a month, one found again by its place or actor. On the map they show only
+// for the 7 days to the moment, and only where one looks.
+import { el, field, findControls, folded, select } from "./dom.js";
+import { incidentDetail, incidentTitle } from "./incident.js";
+
+const PAGE = 200; // the newest this many match: narrower dates show older ones
+// the verification statuses (domain.incidents.Verification); "waiting" is reported or under review
+const STATUSES = [["", "any status"], ["waiting", "waiting for a monitor"], ["reported", "reported"], ["under_review", "under review"],
+  ["verified", "verified"], ["disputed", "disputed"], ["rejected", "rejected"]];
+const words = (s) => String(s).replaceAll("_", " ");
+
+export function incidentsPanel(app) {
+  // every date at first: a report waiting for a monitor is in the queue whatever the map's moment
+  const kept = ((app.finds ||= {}).incidentDates ||= { from: "", to: "", zone: "" });
+  // a monitor opens the panel on its queue; everyone else on every incident
+  const find = findControls(app, "incidents", { find: "Find an incident", placeholder: "e.g. Daraa, shelling, SAA", choose: "Status",
+    options: STATUSES, initial: app.me.role === "monitor" ? "waiting" : "" }, () => (status() === asked ? render() : load()));
+  const from = el("input", { type: "date", name: "from", value: kept.from });
+  const to = el("input", { type: "date", name: "to", value: kept.to });
+  const zone = select("zone", [["", "any zone"], ...[...app.data.zones].sort((a, b) => a.name.localeCompare(b.name)).map((z) => [z.id, z.name])], kept.zone);
+  const shown = el("p.hint.incident-count", { role: "status" });
+  const error = el("div.form-error", { role: "alert" });
+  const list = el("ol.cards");
+  let items = [];
+  let full = false;
+  let asked = null; // the status the list was read for
+  const status = () => app.finds.incidents.choice;
+
+  const render = () => {
+    const chosen = items.filter((i) => find.matches(folded(
+      [incidentTitle(i), i.event_type, i.actor1?.name, i.actor2?.name, i.location.admin1, i.location.admin2, i.notes,
+        ...i.sources.map((x) => x.name), ...i.alleged.map((p) => p.name), ...i.zones.map((z) => z.zone_name)].filter(Boolean).join(" "),
+    ), status())); // the status is chosen on the server
+    shown.textContent = `${chosen.length} of ${items.length} incident${items.length === 1 ? "" : "s"}${full ? ` (the newest ${PAGE}; narrow the dates to see older ones)` : ""}.`;
+    if (!chosen.length) {
+      list.replaceChildren(el("li.empty", items.length ? "No incident matches." : "No incident in these dates."));
+      return;
+    }
+    list.replaceChildren(...chosen.map((i) => card(app, i)));
+  };
+
+  const load = async () => {
+    kept.from = from.value;
+    kept.to = to.value;
+    kept.zone = zone.value;
+    asked = status();
+    const params = { from: from.value || undefined, to: to.value || undefined, zone: zone.value || undefined, limit: PAGE };
+    node.setAttribute("aria-busy", "true");
+    error.replaceChildren();
+    try {
+      const statuses = asked === "waiting" ? ["reported", "under_review"] : [asked || undefined];
+      const pages = await Promise.all(statuses.map((s) => app.api.get("/v1/incidents", { ...params, status: s })));
+      full = pages.some((p) => p.length === PAGE);
+      // newest first, as the server gives each page
+      items = pages.flat().sort((a, b) => b.event_date.localeCompare(a.event_date) || b.created_at.localeCompare(a.created_at));
+      render();
+    } catch (e) {
+      // a date the server refuses (to before from) is said here, and the last list stays
+      error.replaceChildren(e.message);
+    } finally {
+      node.removeAttribute("aria-busy");
+    }
+  };
+  for (const c of [from, to, zone]) c.addEventListener("change", load);
+
+  const node = el("section.panel.incidents",
+    el("h2", { tabindex: "-1" }, "Incidents"),
+    el("p.hint", "Reports and imported records by the date they happened. Monitors take the reported ones up, then verify or reject them; a party alleged against may dispute them."),
+    find.node,
+    el("div.row", field("From (optional)", from), field("To (optional)", to)),
+    field("Zone", zone),
+    error,
+    shown,
+    list);
+  load();
+  return { node, refresh: load };
+}
+
+function card(app, i) {
+  const fatal = i.fatalities?.best || 0;
+  return el("li.card", { dataset: { incident: i.id }, class: `card${i.status === "reported" ? " now" : ""}` },
+    el("div.card-head", el("span", { class: `badge status-${i.status}` }, words(i.status)), el("span.rule", i.event_type),
+      i.possible_violation_of.length ? el("span.badge.overdue", "possible violation") : null),
+    el("button.link", { type: "button", onclick: () => app.show("incident-detail", incidentDetail(app, i)) }, incidentTitle(i)),
+    el("p.meta", [
+      i.event_date,
+      [i.actor1?.name, i.actor2?.name].filter(Boolean).join(" v. "),
+      `${fatal} fatalit${fatal === 1 ? "y" : "ies"}`,
+      i.reported_by ? `reported by ${i.reported_by.name}` : i.dataset.toUpperCase(),
+    ].filter(Boolean).join(" · ")),
+    i.possible_violation_of.length ? el("p.meta", `Possible violation of ${i.possible_violation_of.map((z) => z.zone_name).join(", ")}`) : null,
+    el("button.link", { type: "button", onclick: () => showOnMap(app, i) }, "Show on map"));
+}
+
+/** The map at the incident's place and day: its marker shows (incidents show for the 7 days to the moment). */
+function showOnMap(app, i) {
+  app.setMoment(Date.parse(`${i.event_date}T12:00:00Z`));
+  app.map.setView([i.location.latitude, i.location.longitude], Math.max(app.map.getZoom(), 10), { animate: false });
+}
