@@ -62,6 +62,17 @@ export function requestMessage(method, path, body, at, nonce) {
 }
 
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
+const hex = (bytes) => [...new Uint8Array(bytes)].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Evidence is signed with its content's SHA-256 in place of the content (domain.evidence.signed_form):
+ * the audit log keeps what was signed, and a photograph has no place there. */
+export async function signedForm(method, path, body) {
+  const encoded = body?.derefUri;
+  if (method.toUpperCase() !== "POST" || !/^\/v1\/incidents\/[^/]+\/evidence$/.test(path) || typeof encoded !== "string") return body;
+  if (encoded.length % 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) return body; // not base64: signed as it is, and refused
+  const content = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));
+  return { ...body, derefUri: { sha256: hex(await crypto.subtle.digest("SHA-256", content)) } };
+}
 
 export class KeyError extends Error {}
 
@@ -102,6 +113,6 @@ export async function readKey(pem, registered) {
 export async function signRequest(key, method, path, body) {
   const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const nonce = b64(crypto.getRandomValues(new Uint8Array(16))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  const message = new TextEncoder().encode(requestMessage(method, path, body, at, nonce));
+  const message = new TextEncoder().encode(requestMessage(method, path, await signedForm(method, path, body), at, nonce));
   return `t=${at}, nonce=${nonce}, sig=${b64(await crypto.subtle.sign({ name: "Ed25519" }, key, message))}`;
 }

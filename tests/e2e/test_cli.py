@@ -621,6 +621,20 @@ def test_keys_generate_and_signed_cli_writes(server: tuple[str, dict[str, str], 
     assert unsigned_cap.returncode == 1 and "sign" in unsigned_cap.stderr
     said = httpx.get(f"{url}/v1/threads/{thread_id}", headers=israel).json()["messages"]
     assert [m["headline"] for m in said] == ["Drone sortie over Quneitra at 06:00", "Sortie moved to 07:00"]
+    # evidence, signed by its digest: the audit log keeps the signature and not the file
+    from tests.helpers import incident_body
+
+    incident = httpx.post(f"{url}/v1/incidents", headers={"Authorization": f"Bearer {tokens['Jordan']}"},
+                          json=incident_body(event_date="2017-07-21")).json()  # fmt: skip
+    photo = tmp_path / "sortie.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 100 + b"\xff\xd9")
+    added = subprocess.run([str(BIN), "incidents", "evidence", "add", incident["id"], str(photo), "--desc", "Photo"],
+                           capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    (entry,) = [e for e in httpx.get(f"{url}/v1/audit", headers=israel, params={"entity_id": incident["id"]}).json()
+                if e["action"] == "incident.evidence_added"]  # fmt: skip
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert entry["payload"]["signed"]["body"]["derefUri"] == {"sha256": digest}
 
 
 def test_hotline_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:

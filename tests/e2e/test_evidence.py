@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from typing import Any
 
@@ -103,3 +104,57 @@ def test_evidence_over_the_limit_is_413(db_url: str) -> None:
         ok = c.post(f"/v1/incidents/{iid}/evidence", headers=h,
                     json={**body, "derefUri": base64.b64encode(b"x" * 100_000).decode()})  # fmt: skip
         assert ok.status_code == 201, ok.text[:300]
+
+
+def test_a_signing_party_signs_evidence_by_its_digest_and_the_log_keeps_no_file(line: Line) -> None:
+    """A party that signs its writes signs evidence with the content's SHA-256 in place of the content:
+    the audit log keeps what was signed, so anyone checks the signature from the log, and the file
+    (tied to it by the digest) is kept once, by the evidence store."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from truceline.domain.audit import (
+        canonical,
+        new_request_signature,
+        public_key_b64,
+        request_message,
+        sign,
+        verify_signature,
+    )
+    from truceline.domain.volumes import format_time
+
+    c = line.client
+    line.clock.now = LATER
+    incident = report(line, "A")
+    key = Ed25519PrivateKey.generate()
+    assert c.put("/v1/me/key", headers=line.h("Mon"), json={"public_key": public_key_b64(key)}).status_code == 200
+    path = f"/v1/incidents/{incident['id']}/evidence"
+    body = {"resourceDesc": "Photograph of the crater, Izra market", "mimeType": "image/jpeg",
+            "derefUri": base64.b64encode(PHOTO).decode()}  # fmt: skip
+    now = format_time(LATER) or ""
+    # signed over the whole content, as before: refused, and nothing is stored
+    whole = canonical({"method": "POST", "path": path, "body": body, "at": now, "nonce": "n" * 16})
+    header = f"t={now}, nonce={'n' * 16}, sig={sign(key, whole)}"
+    refused = c.post(path, headers={**line.h("Mon"), "Truceline-Signature": header}, json=body)
+    assert refused.status_code == 401 and "does not verify" in refused.json()["detail"]
+    assert c.get(f"/v1/incidents/{incident['id']}", headers=line.h("A")).json()["evidence"] == []
+    # signed as the client signs (new_request_signature): the digest form
+    ok = new_request_signature(key, "POST", path, body, now)
+    made = c.post(path, headers={**line.h("Mon"), "Truceline-Signature": ok.header()}, json=body)
+    assert made.status_code == 201, made.text[:300]
+    got = made.json()["evidence"]
+    digest = hashlib.sha256(PHOTO).hexdigest()
+    assert got["sha256"] == digest and c.get(got["uri"], headers=line.h("B")).content == PHOTO
+    (entry,) = [e for e in c.get("/v1/audit", headers=line.h("A"), params={"entity_id": incident["id"]}).json()
+                if e["action"] == "incident.evidence_added"]  # fmt: skip
+    p = entry["payload"]
+    assert p["signed"]["body"] == {**body, "derefUri": {"sha256": digest}}
+    assert len(json.dumps(entry)) < 3000  # the 200 kB photograph is not in the log
+    signed = p["signed"]
+    message = request_message(signed["method"], signed["path"], signed["body"], at=signed["at"], nonce=signed["nonce"])
+    assert verify_signature(p["public_key"], message, p["signature"])
+    # the same signature does not fit other content: a file swapped in transit is refused
+    other = {**body, "derefUri": base64.b64encode(PHOTO[:-1] + b"\x00").decode()}
+    swapped = new_request_signature(key, "POST", path, body, now)
+    r = c.post(path, headers={**line.h("Mon"), "Truceline-Signature": swapped.header()}, json=other)
+    assert r.status_code == 401
+    assert len(c.get(f"/v1/incidents/{incident['id']}", headers=line.h("A")).json()["evidence"]) == 1

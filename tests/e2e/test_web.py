@@ -497,7 +497,7 @@ def _sign_in_with(browser: Browser, server: Server, token: str, name: str) -> Se
 def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(browser: Browser, server: Server) -> None:
     """The standing line between commands: an officer opens a thread to another party from the page,
     not only from a conflict; the other party finds it among its threads, waiting for it."""
-    url, tokens, _ = server
+    url = server[0]
     made = {name: _new_party(server, name) for name in ("Line test north", "Line test south")}
     watcher = _new_party(server, "Line test watcher", role="observer")
     north = _sign_in_with(browser, server, made["Line test north"], "Line test north")
@@ -577,7 +577,7 @@ def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(br
 
 def test_raise_a_zone_on_the_hotline_from_its_page(browser: Browser, server: Server) -> None:
     """A zone's page opens a thread to its signatories and responsible parties, about the zone."""
-    url, tokens, _ = server
+    url = server[0]
     token = _new_party(server, "Zone line test")
     other = _new_party(server, "Zone line test other")
     s = _sign_in_with(browser, server, token, "Zone line test")
@@ -603,7 +603,8 @@ def test_raise_a_zone_on_the_hotline_from_its_page(browser: Browser, server: Ser
     form.get_by_role("button", name="Send").click()
     expect(panel.locator("h2")).to_have_text(zone["name"])
     inbox = httpx.get(f"{url}/v1/inbox", headers={"Authorization": f"Bearer {other}"}).json()
-    assert [(m["headline"], m["zone_ids"]) for m in inbox] == [("Is the crossing open to trucks on Friday?", [zone["id"]])]
+    assert [(m["headline"], m["zone_ids"]) for m in inbox] == [
+        ("Is the crossing open to trucks on Friday?", [zone["id"]])]
     assert not s.errors
     page.close()
 
@@ -640,7 +641,8 @@ def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, se
     expect(panel.get_by_label("Status")).to_have_value("waiting")
     waiting = len(s.api("/v1/incidents", status="reported", limit=200)) + len(
         s.api("/v1/incidents", status="under_review", limit=200))
-    expect(panel.locator(".incident-count")).to_have_text(f"{waiting} of {waiting} incident{'' if waiting == 1 else 's'}.")
+    plural = "" if waiting == 1 else "s"
+    expect(panel.locator(".incident-count")).to_have_text(f"{waiting} of {waiting} incident{plural}.")
     panel.get_by_label("From (optional)").fill("2017-08-01")
     panel.get_by_label("To (optional)").fill("2017-08-05")
     panel.get_by_label("To (optional)").dispatch_event("change")
@@ -649,7 +651,8 @@ def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, se
     expect(cards.first).to_contain_text("Armed clash, Palmyra")  # newest first
     expect(cards.first.locator(".badge").first).to_have_text("under review")
     expect(cards.nth(1)).to_contain_text("Armed clash, Tell Shihab")
-    expect(cards.nth(1)).to_contain_text("2017-08-02 · Military Forces of Syria (2000-) v. Southern Front · 0 fatalities · reported by Jordan")
+    expect(cards.nth(1)).to_contain_text(
+        "2017-08-02 · Military Forces of Syria (2000-) v. Southern Front · 0 fatalities · reported by Jordan")
     panel.get_by_label("Status").select_option("verified")
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Armed clash, Bosra")
@@ -1425,6 +1428,31 @@ def test_a_party_with_a_signing_key_signs_its_changes_from_the_page(
     replayed = httpx.post(f"{url}/v1/activities", content=json.dumps(signed["body"]),
                           headers={**iran, "Content-Type": "application/json", "Truceline-Signature": seen})
     assert replayed.status_code == 409
+    # evidence is signed with its content's digest in place of the content: the log keeps the
+    # signature checkable, not the file
+    from tests.helpers import incident_body
+
+    jordan = {"Authorization": f"Bearer {tokens['Jordan']}"}
+    where = {"name": "Al-Bukamal", "latitude": 34.45, "longitude": 40.92, "geo_precision": 1, "country": "Syria"}
+    incident = httpx.post(f"{url}/v1/incidents", headers=jordan,
+                          json=incident_body(event_date="2017-07-14", location=where)).json()  # fmt: skip
+    page.evaluate("(id) => window.truceline.openIncident({ id, event_type: 'Incident' })", incident["id"])
+    panel = page.locator("#panel .incident-page")
+    expect(panel.get_by_role("heading", name="Armed clash, Al-Bukamal")).to_be_visible()
+    photo = tmp_path / "rotation.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 400 + b"\xff\xd9")
+    panel.get_by_label("What it is").fill("Photograph of the rotation")
+    panel.get_by_label("File").set_input_files(str(photo))
+    panel.get_by_role("button", name="Attach").click()
+    expect(panel.locator("ul.evidence li")).to_contain_text("Photograph of the rotation (image/jpeg, 100 kB) · Iran")
+    (entry,) = [e for e in s.api("/v1/audit", entity_id=incident["id"]) if e["action"] == "incident.evidence_added"]
+    signed = entry["payload"]["signed"]
+    digest = hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert signed["body"] == {"resourceDesc": "Photograph of the rotation", "mimeType": "image/jpeg",
+                              "derefUri": {"sha256": digest}}  # fmt: skip
+    assert entry["payload"]["change"]["sha256"] == digest and len(json.dumps(entry)) < 3000
+    message = request_message(signed["method"], signed["path"], signed["body"], at=signed["at"], nonce=signed["nonce"])
+    assert verify_signature(public, message, entry["payload"]["signature"])
     # a reload keeps the token but not the key: the page asks again
     page.reload()
     expect(page.get_by_role("dialog", name="Signing key")).to_be_visible()

@@ -74,3 +74,27 @@ def test_links_are_followed_from_where_a_copy_stopped() -> None:
     assert follow(forged, seq=1, prev=GENESIS)[0] == "entry 3 was modified: its content no longer matches its hash"
     # a gap
     assert follow([*links[:2], *links[3:]], seq=1, prev=GENESIS)[0] == "entry 3 is missing from the chain"
+
+
+def test_evidence_is_signed_with_its_content_s_digest_in_place_of_the_content() -> None:
+    import base64
+    import hashlib
+    import json
+
+    from truceline.domain.audit import request_message
+
+    content = b"\xff\xd8\xff\xe0 a photograph"
+    body = {"resourceDesc": "crater", "mimeType": "image/jpeg", "derefUri": base64.b64encode(content).decode()}
+    digest = {"sha256": hashlib.sha256(content).hexdigest()}
+    path = "/v1/incidents/abc/evidence"
+    signed = json.loads(request_message("POST", path, body, at="2017-07-10T00:00:00Z", nonce="n" * 16))
+    assert signed["body"] == {**body, "derefUri": digest}
+    # the form kept in the audit log signs the same message (a reader checks it from the log alone)
+    assert request_message("post", path, signed["body"], at="2017-07-10T00:00:00Z", nonce="n" * 16) == (
+        request_message("POST", path, body, at="2017-07-10T00:00:00Z", nonce="n" * 16))  # fmt: skip
+    # other paths, other methods, and content that is not base64 are signed as they are
+    for method, where, given in (("POST", "/v1/incidents", body), ("PUT", path, body),
+                                 ("POST", "/v1/incidents/abc/evidence/x", body),
+                                 ("POST", path, {**body, "derefUri": "not base64!"}),
+                                 ("POST", path, [body])):  # fmt: skip
+        assert json.loads(request_message(method, where, given, at="t", nonce="n" * 16))["body"] == given

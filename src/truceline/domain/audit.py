@@ -30,6 +30,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from truceline.domain.evidence import signed_form
+
 GENESIS = "0" * 64
 
 
@@ -197,8 +199,18 @@ def request_message(method: str, path: str, body: Any, *, at: str, nonce: str) -
     """What a party signs for one request: canonical JSON of the method, the path, the body (parsed
     JSON, or null when there is none), when it signed (RFC 3339) and a nonce of its choosing. The time
     and the nonce make each signature good for one request only: nobody who saw it (a proxy, a reader
-    of the audit log) can send it again in the party's name."""
+    of the audit log) can send it again in the party's name.
+
+    Evidence for an incident is signed with its content's SHA-256 in place of the content
+    (``evidence.signed_form``): what was signed is kept in the audit log, and a file of megabytes has
+    no place there. The service keeps the file, and its digest ties it to the signature."""
+    if method.upper() == "POST" and _EVIDENCE_PATH.fullmatch(path):
+        body = signed_form(body)
     return canonical({"method": method.upper(), "path": path, "body": body, "at": at, "nonce": nonce})
+
+
+#: where evidence is attached (api.routes.incidents)
+_EVIDENCE_PATH = re.compile(r"/v1/incidents/[^/]+/evidence")
 
 
 #: the ``Truceline-Signature`` header's shape

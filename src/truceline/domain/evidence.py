@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from truceline.domain.errors import InvalidInput, PayloadTooLarge
 
@@ -74,6 +75,19 @@ def parse_evidence(data: object, max_bytes: int) -> Given:
     if len(content) > max_bytes:
         raise PayloadTooLarge(f"evidence is at most {max_bytes:,} bytes")
     return Given(desc.strip(), mime.lower(), content)
+
+
+def signed_form(body: Any) -> Any:
+    """Evidence as a signing party signs it: the body with the content in ``derefUri`` replaced by
+    ``{"sha256": hex digest of the decoded content}``, as a file that is not JSON is signed. A body
+    whose content is not base64 is signed as it is (and then refused for that)."""
+    if not isinstance(body, dict) or not isinstance(body.get("derefUri"), str):
+        return body
+    try:
+        content = base64.b64decode(body["derefUri"], validate=True)
+    except (binascii.Error, ValueError):
+        return body
+    return {**body, "derefUri": {"sha256": hashlib.sha256(content).hexdigest()}}
 
 
 def digest_header(sha256_hex: str) -> str:

@@ -201,7 +201,9 @@ def step(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -
 def add_evidence(incident_id: str, body: JsonBody, ctx: Ctx, caller: Caller, w: Write) -> dict[str, Any]:
     """Attach evidence (a photograph, a written report) to an incident: whoever may report incidents.
     Kept byte for byte; its SHA-256 digest, type and size go in the audit log. Answers the evidence
-    as stored (``evidence``) and the incident with all of its evidence (``incident``)."""
+    as stored (``evidence``) and the incident with all of its evidence (``incident``). A party that
+    signs its writes signs this body with ``derefUri`` replaced by ``{"sha256": hex digest of the
+    decoded content}``, so the audit log keeps the signature and not the file."""
     view, e = incidents.add_evidence(w.uow(), ctx.policy.monitoring, caller, incident_id, body)
     shown = incidents.incident_json(view, caller=caller)
     return {"evidence": incidents.evidence_json(e, view.names), "incident": shown}
