@@ -1,13 +1,14 @@
 // One of your own activities: its volumes and open conflicts, moving its window, changing its
 // altitude band or dragging its outline on the map (a new version, checked again at once), and
 // cancelling it.
-import { clear, confirmButton, el, field, numberOrNull, submitting } from "./dom.js";
+import { clear, confirmButton, el, field, numberOrNull, select, submitting } from "./dom.js";
 import { outline } from "./draw.js";
 import { entryItem, fillHistory } from "./history.js";
-import { human, sendTime, toLocalInput } from "./time.js";
+import { HOUR, human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
 import { altitude, radiusMetres, volumeShape } from "./layers.js";
 import { drawCheck, showCheck } from "./notify.js";
+import { findSeries, often } from "./repeats.js";
 
 const words = (s) => String(s).replaceAll("_", " ");
 
@@ -32,7 +33,7 @@ function render(app, node, { activity: a, conflicts }) {
     el("p.meta", `${words(a.kind)} · ${a.status} · version ${a.version}`),
     a.description ? el("p", a.description) : null,
     el("h3", "Where and when"),
-    el("ol.plain.volumes", a.volumes.map((v) => el("li", `${human(v.time_start.value)} – ${human(v.time_end.value)}, ${altitude(v.volume.altitude_lower)} – ${altitude(v.volume.altitude_upper)}`))),
+    whereAndWhen(a.volumes),
     el("h3", "Open conflicts"),
     conflicts.length
       ? el("ul.cards", conflicts.map((c) => el("li.card", { dataset: { conflict: c.id } },
@@ -48,6 +49,23 @@ function render(app, node, { activity: a, conflicts }) {
   node.removeAttribute("aria-busy");
 }
 
+const volumeLine = (v) => `${human(v.time_start.value)} – ${human(v.time_end.value)}, ${altitude(v.volume.altitude_lower)} – ${altitude(v.volume.altitude_upper)}`;
+
+// A repeat reads as one: how often, how many times, from when to when, and its first occurrence;
+// every occurrence is there on request.
+function whereAndWhen(volumes) {
+  const series = findSeries(volumes);
+  if (!series) return el("ol.plain.volumes", volumes.map((v) => el("li", volumeLine(v))));
+  const first = volumes.slice(0, series.perOccurrence);
+  const last = volumes.at(-1);
+  return [
+    el("p.series", `${often(series.everyDays)[0].toUpperCase()}${often(series.everyDays).slice(1)}, ${series.times} times, from ${human(volumes[0].time_start.value)} to ${human(last.time_end.value)}. The first time:`),
+    el("ol.plain.volumes", first.map((v) => el("li", volumeLine(v)))),
+    el("details.occurrences", el("summary", `Every occurrence (${volumes.length} volumes)`),
+      el("ol.plain", volumes.map((v) => el("li", volumeLine(v))))),
+  ];
+}
+
 // Its versions as the audit log has them: notified, updated, cancelled, and by which of your tokens.
 function history(app, a) {
   const list = el("ol.history", { "aria-label": "History" }, el("li", "Loading…"));
@@ -56,14 +74,17 @@ function history(app, a) {
 }
 
 // Each volume keeps its outline; its window and band can change. The version read is sent back, so
-// a change someone else made first is refused (409) rather than overwritten.
+// a change someone else made first is refused (409) rather than overwritten. A repeat is changed as
+// one: its first occurrence, how often and until when.
 function changeForm(app, node, a) {
-  const rows = a.volumes.map((v, i) => {
+  const series = findSeries(a.volumes);
+  const volumes = series ? a.volumes.slice(0, series.perOccurrence) : a.volumes;
+  const rows = volumes.map((v, i) => {
     const start = el("input", { name: "time_start", type: "datetime-local", required: true, value: toLocalInput(Date.parse(v.time_start.value)) });
     const end = el("input", { name: "time_end", type: "datetime-local", required: true, value: toLocalInput(Date.parse(v.time_end.value)) });
     const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: v.volume.altitude_lower.value });
     const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: v.volume.altitude_upper.value });
-    const label = a.volumes.length > 1 ? ` (volume ${i + 1})` : "";
+    const label = volumes.length > 1 ? ` (volume ${i + 1})` : "";
     const row = { v, start, end, lower, upper, editing: null };
     const edit = el("button", { type: "button" }, `Edit the outline on the map${label}`);
     edit.addEventListener("click", () => {
@@ -75,13 +96,28 @@ function changeForm(app, node, a) {
       edit);
     return row;
   });
+  const choices = [["", "Once"], ["1", "Every day"], ["7", "Every week"]];
+  if (series && !["1", "7"].includes(String(series.everyDays))) choices.push([String(series.everyDays), `Every ${series.everyDays} days`]);
+  const every = select("every_days", choices, series ? String(series.everyDays) : "");
+  // half a gap after its last occurrence starts: its window moved by less than that keeps the same
+  // number of occurrences. Without a repeat yet: a week after its last volume starts.
+  const lastStart = Date.parse(a.volumes.at(-(series?.perOccurrence || 1)).time_start.value);
+  const until = el("input", { name: "until", type: "datetime-local", value: toLocalInput(lastStart + (series ? series.everyDays * 12 * HOUR : 7 * 24 * HOUR)) });
+  const untilField = field("Until (UTC; the last one starts before)", until);
+  const syncRepeat = () => {
+    untilField.hidden = every.value === "";
+  };
+  every.addEventListener("change", syncRepeat);
+  syncRepeat();
   const check = el("button", { type: "button", title: "Nothing is stored and nobody is told" }, "Check against the zones");
   const checkResults = el("div.results", { "aria-live": "polite" });
   let checked = [];
   const form = el("form.change", { novalidate: true },
     el("h3", "Change it"),
     el("div.form-error", { role: "alert" }),
+    series ? el("p.hint", `Its first time; the others follow it, ${often(series.everyDays)}.`) : null,
     rows.map((r) => r.node),
+    el("div.row", field("Repeat", every), untilField),
     el("div.row", el("button.primary", { type: "submit" }, "Save a new version"), check),
     checkResults,
   );
@@ -98,6 +134,7 @@ function changeForm(app, node, a) {
       time_start: { value: sendTime(r.start.value), format: "RFC3339" },
       time_end: { value: sendTime(r.end.value), format: "RFC3339" },
     })),
+    ...(every.value ? { repeat: { every_days: Number(every.value), until: sendTime(until.value) } } : {}),
   });
   // the change as it stands, checked against the zones before it is saved
   check.addEventListener("click", () =>

@@ -166,7 +166,7 @@ class App {
     const from = iso(this.moment - 6 * 24 * HOUR).slice(0, 10);
     try {
       this.data.incidents = await this.api.all("/v1/incidents", { from, to: day });
-      layers.drawIncidents(this.overlays.incidents, this.data.incidents, (i) => this.openIncident(i));
+      layers.drawIncidents(this.overlays.incidents, this.data.incidents, (i) => this.openIncident(i, { fromMap: true }));
       if (this.panels.incidents?.node.isConnected) this.panels.incidents.refresh();
     } catch (e) {
       this.toast(`Incidents: ${e.message}`);
@@ -311,7 +311,7 @@ class App {
   render() {
     const t = this.moment;
     layers.drawZones(this.overlays.zones, this.overlays.sites, this.data.zones, t, (z) => this.openZone(z.id, { fromMap: true }));
-    const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, (a) => this.openActivity(a));
+    const acts = layers.drawActivities(this.overlays.activities, this.data.activities, t, (a) => this.openActivity(a, { fromMap: true }));
     const [confs, handled] = layers.drawConflicts(this.overlays.conflicts, this.data.conflicts, t, (c) => this.mapBusy || this.focusConflict(c));
     const inForce = this.data.zones.filter((z) => z.status === "in_force" && layers.zoneEffective(z, t)).length;
     $("summary").textContent = `${count(inForce, "zone")} in force · ${count(acts, "own activity volume")} under way · ${count(confs, "conflict")} at this moment${handled ? ` (${handled} coordinated)` : ""}`;
@@ -389,13 +389,15 @@ class App {
     this.show("zone", zonePanel(this, id));
   }
 
-  openActivity(a) {
-    if (this.mapBusy) return;
+  // a click on the map while it is drawing or picking a point is not meant to open anything; a
+  // button in a panel always is
+  openActivity(a, { fromMap = false } = {}) {
+    if (fromMap && this.mapBusy) return;
     this.show("activity", activityPanel(this, a.id));
   }
 
-  openIncident(i) {
-    if (this.mapBusy) return;
+  openIncident(i, { fromMap = false } = {}) {
+    if (fromMap && this.mapBusy) return;
     this.show("incident-detail", incidentDetail(this, i));
   }
 

@@ -171,6 +171,13 @@ def test_a_patrol_every_day_is_notified_once_from_a_file(
     ]
     listed = run("activities", "list", token=russia, url=url)
     assert "Military police patrol, Quneitra" in listed.stdout and "5 volumes" in listed.stdout
+    # shown as the repeat it is, with its first occurrence, not five lines of volumes
+    shown = run("activities", "show", made["activity"]["id"], token=russia, url=url)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1].strip() == "every day, 5 times, from 2017-07-10T06:00:00Z to 2017-07-14T10:00:00Z; the first time:"
+    assert lines[2:] == [
+        "  volume 0: circle of 3000 m around 33.0000, 35.9500, 0–1000 m, 2017-07-10T06:00:00Z → 2017-07-10T10:00:00Z"]
     patrol["properties"]["repeat_until"] = "2017-12-31T00:00:00Z"
     f.write_text(json.dumps(patrol))
     refused = run("notify", str(f), token=russia, url=url)

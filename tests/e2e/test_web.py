@@ -318,6 +318,32 @@ def test_a_plan_that_happens_every_week_is_notified_once(browser: Browser, serve
     (stored,) = [a for a in s.api("/v1/activities") if a["title"] == "Weekly visit to Busra al-Harir"]
     assert [v["time_start"]["value"] for v in stored["volumes"]] == [
         "2017-07-12T07:00:00Z", "2017-07-19T07:00:00Z", "2017-07-26T07:00:00Z"]  # fmt: skip
+    # its page reads it as the repeat it is, and changes it as one: its first time, how often, until when
+    page.get_by_role("button", name="Activities", exact=True).click()
+    page.locator(f'#panel li[data-activity="{stored["id"]}"]').get_by_role("button", name="Weekly visit").click()
+    panel = page.locator("#panel .activity-page")
+    expect(panel.locator("p.series")).to_have_text(
+        "Every week, 3 times, from 12 Jul 2017 07:00Z to 26 Jul 2017 11:00Z. The first time:")
+    expect(panel.locator("ol.volumes li")).to_have_count(1)
+    expect(panel.locator("details.occurrences li")).to_have_count(3)
+    change = panel.locator("form.change")
+    expect(change.locator("fieldset")).to_have_count(1)
+    expect(change.get_by_label("Repeat")).to_have_value("7")
+    expect(change.get_by_label("Until (UTC; the last one starts before)")).to_have_value("2017-07-29T19:00")
+    change.get_by_label("Start (UTC)").fill("2017-07-12T08:00")
+    change.get_by_label("End (UTC)").fill("2017-07-12T12:00")
+    change.get_by_role("button", name="Save a new version").click()
+    expect(panel.locator("p.meta")).to_contain_text("version 2")
+    (stored,) = [a for a in s.api("/v1/activities") if a["title"] == "Weekly visit to Busra al-Harir"]
+    assert [(v["time_start"]["value"], v["time_end"]["value"]) for v in stored["volumes"]] == [
+        (f"2017-07-{d}T08:00:00Z", f"2017-07-{d}T12:00:00Z") for d in (12, 19, 26)]
+    # once only: the first time stays
+    panel.locator("form.change").get_by_label("Repeat").select_option("")
+    panel.locator("form.change").get_by_role("button", name="Save a new version").click()
+    expect(panel.locator("p.meta")).to_contain_text("version 3")
+    expect(panel.locator("p.series")).to_have_count(0)
+    (stored,) = [a for a in s.api("/v1/activities") if a["title"] == "Weekly visit to Busra al-Harir"]
+    assert [v["time_start"]["value"] for v in stored["volumes"]] == ["2017-07-12T08:00:00Z"]
     assert not s.errors
     page.close()
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from shapely.geometry import box
 
 from tests.helpers import T0, make_activity
 from truceline.domain.errors import InvalidInput
-from truceline.domain.model import TimeWindow
-from truceline.domain.repeats import Repeat, parse_repeat, repeated
+from truceline.domain.model import AltitudeBand, TimeWindow
+from truceline.domain.repeats import Repeat, Series, Timed, find_series, parse_repeat, repeated
 from truceline.domain.volumes import format_time
 
 H = timedelta(hours=1)
@@ -67,3 +69,30 @@ def test_repeats_refused_with_the_field_and_the_reason() -> None:
         assert _pointer(e) == pointer, bad
     assert parse_repeat(None) is None
     assert parse_repeat({"every_days": 7, "until": "2017-07-31T00:00:00Z"}) == Repeat(7, T0 + 21 * DAY)
+
+
+def _timed(volumes: list[Any]) -> list[Timed]:
+    return [(v.window.start, v.window.end, (v.footprint.wkb, v.altitude)) for v in volumes]
+
+
+def test_stored_volumes_read_back_as_the_repeat_that_made_them() -> None:
+    two = [*PATROL, *make_activity(box(36.2, 32.0, 36.3, 32.1), window=TimeWindow(T0 + 12 * H, T0 + 14 * H)).volumes]
+    for first, every, times in ((PATROL, 1, 30), (PATROL, 7, 4), (two, 1, 5), (two, 3, 2), (PATROL, 366, 2)):
+        made = repeated(first, Repeat(every, T0 + (every * (times - 1)) * DAY + 6 * H + timedelta(seconds=1)), 100)
+        assert len(made) == len(first) * times
+        assert find_series(_timed(made)) == Series(len(first), every, times), (len(first), every, times)
+    assert Series(1, 1, 30).describe() == "every day, 30 times"
+    assert Series(1, 7, 4).describe() == "every week, 4 times"
+    assert Series(2, 3, 2).describe() == "every 3 days, 2 times"
+
+
+def test_volumes_that_no_repeat_makes_read_as_they_are() -> None:
+    daily = repeated(PATROL, Repeat(1, T0 + 3 * DAY), 100)
+    moved = [*daily[:2], replace(daily[2], window=TimeWindow(daily[2].window.start + H, daily[2].window.end + H))]
+    elsewhere = make_activity(box(36.5, 32.0, 36.6, 32.1), window=daily[2].window).volumes
+    higher = [replace(daily[2], altitude=AltitudeBand(0, 9_000))]
+    longer = [replace(daily[2], window=TimeWindow(daily[2].window.start, daily[2].window.end + H))]
+    half_days = [PATROL[0], replace(PATROL[0], window=TimeWindow(T0 + 18 * H, T0 + 22 * H))]
+    for volumes in ([], PATROL, moved, [*daily[:2], *elsewhere], [*daily[:2], *higher], [*daily[:2], *longer],
+                    half_days, [*daily, daily[0]]):  # fmt: skip
+        assert find_series(_timed(volumes)) is None

@@ -21,7 +21,9 @@ from rich.text import Text
 
 from truceline.cli.cards import add_card, cards, day_time, moment
 from truceline.client import ApiError, Client
+from truceline.domain.repeats import Series, Timed, find_series
 from truceline.domain.unstorable import MAX_INT
+from truceline.domain.volumes import parse_time
 
 app = typer.Typer(
     help="Truceline: de-escalation zones, activity notification and deconfliction.",
@@ -687,11 +689,30 @@ def _print_activity(result: dict[str, Any], verb: str) -> None:
     a = result["activity"]
     out.print(f"{verb} {a['kind']} '{a['title']}' id {a['id']} version {a['version']} ({a['status']}): "
               f"{len(result['conflicts'])} open conflict(s)", markup=False, highlight=False)  # fmt: skip
-    for i, v in enumerate(a["volumes"]):
+    volumes = a["volumes"]
+    series = _series(volumes)
+    if series is not None:
+        # a patrol every day for a month is one line a volume of its first occurrence, not thirty
+        last = volumes[-series.per_occurrence:]
+        out.print(f"  {series.describe()}, from {moment(volumes[0]['time_start']['value'])} "
+                  f"to {moment(last[-1]['time_end']['value'])}; the first time:", markup=False)  # fmt: skip
+        volumes = volumes[: series.per_occurrence]
+    for i, v in enumerate(volumes):
         window = f"{moment(v['time_start']['value'])} → {moment(v['time_end']['value'])}"
         out.print(f"  volume {i}: {_outline(v['volume'])}, {_band(v['volume'])}, {window}", markup=False)
     if result["conflicts"]:
         _print_conflicts(result["conflicts"])
+
+
+def _series(volumes: list[dict[str, Any]]) -> Series | None:
+    """The repeat an activity's volumes make, if they make one (``domain.repeats.find_series``)."""
+
+    def timed(v: dict[str, Any]) -> Timed:
+        end = v["time_end"]["value"] if v.get("time_end") else None
+        return (parse_time(v["time_start"]["value"], ""), parse_time(end, "") if end else None,
+                json.dumps(v["volume"], sort_keys=True))  # fmt: skip
+
+    return find_series([timed(v) for v in volumes])
 
 
 ActivityArg = Annotated[str, typer.Argument(help="activity id, or its title (or the start of it)")]

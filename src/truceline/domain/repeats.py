@@ -72,6 +72,52 @@ def repeated(volumes: Sequence[Volume], repeat: Repeat, max_volumes: int, pointe
     return [_shifted(v, repeat.every * k) for k in range(times) for v in volumes]
 
 
+@dataclass(frozen=True)
+class Series:
+    """A stored activity's volumes read back as the repeat that made them (or that would make them)."""
+
+    #: volumes in each occurrence: the first this many are the first occurrence
+    per_occurrence: int
+    every_days: int
+    times: int
+
+    def describe(self) -> str:
+        often = "every day" if self.every_days == 1 else "every week" if self.every_days == 7 else (
+            f"every {self.every_days} days")  # fmt: skip
+        return f"{often}, {self.times} times"
+
+
+#: a volume as ``find_series`` compares it: start, end, and anything that says where (outline, band)
+Timed = tuple[datetime, datetime | None, object]
+
+
+def find_series(volumes: Sequence[Timed]) -> Series | None:
+    """The repeat ``volumes`` make, in the order ``repeated`` stores them: the fewest volumes per
+    occurrence such that each later volume is the one an occurrence before it, in the same place, a
+    whole number of days later. None unless there are two occurrences at least: a list of 30 daily
+    volumes reads as one patrol every day, 30 times."""
+    n = len(volumes)
+    day = timedelta(days=1)
+    for k in range(1, n // 2 + 1):
+        if n % k:
+            continue
+        step = volumes[k][0] - volumes[0][0]
+        if step < day or step % day or step > timedelta(days=MAX_EVERY_DAYS):
+            continue
+        if all(_later(volumes[i - k], volumes[i], step) for i in range(k, n)):
+            return Series(k, step // day, n // k)
+    return None
+
+
+def _later(first: Timed, then: Timed, step: timedelta) -> bool:
+    (s0, e0, where0), (s1, e1, where1) = first, then
+    if s1 - s0 != step or where0 != where1:
+        return False
+    if e0 is None or e1 is None:
+        return e0 is None and e1 is None
+    return e1 - e0 == step
+
+
 def _shifted(v: Volume, by: timedelta) -> Volume:
     if not by:
         return v
