@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     )
     escalation_steps_seconds: list[float] = Field(default_factory=lambda: [0.0, 600.0, 1800.0], min_length=1)
     hotline_clock_seconds: float = Field(1.0, gt=0)
+    # a conflict between plans not coordinated this long before it begins is recalled on the hotline
+    # (0: never); looked for every reminder_clock_seconds
+    conflict_reminder_minutes: float = Field(60.0, ge=0, le=7 * 24 * 60)
+    reminder_clock_seconds: float = Field(15.0, gt=0)
     events_poll_seconds: float = Field(1.0, gt=0, le=30)
     # how often a live feed checks that its token still works (revoked or expired: the stream ends)
     events_token_check_seconds: float = Field(15.0, gt=0, le=300)
@@ -174,6 +178,7 @@ class Settings(BaseSettings):
                 ack_by_severity=dict(self.ack_seconds_by_severity),
                 ack_by_rule=dict(self.ack_seconds_by_rule),
                 escalation_steps=tuple(self.escalation_steps_seconds),
+                remind_before_s=self.conflict_reminder_minutes * 60,
             ),
             webhooks=WebhookPolicy(
                 max_attempts=self.webhook_max_attempts,

@@ -76,7 +76,7 @@ def parties_admin(ctx: AppContext, ids: dict[str, str]) -> Any:
 def quiet_settings(db_url: str, **kw: Any) -> Settings:
     """Background jobs far apart: tests drive the scheduler themselves, on a fake clock."""
     apart = dict(hotline_clock_seconds=3600, webhook_poll_seconds=3600, zone_clock_seconds=3600,
-                 token_use_seconds=3600)
+                 token_use_seconds=3600, reminder_clock_seconds=3600)
     return Settings(database_url=db_url, **(apart | kw))
 
 

@@ -78,6 +78,7 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
         c.exec_driver_sql("ALTER TABLE zones ADD COLUMN schedule TEXT")
         c.exec_driver_sql("ALTER TABLE audit_log ADD COLUMN credential_id VARCHAR(36)")
         c.exec_driver_sql("ALTER TABLE audit_log ADD COLUMN actor_salt VARCHAR(32)")
+        c.exec_driver_sql("ALTER TABLE conflicts ADD COLUMN remind_at BIGINT")
         t.credentials.create(c)
 
     def uow() -> SqlUnitOfWork:
@@ -117,6 +118,7 @@ def test_0008_gives_stored_plan_conflicts_the_ids_the_code_derives(
         c.exec_driver_sql("ALTER TABLE zones DROP COLUMN schedule")
         c.exec_driver_sql("ALTER TABLE audit_log DROP COLUMN credential_id")
         c.exec_driver_sql("ALTER TABLE audit_log DROP COLUMN actor_salt")
+        c.exec_driver_sql("ALTER TABLE conflicts DROP COLUMN remind_at")
         t.credentials.drop(c)
     upgrade(engine)
     keys = {
@@ -212,4 +214,25 @@ def test_0015_keeps_earlier_audit_entries_valid_and_records_tokens_from_then_on(
                                                                       (5, first.id)]  # fmt: skip
     assert stored[0].entry.body.actor_digest is None and stored[-1].entry.body.actor_digest
     assert audit.verify(SqlUnitOfWork(engine)).problem is None
+    engine.dispose()
+
+
+def test_0021_arms_the_open_conflicts_between_plans_for_their_reminder(db_url: str) -> None:
+    """Conflicts stored before 0021 are reminded of as new ones are: the open ones between plans get
+    their start as ``remind_at``; closed ones and those between live tracks get none. And back down."""
+    engine = make_engine(db_url)
+    upgrade(engine, "0020")
+    rows = [("plan-open", "overlap", "open"), ("zone-open", "zone_rule", "open"), ("plan-closed", "overlap", "closed"),
+            ("track-open", "separation", "open")]  # fmt: skip
+    with engine.begin() as c:
+        for i, (cid, rule, status) in enumerate(rows):
+            c.exec_driver_sql(
+                "INSERT INTO conflicts (id, key, rule, status, reason, subjects, regions, parties, t_start, created_at,"
+                f" updated_at) VALUES ('{cid}', 'k{i}', '{rule}', '{status}', 'r', '[]', '[]', '[]', {1000 + i}, 0, 0)"
+            )
+    upgrade(engine)
+    assert _rows(engine, "SELECT id, remind_at FROM conflicts WHERE remind_at IS NOT NULL") == [
+        ("plan-open", 1000), ("zone-open", 1001)]  # fmt: skip
+    _downgrade(engine, "0020")
+    assert len(_rows(engine, "SELECT id FROM conflicts")) == 4
     engine.dispose()

@@ -863,6 +863,8 @@ _OPEN_TACTICAL = (
     t.conflicts.c.status == ConflictStatus.open.value,
     t.conflicts.c.rule.in_([ConflictRule.separation.value, ConflictRule.incursion.value]),
 )
+#: conflicts between plans, not live tracks: those reminded of before they begin
+_PLANNED = frozenset({ConflictRule.zone_rule, ConflictRule.overlap})
 
 
 class ConflictRepository:
@@ -997,6 +999,7 @@ class ConflictRepository:
             parties=json_text.dumps(c.party_ids),
             t_start=to_ms(start),
             t_end=to_ms(end) if end else None,
+            remind_at=to_ms(start) if c.status is ConflictStatus.open and c.rule in _PLANNED else None,
             created_at=to_ms(c.created_at),
             updated_at=to_ms(c.updated_at),
             closed_at=to_ms(c.closed_at) if c.closed_at else None,
@@ -1031,6 +1034,23 @@ class ConflictRepository:
         if c.rule is ConflictRule.zone_rule:
             return zone_key(c.subjects[0].activity_id, c.zone_id or "")
         return overlap_key(*c.activity_ids)
+
+    def starting(self, after: datetime, before: datetime, *, told_ms: int, limit: int) -> builtins.list[Conflict]:
+        """Open conflicts between plans that begin in ``[after, before)``, not yet reminded of, and
+        not announced or changed in the ``told_ms`` before they begin."""
+        c = t.conflicts.c
+        q = (
+            select(t.conflicts)
+            .where(c.remind_at >= to_ms(after), c.remind_at < to_ms(before), c.updated_at <= c.remind_at - told_ms)
+            .order_by(c.remind_at, c.id)
+            .limit(limit)
+        )
+        return [self._row(row) for row in self.conn.execute(q)]
+
+    def mark_reminded(self, ids: Sequence[str]) -> None:
+        """Their parties were reminded: once (a change to a conflict arms it again)."""
+        for chunk in _chunks(list(ids)):
+            self.conn.execute(update(t.conflicts).where(t.conflicts.c.id.in_(chunk)).values(remind_at=None))
 
     def open_tactical_subjects(self) -> list[tuple[str, str, str | None, list[tuple[str, str]]]]:
         """(id, rule, zone id, [(party, track id)]) of each open conflict between live tracks: what the

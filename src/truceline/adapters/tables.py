@@ -182,9 +182,14 @@ conflicts = Table(
     Column("updated_at", BigInteger, nullable=False),
     Column("closed_at", BigInteger),
     Column("closed_reason", Text),
+    # when a conflict between plans begins, while it is open and its parties have not been reminded
+    # of it (``services.hotline.remind_starting``); null otherwise. A column of its own, so that the
+    # reminder's look every 15 s reads the conflicts about to begin and nothing else, on any engine.
+    Column("remind_at", BigInteger),
     Index("ix_conflicts_zone", "zone_id", "status"),
     Index("ix_conflicts_end", "t_end"),  # retention
     Index("ix_conflicts_rule_status", "rule", "status"),  # the track detector, every cycle
+    Index("ix_conflicts_remind_at", "remind_at"),
 )
 
 conflict_parties = Table(

@@ -113,6 +113,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = utc_now) -> F
             ),
             asyncio.create_task(
                 _every(
+                    settings.reminder_clock_seconds,
+                    lambda: hotline_service.remind_starting(ctx.uow(write=True), policy.hotline),
+                )
+            ),
+            asyncio.create_task(
+                _every(
                     settings.webhook_poll_seconds,
                     lambda: webhook_service.dispatch_due(lambda: ctx.uow(write=True), sender, policy.webhooks),
                 )

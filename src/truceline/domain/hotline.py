@@ -103,6 +103,9 @@ class HotlinePolicy:
     #: seconds after the deadline at which each escalation step fires; step i informs the first i+1
     #: escalation contacts of the addressed party (all of them from the last step on)
     escalation_steps: Sequence[float] = (0.0, 600.0, 1800.0)
+    #: a conflict between plans not coordinated this long before it begins is recalled to its
+    #: parties (0: never)
+    remind_before_s: float = 3600.0
 
     def deadline(self, now: datetime, *, severity: Severity, rule: str | None = None,
                  within_s: float | None = None) -> datetime:
@@ -176,3 +179,12 @@ class Thread:
 def thread_key(party_ids: Sequence[str]) -> str:
     """The key of the automatic thread between exactly these parties (a digest: sets can be large)."""
     return hashlib.sha256(("parties:" + ",".join(sorted(set(party_ids)))).encode()).hexdigest()
+
+
+def starts_in(d: timedelta) -> str:
+    """"in 50 min", "in 1 h 5 min": how soon something begins, to the minute (rounded up)."""
+    minutes = max(1, -(-int(d.total_seconds()) // 60))
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"in {minutes} min"
+    return f"in {hours} h" + (f" {minutes} min" if minutes else "")

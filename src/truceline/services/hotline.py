@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from truceline.adapters.hotline_store import FeedEvent
 from truceline.domain import cap
+from truceline.domain.agreements import standing
 from truceline.domain.errors import FieldError, Forbidden, InvalidInput, NotFound, StateConflict
 from truceline.domain.hotline import (
     CONFLICT_ALERT,
@@ -26,6 +27,7 @@ from truceline.domain.hotline import (
     Urgency,
     check_receipt_transition,
     contacts_for_step,
+    starts_in,
     thread_key,
 )
 from truceline.domain.ids import new_id
@@ -305,6 +307,67 @@ def tell_agreements_lapsed(
         )  # fmt: skip
         posts.setdefault(th.id, (th, []))[1].append(m)
     _post_many(uow, list(posts.values()), names, None)
+
+
+#: the reminders of conflicts about to begin run in one process at a time
+REMINDER_LOCK = 0x7472_7265_6D69  # "tremi"
+
+
+def remind_starting(uow: UnitOfWork, policy: HotlinePolicy, *, limit: int = 200) -> int:
+    """Recall each conflict between plans that begins within ``policy.remind_before_s`` and is not
+    coordinated: an Update in its thread, for the parties whose agreement does not hold to
+    acknowledge. Once per conflict and start (moved to another start, it is recalled again). None for
+    a conflict announced or changed within that time, whose parties were just told, nor for one
+    coordinated. Returns how many conflicts were looked at."""
+    lead = timedelta(seconds=policy.remind_before_s)
+    if not lead:
+        return 0
+    with uow:
+        if not uow.try_lock(REMINDER_LOCK):  # another process is on it this round
+            return 0
+        now = uow.clock()
+        due = uow.conflicts.starting(now, now + lead, told_ms=int(lead.total_seconds() * 1000), limit=limit)
+        if not due:
+            return 0
+        agreements = uow.conflicts.agreements([c.id for c in due])
+        alerts = uow.hotline.alerts_for_conflicts([c.id for c in due])
+        names = uow.parties.names({p for c in due for p in c.party_ids})
+        posts: dict[str, tuple[Thread, list[Message]]] = {}
+        threads: dict[str, Thread | None] = {}
+        for c in due:
+            stand = standing(c, agreements.get(c.id, []))
+            holding = {a.party_id for a, current in stand.agreements if current}
+            waiting = sorted(set(c.party_ids) - holding)
+            found = alerts.get(c.id, [])
+            if stand.coordinated or not waiting or not found:
+                continue
+            tid = found[-1].thread_id
+            if tid not in threads:
+                threads[tid] = uow.hotline.get_thread(tid)
+            th = threads[tid]
+            if th is None:
+                continue
+            start = min(r.window.start for r in c.regions)
+            agreed = ", ".join(names.get(p, p) for p in sorted(holding))
+            mid = new_id()
+            m = Message(
+                id=mid, thread_id=th.id, sender_id=None, msg_type=MsgType.Update, severity=Severity.Severe,
+                urgency=Urgency.Immediate, certainty=Certainty.Likely,
+                headline=f"Not coordinated, begins {starts_in(start - now)}: {c.reason}"[:300],
+                description=f"{c.reason}\nIt begins at {format_time(start)} and is not coordinated"
+                            + (f" (agreed by {agreed} only)" if agreed else "")
+                            + ": settle it here and agree to it, or change the plan.",
+                created_at=now, references=[found[-1].id], conflict_id=c.id, activity_ids=c.activity_ids,
+                zone_ids=[c.zone_id] if c.zone_id else [], regions=list(c.regions),
+                addressees=_addressees(mid, waiting, policy.deadline(now, severity=Severity.Severe), policy),
+            )  # fmt: skip
+            posts.setdefault(th.id, (th, []))[1].append(m)
+        # coordinated ones too: a party withdrawing its agreement later says so in the thread itself
+        uow.conflicts.mark_reminded([c.id for c in due])
+        if posts:
+            _post_many(uow, list(posts.values()), names, None)
+        uow.commit()
+    return len(due)
 
 
 # --- threads and messages by hand -----------------------------------------------------------------
