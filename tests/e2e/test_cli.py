@@ -986,7 +986,15 @@ def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], st
     sw = next(z["id"] for z in zones if z["name"].startswith("Southwest"))
     chart = tmp_path / "sw.svg"
     cf = run("ceasefire", sw, "--from", "2017-07-08", "--to", "2017-07-12", "--chart", str(chart), token=us, url=url)
-    assert cf.returncode == 0 and "strained" in cf.stdout and "not_in_force" in cf.stdout
+    assert cf.returncode == 0 and "strained" in cf.stdout and "not in force" in cf.stdout
+    # at 80 columns each day is one line, its date and status whole
+    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": us, "TRUCELINE_URL": url}
+    narrow = subprocess.run([str(BIN), "ceasefire", sw, "--from", "2017-07-08", "--to", "2017-07-12"], text=True,
+                            capture_output=True, timeout=120, env=env)  # fmt: skip
+    days = [line for line in narrow.stdout.splitlines() if line.startswith("2017-07-")]
+    assert [line.split()[0] for line in days] == [f"2017-07-{d:02d}" for d in range(8, 13)], narrow.stdout
+    assert days[0].startswith("2017-07-08 not in force ") and "2017-07-10 strained " in narrow.stdout
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
     assert chart.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     rep = run("sitrep", "--date", "2017-07-10", "--out", str(tmp_path / "rep"), token=us, url=url)
     assert rep.returncode == 0, rep.stderr

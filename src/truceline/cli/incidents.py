@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 from rich.text import Text
@@ -387,12 +388,17 @@ def ceasefire(
     if as_json:
         _print_json(tl)
         return
-    title = Text(f"{tl['zone']['name']}: ceasefire")
-    t = Table("date", "status", "incidents", "possible", "verified", "deaths", "why", title=title)
+    title = Text(f"{tl['zone']['name']}: ceasefire (violations possible and verified)")
+    # at 80 columns the date and the status stay whole and the reason wraps; light rules leave it room
+    number = {"justify": "right", "no_wrap": True}
+    t = Table(Column("date", no_wrap=True, min_width=10), Column("status", no_wrap=True),
+              Column("incidents", **number), Column("possible", **number), Column("verified", **number),  # type: ignore[arg-type]
+              Column("deaths", **number), Column("why", ratio=1), title=title, box=box.SIMPLE_HEAD,  # type: ignore[arg-type]
+              pad_edge=False, padding=(0, 0), show_edge=False)
     for d in tl["days"]:
         t.add_row(
             d["date"],
-            Text(d["status"], style=DAY_STYLE.get(d["status"], "")),
+            Text(d["status"].replace("_", " "), style=DAY_STYLE.get(d["status"], "")),
             str(d["incidents"]),
             str(d["possible_violations"]),
             str(d["verified_violations"]),
