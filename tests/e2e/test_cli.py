@@ -988,7 +988,6 @@ def test_ceasefire_monitoring_from_the_cli(server: tuple[str, dict[str, str], st
     cf = run("ceasefire", sw, "--from", "2017-07-08", "--to", "2017-07-12", "--chart", str(chart), token=us, url=url)
     assert cf.returncode == 0 and "strained" in cf.stdout and "not in force" in cf.stdout
     # at 80 columns each day is one line, its date and status whole
-    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": us, "TRUCELINE_URL": url}
     narrow = subprocess.run([str(BIN), "ceasefire", sw, "--from", "2017-07-08", "--to", "2017-07-12"], text=True,
                             capture_output=True, timeout=120, env=env)  # fmt: skip
     days = [line for line in narrow.stdout.splitlines() if line.startswith("2017-07-")]
