@@ -44,7 +44,9 @@ export class Api {
 
   async request(method, path, { body, params, accept, blob } = {}) {
     const url = new URL(path, window.location.origin);
-    for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+    for (const [k, v] of Object.entries(params || {})) {
+      for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null && one !== "") url.searchParams.append(k, one);
+    }
     const headers = { Accept: accept || "application/json" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";

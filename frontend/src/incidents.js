@@ -40,20 +40,21 @@ export function incidentsPanel(app) {
     list.replaceChildren(...chosen.map((i) => card(app, i)));
   };
 
+  // what the list and the downloads ask the server for
+  const query = () => ({
+    status: status() === "waiting" ? ["reported", "under_review"] : status() || undefined,
+    from: from.value || undefined, to: to.value || undefined, zone: zone.value || undefined,
+  });
   const load = async () => {
     kept.from = from.value;
     kept.to = to.value;
     kept.zone = zone.value;
     asked = status();
-    const params = { from: from.value || undefined, to: to.value || undefined, zone: zone.value || undefined, limit: PAGE };
     node.setAttribute("aria-busy", "true");
     error.replaceChildren();
     try {
-      const statuses = asked === "waiting" ? ["reported", "under_review"] : [asked || undefined];
-      const pages = await Promise.all(statuses.map((s) => app.api.get("/v1/incidents", { ...params, status: s })));
-      full = pages.some((p) => p.length === PAGE);
-      // newest first, as the server gives each page
-      items = pages.flat().sort((a, b) => b.event_date.localeCompare(a.event_date) || b.created_at.localeCompare(a.created_at));
+      items = await app.api.get("/v1/incidents", { ...query(), limit: PAGE }); // newest first
+      full = items.length === PAGE;
       render();
     } catch (e) {
       // a date the server refuses (to before from) is said here, and the last list stays
@@ -71,8 +72,15 @@ export function incidentsPanel(app) {
     el("div.row", field("From (optional)", from), field("To (optional)", to)),
     field("Zone", zone),
     error,
+    el("div.buttons",
+      el("button.link", { type: "button", title: "ACLED's 31 columns: every incident these filters choose", onclick: () => save("csv") }, "Download as ACLED CSV"),
+      el("button.link", { type: "button", title: "For a GIS: every incident these filters choose", onclick: () => save("geojson") }, "Download as GeoJSON")),
     shown,
     list);
+  // every incident the filters choose (the words narrow only the list on the page)
+  const save = (format) => app.api
+    .download("/v1/incidents/export", { ...query(), format }, { accept: format === "csv" ? "text/csv" : "application/geo+json", name: `incidents.${format}` })
+    .catch((e) => app.toast(`Download: ${e.message}`));
   load();
   return { node, refresh: load };
 }

@@ -152,6 +152,31 @@ def test_the_verification_workflow_records_every_step_with_who_when_and_why(line
     assert actions.count("incident.review") == 2 and "incident.verify" in actions and "incident.dispute" in actions
 
 
+def test_incidents_are_listed_and_exported_by_one_status_or_several(line: Line) -> None:
+    """A monitor's queue is the reports waiting for a monitor: reported or under review, in one listing."""
+    made = {name: report(line, location={"name": name, "latitude": 32.8, "longitude": 36.5 + k / 10,
+                                          "geo_precision": 1, "country": "Syria"})["id"]
+            for k, name in enumerate(("Izra", "Nawa", "Bosra"))}  # fmt: skip
+    step(line, "Mon", made["Nawa"], "review")
+    step(line, "Mon", made["Bosra"], "review")
+    step(line, "Mon", made["Bosra"], "verify", "seen")
+
+    def listed(*statuses: str) -> list[str]:
+        r = line.client.get("/v1/incidents", headers=line.h("Mon"), params={"status": list(statuses)})
+        assert r.status_code == 200, r.text
+        return sorted(i["location"]["name"] for i in r.json())
+
+    assert listed("reported") == ["Izra"] and listed("verified") == ["Bosra"]
+    assert listed("reported", "under_review") == ["Izra", "Nawa"]
+    assert listed("reported", "under_review", "reported") == ["Izra", "Nawa"]
+    assert listed() == ["Bosra", "Izra", "Nawa"]
+    csv = line.client.get("/v1/incidents/export", headers=line.h("Mon"),
+                          params={"status": ["reported", "under_review"], "format": "csv"})  # fmt: skip
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 3  # a header and two rows
+    bad = line.client.get("/v1/incidents", headers=line.h("Mon"), params={"status": ["reported", "approved"]})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "#query/status/1", bad.text
+
+
 def test_duplicates_are_offered_with_reasons_merged_keeping_every_source_and_unmerged(line: Line) -> None:
     a = report(line, "A", sources=[{"name": "Field team 3", "notes": "heard shelling at dawn"}])
     b = report(line, "Mon", location={"latitude": 32.83, "longitude": 36.52},

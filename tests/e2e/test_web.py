@@ -4,6 +4,7 @@ Screenshots are written to build/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -679,6 +680,12 @@ def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, se
     expect(cards.nth(1)).to_contain_text("Armed clash, Tell Shihab")
     expect(cards.nth(1)).to_contain_text(
         "2017-08-02 · Military Forces of Syria (2000-) v. Southern Front · 0 fatalities · reported by Jordan")
+    # the queue downloads as ACLED's CSV: what the filters choose
+    with page.expect_download() as got:
+        panel.get_by_role("button", name="Download as ACLED CSV").click()
+    assert got.value.suggested_filename == "incidents.csv"
+    rows = list(csv.DictReader(Path(got.value.path()).read_text(encoding="utf-8").splitlines()))
+    assert sorted(r["location"] for r in rows) == ["Palmyra", "Tell Shihab"]
     panel.get_by_label("Status").select_option("verified")
     expect(cards).to_have_count(1)
     expect(cards.first).to_contain_text("Armed clash, Bosra")

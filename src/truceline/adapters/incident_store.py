@@ -178,7 +178,8 @@ class ZoneLink:
 
 @dataclass(frozen=True)
 class IncidentFilter:
-    status: str | None = None
+    #: any of these
+    status: tuple[str, ...] | None = None
     event_type: str | None = None
     zone_id: str | None = None
     first: date | None = None
@@ -330,7 +331,7 @@ class IncidentRepository:
         if not f.include_merged:
             conds.append(c.merged_into.is_(None))
         if f.status:
-            conds.append(c.status == f.status)
+            conds.append(c.status.in_(f.status))
         if f.event_type:
             conds.append(c.event_type == f.event_type)
         if f.dataset:

@@ -60,7 +60,9 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
 
 
 def _filter(
-    status: Verification | None = None,
+    status: Annotated[
+        list[Verification] | None, Query(description="one or more verification statuses (repeat the parameter)")
+    ] = None,
     event_type: str | None = None,
     zone: str | None = None,
     from_: Annotated[str | None, Query(alias="from", description="first event date, YYYY-MM-DD")] = None,
@@ -75,7 +77,7 @@ def _filter(
     if first and last and last < first:
         raise InvalidInput.at("#query/to", "must not be before from")
     return IncidentFilter(
-        status=status.value if status else None,
+        status=tuple(dict.fromkeys(s.value for s in status)) if status else None,
         event_type=event_type,
         zone_id=zone,
         first=first,
