@@ -11,6 +11,7 @@ export const SENDERS = new Set(["officer", "monitor", "admin"]);
 function hotlineNav(app, current) {
   const views = [["inbox", "Inbox", () => app.show("inbox")], ["threads", "Threads", () => app.show("threads", threadsPanel(app))]];
   if (SENDERS.has(app.me.role)) views.push(["new", "New thread", () => app.show("new-thread", newThreadPanel(app))]);
+  views.push(["escalation", "Escalation", () => app.show("escalation", escalationPanel(app))]);
   return el("nav.tabs", { "aria-label": "Hotline" }, views.map(([key, label, go]) =>
     el("button", { type: "button", class: "link", "aria-pressed": String(key === current), onclick: go }, label)));
 }
@@ -227,4 +228,58 @@ export function newThreadPanel(app, preset = {}) {
     });
   });
   return { node: form };
+}
+
+// roles that may set their party's escalation contacts (services.access: escalation.write)
+const SETTERS = new Set(["officer", "admin"]);
+
+/** Who is told when this party leaves a message unacknowledged past its deadline: the first contact
+ * at the deadline, one more at each later step. Officers set them, in order. */
+export function escalationPanel(app) {
+  const mayEdit = SETTERS.has(app.me.role);
+  const list = el("ol.escalation-contacts");
+  const add = el("select", { name: "add" });
+  const form = el("form.escalation", { novalidate: true }, el("div.form-error", { role: "alert" }));
+  let contacts = [];
+  const others = () => app.data.parties.filter((p) => p.id !== app.me.id && !contacts.some((c) => c.id === p.id));
+  const move = (i, by) => {
+    const [c] = contacts.splice(i, 1);
+    contacts.splice(i + by, 0, c);
+    render();
+  };
+  const render = () => {
+    list.replaceChildren(...contacts.map((c, i) => el("li", { dataset: { party: c.id } },
+      el("span.who", c.name || c.id), i === 0 ? el("span.meta", " · at the deadline") : el("span.meta", ` · from escalation step ${i + 1}`),
+      mayEdit ? el("span.buttons",
+        el("button.link", { type: "button", "aria-label": `Move ${c.name} up`, disabled: i === 0, onclick: () => move(i, -1) }, "↑"),
+        el("button.link", { type: "button", "aria-label": `Move ${c.name} down`, disabled: i === contacts.length - 1, onclick: () => move(i, 1) }, "↓"),
+        el("button.link", { type: "button", "aria-label": `Remove ${c.name}`, onclick: () => (contacts.splice(i, 1), render()) }, "Remove")) : null)));
+    if (!contacts.length) list.append(el("li.empty", "Nobody: an overdue message is re-sent to your party only."));
+    add.replaceChildren(el("option", { value: "" }, "Add a party…"), ...others().map((p) => el("option", { value: p.id }, p.name)));
+  };
+  add.addEventListener("change", () => {
+    const p = app.data.parties.find((x) => x.id === add.value);
+    if (p) contacts.push({ id: p.id, name: p.name });
+    render();
+  });
+  form.append(list, ...(mayEdit ? [field("Add", add), el("button.primary", { type: "submit" }, "Save")] : []));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const saved = await app.api.request("PUT", `/v1/parties/${app.me.id}/escalation-contacts`, { body: { contacts: contacts.map((c) => c.id) } });
+      contacts = saved.contacts;
+      render();
+      app.toast(saved.contacts.length ? `Escalation contacts: ${saved.contacts.map((c) => c.name).join(", ")}` : "No escalation contacts");
+    });
+  });
+  const node = el("section.panel", el("h2", { tabindex: "-1" }, "Escalation contacts"), hotlineNav(app, "escalation"),
+    el("p.hint", "When your party leaves a message unacknowledged past its deadline, it is marked overdue and these parties are told and join its thread: the first at the deadline, one more at each later escalation step."),
+    form);
+  app.api.get(`/v1/parties/${app.me.id}/escalation-contacts`)
+    .then((got) => {
+      contacts = got.contacts;
+      render();
+    })
+    .catch((e) => form.querySelector(".form-error").replaceChildren(e.message));
+  return { node };
 }

@@ -597,7 +597,51 @@ def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(br
     s = _sign_in_with(browser, server, watcher, "Line test watcher")
     s.page.get_by_role("button", name="Hotline").click()
     nav = s.page.locator("#panel").get_by_role("navigation", name="Hotline")
-    expect(nav.get_by_role("button")).to_have_text(["Inbox", "Threads"])
+    expect(nav.get_by_role("button")).to_have_text(["Inbox", "Threads", "Escalation"])
+    assert not s.errors
+    s.page.close()
+
+
+def test_an_officer_sets_its_partys_escalation_contacts_in_order(browser: Browser, server: Server) -> None:
+    """Who is told when the party lets a message go overdue, in the order they are told; a monitor
+    reads them and may not change them."""
+    token = _new_party(server, "Escalation test")
+    s = _sign_in_with(browser, server, token, "Escalation test")
+    page = s.page
+    page.get_by_role("button", name="Hotline").click()
+    panel = page.locator("#panel")
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Escalation").click()
+    expect(panel.locator("h2")).to_have_text("Escalation contacts")
+    contacts = panel.locator("ol.escalation-contacts li")
+    expect(contacts).to_have_text(["Nobody: an overdue message is re-sent to your party only."])
+    add = panel.get_by_label("Add")
+    expect(add.locator("option", has_text="Escalation test")).to_have_count(0)  # not its own contact
+    for name in ("Jordan", "United States", "Russian Federation"):
+        add.select_option(label=name)
+    expect(contacts.locator(".who")).to_have_text(["Jordan", "United States", "Russian Federation"])
+    expect(add.locator("option", has_text="Jordan")).to_have_count(0)  # once each
+    panel.get_by_role("button", name="Move Russian Federation up").click()
+    panel.get_by_role("button", name="Remove Jordan").click()
+    expect(contacts.locator(".who")).to_have_text(["Russian Federation", "United States"])
+    expect(contacts.first).to_contain_text("at the deadline")
+    panel.get_by_role("button", name="Save").click()
+    me = s.api("/v1/me")
+    got = s.api(f"/v1/parties/{me['id']}/escalation-contacts")
+    assert [c["name"] for c in got["contacts"]] == ["Russian Federation", "United States"]
+    # read again, as saved
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Inbox").click()
+    panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Escalation").click()
+    expect(contacts.locator(".who")).to_have_text(["Russian Federation", "United States"])
+    assert not s.errors
+    page.close()
+    # a monitor reads its own, and has nothing to change them with
+    monitor = _new_party(server, "Escalation test monitor", role="monitor")
+    s = _sign_in_with(browser, server, monitor, "Escalation test monitor")
+    s.page.get_by_role("button", name="Hotline").click()
+    s.page.locator("#panel").get_by_role("navigation", name="Hotline").get_by_role("button", name="Escalation").click()
+    expect(s.page.locator("#panel ol.escalation-contacts li")).to_have_count(1)
+    expect(s.page.locator("#panel").get_by_role("button", name="Save")).to_have_count(0)
+    expect(s.page.locator("#panel select[name=add]")).to_have_count(0)
     assert not s.errors
     s.page.close()
 
