@@ -3,6 +3,7 @@
 // coordinated, still listed.
 import { downloadButton, el, field, findControls, folded, submitting } from "./dom.js";
 import { historyToggle } from "./history.js";
+import { threadPanel } from "./inbox.js";
 import { human, within } from "./time.js";
 
 const RULES = ["zone_rule", "overlap", "separation", "incursion"];
@@ -104,6 +105,7 @@ export function conflictsPanel(app) {
           // your own activities in it (only yours carry a title): change or cancel them from here
           c.activities.filter((x) => x.title).map((x) => el("button.link", { type: "button", onclick: () => app.openActivity(x) }, `Change “${x.title}”`)),
           agreement(app, c, drafts),
+          el("button.link", { type: "button", title: "Its thread, where the parties settle it", onclick: () => openThread(app, c) }, "On the hotline"),
           history.button,
           history.list,
         ),
@@ -120,4 +122,15 @@ export function conflictsPanel(app) {
       card?.scrollIntoView({ block: "nearest" });
     },
   };
+}
+
+/** The thread where the conflict was announced and its parties settle it. */
+async function openThread(app, c) {
+  try {
+    const said = await app.api.get(`/v1/conflicts/${c.id}/messages`);
+    if (!said.length) app.toast("Nothing has been said about it on the hotline yet.");
+    else app.show("thread", threadPanel(app, said.at(-1).thread_id));
+  } catch (e) {
+    app.toast(`Hotline: ${e.message}`);
+  }
 }

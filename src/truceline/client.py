@@ -172,6 +172,9 @@ class Client:
     def conflict(self, conflict_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/conflicts/{conflict_id}")  # type: ignore[no-any-return]
 
+    def conflict_messages(self, conflict_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/v1/conflicts/{conflict_id}/messages")  # type: ignore[no-any-return]
+
     def agree_to_conflict(self, conflict_id: str, statement: str) -> dict[str, Any]:
         body = {"statement": statement}
         return self._call("POST", f"/v1/conflicts/{conflict_id}/agreement", json=body)  # type: ignore[no-any-return]

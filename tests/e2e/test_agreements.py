@@ -144,3 +144,25 @@ def test_the_coordinated_filter_pages_like_the_plain_listing(line: Line) -> None
     params = {"coordinated": "false", "time_start": rfc(T0 + timedelta(hours=9)),
               "time_end": rfc(T0 + timedelta(hours=25))}  # fmt: skip
     assert [x["id"] for x in c.get("/v1/conflicts", headers=line.h("A"), params=params).json()] == [ids[2]]
+
+
+def test_what_was_said_about_a_conflict_on_the_hotline_oldest_first(line: Line) -> None:
+    c = line.client
+    cid, _, _, b_id = _overlap(line)
+    assert _agree(line, "A", cid, "escorted through Nasib").status_code == 200
+    assert c.post(f"/v1/activities/{b_id}/cancel", headers=line.h("B")).status_code == 200
+    said = c.get(f"/v1/conflicts/{cid}/messages", headers=line.h("B"))
+    assert said.status_code == 200, said.text
+    got = said.json()
+    # announced; A saw it (agreeing acknowledges the Alert) and agreed; closed when B cancelled
+    assert [(m["msgType"], m["sender"]["name"]) for m in got] == [
+        ("Alert", "Truceline"), ("Ack", "A"), ("Update", "A"), ("Update", "Truceline")]  # fmt: skip
+    assert got[2]["headline"] == "A agrees to the conflict: escorted through Nasib"
+    assert got[3]["headline"] == "Conflict closed: the activity was cancelled"
+    assert len({m["thread_id"] for m in got}) == 1 and all(m["conflict_id"] == cid for m in got)
+    assert c.get(f"/v1/conflicts/{cid}/messages", headers=line.h("A")).json() == got
+    # a party it does not concern learns nothing, not even that it exists
+    for who in ("Mon", "Obs"):
+        r = c.get(f"/v1/conflicts/{cid}/messages", headers=line.h(who))
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert c.get("/v1/conflicts/nope/messages", headers=line.h("A")).status_code == 404

@@ -500,6 +500,11 @@ def test_geojson_exports_edited_and_sent_back(server: tuple[str, dict[str, str],
     (first,) = json.loads(run("conflicts", "list", "--json", token=turkey, url=url).stdout)[:1]
     one = run("conflicts", "show", first["id"], token=turkey, url=url)
     assert one.returncode == 0 and first["reason"] in one.stdout and "where: Polygon" in one.stdout
+    # what was said about it on the hotline, and the thread where it is settled
+    said = httpx.get(f"{url}/v1/conflicts/{first['id']}/messages", headers={"Authorization": f"Bearer {turkey}"})
+    assert said.status_code == 200 and said.json(), said.text
+    assert f"Alert from Truceline: {said.json()[0]['headline']}" in one.stdout
+    assert f"  thread: {said.json()[-1]['thread_id']}" in one.stdout
     assert run("conflicts", "show", "no-such-conflict", token=turkey, url=url).stderr.startswith("error: Not found")
 
     morning = run("conflicts", "list", "--json", "--from", "2017-07-10T06:00:00Z", "--to", "2017-07-10T07:00:00Z",

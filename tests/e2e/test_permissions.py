@@ -116,6 +116,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, int]]] = [
     ("GET", "/v1/conflicts", None, _b(200)),
     ("GET", "/v1/conflicts/export", None, _b(200)),
     ("GET", f"/v1/conflicts/{C}", None, _with(404, B=200, A=200)),
+    ("GET", f"/v1/conflicts/{C}/messages", None, _with(404, B=200, A=200)),
     ("GET", "/v1/audit", None, _b(200)),
     ("GET", "/v1/audit/head", None, _b(200)),
     ("GET", "/v1/audit/chain?from=1&to=3", None, _b(200)),

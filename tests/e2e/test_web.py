@@ -946,6 +946,12 @@ def test_agree_to_a_conflict_until_it_is_coordinated(browser: Browser, server: S
     card.get_by_role("button", name="Withdraw our agreement").click()
     expect(card.locator(".badge.coordinated")).to_have_count(0)
     expect(card.locator(".waiting")).to_have_text("Waiting for the agreement of Armed opposition (Southern Front).")
+    # its thread, where it was announced and each side's word on it was posted
+    card.get_by_role("button", name="On the hotline").click()
+    thread = page.locator("#panel")
+    expect(thread.locator("h2")).to_have_text("Deconfliction: Turkey / Armed opposition (Southern Front)")
+    expect(thread.locator("ol.cards")).to_contain_text("Turkey agrees to the conflict: Escort at 06:00")
+    expect(thread.locator("ol.cards")).to_contain_text("no longer agrees")
     assert not s.errors
     page.close()
 

@@ -234,6 +234,12 @@ class HotlineRepository:
         rows = self.conn.execute(q.order_by(_M.id).limit(limit))
         return self._with_addressees([_message(r) for r in rows])
 
+    def about_conflict(self, conflict_id: str, *, limit: int) -> builtins.list[Message]:
+        """Every message about one conflict, oldest first: its Alert, the parties' word on it, its
+        reminder, its closing."""
+        q = select(t.messages).where(_M.conflict_id == conflict_id).order_by(_M.id).limit(limit)
+        return self._with_addressees([_message(r) for r in self.conn.execute(q)])
+
     def alerts_for_conflicts(self, conflict_ids: Sequence[str]) -> dict[str, builtins.list[Message]]:
         """The Alerts that announced these conflicts, by conflict."""
         out: dict[str, builtins.list[Message]] = defaultdict(builtins.list)

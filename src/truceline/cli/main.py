@@ -801,14 +801,24 @@ def conflicts_list(
 def conflicts_show(
     conflict_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False
 ) -> None:
-    """One conflict that concerns you: why, between whom, and where and when it happens."""
-    conflict = _for_people(url, token, lambda c: c.conflict(conflict_id), as_json)
-    if conflict is None:
+    """One conflict that concerns you: why, between whom, where and when it happens, and what was said
+    about it on the hotline."""
+    if as_json:
+        _for_people(url, token, lambda c: c.conflict(conflict_id), as_json)
         return
+    found = _for_people(url, token, lambda c: (c.conflict(conflict_id), c.conflict_messages(conflict_id)), False)
+    assert found is not None
+    conflict, messages = found
     _print_conflicts([conflict])
     for r in conflict["regions"]:
         when = f"{moment(r['time_start'])} → {moment(r['time_end']) or '…'}"
         out.print(f"  where: {r['geometry']['type']}, {_band(r)}, {when}", markup=False)
+    for m in messages:  # settled in its thread: `truceline threads show` reads the rest
+        who = m["sender"]["name"] or "Truceline"
+        out.print(f"  hotline {moment(m['sent'])}: {m['msgType']} from {who}: {m['headline']}", markup=False,
+                  soft_wrap=True)  # fmt: skip
+    if messages:
+        out.print(f"  thread: {messages[-1]['thread_id']}", markup=False)
 
 
 @conflicts_app.command("agree")

@@ -713,6 +713,22 @@ def thread(
         return th, items, _names(uow, items, th.members)
 
 
+def about_conflict(
+    uow: UnitOfWork, caller: Party, conflict_id: str, *, limit: int
+) -> tuple[list[Message], dict[str, str]]:
+    """The hotline messages about a conflict that concerns your party, oldest first, in the threads
+    your party is in."""
+    require(caller, "hotline.read")
+    with uow:
+        c = uow.conflicts.get(conflict_id)
+        if c is None or caller.id not in c.party_ids:
+            raise NotFound(f"no conflict {conflict_id} that concerns you")
+        items = uow.hotline.about_conflict(conflict_id, limit=limit)
+        threads = {tid: uow.hotline.get_thread(tid) for tid in {m.thread_id for m in items}}
+        items = [m for m in items if (th := threads[m.thread_id]) is not None and caller.id in th.members]
+        return items, _names(uow, items)
+
+
 def message(uow: UnitOfWork, caller: Party, message_id: str) -> tuple[Message, dict[str, str]]:
     require(caller, "hotline.read")
     with uow:

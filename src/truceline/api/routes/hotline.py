@@ -116,6 +116,18 @@ async def send_cap(thread_id: str, request: Request, ctx: Ctx, caller: Caller, w
     return _msg(m, names)
 
 
+@router.get("/v1/conflicts/{conflict_id}/messages", operation_id="listConflictMessages",
+            response_model=list[s.MessageRead])  # fmt: skip
+def conflict_messages(
+    conflict_id: str, ctx: Ctx, caller: Caller, limit: Annotated[int, Query(ge=1, le=1000)] = 500
+) -> list[s.MessageRead]:
+    """The hotline messages about a conflict that concerns your party, oldest first: the Alert that
+    announced it, each party's word on it, the reminder before it began, its closing. Each names its
+    thread, where the parties settle it."""
+    items, names = hotline.about_conflict(ctx.uow(), caller, conflict_id, limit=limit)
+    return [_msg(m, names) for m in items]
+
+
 @router.get("/v1/messages/{message_id}", operation_id="getMessage", response_model=s.MessageRead)
 def get_message(message_id: str, ctx: Ctx, caller: Caller) -> s.MessageRead:
     m, names = hotline.message(ctx.uow(), caller, message_id)
