@@ -294,19 +294,31 @@ def tell_agreements_lapsed(
         if th is None:
             continue
         who = ", ".join(names.get(p, p) for p in parties)
-        mid = new_id()
-        m = Message(
-            id=mid, thread_id=th.id, sender_id=None, msg_type=MsgType.Update, severity=Severity.Moderate,
-            urgency=Urgency.Expected, certainty=Certainty.Observed,
-            headline=f"Conflict changed: the agreement of {who} no longer holds"[:300],
-            description=f"{c.reason}\nThe conflict changed after {who} agreed to it: agree again if it is still "
-                        "handled (it is no longer coordinated).",
-            created_at=now, references=[found[-1].id], conflict_id=c.id, activity_ids=c.activity_ids,
-            zone_ids=[c.zone_id] if c.zone_id else [], regions=list(c.regions),
-            addressees=_addressees(mid, parties, policy.deadline(now, severity=Severity.Moderate), policy),
+        m = _conflict_update(
+            policy, th, c, found[-1], now, parties, (Severity.Moderate, Urgency.Expected, Certainty.Observed),
+            f"Conflict changed: the agreement of {who} no longer holds",
+            f"{c.reason}\nThe conflict changed after {who} agreed to it: agree again if it is still handled (it is "
+            "no longer coordinated).",
         )  # fmt: skip
         posts.setdefault(th.id, (th, []))[1].append(m)
     _post_many(uow, list(posts.values()), names, None)
+
+
+def _conflict_update(
+    policy: HotlinePolicy, th: Thread, c: Conflict, alert: Message, now: datetime, to: Sequence[str],
+    cap_codes: tuple[Severity, Urgency, Certainty], headline: str, description: str,
+) -> Message:  # fmt: skip
+    """Truceline's Update on a conflict, in the thread of the ``alert`` that announced it, for ``to``
+    to acknowledge, drawing where it happens."""
+    mid = new_id()
+    severity, urgency, certainty = cap_codes
+    return Message(
+        id=mid, thread_id=th.id, sender_id=None, msg_type=MsgType.Update, severity=severity, urgency=urgency,
+        certainty=certainty, headline=headline[:300], description=description, created_at=now,
+        references=[alert.id], conflict_id=c.id, activity_ids=c.activity_ids,
+        zone_ids=[c.zone_id] if c.zone_id else [], regions=list(c.regions),
+        addressees=_addressees(mid, to, policy.deadline(now, severity=severity), policy),
+    )  # fmt: skip
 
 
 #: the reminders of conflicts about to begin run in one process at a time
@@ -349,17 +361,12 @@ def remind_starting(uow: UnitOfWork, policy: HotlinePolicy, *, limit: int = 200)
                 continue
             start = min(r.window.start for r in c.regions)
             agreed = ", ".join(names.get(p, p) for p in sorted(holding))
-            mid = new_id()
-            m = Message(
-                id=mid, thread_id=th.id, sender_id=None, msg_type=MsgType.Update, severity=Severity.Severe,
-                urgency=Urgency.Immediate, certainty=Certainty.Likely,
-                headline=f"Not coordinated, begins {starts_in(start - now)}: {c.reason}"[:300],
-                description=f"{c.reason}\nIt begins at {format_time(start)} and is not coordinated"
-                            + (f" (agreed by {agreed} only)" if agreed else "")
-                            + ": settle it here and agree to it, or change the plan.",
-                created_at=now, references=[found[-1].id], conflict_id=c.id, activity_ids=c.activity_ids,
-                zone_ids=[c.zone_id] if c.zone_id else [], regions=list(c.regions),
-                addressees=_addressees(mid, waiting, policy.deadline(now, severity=Severity.Severe), policy),
+            only = f" (agreed by {agreed} only)" if agreed else ""
+            m = _conflict_update(
+                policy, th, c, found[-1], now, waiting, (Severity.Severe, Urgency.Immediate, Certainty.Likely),
+                f"Not coordinated, begins {starts_in(start - now)}: {c.reason}",
+                f"{c.reason}\nIt begins at {format_time(start)} and is not coordinated{only}: settle it here and "
+                "agree to it, or change the plan.",
             )  # fmt: skip
             posts.setdefault(th.id, (th, []))[1].append(m)
         # coordinated ones too: a party withdrawing its agreement later says so in the thread itself
