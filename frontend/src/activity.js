@@ -7,6 +7,7 @@ import { entryItem, fillHistory } from "./history.js";
 import { HOUR, human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
 import { altitude, radiusMetres, volumeShape } from "./layers.js";
+import { openThread } from "./conflicts.js";
 import { drawCheck, showCheck } from "./notify.js";
 import { findSeries, often } from "./repeats.js";
 
@@ -39,7 +40,9 @@ function render(app, node, { activity: a, conflicts }) {
       ? el("ul.cards", conflicts.map((c) => el("li.card", { dataset: { conflict: c.id } },
           el("div.card-head", el("span.rule", words(c.rule))),
           el("p.reason", c.reason),
-          el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"))))
+          el("div.buttons",
+            el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"),
+            el("button.link", { type: "button", title: "Its thread, where the parties settle it", onclick: () => openThread(app, c) }, "On the hotline")))))
       : el("p.ok", "None."),
     active ? changeForm(app, node, a) : null,
     active ? cancelButton(app, node, a) : null,

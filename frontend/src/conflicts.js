@@ -125,7 +125,7 @@ export function conflictsPanel(app) {
 }
 
 /** The thread where the conflict was announced and its parties settle it. */
-async function openThread(app, c) {
+export async function openThread(app, c) {
   try {
     const said = await app.api.get(`/v1/conflicts/${c.id}/messages`);
     if (!said.length) app.toast("Nothing has been said about it on the hotline yet.");

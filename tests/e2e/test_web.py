@@ -1332,6 +1332,14 @@ def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, s
     expect(history.first).to_contain_text("activity.updated by first token")
     expect(history.last).to_contain_text("activity.notified by first token")
     s.shot("web-12-activity-page")
+    # a conflict's thread, where the parties settle it, and back
+    first = panel.locator(".cards li").first
+    reason = first.locator(".reason").inner_text()
+    first.get_by_role("button", name="On the hotline").click()
+    expect(panel.locator("h2")).to_contain_text("Deconfliction: ")
+    expect(panel.locator("ol.cards")).to_contain_text(reason[:60])
+    page.evaluate("(id) => window.truceline.openActivity({id})", aid)
+    expect(panel).to_contain_text("version 3")
     # cancelling takes two clicks; then its conflicts close
     panel.get_by_role("button", name="Cancel this activity").click()
     expect(panel).to_contain_text("ground · active")
