@@ -42,7 +42,7 @@ function render(app, node, { activity: a, conflicts }) {
           el("p.reason", c.reason),
           el("div.buttons",
             el("button.link", { type: "button", onclick: () => app.focusConflict(c) }, "Show on map"),
-            el("button.link", { type: "button", title: "Its thread, where the parties settle it", onclick: () => openThread(app, c) }, "On the hotline")))))
+            el("button.link", { type: "button", title: "Its thread, where the parties settle it", onclick: () => openThread(app, c) }, "Its thread")))))
       : el("p.ok", "None."),
     active ? changeForm(app, node, a) : null,
     active ? cancelButton(app, node, a) : null,

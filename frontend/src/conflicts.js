@@ -105,7 +105,7 @@ export function conflictsPanel(app) {
           // your own activities in it (only yours carry a title): change or cancel them from here
           c.activities.filter((x) => x.title).map((x) => el("button.link", { type: "button", onclick: () => app.openActivity(x) }, `Change “${x.title}”`)),
           agreement(app, c, drafts),
-          el("button.link", { type: "button", title: "Its thread, where the parties settle it", onclick: () => openThread(app, c) }, "On the hotline"),
+          el("button.link", { type: "button", title: "Its thread, where the parties settle it", onclick: () => openThread(app, c) }, "Its thread"),
           history.button,
           history.list,
         ),

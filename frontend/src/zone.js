@@ -79,7 +79,7 @@ function raiseOnHotline(app, z) {
     type: "button",
     title: "A new thread to its signatories and the parties responsible for it",
     onclick: () => app.show("new-thread", newThreadPanel(app, { parties: [...parties], subject: z.name, zone: z })),
-  }, "Raise it on the hotline"));
+  }, "New thread about it"));
 }
 
 /** After a change to the zone: say what happened, reload the picture, and show the zone's page anew. */

@@ -658,7 +658,7 @@ def test_raise_a_zone_on_the_hotline_from_its_page(browser: Browser, server: Ser
     assert len(expected) >= 2
     page.evaluate("(id) => window.truceline.openZone(id)", zone["id"])
     panel = page.locator("#panel")
-    panel.get_by_role("button", name="Raise it on the hotline").click()
+    panel.get_by_role("button", name="New thread about it").click()
     form = panel.locator("form.new-thread")
     expect(form.get_by_label("Subject")).to_have_value(zone["name"])
     expect(form.locator("p.refers")).to_have_text(f"Refers to the zone {zone['name']}.")
@@ -947,7 +947,7 @@ def test_agree_to_a_conflict_until_it_is_coordinated(browser: Browser, server: S
     expect(card.locator(".badge.coordinated")).to_have_count(0)
     expect(card.locator(".waiting")).to_have_text("Waiting for the agreement of Armed opposition (Southern Front).")
     # its thread, where it was announced and each side's word on it was posted
-    card.get_by_role("button", name="On the hotline").click()
+    card.get_by_role("button", name="Its thread").click()
     thread = page.locator("#panel")
     expect(thread.locator("h2")).to_have_text("Deconfliction: Turkey / Armed opposition (Southern Front)")
     expect(thread.locator("ol.cards")).to_contain_text("Turkey agrees to the conflict: Escort at 06:00")
@@ -1335,7 +1335,7 @@ def test_change_and_cancel_an_own_activity_from_its_conflict(browser: Browser, s
     # a conflict's thread, where the parties settle it, and back
     first = panel.locator(".cards li").first
     reason = first.locator(".reason").inner_text()
-    first.get_by_role("button", name="On the hotline").click()
+    first.get_by_role("button", name="Its thread").click()
     expect(panel.locator("h2")).to_contain_text("Deconfliction: ")
     expect(panel.locator("ol.cards")).to_contain_text(reason[:60])
     page.evaluate("(id) => window.truceline.openActivity({id})", aid)
