@@ -56,7 +56,8 @@ def test_several_rows_of_every_type_store_as_execute_stores_them(engine: Engine)
         dict(id=f"c{i}", key=f"k{i}", rule="overlap", status="open", reason=f"raison n° {i} — ok",
              zone_id=None if i % 2 else f"z{i}", zone_revision=None if i % 2 else i, subjects="[]",
              regions='{"type": "Polygon"}', parties="[]", t_start=1_700_000_000_000 + i,
-             t_end=None if i == 3 else 2**40, created_at=i, updated_at=i, closed_at=None, closed_reason=None)
+             t_end=None if i == 3 else 2**40, created_at=i, updated_at=i, closed_at=None, closed_reason=None,
+             remind_at=None if i % 2 else 1_700_000_000_000 + i)
         for i in range(5)
     ]
     vols = [
