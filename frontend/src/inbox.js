@@ -89,6 +89,7 @@ function card(app, m, reload, opened = null) {
     ),
     el("p.reason", m.headline),
     el("div.meta", `From ${m.sender.name} · ${human(m.sent)}`, mine ? ` · acknowledge by ${human(mine.deadline)}` : ""),
+    receipts(m),
     mine && !ackd && mine.state !== "superseded" ? button : null,
     el("div.buttons",
       m.regions.length ? el("button.link", { type: "button", onclick: () => app.focus(m.regions) }, "Show on map") : null,
@@ -102,6 +103,18 @@ function card(app, m, reload, opened = null) {
     ),
     history.list,
   );
+}
+
+// how each other party addressed stands with a message: the sender sees who has read it, and who not
+const RECEIPT = { acknowledged: "acknowledged", awaiting: "awaiting", overdue: "overdue", superseded: "superseded" };
+function receipts(m) {
+  const others = m.addresses.filter((a) => a.party.id !== m.sender?.id);
+  if (!others.length) return null;
+  return el("p.receipts", "To: ", others.flatMap((a, i) => [
+    i ? ", " : "",
+    el("span", { class: `receipt state-${a.state}`, title: a.acknowledged_at ? `acknowledged ${human(a.acknowledged_at)}` : `due ${human(a.deadline)}` },
+      `${a.party.name} (${RECEIPT[a.state] || a.state}${a.state === "acknowledged" ? ` ${human(a.acknowledged_at).slice(-6)}` : a.state === "awaiting" ? `, due ${human(a.deadline).slice(-6)}` : ""})`),
+  ]));
 }
 
 /** A thread: every message in order, and a reply to its members (CAP severity and headline). */

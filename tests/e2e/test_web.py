@@ -550,6 +550,9 @@ def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(br
     expect(panel.locator("p.meta").first).to_contain_text("Members: Line test north, Line test south")
     expect(panel.locator("ol.cards li.card")).to_have_count(1)
     expect(panel.locator("ol.cards")).to_contain_text("Our convoy reaches Nasib at 06:00 tomorrow")
+    # who has read it, and who not yet
+    expect(panel.locator("ol.cards .receipts")).to_have_text(
+        re.compile(r"^To: Line test south \(awaiting, due \d\d:\d\dZ\)$"))
     threads = north.api("/v1/threads")
     assert [t["subject"] for t in threads] == ["Convoy timing at Nasib"] and not threads[0]["automatic"]
     south_token = made["Line test south"]
@@ -587,6 +590,8 @@ def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(br
     message = panel.locator("ol.cards li.card")
     message.get_by_role("button", name="Acknowledge").click()
     expect(message.locator(".badge")).to_have_text("acknowledged")
+    expect(message.locator(".receipts .state-acknowledged")).to_have_text(
+        re.compile(r"^Line test south \(acknowledged \d\d:\d\dZ\)$"))
     panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Threads").click()
     expect(panel.locator("li[data-thread]")).to_have_count(1)
     expect(panel.locator("li[data-thread] .badge")).to_have_count(0)
