@@ -151,8 +151,8 @@ async function loadIncident(app, id, node) {
       el("dt", "Fatalities"), el("dd", fatalities(i.fatalities)),
       el("dt", "Reported by"), el("dd", i.reported_by?.name || i.dataset),
       el("dt", "Alleged against"), el("dd", i.alleged.map((p) => p.name).join(", ") || "—"),
-      el("dt", "Zones"), el("dd", i.zones.map((z) => z.zone_name).join(", ") || "none"),
-      el("dt", "Possible violation of"), el("dd", i.possible_violation_of.map((z) => z.zone_name).join(", ") || "—"),
+      el("dt", "Zones"), el("dd.zones", zoneLinks(app, i.zones) || "none"),
+      el("dt", "Possible violation of"), el("dd", zoneLinks(app, i.possible_violation_of) || "—"),
     ),
     i.notes ? el("p", i.notes) : null,
     el("h3", "Sources"),
@@ -176,6 +176,12 @@ async function loadIncident(app, id, node) {
   node.removeAttribute("aria-busy");
   const at = L.latLng(i.location.latitude, i.location.longitude);
   if (!app.map.getBounds().contains(at)) app.map.panTo(at);
+}
+
+/** The zones named, each a link to its page; null when none. */
+function zoneLinks(app, zones) {
+  if (!zones.length) return null;
+  return zones.flatMap((z, k) => [k ? ", " : "", el("button.link", { type: "button", onclick: () => app.openZone(z.zone_id) }, z.zone_name || z.zone_id)]);
 }
 
 function fatalities(f) {

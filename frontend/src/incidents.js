@@ -10,9 +10,14 @@ const STATUSES = [["", "any status"], ["waiting", "waiting for a monitor"], ["re
   ["verified", "verified"], ["disputed", "disputed"], ["rejected", "rejected"]];
 const words = (s) => String(s).replaceAll("_", " ");
 
-export function incidentsPanel(app) {
+/** ``preset.zone``: opened from a zone's page, on that zone's incidents of every status. */
+export function incidentsPanel(app, preset = {}) {
   // every date at first: a report waiting for a monitor is in the queue whatever the map's moment
   const kept = ((app.finds ||= {}).incidentDates ||= { from: "", to: "", zone: "" });
+  if (preset.zone) {
+    Object.assign(kept, { from: "", to: "", zone: preset.zone });
+    app.finds.incidents = { query: "", choice: "" };
+  }
   // a monitor opens the panel on its queue; everyone else on every incident
   const find = findControls(app, "incidents", { find: "Find an incident", placeholder: "e.g. Daraa, shelling, SAA", choose: "Status",
     options: STATUSES, initial: app.me.role === "monitor" ? "waiting" : "" }, () => (status() === asked ? render() : load()));

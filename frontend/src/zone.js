@@ -4,6 +4,7 @@ import L from "./leaflet-global.js";
 import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, findControls, folded, select, submitting } from "./dom.js";
 import { newThreadPanel, SENDERS } from "./inbox.js";
+import { incidentsPanel } from "./incidents.js";
 import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
 import { KIND_COLOURS, altitude, describeHours, zoneBounds, zoneStyle } from "./layers.js";
 
@@ -49,7 +50,16 @@ async function load(app, id, node) {
       el("dt", "Signatories"), el("dd", z.signatories.map((p) => p.name).join(", ")),
     ),
     statusMoves(app, n),
-    SENDERS.has(app.me.role) ? raiseOnHotline(app, z) : null,
+    el("div.buttons",
+      SENDERS.has(app.me.role) ? raiseOnHotline(app, z) : null,
+      el("button", { type: "button", onclick: () => app.show("incidents", incidentsPanel(app, { zone: z.id })) }, "Its incidents"),
+      el("button", {
+        type: "button", title: "The situation report of the day the map shows, for this zone (HTML; it prints to PDF)",
+        onclick: () => {
+          const date = iso(app.moment).slice(0, 10);
+          app.api.download("/v1/sitrep", { date, zone: z.id }, { accept: "text/html", name: `sitrep-${date}-${z.id}.html` }).catch((e) => app.toast(`Day report: ${e.message}`));
+        },
+      }, "Its day report")),
     responsibilities(app, n),
     signOff(app, n),
     el("h3", "Negotiation history"),
@@ -75,11 +85,11 @@ async function load(app, id, node) {
 function raiseOnHotline(app, z) {
   const parties = new Set([...z.signatories.map((p) => p.id), ...z.responsible.map((r) => r.party_id)]);
   parties.delete(app.me.id);
-  return el("div.buttons", el("button", {
+  return el("button", {
     type: "button",
     title: "A new thread to its signatories and the parties responsible for it",
     onclick: () => app.show("new-thread", newThreadPanel(app, { parties: [...parties], subject: z.name, zone: z })),
-  }, "New thread about it"));
+  }, "New thread about it");
 }
 
 /** After a change to the zone: say what happened, reload the picture, and show the zone's page anew. */

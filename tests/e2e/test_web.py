@@ -776,6 +776,23 @@ def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, se
     page.get_by_role("button", name="Incidents", exact=True).click()
     expect(panel.get_by_label("From (optional)")).to_have_value("2017-08-01")
     expect(cards).to_have_count(3)
+    # from an incident to its zone's page, and from there to every incident of the zone and its day report
+    bosra.get_by_role("button", name="Armed clash, Bosra").click()
+    panel.locator("dd.zones").get_by_role("button", name=zone["zone_name"]).click()
+    expect(panel.locator("h2")).to_have_text(zone["zone_name"])
+    panel.get_by_role("button", name="Its incidents").click()
+    expect(panel.get_by_label("Zone")).to_have_value(zone["zone_id"])
+    expect(panel.get_by_label("Status")).to_have_value("")
+    expect(panel.get_by_label("From (optional)")).to_have_value("")
+    every = s.api("/v1/incidents", zone=zone["zone_id"], limit=200)
+    expect(cards).to_have_count(len(every))
+    shihab = panel.locator(f'li[data-incident="{made["Tell Shihab"]["id"]}"]')
+    shihab.get_by_role("button", name="Armed clash, Tell Shihab").click()
+    panel.locator("dd.zones").get_by_role("button", name=zone["zone_name"]).click()
+    with page.expect_download() as report:
+        panel.get_by_role("button", name="Its day report").click()
+    assert report.value.suggested_filename == f"sitrep-2017-08-04-{zone['zone_id']}.html"
+    assert zone["zone_name"] in Path(report.value.path()).read_text(encoding="utf-8")
     assert not s.errors
     page.close()
 
