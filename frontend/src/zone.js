@@ -62,6 +62,7 @@ async function load(app, id, node) {
       }, "Its day report")),
     responsibilities(app, n),
     signOff(app, n),
+    documentsSection(app, n),
     el("h3", "Negotiation history"),
     el("ol.history", n.revisions.map((r) => el("li", el("strong", `Revision ${r.revision}`), ` by ${app.partyName(r.author)} · ${human(r.created_at)}`, r.rationale ? el("div", r.rationale) : null))),
     el("ul.plain.positions", n.positions.map((p) => el("li", `${human(p.at)} · ${p.party.name}: ${words(p.position)} on revision ${p.revision}`, p.statement ? ` — “${p.statement}”` : ""))),
@@ -206,6 +207,78 @@ function signOff(app, n) {
     ),
   );
   return form;
+}
+
+// A zone's documents (the rules of a buffer, a memorandum): read by every party, attached, revised
+// and signed or refused by its signatories, each version on its own, as the zone's revisions are.
+function documentsSection(app, n) {
+  const z = n.zone;
+  const signatory = app.me.role === "officer" && z.signatories.some((p) => p.id === app.me.id);
+  const items = n.documents.map((d) => el("li.document", { dataset: { document: d.id } },
+    el("strong", d.title), ` · version ${d.version} · ${human(d.updated_at)}`,
+    el("div.meta", d.unsigned_by.length ? `To sign final: ${d.unsigned_by.map((p) => p.name).join(", ")}` : "Signed final by every signatory"),
+    el("details", el("summary", "Read it"), el("pre.document-body", d.body)),
+    d.positions.length
+      ? el("ul.plain.positions", d.positions.map((p) => el("li", `${human(p.at)} · ${p.party.name}: ${words(p.position)} on version ${p.revision}`, p.statement ? ` — “${p.statement}”` : "")))
+      : null,
+    signatory ? documentActions(app, z, d) : null));
+  return [
+    el("h3", "Documents"),
+    items.length ? el("ol.plain.documents", items) : el("p.hint", "None attached."),
+    signatory ? attachDocument(app, z) : null,
+  ];
+}
+
+function documentActions(app, z, d) {
+  const statement = el("textarea", { name: "statement", rows: 2 });
+  const form = el("form.document-signoff", { novalidate: true }, el("div.form-error", { role: "alert" }), field(`Statement on version ${d.version}`, statement));
+  const act = (path, strength) => (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      await app.api.post(`/v1/zones/${z.id}/documents/${d.id}/${path}`, { version: d.version, statement: statement.value, ...(strength ? { strength } : {}) });
+      await reopen(app, z, strength ? `${d.title}: signed version ${d.version} (${words(strength)})` : `${d.title}: objected to version ${d.version}`);
+    });
+  };
+  form.append(el("div.buttons",
+    el("button", { type: "submit", onclick: act("signoffs", "in_principle") }, "Sign this document in principle"),
+    el("button", { type: "submit", onclick: act("signoffs", "final") }, "Sign this document final"),
+    el("button.danger", { type: "submit", onclick: act("objections", null) }, "Object to this document")));
+  // a new version: the one read is the one replaced (409 if someone revised it first)
+  const title = el("input", { name: "title", value: d.title, maxlength: 300 });
+  const body = el("textarea", { name: "body", rows: 8 }, d.body);
+  const revise = el("form.document-revise", { novalidate: true }, el("div.form-error", { role: "alert" }),
+    field("Title", title), field("Text (markdown)", body), el("button", { type: "submit" }, "Save its new version"));
+  revise.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(revise, async () => {
+      const done = await app.api.request("PATCH", `/v1/zones/${z.id}/documents/${d.id}`, { body: { version: d.version, title: title.value, body: body.value } });
+      await reopen(app, z, `${done.title}: version ${done.version}; earlier signatures no longer count`);
+    });
+  });
+  return [form, el("details.revise-document", el("summary", "Revise it"), revise)];
+}
+
+function attachDocument(app, z) {
+  const title = el("input", { name: "title", required: true, maxlength: 300 });
+  const body = el("textarea", { name: "body", rows: 6 });
+  const file = el("input", { type: "file", accept: ".md,.txt,text/markdown,text/plain" });
+  file.addEventListener("change", async () => {
+    const f = file.files[0];
+    if (!f) return;
+    body.value = await f.text();
+    if (!title.value) title.value = f.name.replace(/\.(md|txt)$/i, "");
+  });
+  const form = el("form.attach-document", { novalidate: true }, el("div.form-error", { role: "alert" }),
+    field("Title", title), field("Text (markdown)", body), field("Or read it from a file", file),
+    el("button", { type: "submit" }, "Attach the document"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const done = await app.api.post(`/v1/zones/${z.id}/documents`, { title: title.value, body: body.value });
+      await reopen(app, z, `${done.title} attached: every signatory is asked to sign it`);
+    });
+  });
+  return el("details.attach", el("summary", "Attach a document"), form);
 }
 
 function diffPicker(app, z, revisions) {

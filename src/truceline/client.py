@@ -212,6 +212,17 @@ class Client:
     def awaiting_signature(self) -> list[dict[str, Any]]:
         return self._call("GET", "/v1/zones/awaiting")  # type: ignore[no-any-return]
 
+    def add_document(self, zone_id: str, title: str, body: str) -> dict[str, Any]:
+        return self._call("POST", f"/v1/zones/{zone_id}/documents", json={"title": title, "body": body})  # type: ignore[no-any-return]
+
+    def revise_document(self, zone_id: str, document_id: str, change: dict[str, Any]) -> dict[str, Any]:
+        return self._call("PATCH", f"/v1/zones/{zone_id}/documents/{document_id}", json=change)  # type: ignore[no-any-return]
+
+    def sign_document(self, zone_id: str, document_id: str, body: dict[str, Any], *, objection: bool = False
+                      ) -> dict[str, Any]:  # fmt: skip
+        what = "objections" if objection else "signoffs"
+        return self._call("POST", f"/v1/zones/{zone_id}/documents/{document_id}/{what}", json=body)  # type: ignore[no-any-return]
+
     def negotiation(self, zone_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/zones/{zone_id}/negotiation")  # type: ignore[no-any-return]
 

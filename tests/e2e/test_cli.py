@@ -1015,3 +1015,42 @@ def test_a_bad_setting_is_one_line_naming_its_variable(tmp_path: Path) -> None:
         assert r.returncode == 1 and r.stderr.count("\n") == 1, r.stderr
         assert r.stderr.startswith(f"error: {name}: ") and words in r.stderr and repr(value) in r.stderr
     assert not (tmp_path / "x.db").exists()  # nothing was started, nothing written
+
+
+def test_a_zones_documents_from_the_cli(server: tuple[str, dict[str, str], str], tmp_path: Path) -> None:
+    """The scenario's memorandum and buffer rules on the Idlib zone: listed with who has yet to sign,
+    read, signed, revised from a file and refused, each step one line; a wrong name is one line too."""
+    url, tokens, _ = server
+    russia, turkey = tokens["Russian Federation"], tokens["Turkey"]
+    listed = run("zones", "documents", "list", "idlib de-escalation", token=russia, url=url)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("Memorandum on the creation of de-escalation areas  version 1")
+    assert "to sign final: Turkey, Iran" in lines[0]
+    shown = run("zones", "documents", "show", "idlib de-escalation", "memorandum", token=russia, url=url)
+    assert "Russian Federation: final on version 1" in shown.stdout and "guarantors" in shown.stdout
+    signed = run("zones", "documents", "sign", "idlib de-escalation", "memorandum", "-m", "as agreed in Astana",
+                 token=turkey, url=url)  # fmt: skip
+    assert signed.returncode == 0 and "signed version 1 (final)" in signed.stdout, signed.stderr
+    assert "to sign final: Iran" in signed.stdout
+    rules = tmp_path / "rules.md"
+    rules.write_text("# Rules\n\nMilitary police with light weapons only.\n", encoding="utf-8")
+    revised = run("zones", "documents", "revise", "idlib de-escalation", "buffer territory", "--file", str(rules),
+                  token=turkey, url=url)  # fmt: skip
+    assert revised.returncode == 0 and "version 2" in revised.stdout, revised.stderr
+    objected = run("zones", "documents", "object", "idlib de-escalation", "buffer territory", "-m", "too vague",
+                   token=russia, url=url)  # fmt: skip
+    assert objected.returncode == 0 and "objected to version 2" in objected.stdout, objected.stderr
+    as_json = json.loads(run("zones", "documents", "show", "idlib de-escalation", "buffer territory", "--json",
+                             token=russia, url=url).stdout)  # fmt: skip
+    assert as_json["body"] == rules.read_text(encoding="utf-8")
+    assert [(p["party"]["name"], p["position"], p["revision"]) for p in as_json["positions"]][-1] == (
+        "Russian Federation", "objection", 2)  # fmt: skip
+    idlib = "idlib de-escalation"
+    for args, says in ((["show", idlib, "nothing like it"], "no document of the zone matches"),
+                       (["show", idlib, "o"], "more than one document"),
+                       (["sign", idlib, "memorandum", "--strength", "total"], "/strength")):  # fmt: skip
+        bad = run("zones", "documents", *args, token=turkey, url=url)
+        assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and says in bad.stderr, bad.stderr
+    outsider = run("zones", "documents", "sign", idlib, "memorandum", token=tokens["Jordan"], url=url)  # no signatory
+    assert outsider.returncode == 1 and "403" in outsider.stderr

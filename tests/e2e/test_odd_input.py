@@ -85,7 +85,8 @@ def test_odd_input_anywhere_is_a_problem_never_a_500(db_url: str) -> None:
         writes: list[tuple[str, str, Any, dict[str, int]]] = [
             *MATRIX,
             ("POST", "/v1/tracks", [TRACK], OK),
-            ("POST", "/v1/zones/{zone}/documents/{document}/signoffs", {"revision": 1, "strength": "final"}, OK),
+            ("POST", "/v1/zones/{zone}/documents/{document}/signoffs", {"version": 1, "strength": "final"}, OK),
+            ("POST", "/v1/zones/{zone}/documents/{document}/objections", {"version": 1, "statement": "no"}, OK),
             ("PATCH", "/v1/zones/{zone}/documents/{document}", {"title": "t2", "body": "b2"}, OK),
             ("PUT", "/v1/parties/{partyA}/escalation-contacts", {"contacts": [{"party": "B", "after_s": 60}]}, OK),
         ]  # fmt: skip

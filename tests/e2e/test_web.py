@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.e2e.demo_server import demo_server
-from tests.helpers import activity_body, cap_schema
+from tests.helpers import activity_body, cap_schema, square
 
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 CHROMIUM_ARGS = [
@@ -796,6 +796,78 @@ def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, se
     assert not s.errors
     page.close()
 
+
+def test_a_zones_documents_are_read_attached_revised_and_signed_on_its_page(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """The rules of a buffer, a memorandum: every party reads them on the zone's page; its signatories
+    attach, revise and sign or refuse them there, each version on its own."""
+    from tests.helpers import zone_body
+
+    url = server[0]
+    north, south = _new_party(server, "Doc test north"), _new_party(server, "Doc test south")
+    proposed = httpx.post(f"{url}/v1/zones", headers={"Authorization": f"Bearer {north}"},
+                          json=zone_body(name="Doc test buffer", signatories=["Doc test north", "Doc test south"],
+                                         geometry=square(38.0, 35.0, 0.1)))  # fmt: skip
+    assert proposed.status_code == 201, proposed.text
+    zid = proposed.json()["zone"]["id"]
+    s = _sign_in_with(browser, server, north, "Doc test north")
+    page = s.page
+    page.evaluate("(id) => window.truceline.openZone(id)", zid)
+    panel = page.locator("#panel")
+    expect(panel.locator("h2")).to_have_text("Doc test buffer")
+    expect(panel.locator("ol.documents")).to_have_count(0)
+    # attached from a file: its name is the title
+    rules = tmp_path / "Rules of the buffer.md"
+    rules.write_text("# Rules\n\nMilitary police with light weapons only.\n", encoding="utf-8")
+    panel.get_by_text("Attach a document").click()
+    attach = panel.locator("form.attach-document")
+    attach.get_by_label("Or read it from a file").set_input_files(str(rules))
+    expect(attach.get_by_label("Title")).to_have_value("Rules of the buffer")
+    attach.get_by_role("button", name="Attach the document").click()
+    doc = panel.locator("li.document")
+    expect(doc).to_have_count(1)
+    expect(doc).to_contain_text("Rules of the buffer · version 1")
+    expect(doc.locator(".meta")).to_have_text("To sign final: Doc test north, Doc test south")
+    doc.get_by_text("Read it").click()
+    expect(doc.locator("pre.document-body")).to_have_text("# Rules\n\nMilitary police with light weapons only.\n")
+    # signed final by one; the other still to sign
+    doc.get_by_role("button", name="Sign this document final").click()
+    expect(doc.locator(".meta")).to_have_text("To sign final: Doc test south")
+    expect(doc.locator("ul.positions")).to_contain_text("Doc test north: final on version 1")
+    # a new version: the earlier signature no longer counts
+    doc.get_by_text("Revise it").click()
+    doc.locator("form.document-revise").get_by_label("Text (markdown)").fill("# Rules\n\nNo heavy weapons.")
+    doc.get_by_role("button", name="Save its new version").click()
+    expect(doc).to_contain_text("Rules of the buffer · version 2")
+    expect(doc.locator(".meta")).to_have_text("To sign final: Doc test north, Doc test south")
+    # refused without a reason: the field says so, and nothing is recorded
+    doc.get_by_role("button", name="Object to this document").click()
+    reason = doc.get_by_label("Statement on version 2")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(doc.locator(f"#{reason.get_attribute('id')}-error")).not_to_be_empty()
+    assert len(s.api(f"/v1/zones/{zid}/negotiation")["documents"][0]["positions"]) == 1
+    page.close()
+    # the other signatory refuses version 2, saying why; both see it
+    s = _sign_in_with(browser, server, south, "Doc test south")
+    s.page.evaluate("(id) => window.truceline.openZone(id)", zid)
+    doc = s.page.locator("#panel li.document")
+    doc.get_by_label("Statement on version 2").fill("heavy weapons at the checkpoints")
+    doc.get_by_role("button", name="Object to this document").click()
+    expect(doc.locator("ul.positions")).to_contain_text(
+        "Doc test south: objection on version 2 — “heavy weapons at the checkpoints”")
+    (stored,) = s.api(f"/v1/zones/{zid}/negotiation")["documents"]
+    assert [(p["party"]["name"], p["position"], p["revision"]) for p in stored["positions"]] == [
+        ("Doc test north", "final", 1), ("Doc test south", "objection", 2)]  # fmt: skip
+    assert not s.errors
+    s.page.close()
+    # a party that is no signatory reads them, and has nothing to sign
+    s = sign_in(browser, server, "Jordan")
+    s.page.evaluate("(id) => window.truceline.openZone(id)", zid)
+    expect(s.page.locator("#panel li.document")).to_contain_text("Rules of the buffer · version 2")
+    expect(s.page.locator("#panel form.document-signoff")).to_have_count(0)
+    expect(s.page.locator("#panel details.attach")).to_have_count(0)
+    s.page.close()
 
 def test_a_zone_page_shows_history_responsibilities_diff_and_ceasefire_chart(
     browser: Browser, server: tuple[str, dict[str, str], str]

@@ -184,11 +184,13 @@ def test_responsibilities_are_requested_and_answered(
 def test_documents_are_signed_like_revisions(uow: Uow, policy: Policy, make_party: Callable[..., Party]) -> None:
     ru, tr = make_party("RU"), make_party("TR")
     z = zones.create(uow(), policy, ru, zone_body(signatories=["RU", "TR"])).zone
-    d = zones.add_document(uow(), ru, z.id, {"title": "Rules of the buffer", "body": "# Rules"})
-    zones.sign_document(uow(), ru, z.id, d.id, {"version": 1, "strength": "final"})
+    d = zones.add_document(uow(), ru, z.id, {"title": "Rules of the buffer", "body": "# Rules"}).document
+    signed = zones.sign_document(uow(), ru, z.id, d.id, {"version": 1, "strength": "final"})
+    assert signed.unsigned_by == [tr.id] and [(p.party_id, p.position.value) for p in signed.positions] == [
+        (ru.id, "final")]  # fmt: skip
     (status,) = zones.negotiation(uow(), ru, z.id).documents
     assert status.unsigned_by == [tr.id]
-    d2 = zones.revise_document(uow(), tr, z.id, d.id, {"body": "# Rules, amended", "version": 1})
+    d2 = zones.revise_document(uow(), tr, z.id, d.id, {"body": "# Rules, amended", "version": 1}).document
     assert d2.version == 2
     (status,) = zones.negotiation(uow(), ru, z.id).documents
     assert status.unsigned_by == [ru.id, tr.id]  # the new version voids the signature

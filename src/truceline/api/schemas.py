@@ -305,6 +305,11 @@ class DocumentPositionIn(Strict):
     statement: str = ""
 
 
+class DocumentObjectionIn(Strict):
+    version: int
+    statement: str = Field(min_length=1)
+
+
 class DocumentRead(BaseModel):
     id: str
     zone_id: str
@@ -315,6 +320,9 @@ class DocumentRead(BaseModel):
     created_at: str
     updated_at: str
     unsigned_by: list[PartyRef] = Field([], description="signatories yet to sign this version final")
+    positions: list[PositionRead] = Field(
+        [], description="every sign-off and objection, oldest first; `revision` is the document's version"
+    )
 
 
 class ZoneAwaitingRead(BaseModel):

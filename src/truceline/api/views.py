@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from truceline.adapters.repositories import SignedHead, StoredEntry
 from truceline.api import schemas as s
 from truceline.domain.agreements import Standing
-from truceline.domain.model import Activity, Conflict, Credential, Document, Party, Region, Responsibility, Zone
+from truceline.domain.model import Activity, Conflict, Credential, Party, Region, Responsibility, Zone
 from truceline.domain.negotiation import Stance
 from truceline.domain.plan_check import ZoneFinding
 from truceline.domain.volumes import format_time, volume_to_volume4d
-from truceline.services.zones import Negotiation
+from truceline.services.zones import DocumentStatus, Negotiation
 
 
 def _t(x: object) -> str:
@@ -67,7 +67,8 @@ def position(p: Stance, names: dict[str, str]) -> s.PositionRead:
     )
 
 
-def document(d: Document, unsigned_by: list[str], names: dict[str, str]) -> s.DocumentRead:
+def document(status: DocumentStatus, names: dict[str, str]) -> s.DocumentRead:
+    d = status.document
     return s.DocumentRead(
         id=d.id,
         zone_id=d.zone_id,
@@ -77,7 +78,8 @@ def document(d: Document, unsigned_by: list[str], names: dict[str, str]) -> s.Do
         created_by=d.created_by,
         created_at=_t(d.created_at),
         updated_at=_t(d.updated_at),
-        unsigned_by=[ref(p, names) for p in unsigned_by],
+        unsigned_by=[ref(p, names) for p in status.unsigned_by],
+        positions=[position(p, names) for p in status.positions],
     )
 
 
@@ -99,7 +101,7 @@ def negotiation(n: Negotiation, names: dict[str, str]) -> s.NegotiationRead:
         current_positions=[position(p, names) for p in n.current.values()],
         awaiting_in_principle=[ref(p, names) for p in n.awaiting_in_principle],
         awaiting_final=[ref(p, names) for p in n.awaiting_final],
-        documents=[document(d.document, d.unsigned_by, names) for d in n.documents],
+        documents=[document(d, names) for d in n.documents],
         documents_to_finalise=sum(1 for d in n.documents if d.unsigned_by),
         open_responsibilities=[responsibility(r, names) for r in n.open_responsibilities],
         status_moves=n.status_moves,

@@ -1379,7 +1379,7 @@ def tokens_revoke(
 
 
 def main() -> None:
-    from truceline.cli import audit_copy, hotline, incidents, tracks  # noqa: F401 - they register their commands
+    from truceline.cli import audit_copy, documents, hotline, incidents, tracks  # noqa: F401 - they register their commands
 
     app()
 

@@ -12,7 +12,7 @@ activities the zone touches.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -559,7 +559,7 @@ def _doc_input(data: object, *, partial: bool) -> tuple[str | None, str | None]:
     return title, body
 
 
-def add_document(uow: UnitOfWork, caller: Party, zone_id: str, data: object) -> Document:
+def add_document(uow: UnitOfWork, caller: Party, zone_id: str, data: object) -> DocumentStatus:
     require(caller, "zone.write")
     title, body = _doc_input(data, partial=False)
     with uow:
@@ -576,11 +576,14 @@ def add_document(uow: UnitOfWork, caller: Party, zone_id: str, data: object) -> 
             {"zone": zone.id, "title": doc.title, "version": 1, "body_sha256": sha256_hex(doc.body.encode())},
             doc=doc,
         )
+        done = _doc_status(uow, zone, doc)
         uow.commit()
-    return doc
+    return done
 
 
-def revise_document(uow: UnitOfWork, caller: Party, zone_id: str, document_id: str, data: object) -> Document:
+def revise_document(
+    uow: UnitOfWork, caller: Party, zone_id: str, document_id: str, data: object
+) -> DocumentStatus:
     require(caller, "zone.write")
     title, body = _doc_input(data, partial=True)
     with uow:
@@ -605,14 +608,17 @@ def revise_document(uow: UnitOfWork, caller: Party, zone_id: str, document_id: s
             {"zone": zone.id, "version": doc.version, "body_sha256": sha256_hex(doc.body.encode())},
             doc=doc,
         )
+        done = _doc_status(uow, zone, doc)
         uow.commit()
-    return doc
+    return done
 
 
 def sign_document(
     uow: UnitOfWork, caller: Party, zone_id: str, document_id: str, data: object, *, objection: bool = False
-) -> Document:
+) -> DocumentStatus:
     require(caller, "zone.sign")
+    if isinstance(data, dict) and (not isinstance(data.get("version"), int) or isinstance(data.get("version"), bool)):
+        raise InvalidInput.at("/version", "the document's version you sign (or object to) is required")
     version, position, statement = _position_input(
         {**data, "revision": data.get("version")} if isinstance(data, dict) else data, objection=objection
     )
@@ -633,8 +639,14 @@ def sign_document(
             {"zone": zone.id, "version": version, "position": position.value, "statement": statement},
             doc=doc,
         )
+        done = _doc_status(uow, zone, doc)
         uow.commit()
-    return doc
+    return done
+
+
+def _doc_status(uow: UnitOfWork, zone: Zone, doc: Document) -> DocumentStatus:
+    stances = uow.zones.positions(DOCUMENT, doc.id)
+    return DocumentStatus(doc, unsigned(zone.signatories, stances, doc.version, final=True), stances)
 
 
 def _document(uow: UnitOfWork, zone: Zone, document_id: str) -> Document:
@@ -671,6 +683,8 @@ def revisions(uow: UnitOfWork, caller: Party, zone_id: str) -> list[dict[str, An
 class DocumentStatus:
     document: Document
     unsigned_by: list[str]  # signatories who have not signed the current version final
+    #: every sign-off and objection, on every version, oldest first
+    positions: list[Stance] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -694,13 +708,7 @@ def negotiation(uow: UnitOfWork, caller: Party, zone_id: str) -> Negotiation:
         zone = get_or_raise(uow, zone_id)
         revs = uow.zones.revisions(zone_id)
         stances = uow.zones.positions(ZONE, zone_id)
-        docs = []
-        for d in uow.zones.documents(zone_id):
-            docs.append(
-                DocumentStatus(
-                    d, unsigned(zone.signatories, uow.zones.positions(DOCUMENT, d.id), d.version, final=True)
-                )
-            )
+        docs = [_doc_status(uow, zone, d) for d in uow.zones.documents(zone_id)]
     return Negotiation(
         zone=zone,
         revisions=revs,

@@ -13,7 +13,7 @@ from truceline.api.routes import export, params
 from truceline.api.routes.params import MAX_INT, Offset
 from truceline.domain.errors import InvalidInput
 from truceline.domain.geometry import to_geojson
-from truceline.domain.model import Document, Party, Zone, ZoneKind, ZoneStatus
+from truceline.domain.model import Party, Zone, ZoneKind, ZoneStatus
 from truceline.services import parties, zones
 
 router = APIRouter(prefix="/v1/zones", tags=["zones"])
@@ -270,8 +270,9 @@ def decline_responsibility(
     return _answer(ctx, caller, w, zone_id, responsibility_id, body, False)
 
 
-def _doc(d: Document) -> schemas.DocumentRead:
-    return views.document(d, [], {})
+def _doc(ctx: AppContext, d: zones.DocumentStatus) -> schemas.DocumentRead:
+    """The document as it stands now: who has yet to sign it final, every position taken on it."""
+    return views.document(d, parties.names(ctx.uow(), {*d.unsigned_by, *(p.party_id for p in d.positions)}))
 
 
 @router.post(
@@ -282,7 +283,7 @@ def _doc(d: Document) -> schemas.DocumentRead:
 )
 def add_document(zone_id: str, body: schemas.DocumentIn, ctx: Ctx, caller: Caller, w: Write) -> schemas.DocumentRead:
     """Attach a document on how the zone works; signatories sign it like a revision."""
-    return _doc(zones.add_document(w.uow(), caller, zone_id, body.model_dump()))
+    return _doc(ctx, zones.add_document(w.uow(), caller, zone_id, body.model_dump()))
 
 
 @router.patch(
@@ -292,7 +293,7 @@ def revise_document(
     zone_id: str, document_id: str, body: schemas.DocumentUpdate, ctx: Ctx, caller: Caller, w: Write
 ) -> schemas.DocumentRead:
     """A new version of the document; earlier signatures no longer count."""
-    return _doc(zones.revise_document(w.uow(), caller, zone_id, document_id, body.model_dump(exclude_unset=True)))
+    return _doc(ctx, zones.revise_document(w.uow(), caller, zone_id, document_id, body.model_dump(exclude_unset=True)))
 
 
 @router.post(
@@ -301,4 +302,16 @@ def revise_document(
 def sign_document(
     zone_id: str, document_id: str, body: schemas.DocumentPositionIn, ctx: Ctx, caller: Caller, w: Write
 ) -> schemas.DocumentRead:
-    return _doc(zones.sign_document(w.uow(), caller, zone_id, document_id, body.model_dump()))
+    """Sign the document's current version, in principle or final."""
+    return _doc(ctx, zones.sign_document(w.uow(), caller, zone_id, document_id, body.model_dump()))
+
+
+@router.post(
+    "/{zone_id}/documents/{document_id}/objections", operation_id="objectToZoneDocument",
+    response_model=schemas.DocumentRead,
+)  # fmt: skip
+def object_to_document(
+    zone_id: str, document_id: str, body: schemas.DocumentObjectionIn, ctx: Ctx, caller: Caller, w: Write
+) -> schemas.DocumentRead:
+    """Refuse the document's current version, with a statement."""
+    return _doc(ctx, zones.sign_document(w.uow(), caller, zone_id, document_id, body.model_dump(), objection=True))
