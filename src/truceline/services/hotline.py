@@ -359,7 +359,7 @@ def remind_starting(uow: UnitOfWork, policy: HotlinePolicy, *, limit: int = 200)
             th = threads[tid]
             if th is None:
                 continue
-            start = min(r.window.start for r in c.regions)
+            start = min((r.window.start for r in c.regions), default=now)
             agreed = ", ".join(names.get(p, p) for p in sorted(holding))
             only = f" (agreed by {agreed} only)" if agreed else ""
             m = _conflict_update(
