@@ -39,7 +39,7 @@ export function incidentsPanel(app, preset = {}) {
     ), status())); // the status is chosen on the server
     shown.textContent = `${chosen.length} of ${items.length} incident${items.length === 1 ? "" : "s"}${full ? ` (the newest ${PAGE}; narrow the dates to see older ones)` : ""}.`;
     if (!chosen.length) {
-      list.replaceChildren(el("li.empty", items.length ? "No incident matches." : "No incident in these dates."));
+      list.replaceChildren(el("li.empty", items.length ? "No incident matches." : "No incident matches these filters."));
       return;
     }
     list.replaceChildren(...chosen.map((i) => card(app, i)));
