@@ -2,6 +2,7 @@
 // the map's moment, was reachable only from the map at its hour. Open one to change or cancel it, or
 // go to its first hour on the map.
 import { el, findControls, folded } from "./dom.js";
+import { findSeries, often } from "./repeats.js";
 import { human } from "./time.js";
 
 // an activity's whole window: from its first volume's start to its last volume's end (RFC 3339 UTC
@@ -31,11 +32,12 @@ export function activitiesPanel(app) {
     list.replaceChildren(...items.map(([a, start, end]) => {
       const n = open.get(a.id) || 0;
       const volumes = a.volumes.length;
+      const series = findSeries(a.volumes);
       return el("li.card", { dataset: { activity: a.id }, class: `card${a.status === "cancelled" ? " cancelled" : ""}` },
         el("div.card-head", el("span.rule", `${a.kind.replaceAll("_", " ")} · ${a.status}`),
           n ? el("span.badge.overdue", `${n} open conflict${n === 1 ? "" : "s"}`) : null),
         el("button.link", { type: "button", onclick: () => app.openActivity(a) }, a.title),
-        el("p.meta", `${human(start)} – ${human(end)} · ${volumes} volume${volumes === 1 ? "" : "s"} · version ${a.version}`),
+        el("p.meta", `${human(start)} – ${human(end)} · ${volumes} volume${volumes === 1 ? "" : "s"}${series ? ` (${often(series.everyDays)}, ${series.times} times)` : ""} · version ${a.version}`),
         el("button.link", { type: "button", onclick: () => app.setMoment(Date.parse(start)) }, "Go to its first hour"));
     }));
   };

@@ -170,7 +170,7 @@ def test_a_patrol_every_day_is_notified_once_from_a_file(
         f"2017-07-{d}T06:00:00Z" for d in range(10, 15)
     ]
     listed = run("activities", "list", token=russia, url=url)
-    assert "Military police patrol, Quneitra" in listed.stdout and "5 volumes" in listed.stdout
+    assert "Military police patrol, Quneitra" in listed.stdout and "5 volumes (every day, 5 times)" in listed.stdout
     # shown as the repeat it is, with its first occurrence, not five lines of volumes
     shown = run("activities", "show", made["activity"]["id"], token=russia, url=url)
     assert shown.returncode == 0, shown.stderr

@@ -321,7 +321,9 @@ def test_a_plan_that_happens_every_week_is_notified_once(browser: Browser, serve
         "2017-07-12T07:00:00Z", "2017-07-19T07:00:00Z", "2017-07-26T07:00:00Z"]  # fmt: skip
     # its page reads it as the repeat it is, and changes it as one: its first time, how often, until when
     page.get_by_role("button", name="Activities", exact=True).click()
-    page.locator(f'#panel li[data-activity="{stored["id"]}"]').get_by_role("button", name="Weekly visit").click()
+    listed = page.locator(f'#panel li[data-activity="{stored["id"]}"]')
+    expect(listed.locator(".meta")).to_contain_text("3 volumes (every week, 3 times)")
+    listed.get_by_role("button", name="Weekly visit").click()
     panel = page.locator("#panel .activity-page")
     expect(panel.locator("p.series")).to_have_text(
         "Every week, 3 times, from 12 Jul 2017 07:00Z to 26 Jul 2017 11:00Z. The first time:")

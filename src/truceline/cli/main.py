@@ -664,8 +664,9 @@ def activities_list(
     for a in items:
         n = len(a["volumes"])
         when = f"from {moment(a['time_start'])} to {moment(a['time_end'])}"
-        add_card(table, a["status"], f"{a['kind']}: {a['title']}",
-                 [when, f"{n} volume{'s' if n != 1 else ''}"], a["id"])  # fmt: skip
+        series = _series(a["volumes"])
+        volumes = f"{n} volume{'s' if n != 1 else ''}" + (f" ({series.describe()})" if series else "")
+        add_card(table, a["status"], f"{a['kind']}: {a['title']}", [when, volumes], a["id"])
     out.print(table)
 
 
