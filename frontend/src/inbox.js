@@ -181,7 +181,8 @@ export function threadsPanel(app) {
         el("div.card-head", el("span.rule", t.automatic ? "opened by a conflict" : `opened by ${t.created_by.name}`),
           n ? el("span.badge.overdue", `${n} to acknowledge`) : null),
         el("button.link", { type: "button", onclick: () => app.show("thread", threadPanel(app, t.id)) }, t.subject),
-        el("p.meta", `With ${others.join(", ")} · last message ${human(t.updated_at)}`));
+        el("p.meta", `With ${others.join(", ")} · last message ${human(t.updated_at)}`),
+        t.last_message ? el("p.last-message", `${t.last_message.sender.name}: ${t.last_message.headline}`) : null);
     }));
   };
   const load = async () => {

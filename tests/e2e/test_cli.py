@@ -885,6 +885,9 @@ def test_zones_and_activities_are_named_by_their_id_or_their_words(
     # a hotline thread, by words of its subject
     threads = json.loads(run("threads", "list", "--json", token=jordan, url=url).stdout)
     assert len(threads) >= 2
+    listed = run("threads", "list", token=jordan, url=url).stdout  # each with its latest message
+    last = threads[0]["last_message"]
+    assert f"last: {last['msgType']} from {last['sender']['name']}: {last['headline'][:40]}" in listed
     subject = threads[0]["subject"]
     shown = run("threads", "show", subject.upper(), "--json", token=jordan, url=url)
     assert shown.returncode == 0 and json.loads(shown.stdout)["thread"]["id"] == threads[0]["id"], shown.stderr

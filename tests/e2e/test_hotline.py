@@ -357,3 +357,24 @@ def test_a_partys_alerting_system_posts_cap_alerts_in_a_thread(line: Line) -> No
     assert c.post(f"/v1/threads/{tid}/cap", headers={**h, **line.h("HQ")}, content=xml).status_code == 404  # not in it
     assert c.post(f"/v1/threads/{tid}/cap", headers={**h, **line.h("Obs")}, content="<x/>").status_code == 403
     assert len(c.get(f"/v1/threads/{tid}", headers=line.h("A")).json()["messages"]) == before
+
+
+def test_threads_are_listed_with_their_latest_message(line: Line) -> None:
+    c = line.client
+    first = _open(line, "A", ["B"], severity="Minor")
+    second = _open(line, "A", ["B", "HQ"], severity="Moderate")
+    empty = _open(line, "B", ["HQ"])  # opened with no message yet
+    line.clock.now += timedelta(minutes=1)
+    said = c.post(f"/v1/threads/{first['thread']['id']}/messages", headers=line.h("B"),
+                  json={"headline": "Understood, holding at the crossing"})  # fmt: skip
+    assert said.status_code == 201, said.text
+    listed = {t["id"]: t for t in c.get("/v1/threads", headers=line.h("B")).json()}
+    got = listed[first["thread"]["id"]]["last_message"]
+    assert (got["id"], got["msgType"], got["headline"], got["sender"]["name"]) == (
+        said.json()["id"], "Alert", "Understood, holding at the crossing", "B")  # fmt: skip
+    assert listed[second["thread"]["id"]]["last_message"]["id"] == second["message"]["id"]
+    assert listed[empty["thread"]["id"]]["last_message"] is None
+    # the most recently active first
+    assert next(iter(listed)) == first["thread"]["id"]
+    # a thread read on its own carries its messages instead
+    assert c.get(f"/v1/threads/{first['thread']['id']}", headers=line.h("A")).json()["thread"]["last_message"] is None

@@ -567,6 +567,7 @@ def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(br
     expect(card).to_have_count(1)
     expect(card).to_contain_text("opened by Line test north")
     expect(card).to_contain_text("With Line test south")
+    expect(card.locator(".last-message")).to_have_text("Line test north: Our convoy reaches Nasib at 06:00 tomorrow")
     expect(card.locator(".badge")).to_have_count(0)  # nothing in it waits for the sender
     assert not north.errors
     page.close()
@@ -597,6 +598,7 @@ def test_open_a_hotline_thread_to_another_party_and_find_it_among_the_threads(br
     panel.get_by_role("navigation", name="Hotline").get_by_role("button", name="Threads").click()
     expect(panel.locator("li[data-thread]")).to_have_count(1)
     expect(panel.locator("li[data-thread] .badge")).to_have_count(0)
+    expect(panel.locator("li[data-thread] .last-message")).to_contain_text("Line test south: Acknowledged: ")
     assert not south.errors
     page.close()
 

@@ -202,6 +202,15 @@ class HotlineRepository:
         )
         return self._threads(self.conn.execute(q).all())
 
+    def last_messages(self, thread_ids: Sequence[str]) -> dict[str, Message]:
+        """Each thread's latest message (ids grow with time), through the (thread, id) index."""
+        out: dict[str, Message] = {}
+        for chunk in _chunks(list(thread_ids)):
+            latest = select(func.max(_M.id)).where(_M.thread_id.in_(chunk)).group_by(_M.thread_id)
+            for r in self.conn.execute(select(t.messages).where(_M.id.in_(latest))):
+                out[r.thread_id] = _message(r)
+        return out
+
     # --- messages --------------------------------------------------------------------------------
     def add_messages(self, messages: Sequence[Message]) -> None:
         if not messages:

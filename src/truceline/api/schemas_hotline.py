@@ -84,6 +84,15 @@ class MessageRead(BaseModel):
     addresses: list[AddresseeRead]
 
 
+class LastMessage(BaseModel):
+    id: str
+    msgType: str
+    severity: str
+    headline: str
+    sender: SenderRef
+    sent: str
+
+
 class ThreadRead(BaseModel):
     id: str
     subject: str
@@ -92,6 +101,7 @@ class ThreadRead(BaseModel):
     created_by: SenderRef
     created_at: str
     updated_at: str
+    last_message: LastMessage | None = Field(None, description="the thread's latest message (in listings)")
 
 
 class ThreadWithMessages(BaseModel):

@@ -237,7 +237,7 @@ def watch(
 
 @threads_app.command("list")
 def threads_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: JsonOpt = False) -> None:
-    """Threads your party is in, most recently active first."""
+    """Threads your party is in, most recently active first, each with its latest message."""
     with _client(url, token) as c:
         items = guarded(c.threads)
     if as_json:
@@ -245,8 +245,11 @@ def threads_list(url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, as_json: Jso
         return
     table = cards("updated (UTC)", "thread")
     for t in items:
-        add_card(table, day_time(t["updated_at"]), t["subject"],
-                 [", ".join(m["name"] or m["id"] for m in t["members"])], t["id"])  # fmt: skip
+        lines = [", ".join(m["name"] or m["id"] for m in t["members"])]
+        if t.get("last_message"):
+            m = t["last_message"]
+            lines.append(f"last: {m['msgType']} from {m['sender']['name']}: {m['headline']}")
+        add_card(table, day_time(t["updated_at"]), t["subject"], lines, t["id"])
     out.print(table)
 
 

@@ -104,8 +104,9 @@ def message_json(m: Message, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def thread_json(th: Thread, names: dict[str, str]) -> dict[str, Any]:
-    return {
+def thread_json(th: Thread, names: dict[str, str], last: Message | None = None) -> dict[str, Any]:
+    """A thread as the API shows it; ``last``, its latest message, in a listing."""
+    out = {
         "id": th.id,
         "subject": th.subject,
         "members": [_party_json(p, names) for p in th.members],
@@ -114,6 +115,11 @@ def thread_json(th: Thread, names: dict[str, str]) -> dict[str, Any]:
         "created_at": format_time(th.created_at),
         "updated_at": format_time(th.updated_at),
     }
+    if last is not None:
+        out["last_message"] = {"id": last.id, "msgType": last.msg_type.value, "severity": last.severity.value,
+                               "headline": last.headline, "sender": _party_json(last.sender_id, names),
+                               "sent": format_time(last.created_at)}  # fmt: skip
+    return out
 
 
 def _names(uow: UnitOfWork, messages: Iterable[Message], extra: Iterable[str] = ()) -> dict[str, str]:
@@ -703,11 +709,16 @@ def summary(uow: UnitOfWork, caller: Party) -> dict[str, int]:
             "last_event_id": head}
 
 
-def threads(uow: UnitOfWork, caller: Party, *, limit: int, offset: int) -> tuple[list[Thread], dict[str, str]]:
+def threads(
+    uow: UnitOfWork, caller: Party, *, limit: int, offset: int
+) -> tuple[list[Thread], dict[str, Message], dict[str, str]]:
+    """The threads your party is in, most recently active first, each with its latest message."""
     require(caller, "hotline.read")
     with uow:
         items = uow.hotline.threads_for(caller.id, limit=limit, offset=offset)
-        return items, uow.parties.names({p for th in items for p in th.members})
+        last = uow.hotline.last_messages([th.id for th in items])
+        senders = {m.sender_id for m in last.values() if m.sender_id}
+        return items, last, uow.parties.names({p for th in items for p in th.members} | senders)
 
 
 def thread(

@@ -68,9 +68,9 @@ def list_threads(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
 ) -> list[s.ThreadRead]:
-    """Threads your party is in, most recently active first."""
-    items, names = hotline.threads(ctx.uow(), caller, limit=limit, offset=offset)
-    return [_thread(th, names) for th in items]
+    """Threads your party is in, most recently active first, each with its latest message."""
+    items, last, names = hotline.threads(ctx.uow(), caller, limit=limit, offset=offset)
+    return [s.ThreadRead.model_validate(thread_json(th, names, last.get(th.id))) for th in items]
 
 
 @router.get("/v1/threads/{thread_id}", operation_id="getThread", response_model=s.ThreadWithMessages)
