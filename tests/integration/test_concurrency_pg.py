@@ -138,7 +138,7 @@ def test_conflicts_in_two_places_at_once_share_one_thread(pg_url: str) -> None:
         t.join()
     assert not errors, errors
     assert sum(len(r.conflicts) for r in done) == 2  # type: ignore[attr-defined]
-    threads, _ = hotline.threads(SqlUnitOfWork(engine), a, limit=10, offset=0)
+    threads, _, _ = hotline.threads(SqlUnitOfWork(engine), a, limit=10, offset=0)
     assert len(threads) == 1 and set(threads[0].members) == {a.id, b.id}
     _, alerts, _ = hotline.thread(SqlUnitOfWork(engine), a, threads[0].id, after=None, limit=10)
     assert len(alerts) == 2

@@ -27,7 +27,7 @@ def test_a_notification_posts_to_its_threads_in_id_order(
         lng = 37.0 + 0.2 * i
         activities.notify(uow(), policy, others[n], activity_body(lng=lng))
         activities.notify(uow(), policy, a, activity_body(lng=lng))
-    threads, _ = hotline.threads(uow(), a, limit=100, offset=0)
+    threads, _, _ = hotline.threads(uow(), a, limit=100, offset=0)
     assert len(threads) == 5
     # Then B to F each notify a plan at one place, and A's plan there conflicts with all five.
     for p in others.values():
