@@ -3,6 +3,7 @@ memorandum), read, attached, revised, and signed or refused by its signatories l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,6 +49,19 @@ def _document(c: Client, zone_ref: str, ref: str) -> tuple[str, dict[str, Any]]:
         titles = "; ".join(f"{d['title']} ({d['id']})" for d in (found or docs)) or "none"
         fail(f"{'no' if not found else 'more than one'} document of the zone matches {ref!r}: {titles}")
     return zid, found[0]
+
+
+def _act(
+    url: str, token: str | None, as_json: bool, zone_ref: str, ref: str,
+    call: Callable[[Client, str, dict[str, Any]], dict[str, Any]], said: Callable[[dict[str, Any]], str],
+) -> None:  # fmt: skip
+    """A step on one document as read now (its current version): done, its receipt, one line."""
+    with _client(url, token) as c:
+        zid, d = _document(c, zone_ref, ref)
+        done = guarded(lambda: call(c, zid, d))
+        _receipt(c)
+    shown = f"{said(d)}: {_line(done)}"
+    _print_json(done) if as_json else out.print(shown, markup=False, highlight=False, soft_wrap=True)
 
 
 def _read(file: Path) -> str:
@@ -134,12 +148,8 @@ def documents_revise(
         change["body"] = _read(file)
     if title is not None:
         change["title"] = title
-    with _client(url, token) as c:
-        zid, d = _document(c, zone_id, document)
-        done = guarded(lambda: c.revise_document(zid, d["id"], {**change, "version": d["version"]}))
-        _receipt(c)
-    shown = f"revised: {_line(done)}"
-    _print_json(done) if as_json else out.print(shown, markup=False, highlight=False, soft_wrap=True)
+    _act(url, token, as_json, zone_id, document, lambda c, zid, d: c.revise_document(
+        zid, d["id"], {**change, "version": d["version"]}), lambda d: "revised")
 
 
 @documents_app.command("sign")
@@ -153,13 +163,9 @@ def documents_sign(
     as_json: JsonOpt = False,
 ) -> None:
     """Sign a document's current version (a signatory), final unless --strength in_principle."""
-    with _client(url, token) as c:
-        zid, d = _document(c, zone_id, document)
-        body = {"version": d["version"], "strength": strength, "statement": statement}
-        done = guarded(lambda: c.sign_document(zid, d["id"], body))
-        _receipt(c)
-    shown = f"signed version {d['version']} ({strength}): {_line(done)}"
-    _print_json(done) if as_json else out.print(shown, markup=False, highlight=False, soft_wrap=True)
+    _act(url, token, as_json, zone_id, document, lambda c, zid, d: c.sign_document(
+        zid, d["id"], {"version": d["version"], "strength": strength, "statement": statement}),
+        lambda d: f"signed version {d['version']} ({strength})")  # fmt: skip
 
 
 @documents_app.command("object")
@@ -172,10 +178,6 @@ def documents_object(
     as_json: JsonOpt = False,
 ) -> None:
     """Refuse a document's current version (a signatory), saying why."""
-    with _client(url, token) as c:
-        zid, d = _document(c, zone_id, document)
-        done = guarded(lambda: c.sign_document(zid, d["id"], {"version": d["version"], "statement": statement},
-                                               objection=True))  # fmt: skip
-        _receipt(c)
-    shown = f"objected to version {d['version']}: {_line(done)}"
-    _print_json(done) if as_json else out.print(shown, markup=False, highlight=False, soft_wrap=True)
+    _act(url, token, as_json, zone_id, document, lambda c, zid, d: c.sign_document(
+        zid, d["id"], {"version": d["version"], "statement": statement}, objection=True),
+        lambda d: f"objected to version {d['version']}")  # fmt: skip
