@@ -7,17 +7,21 @@ import { canonical, signRequest } from "./signing.js";
 export const RETRY_WAITS = [500, 1000, 2000];
 
 /** A fresh random key. crypto.getRandomValues works on a plain-http address; randomUUID does not. */
-function newKey() {
+export function newKey() {
   return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const UNREACHABLE = "The server cannot be reached";
 
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.status = status;
     this.problem = problem;
+    // no answer at all (the link is down), as opposed to a refusal or a check made here
+    this.unreachable = status === 0 && problem.title === UNREACHABLE;
   }
 
   /** [{pointer, detail}] — the fields the server named, or one entry for the whole request. */
@@ -42,7 +46,8 @@ export class Api {
     return canonical(body);
   }
 
-  async request(method, path, { body, params, accept, blob } = {}) {
+  /** ``key``: the Idempotency-Key a write goes with, when the caller keeps it (the outbox does). */
+  async request(method, path, { body, params, accept, blob, key: given } = {}) {
     const url = new URL(path, window.location.origin);
     for (const [k, v] of Object.entries(params || {})) {
       for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null && one !== "") url.searchParams.append(k, one);
@@ -58,7 +63,7 @@ export class Api {
     }
     const text = body === undefined ? undefined : this.bodyText(body);
     const what = `${method} ${url}\n${text ?? ""}`;
-    const key = method === "POST" || method === "PATCH" ? (this.unanswered?.what === what ? this.unanswered.key : newKey()) : null;
+    const key = method === "POST" || method === "PATCH" ? given || (this.unanswered?.what === what ? this.unanswered.key : newKey()) : null;
     if (key) headers["Idempotency-Key"] = key;
     let res;
     for (let tries = 0; !res; tries++) {
@@ -71,9 +76,9 @@ export class Api {
           await pause(RETRY_WAITS[tries]);
           continue;
         }
-        if (key) this.unanswered = { what, key };
+        if (key && !given) this.unanswered = { what, key };
         const again = key ? " Send it again once the link is back: it will not be done twice." : "";
-        throw new ApiError(0, { title: "The server cannot be reached", detail: `The server cannot be reached (${e.message}).${again}` });
+        throw new ApiError(0, { title: UNREACHABLE, detail: `The server cannot be reached (${e.message}).${again}` });
       }
     }
     if (key && this.unanswered?.key === key) this.unanswered = null;
@@ -123,8 +128,8 @@ export class Api {
     return this.request("GET", path, { params, accept });
   }
 
-  post(path, body) {
-    return this.request("POST", path, { body: body ?? {} });
+  post(path, body, { key } = {}) {
+    return this.request("POST", path, { body: body ?? {}, key });
   }
 
   patch(path, body) {

@@ -1,6 +1,7 @@
 // Report an incident by clicking the map (ACLED's vocabulary), and an incident's detail.
 import L from "./leaflet-global.js";
 import { clear, el, field, numberOrNull, select, submitting } from "./dom.js";
+import { base64Of, deliver, keep, outgoingReport } from "./outbox.js";
 import { human, iso } from "./time.js";
 
 /** The nearest gazetteer place to a point: [name, km]. */
@@ -83,18 +84,23 @@ export function incidentPanel(app) {
         alleged: [...alleged.selectedOptions].map((o) => o.value),
       };
       if (actor2.value.trim()) body.actor2 = { name: actor2.value, inter: Number(inter2.value) };
-      const i = await app.api.post("/v1/incidents", body);
       // the report is stored first: a file refused (too large, say) leaves it reported, and says so
-      const attached = [];
-      const refused = [];
-      for (const f of files.files) {
-        try {
-          await app.api.post(`/v1/incidents/${i.id}/evidence`, { resourceDesc: f.name, mimeType: f.type || "application/octet-stream", derefUri: await base64Of(f) });
-          attached.push(f.name);
-        } catch (e) {
-          refused.push(`${f.name}: ${e.message}`);
-        }
+      const item = outgoingReport(app.me.id, body, files.files);
+      try {
+        await deliver(app, item);
+      } catch (e) {
+        if (!e.unreachable) throw e; // refused: named on its fields
+        // the link is down: the device keeps it (the form is cleared, so it is not made twice)
+        await keep(app, item, e);
+        form.reset();
+        fillSubs();
+        marker.remove();
+        clear(result, el("p.kept", item.incident
+          ? `Reported (${item.incident.status}), but the server cannot be reached now: its files are kept on this device (Outbox) and attached as soon as the link is back.`
+          : "The server cannot be reached: the report is kept on this device (Outbox), with its files, and sent as soon as the link is back. It will not be stored twice."));
+        return;
       }
+      const { incident: i, attached, refused } = item;
       files.value = "";
       clear(result, 
         el("p.ok", `Reported: ${i.sub_event_type} at ${i.location.name || "the point"} on ${i.event_date} (${i.status}).`),
@@ -192,15 +198,6 @@ function fatalities(f) {
 const size = (n) => (n < 10_000 ? `${n.toLocaleString("en")} bytes` : n < 1_048_576 ? `${Math.round(n / 1024)} kB` : `${(n / 1_048_576).toFixed(1)} MB`);
 
 /** The file as base64, for a JSON body (CAP's derefUri). */
-function base64Of(file) {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(file);
-  });
-}
-
 /** Attach a file (a photograph, a report) to the incident, saying what it is. */
 function evidenceForm(app, i, again) {
   const file = el("input", { type: "file", name: "derefUri" });

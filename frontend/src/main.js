@@ -16,6 +16,7 @@ import { incidentPanel, incidentDetail } from "./incident.js";
 import { incidentsPanel } from "./incidents.js";
 import * as layers from "./layers.js";
 import { notifyPanel } from "./notify.js";
+import { kept, outboxPanel, RETRY_EVERY_MS, sendKept } from "./outbox.js";
 import { askForKey, signIn } from "./signin.js";
 import { HOUR, human, iso } from "./time.js";
 import { tokensPanel } from "./tokens.js";
@@ -98,14 +99,50 @@ class App {
     this.listen(seen);
     this.pollTracks();
     this.show("conflicts");
+    this.watchOutbox();
     document.body.classList.add("signed-in");
     return true;
   }
 
   /** Read the party's signing key (asked at sign-in, and again from the top bar). */
   async loadKey() {
-    if (await askForKey(this)) this.toast("Your changes are now signed with your party's key.");
+    if (await askForKey(this)) {
+      this.toast("Your changes are now signed with your party's key.");
+      this.sendOutbox(); // a kept report may have waited for it
+    }
     this.showSigning();
+  }
+
+  // ---- the outbox: reports kept on this device while the server could not be reached ------------
+  /** Send what the party left in the outbox (a tab closed with the link down), and keep trying while
+   * anything waits: every RETRY_EVERY_MS, and at once when the browser says it is online again. */
+  watchOutbox() {
+    window.addEventListener("online", () => this.sendOutbox());
+    setInterval(() => this.outboxCount && this.sendOutbox(), RETRY_EVERY_MS);
+    this.countOutbox().then((n) => n && this.sendOutbox());
+  }
+
+  async sendOutbox() {
+    try {
+      await sendKept(this);
+    } catch (e) {
+      this.toast(`Outbox: ${e.message}`);
+    }
+    this.panels.outbox?.refresh?.();
+  }
+
+  /** The Outbox button shows only while reports wait, with how many. */
+  async countOutbox() {
+    let n = 0;
+    try {
+      n = (await kept(this)).length;
+    } catch (e) {
+      this.toast(`Outbox: ${e.message}`); // IndexedDB refused (a private window may): said, not hidden
+    }
+    this.outboxCount = n;
+    $("outbox-button").hidden = !n;
+    $("badge-outbox").textContent = n;
+    return n;
   }
 
   showSigning() {
@@ -363,6 +400,7 @@ class App {
       tokens: () => tokensPanel(this),
       audit: () => auditPanel(this),
       alerts: () => alertsPanel(this),
+      outbox: () => outboxPanel(this),
     };
     this.cleanup?.();
     this.cleanup = null;

@@ -1182,8 +1182,8 @@ def test_report_an_incident_by_clicking_the_map(browser: Browser, server: Server
 
 def test_a_report_whose_answer_is_lost_is_sent_again_and_made_once(browser: Browser, server: Server) -> None:
     """A monitor's link drops after the server took the report: the page sends it again with the same
-    Idempotency-Key and shows the first answer; one incident is stored. Sent by hand again after the
-    page gave up, it still goes with that key."""
+    Idempotency-Key and shows the first answer; one incident is stored. When the page gives up, the
+    report waits in the outbox and is sent from there, still with that key."""
     s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
     page = s.page
     keys: list[str] = []
@@ -1214,19 +1214,124 @@ def test_a_report_whose_answer_is_lost_is_sent_again_and_made_once(browser: Brow
     mine = lambda: [i for i in s.api("/v1/incidents", limit=1000)  # noqa: E731
                     if any(src["name"] == "UN monitors, lost link test" for src in i["sources"])]  # fmt: skip
     assert len(mine()) == 1
-    # the link stays down through every try: the page says so; sent again by hand, same key, made once
+    # the link stays down through every try: the report is kept on the device and the form cleared (so
+    # it is not made twice); sent from the outbox once the link is back, same key, made once
     lose["answers"] = 4
+    page.mouse.click(*s.at(33.01, 36.21))
+    form.get_by_label("Actor 1", exact=True).fill("Unidentified Armed Group (Syria)")
     form.get_by_label("Source").fill("UN monitors, lost link test 2")
     form.get_by_role("button", name="Report").click()
-    expect(form.locator(".form-error")).to_contain_text("it will not be done twice", timeout=15_000)
-    form.get_by_role("button", name="Report").click()
-    expect(form.locator(".results")).to_contain_text("Reported: ")
-    assert len(keys) == 7 and len(set(keys[2:])) == 1 and keys[2] != keys[0], keys
+    expect(form.locator(".results .kept")).to_contain_text("kept on this device", timeout=15_000)
+    expect(form.get_by_label("Source")).to_have_value("")
+    outbox = page.locator("#outbox-button")
+    expect(outbox).to_contain_text("Outbox 1")
+    assert len(keys) == 6 and len(set(keys[2:])) == 1 and keys[2] != keys[0], keys
+    outbox.click()
+    panel = page.locator("#panel .outbox")
+    expect(panel.locator("li.kept")).to_contain_text("Waiting for the link. Last tried")
+    panel.get_by_role("button", name="Send now").click()
+    expect(page.locator("#toasts")).to_contain_text("Sent from this device: ")
+    expect(outbox).to_be_hidden()
+    expect(panel.get_by_role("status")).to_contain_text("Nothing waits")
+    assert len(keys) == 7 and len(set(keys[2:])) == 1, keys
     again = [i for i in s.api("/v1/incidents", limit=1000)
              if any(src["name"] == "UN monitors, lost link test 2" for src in i["sources"])]  # fmt: skip
     assert len(again) == 1
     assert not s.errors
     page.close()
+
+
+def test_a_report_made_while_the_link_is_down_waits_on_the_device_and_is_sent_once(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """A monitor in the field reports with a photograph while the link is down; the first try did
+    reach the server but its answer was lost. The tab is closed. Signed in again on the same device,
+    the report waits in the outbox (another party signed in there does not see or send it); once the
+    browser is back online it goes by itself, with the keys it was first sent with: one incident,
+    one photograph."""
+    url = server[0]
+    monitor = _new_party(server, "Outbox test monitor", role="monitor")
+    officer = _new_party(server, "Outbox test officer")
+    device = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    keys: list[str] = []
+    reached = {"report": 1}
+
+    def link_down(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers["idempotency-key"])
+        if "/evidence" not in route.request.url and reached["report"]:
+            reached["report"] -= 1
+            route.fetch()  # the server takes the report, and the answer is lost
+        route.abort("internetdisconnected")
+
+    def open_tab(token: str, name: str, down: bool) -> Session:
+        page = device.new_page()
+        if down:
+            page.route("**/v1/incidents**", link_down)
+        s = Session(page, url, token)
+        page.goto(f"{url}/")
+        dialog = page.get_by_role("dialog", name="Sign in")
+        dialog.get_by_label("Party token").fill(token)
+        dialog.get_by_label("Party token").press("Enter")
+        expect(page.locator("body.signed-in")).to_have_count(1)
+        expect(page.locator("#who")).to_contain_text(name)
+        return s
+
+    first = open_tab(monitor, "Outbox test monitor", down=True)
+    page = first.page
+    page.get_by_role("button", name="Report incident").click()
+    form = page.locator("#panel form")
+    first.view(32.62, 36.10, 11)
+    page.mouse.click(*first.at(32.62, 36.10))
+    form.get_by_label("Actor 1", exact=True).fill("Unidentified Armed Group (Syria)")
+    form.get_by_label("Source").fill("Outbox test: monitors at the crossing")
+    photo = tmp_path / "crater.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 20)
+    form.get_by_label("Evidence (optional)").set_input_files(str(photo))
+    form.get_by_role("button", name="Report").click()
+    expect(form.locator(".results .kept")).to_contain_text("kept on this device", timeout=15_000)
+    expect(page.locator("#outbox-button")).to_contain_text("Outbox 1")
+    assert len(keys) == 4 and len(set(keys)) == 1, keys  # one request, tried four times
+    assert not first.errors
+    page.close()  # the tab is closed with the link still down
+
+    mine = lambda: [i for i in first.api("/v1/incidents", limit=1000)  # noqa: E731
+                    if any(src["name"] == "Outbox test: monitors at the crossing" for src in i["sources"])]  # fmt: skip
+    assert len(mine()) == 1  # the server did take the first try
+    again = open_tab(monitor, "Outbox test monitor", down=True)
+    page = again.page
+    outbox = page.locator("#outbox-button")
+    expect(outbox).to_contain_text("Outbox 1")  # kept across the tab, and tried at once on sign-in
+    outbox.click()
+    card = page.locator("#panel .outbox li.kept")
+    expect(card).to_contain_text("Armed clash")
+    expect(card).to_contain_text("files: crater.jpg")
+    expect(card).to_contain_text("Last tried")
+    deadline = time.monotonic() + 15
+    while len(keys) < 8 and time.monotonic() < deadline:  # the try on sign-in: four more, same key
+        page.wait_for_timeout(100)
+    assert len(keys) == 8 and len(set(keys)) == 1, keys
+    # another party signed in on the same device neither sees nor sends it
+    other = open_tab(officer, "Outbox test officer", down=False)
+    expect(other.page.locator("#panel")).not_to_contain_text("Loading")
+    expect(other.page.locator("#outbox-button")).to_be_hidden()
+    other.page.close()
+    # the link comes back: the browser says it is online, and the outbox goes by itself
+    device.set_offline(True)
+    page.unroute("**/v1/incidents**")
+    device.set_offline(False)
+    expect(page.locator("#toasts")).to_contain_text("Sent from this device: Armed clash", timeout=15_000)
+    expect(page.locator("#toasts")).to_contain_text("with crater.jpg")
+    expect(outbox).to_be_hidden()
+    expect(page.locator("#panel .outbox").get_by_role("status")).to_contain_text("Nothing waits")
+    stored = mine()
+    assert len(stored) == 1, stored
+    ev = httpx.get(f"{url}/v1/incidents/{stored[0]['id']}", headers={"Authorization": f"Bearer {monitor}"}).json()
+    assert [e["resourceDesc"] for e in ev["evidence"]] == ["crater.jpg"], ev["evidence"]
+    assert not again.errors
+    device.close()
 
 
 def test_live_tracks_with_predicted_vectors(browser: Browser, server: tuple[str, dict[str, str], str]) -> None:
