@@ -5,8 +5,9 @@ import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, findControls, folded, select, submitting } from "./dom.js";
 import { newThreadPanel, SENDERS } from "./inbox.js";
 import { incidentsPanel } from "./incidents.js";
-import { fromLocalInput, human, iso, toLocalInput } from "./time.js";
+import { fromLocalInput, human, iso, sendTime, toLocalInput } from "./time.js";
 import { KIND_COLOURS, altitude, describeHours, zoneBounds, zoneStyle } from "./layers.js";
+import { rulesFields } from "./rules.js";
 
 const words = (s) => String(s).replaceAll("_", " ");
 // Statuses in which signatories may still revise a zone (domain.states.REVISABLE); once in force it is fixed.
@@ -68,6 +69,7 @@ async function load(app, id, node) {
     el("ul.plain.positions", n.positions.map((p) => el("li", `${human(p.at)} · ${p.party.name}: ${words(p.position)} on revision ${p.revision}`, p.statement ? ` — “${p.statement}”` : ""))),
     n.revisions.length > 1 ? diffPicker(app, z, n.revisions) : null,
     z.geometry.type !== "Point" && REVISABLE.includes(z.status) && z.signatories.some((p) => p.id === app.me.id) ? reviseBoundary(app, z) : null,
+    REVISABLE.includes(z.status) && z.signatories.some((p) => p.id === app.me.id) ? reviseRules(app, z) : null,
     chart,
     z.description ? el("details", el("summary", "About this zone"), el("p", z.description)) : null,
   );
@@ -335,12 +337,48 @@ function reviseBoundary(app, z) {
   return el("div", el("h3", "Boundary"), start, form);
 }
 
+/** A signatory revises the zone's rules (what it forbids, its band, stand-off, hours, when it is in
+ * effect) while it is negotiated: a new revision, which voids the sign-offs given so far. */
+function reviseRules(app, z) {
+  const rules = rulesFields(app, z);
+  const from = el("input", { name: "effective_from", type: "datetime-local", value: toLocalInput(Date.parse(z.effective_from)) });
+  const until = el("input", { name: "effective_until", type: "datetime-local", value: z.effective_until ? toLocalInput(Date.parse(z.effective_until)) : "" });
+  const rationale = el("textarea", { name: "rationale", rows: 2 });
+  const change = () => ({
+    ...rules.body(),
+    effective_from: from.value ? sendTime(from.value) : z.effective_from,
+    effective_until: until.value ? sendTime(until.value) : null, // empty: until further notice
+  });
+  const before = JSON.stringify(change());
+  const form = el("form.revise-rules", { novalidate: true, hidden: true },
+    el("div.form-error", { role: "alert" }),
+    el("p.hint", "A new revision: the sign-offs given so far are void, and every signatory signs it again."),
+    rules.nodes,
+    el("div.row", field("In effect from (UTC)", from), field("Until (UTC, optional)", until)),
+    field("Why these rules", rationale),
+    el("button.primary", { type: "submit" }, "Save the rules as a new revision"));
+  const start = el("button", { type: "button", onclick: () => ((form.hidden = false), (start.hidden = true)) }, "Revise its rules");
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const body = change();
+      if (JSON.stringify(body) === before) {
+        form.querySelector(".form-error").textContent = "Nothing has changed: no new revision is made.";
+        return;
+      }
+      await app.api.patch(`/v1/zones/${z.id}`, { revision: z.revision, ...body, rationale: rationale.value });
+      await reopen(app, z, `${z.name}: its rules, revision ${z.revision + 1}, saved`);
+    });
+  });
+  return el("div", el("h3", "Rules"), start, form);
+}
+
 export function proposeZonePanel(app) {
   let drawn = null;
   let drawnKind = "area";
   const name = el("input", { name: "name", required: true });
   const kind = select("kind", app.config.zone_kinds, "de_escalation");
-  const forbids = el("fieldset.checks", { name: "forbidden_kinds" }, el("legend", "Forbids"), app.config.activity_kinds.map((k) => el("label", el("input", { type: "checkbox", value: k }), words(k))));
+  const rules = rulesFields(app);
   const from = el("input", { name: "effective_from", type: "datetime-local", value: toLocalInput(app.moment) });
   const until = el("input", { name: "effective_until", type: "datetime-local" });
   const signatories = el("select", { name: "signatories", multiple: true, size: 5 }, app.data.parties.map((p) => el("option", { value: p.id, selected: p.id === app.me.id }, p.name)));
@@ -362,7 +400,7 @@ export function proposeZonePanel(app) {
     el("div.field", geometry, el("div.field-error", { id: "zone-geometry-error", role: "alert" })),
     field("Name", name),
     field("Kind", kind),
-    forbids,
+    rules.nodes,
     el("div.row", field("In effect from (UTC)", from), field("Until (UTC, optional)", until)),
     field("Signatories", signatories),
     field("Rationale", rationale),
@@ -380,7 +418,7 @@ export function proposeZonePanel(app) {
         name: name.value,
         kind: kind.value,
         ...shape,
-        forbidden_kinds: [...forbids.querySelectorAll("input:checked")].map((i) => i.value),
+        ...rules.body(),
         effective_from: from.value ? iso(fromLocalInput(from.value)) : undefined,
         effective_until: until.value ? iso(fromLocalInput(until.value)) : undefined,
         signatories: [...signatories.selectedOptions].map((o) => o.value),
