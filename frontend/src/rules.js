@@ -35,6 +35,8 @@ export function rulesFields(app, z = null) {
   const lower = el("input", { name: "altitude_lower", type: "number", step: "any", value: shown(z?.altitude_lower, band.lower), placeholder: "the ground" });
   const upper = el("input", { name: "altitude_upper", type: "number", step: "any", value: shown(z?.altitude_upper, band.upper), placeholder: "no ceiling" });
   const standoff = el("input", { name: "standoff_m", type: "number", min: 0, step: "any", value: String(z?.standoff_m ?? 0) });
+  const separation = el("input", { name: "separation_m", type: "number", min: 0, step: "any", value: z?.separation_m ?? "" });
+  const vertical = el("input", { name: "vertical_separation_m", type: "number", min: 0, step: "any", value: z?.vertical_separation_m ?? "" });
   const rows = el("div.hours-rows");
   const remove = (row) => {
     row.remove();
@@ -57,6 +59,9 @@ export function rulesFields(app, z = null) {
         field("Lowest altitude (m, WGS84)", lower, "Empty: from the ground."),
         field("Highest altitude (m, WGS84)", upper, "Empty: no ceiling.")),
       field("Stand-off (m)", standoff, "How far beyond its boundary its rules still reach."),
+      el("div.row",
+        field("Separation inside (m)", separation, "Between live tracks in it, where wider than the service's. Empty: the service's."),
+        field("Vertical separation inside (m)", vertical, "Empty: the service's.")),
       hours,
     ],
     body: () => ({
@@ -64,6 +69,8 @@ export function rulesFields(app, z = null) {
       altitude_lower: alt(lower, band.lower),
       altitude_upper: alt(upper, band.upper),
       standoff_m: numberOrNull(standoff.value),
+      separation_m: numberOrNull(separation.value),
+      vertical_separation_m: numberOrNull(vertical.value),
       schedule: [...rows.children].map((r) => r.period()),
     }),
   };

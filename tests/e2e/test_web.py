@@ -1145,6 +1145,7 @@ def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[
     # its rules: a ceiling, a stand-off and working hours (its rules apply on weekdays by day only)
     form.get_by_label("Highest altitude (m, WGS84)").fill("3000")
     form.get_by_label("Stand-off (m)").fill("500")
+    form.get_by_label("Separation inside (m)", exact=True).fill("20000")
     form.get_by_role("button", name="Add hours").click()
     hours = form.locator(".hours-row")
     for day in ("Sat", "Sun"):
@@ -1160,7 +1161,7 @@ def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[
     zone = next(z for z in s.api("/v1/zones") if z["name"] == "Ramtha buffer")
     assert zone["forbidden_kinds"] == ["fires"] and zone["geometry"]["type"] == "Polygon"
     assert zone["altitude_upper"]["value"] == 3000 and zone["altitude_lower"]["value"] == -500  # the ground
-    assert zone["standoff_m"] == 500
+    assert zone["standoff_m"] == 500 and zone["separation_m"] == 20000 and zone["vertical_separation_m"] is None
     assert zone["schedule"] == [{"days": ["MON", "TUE", "WED", "THU", "FRI"], "start": "06:00", "end": "18:00"}]
 
     # revised on its page: the form holds the rules as they are; unchanged, it makes no revision
@@ -1168,6 +1169,7 @@ def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[
     rules = panel.locator("form.revise-rules")
     expect(rules.get_by_label("Highest altitude (m, WGS84)")).to_have_value("3000")
     expect(rules.get_by_label("Lowest altitude (m, WGS84)")).to_have_value("")
+    expect(rules.get_by_label("Separation inside (m)", exact=True)).to_have_value("20000")
     expect(rules.get_by_label("fires")).to_be_checked()
     expect(rules.locator(".hours-row").get_by_label("Sat")).not_to_be_checked()
     rules.get_by_role("button", name="Save the rules as a new revision").click()
@@ -1192,6 +1194,7 @@ def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[
     assert revised["revision"] == 2 and revised["forbidden_kinds"] == ["air", "fires"], revised
     assert revised["schedule"] is None and revised["effective_until"] == "2017-12-31T00:00:00Z"
     assert revised["altitude_upper"]["value"] == 3000 and revised["standoff_m"] == 500
+    assert revised["separation_m"] == 20000
     expect(panel.locator("ol.history")).to_contain_text("Aircraft too, and at any hour")
     assert not s.errors
     page.close()
