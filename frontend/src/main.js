@@ -20,6 +20,7 @@ import { kept, outboxPanel, RETRY_EVERY_MS, sendKept } from "./outbox.js";
 import { askForKey, signIn } from "./signin.js";
 import { HOUR, human, iso } from "./time.js";
 import { tokensPanel } from "./tokens.js";
+import { webhooksPanel } from "./webhooks.js";
 import { awaitingSignature, proposeZonePanel, zonePanel, zonesPanel } from "./zone.js";
 
 const $ = (id) => document.getElementById(id);
@@ -398,6 +399,7 @@ class App {
       propose: () => proposeZonePanel(this),
       zones: () => zonesPanel(this),
       tokens: () => tokensPanel(this),
+      webhooks: () => webhooksPanel(this),
       audit: () => auditPanel(this),
       alerts: () => alertsPanel(this),
       outbox: () => outboxPanel(this),

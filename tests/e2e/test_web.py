@@ -2251,6 +2251,74 @@ def test_an_officer_issues_and_revokes_its_partys_tokens_from_the_page(browser: 
     page.close()
 
 
+def test_an_officer_registers_a_webhook_and_sends_a_delivery_again(browser: Browser, server: Server) -> None:
+    """A party's desk sends its hotline messages to its own message system: it registers the receiver
+    from the page (the secret shown once), reads each delivery (a first try refused, then delivered),
+    sends one again by hand after an outage, and removes the webhook, its log kept."""
+    from tests.e2e.test_live import Receiver
+
+    url = server[0]
+    desk = _new_party(server, "Webhook test desk")
+    caller = _new_party(server, "Webhook test caller")
+    rx = Receiver(fail=1)
+
+    def received(n: int) -> None:
+        deadline = time.monotonic() + 30
+        while len(rx.received) < n and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(rx.received) >= n, rx.received
+
+    try:
+        s = _sign_in_with(browser, server, desk, "Webhook test desk")
+        page, panel = s.page, s.page.locator("#panel")
+        page.get_by_role("button", name="Webhooks").click()
+        expect(panel.locator("ul.webhooks")).to_contain_text("None registered.")
+        form = panel.locator("form.register-webhook")
+        form.get_by_label("Receiver URL").fill("ftp://ops.example.org/inbox")
+        form.get_by_role("button", name="Register").click()
+        slot = form.locator("#" + str(form.get_by_label("Receiver URL").get_attribute("id")) + "-error")
+        expect(slot).to_contain_text("must be an http or https URL")
+        form.get_by_label("Receiver URL").fill(rx.url)
+        form.get_by_label("message", exact=True).check()
+        form.get_by_role("button", name="Register").click()
+        secret = panel.get_by_label(f"Secret for {rx.url}")
+        expect(secret).to_have_value(re.compile(r"^whsec_"))
+        rx.secret = secret.input_value()
+        card = panel.locator("ul.webhooks li.card")
+        expect(card).to_contain_text("JSON · message · registered")
+        expect(card).to_contain_text("nothing sent yet")
+        # another party calls the desk on the hotline: the first try is refused (500), the next delivered
+        r = httpx.post(f"{url}/v1/threads", headers={"Authorization": f"Bearer {caller}"},
+                       json={"subject": "Webhook test", "parties": ["Webhook test desk"],
+                             "message": {"headline": "Convoy at the crossing at 06:00"}})  # fmt: skip
+        assert r.status_code == 201, r.text
+        received(2)
+        assert [ok for ok, _, _ in rx.received] == [True, True] and rx.received[0][2] == rx.received[1][2]
+        card.get_by_role("button", name="Deliveries").click()
+        item = card.locator("ol.deliveries li")
+        expect(item).to_have_count(1)
+        expect(item).to_contain_text("delivered")
+        expect(item).to_contain_text("2 tries · HTTP 200")
+        # sent again by hand (the receiver lost it): the same event, signed afresh
+        item.get_by_role("button", name="Send again").click()
+        expect(page.locator("#toasts")).to_contain_text("Sent again: message (event ")
+        received(3)
+        assert rx.received[2][0] and rx.received[2][2] == rx.received[0][2]
+        card.get_by_role("button", name="Read again").click()
+        expect(card.locator("ol.deliveries li")).to_have_count(2)
+        expect(card.locator("ol.deliveries li").first).to_contain_text("sent again by hand")
+        # removed with two clicks: no more deliveries, its log kept
+        card.get_by_role("button", name="Remove").click()
+        card.get_by_role("button", name=re.compile("^Click again")).click()
+        expect(panel.locator("ul.webhooks li.card")).to_contain_text("removed")
+        hooks = httpx.get(f"{url}/v1/webhooks", headers={"Authorization": f"Bearer {desk}"}).json()
+        assert [(h["active"], h["deliveries"].get("delivered")) for h in hooks] == [(False, 2)], hooks
+        assert not s.errors
+        page.close()
+    finally:
+        rx.close()
+
+
 def test_a_page_whose_token_is_revoked_goes_back_to_sign_in_saying_why(browser: Browser, server: Server) -> None:
     url, tokens, _ = server
     un = {"Authorization": f"Bearer {tokens['UN Ceasefire Monitoring Mission']}"}

@@ -12,7 +12,9 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from truceline.api.deps import Ctx
 from truceline.domain.incidents import EVENT_TYPES, INTER
 from truceline.domain.model import ActivityKind, ResponsibilityRole, ZoneKind, ZoneStatus
+from truceline.domain.webhooks import CAP_EVENT_TYPES
 from truceline.domain.zones import DEFAULT_BAND
+from truceline.services.hotline import EVENT_TYPES as FEED_EVENT_TYPES
 from truceline.web import STATIC
 
 router = APIRouter(tags=["web"])
@@ -45,7 +47,9 @@ def config(ctx: Ctx) -> dict[str, Any]:
         "zone_kinds": [k.value for k in ZoneKind],
         "zone_statuses": [k.value for k in ZoneStatus],
         "activity_kinds": [k.value for k in ActivityKind],
-        "zone_default_band": DEFAULT_BAND,  # a zone's band when none is given: "from the ground, no ceiling"
+        "zone_default_band": DEFAULT_BAND,
+        "feed_event_types": list(FEED_EVENT_TYPES),  # what a webhook may ask for
+        "cap_event_types": list(CAP_EVENT_TYPES),  # a zone's band when none is given: "from the ground, no ceiling"
         "responsibility_roles": [k.value for k in ResponsibilityRole],
         "event_types": {k: list(v) for k, v in EVENT_TYPES.items()},
         "inter": {str(k): v for k, v in INTER.items() if k},
