@@ -1,7 +1,7 @@
 // Report an incident by clicking the map (ACLED's vocabulary), and an incident's detail.
 import L from "./leaflet-global.js";
 import { clear, el, field, numberOrNull, select, submitting } from "./dom.js";
-import { base64Of, deliver, keep, outgoingReport } from "./outbox.js";
+import { base64Of, deliver, keep, outgoingEvidence, outgoingReport } from "./outbox.js";
 import { human, iso } from "./time.js";
 
 /** The nearest gazetteer place to a point: [name, km]. */
@@ -197,7 +197,6 @@ function fatalities(f) {
 
 const size = (n) => (n < 10_000 ? `${n.toLocaleString("en")} bytes` : n < 1_048_576 ? `${Math.round(n / 1024)} kB` : `${(n / 1_048_576).toFixed(1)} MB`);
 
-/** The file as base64, for a JSON body (CAP's derefUri). */
 /** Attach a file (a photograph, a report) to the incident, saying what it is. */
 function evidenceForm(app, i, again) {
   const file = el("input", { type: "file", name: "derefUri" });
@@ -209,7 +208,18 @@ function evidenceForm(app, i, again) {
     submitting(form, async () => {
       const chosen = file.files[0];
       const body = { resourceDesc: desc.value, mimeType: chosen?.type || "application/octet-stream", derefUri: chosen ? await base64Of(chosen) : "" };
-      const done = await app.api.post(`/v1/incidents/${i.id}/evidence`, body);
+      const item = chosen && desc.value.trim() ? outgoingEvidence(app.me.id, i, incidentTitle(i), chosen, desc.value) : null;
+      let done;
+      try {
+        done = await app.api.post(`/v1/incidents/${i.id}/evidence`, body, { key: item?.files[0].key });
+      } catch (e) {
+        if (!item || !e.unreachable) throw e;
+        // the link is down: the device keeps the file and attaches it, with this key, once it is back
+        await keep(app, item, e);
+        form.reset();
+        form.querySelector(".form-error").replaceChildren(el("p.kept", `The server cannot be reached: ${chosen.name} is kept on this device (Outbox) and attached as soon as the link is back.`));
+        return;
+      }
       await again(`Evidence attached: ${done.evidence.resourceDesc} (SHA-256 ${done.evidence.sha256.slice(0, 12)}…)`);
     });
   });

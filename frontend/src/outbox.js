@@ -24,15 +24,18 @@ export function base64Of(file) {
   });
 }
 
+const outgoingFile = (f, desc) => ({ name: f.name, desc: desc || f.name, type: f.type || "application/octet-stream", blob: f, key: newKey(), done: false });
+
 /** A report to send, with its files: each write has its key from the start, so every try of it,
  * from the form or from the outbox, is the same request to the server. */
 export function outgoingReport(party, body, files) {
   return {
     id: newKey(), // the report's Idempotency-Key
     party,
+    title: reportTitle(body),
     madeAt: new Date().toISOString(),
     body,
-    files: [...files].map((f) => ({ name: f.name, type: f.type || "application/octet-stream", blob: f, key: newKey(), done: false })),
+    files: [...files].map((f) => outgoingFile(f)),
     incident: null, // the server's answer, once it has the report
     attached: [],
     refused: [], // "name: why" for each file the server refused (the report stands)
@@ -42,7 +45,12 @@ export function outgoingReport(party, body, files) {
   };
 }
 
-export const reportTitle = (b) => `${b.sub_event_type || b.event_type}${b.location?.name ? `, ${b.location.name}` : ""} on ${b.event_date}`;
+/** A file to attach to an incident already stored, described as ``desc``. */
+export function outgoingEvidence(party, incident, title, file, desc) {
+  return { ...outgoingReport(party, null, []), title: `Evidence for ${title}`, incident, files: [outgoingFile(file, desc)] };
+}
+
+const reportTitle = (b) => !b ? "" : `${b.sub_event_type || b.event_type}${b.location?.name ? `, ${b.location.name}` : ""} on ${b.event_date}`;
 
 /** Send a report, then its files; ``save`` records each step as it is done, so a report kept on the
  * device knows how far it got. Throws when the server cannot be reached, or refuses the report; a
@@ -54,9 +62,9 @@ export async function deliver(app, item, save = async () => {}) {
   }
   for (const f of item.files.filter((x) => !x.done)) {
     try {
-      const body = { resourceDesc: f.name, mimeType: f.type, derefUri: await base64Of(f.blob) };
+      const body = { resourceDesc: f.desc || f.name, mimeType: f.type, derefUri: await base64Of(f.blob) };
       await app.api.post(`/v1/incidents/${item.incident.id}/evidence`, body, { key: f.key });
-      item.attached.push(f.name);
+      item.attached.push(f.desc || f.name);
     } catch (e) {
       if (e.unreachable || e.status === 401) throw e;
       item.refused.push(`${f.name}: ${e.message}`);
@@ -118,7 +126,7 @@ async function sendAll(app) {
     sent++;
     const files = item.attached.length ? ` with ${item.attached.join(", ")}` : "";
     const refused = item.refused.length ? `; not attached: ${item.refused.join("; ")}` : "";
-    app.toast(`Sent from this device: ${reportTitle(item.body)} (${item.incident.status})${files}${refused}.`);
+    app.toast(`Sent from this device: ${item.title} (${item.incident.status})${files}${refused}.`);
   }
   if (sent) app.loadIncidents();
   await app.countOutbox();
@@ -130,7 +138,7 @@ function standing(item) {
   if (item.problem) return `Refused by the server: ${[item.problem.detail, ...item.problem.errors].join("; ")}`;
   const left = item.files.filter((f) => !f.done).length;
   const last = item.tried ? ` Last tried ${human(item.tried)}: ${item.waiting}` : "";
-  if (item.incident) return `The incident is stored (${item.incident.status}); ${left} file(s) still to attach.${last}`;
+  if (item.incident) return `The incident is stored; ${left} file(s) still to attach.${last}`;
   return `Waiting for the link.${last}`;
 }
 
@@ -147,8 +155,8 @@ export function outboxPanel(app) {
     list.replaceChildren(...items.map((item) => {
       const files = item.files.length ? ` · files: ${item.files.map((f) => f.name).join(", ")}` : "";
       return el("li.card.kept", { class: `card kept${item.problem ? " overdue" : ""}` },
-        el("p", el("strong", reportTitle(item.body))),
-        el("p.meta", `Made ${human(item.madeAt)} · source: ${item.body.sources.map((s) => s.name).join(", ")}${files}`),
+        el("p", el("strong", item.title)),
+        el("p.meta", `Made ${human(item.madeAt)}${item.body ? ` · source: ${item.body.sources.map((s) => s.name).join(", ")}` : ""}${files}`),
         el("p.standing", standing(item)),
         el("div.buttons", confirmButton(
           "Discard",
@@ -171,7 +179,7 @@ export function outboxPanel(app) {
   return {
     node: el("section.panel.outbox",
       el("h2", { tabindex: "-1" }, "Outbox"),
-      el("p.hint", "Incident reports made on this device while the server could not be reached. Each is sent as it was first sent, so a try that did reach the server is never stored twice: every 30 s while any waits, at once when the browser is back online, or now."),
+      el("p.hint", "Incident reports and evidence made on this device while the server could not be reached. Each is sent as it was first sent, so a try that did reach the server is never stored twice: every 30 s while any waits, at once when the browser is back online, or now."),
       sendNow, status, list),
     refresh,
   };

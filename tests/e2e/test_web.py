@@ -1380,6 +1380,23 @@ def test_a_report_made_while_the_link_is_down_waits_on_the_device_and_is_sent_on
     assert len(stored) == 1, stored
     ev = httpx.get(f"{url}/v1/incidents/{stored[0]['id']}", headers={"Authorization": f"Bearer {monitor}"}).json()
     assert [e["resourceDesc"] for e in ev["evidence"]] == ["crater.jpg"], ev["evidence"]
+    # evidence attached on the incident's page while the link is down waits the same way
+    page.route("**/v1/incidents/*/evidence", lambda route: route.abort("internetdisconnected"))
+    page.evaluate("(id) => window.truceline.openIncident({ id, event_type: 'Incident' })", stored[0]["id"])
+    form = page.locator("#panel .incident-page form.evidence-form")
+    form.get_by_label("File").set_input_files(str(photo))
+    form.get_by_label("What it is").fill("The crater, second photograph")
+    form.get_by_role("button", name="Attach").click()
+    expect(form.locator(".kept")).to_contain_text("crater.jpg is kept on this device", timeout=15_000)
+    expect(outbox).to_contain_text("Outbox 1")
+    page.unroute("**/v1/incidents/*/evidence")
+    outbox.click()
+    expect(page.locator("#panel .outbox li.kept")).to_contain_text("Evidence for Armed clash")
+    page.locator("#panel .outbox").get_by_role("button", name="Send now").click()
+    expect(page.locator("#toasts")).to_contain_text("with The crater, second photograph")
+    expect(outbox).to_be_hidden()
+    ev = httpx.get(f"{url}/v1/incidents/{stored[0]['id']}", headers={"Authorization": f"Bearer {monitor}"}).json()
+    assert [e["resourceDesc"] for e in ev["evidence"]] == ["crater.jpg", "The crater, second photograph"]
     assert not again.errors
     device.close()
 
