@@ -46,7 +46,11 @@ async function load(app, id, node) {
     el("dl",
       el("dt", "In effect"), el("dd", `${human(z.effective_from)} – ${z.effective_until ? human(z.effective_until) : "until further notice"}`),
       z.schedule ? [el("dt", "Hours"), el("dd.hours", describeHours(z.schedule))] : null,
-      el("dt", "Altitude"), el("dd", `${altitude(z.altitude_lower)} – ${altitude(z.altitude_upper)}`),
+      el("dt", "Altitude"), el("dd.band", zoneBand(app, z)),
+      z.standoff_m ? [el("dt", "Stand-off"), el("dd", `${Math.round(z.standoff_m).toLocaleString("en")} m beyond its edge`)] : null,
+      z.separation_m || z.vertical_separation_m
+        ? [el("dt", "Live tracks inside"), el("dd", `at least ${[z.separation_m && `${Math.round(z.separation_m).toLocaleString("en")} m apart`, z.vertical_separation_m && `${Math.round(z.vertical_separation_m).toLocaleString("en")} m vertically`].filter(Boolean).join(" and ")}`)]
+        : null,
       el("dt", "Forbids"), el("dd", z.forbidden_kinds.map(words).join(", ") || "nothing"),
       el("dt", "Signatories"), el("dd", z.signatories.map((p) => p.name).join(", ")),
     ),
@@ -82,6 +86,14 @@ async function load(app, id, node) {
   } catch (e) {
     chart.replaceChildren(el("figcaption", "Ceasefire, day by day"), el("p.hint", e.message));
   }
+}
+
+/** A zone's band in words: its default ends read "the ground" and "no ceiling". */
+function zoneBand(app, z) {
+  const band = app.config.zone_default_band;
+  const low = z.altitude_lower.value === band.lower.value ? "the ground" : altitude(z.altitude_lower);
+  const high = z.altitude_upper.value === band.upper.value ? "no ceiling" : altitude(z.altitude_upper);
+  return `${low} – ${high}`;
 }
 
 /** A new hotline thread about the zone, to its signatories and the parties responsible for it. */

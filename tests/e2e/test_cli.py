@@ -1057,3 +1057,37 @@ def test_a_zones_documents_from_the_cli(server: tuple[str, dict[str, str], str],
         assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and says in bad.stderr, bad.stderr
     outsider = run("zones", "documents", "sign", idlib, "memorandum", token=tokens["Jordan"], url=url)  # no signatory
     assert outsider.returncode == 1 and "403" in outsider.stderr
+
+
+def test_zones_show_says_how_its_rules_apply(server: tuple[str, dict[str, str], str]) -> None:
+    """A duty officer at a terminal reads a zone's whole rules: its shape, band, stand-off, hours,
+    separation minima and signatories, on 80 columns, each line whole."""
+    url, tokens, _ = server
+    jordan = tokens["Jordan"]
+    body = {
+        "name": "Ramtha night no-fly zone", "kind": "no_fly", "forbidden_kinds": ["air"],
+        "geometry": {"type": "Point", "coordinates": [36.0, 32.56]}, "radius_m": 8000,
+        "altitude_upper": {"value": 3000}, "standoff_m": 500, "separation_m": 20000,
+        "schedule": [{"days": ["ANY"], "start": "18:00", "end": "06:00"},
+                     {"days": ["FRI"], "start": "06:00", "end": "12:00"}],
+        "signatories": ["Jordan", "Syrian Arab Republic"],
+    }  # fmt: skip
+    r = httpx.post(f"{url}/v1/zones", headers={"Authorization": f"Bearer {jordan}"}, json=body)
+    assert r.status_code == 201, r.text
+    env = {**os.environ, "COLUMNS": "80", "TRUCELINE_TOKEN": jordan, "TRUCELINE_URL": url}
+    shown = subprocess.run([str(BIN), "zones", "show", r.json()["zone"]["id"]], capture_output=True, text=True,
+                           env=env, timeout=120)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    assert "area: circle of 8,000 m around 32.5600, 36.0000" in lines
+    assert "altitude: the ground to 3000 m, and 500 m beyond its edge" in lines
+    assert "hours: daily 18:00–06:00; FRI 06:00–12:00 UTC" in lines
+    assert "live tracks inside: at least 20,000 m apart" in lines
+    assert "signatories: Jordan, Syrian Arab Republic" in lines
+    assert all(len(line) <= 80 for line in shown.stdout.splitlines())
+    # a zone without hours or minima says so plainly
+    sw = next(z for z in httpx.get(f"{url}/v1/zones", headers={"Authorization": f"Bearer {jordan}"}).json()
+              if z["name"].startswith("Southwest"))  # fmt: skip
+    plain = subprocess.run([str(BIN), "zones", "show", sw["id"]], capture_output=True, text=True, env=env, timeout=120)
+    assert "hours: all the time it is in effect" in plain.stdout and "live tracks inside" not in plain.stdout
+    assert re.search(r"area: (multi)?polygon of \d+ vertices", plain.stdout), plain.stdout

@@ -1158,6 +1158,9 @@ def test_propose_a_zone_by_drawing_it(browser: Browser, server: tuple[str, dict[
     expect(panel.locator("h2")).to_have_text("Ramtha buffer", timeout=15_000)
     expect(panel).to_contain_text("buffer · proposed · revision 1")
     expect(panel.locator("dd.hours")).to_have_text("MON, TUE, WED, THU, FRI 06:00–18:00 UTC")
+    expect(panel.locator("dd.band")).to_have_text("the ground – 3000 m")
+    expect(panel.locator("dl")).to_contain_text("Stand-off500 m beyond its edge")
+    expect(panel.locator("dl")).to_contain_text("Live tracks insideat least 20,000 m apart")
     zone = next(z for z in s.api("/v1/zones") if z["name"] == "Ramtha buffer")
     assert zone["forbidden_kinds"] == ["fires"] and zone["geometry"]["type"] == "Polygon"
     assert zone["altitude_upper"]["value"] == 3000 and zone["altitude_lower"]["value"] == -500  # the ground

@@ -468,6 +468,36 @@ def _zone_table(zones: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _zone_rules(z: dict[str, Any]) -> list[str]:
+    """What the zone covers and how its rules apply, beyond the card: its shape, band, stand-off,
+    separation minima, hours and signatories."""
+    from truceline.domain.zones import DEFAULT_BAND
+
+    g = z["geometry"]
+    if g["type"] == "Point":
+        lon, lat = g["coordinates"][:2]
+        shape = f"circle of {z['radius_m']:,.0f} m around {lat:.4f}, {lon:.4f}"
+    else:
+        rings = g["coordinates"] if g["type"] == "Polygon" else [r for p in g["coordinates"] for r in p]
+        shape = f"{g['type'].lower()} of {sum(len(r) - 1 for r in rings)} vertices"
+    lo, hi = z["altitude_lower"], z["altitude_upper"]
+    low = "the ground" if lo["value"] == DEFAULT_BAND["lower"]["value"] else f"{lo['value']:g} {lo['units'].lower()}"
+    high = "no ceiling" if hi["value"] == DEFAULT_BAND["upper"]["value"] else f"{hi['value']:g} {hi['units'].lower()}"
+    hours = "; ".join(
+        f"{'daily' if p['days'] == ['ANY'] else ', '.join(p['days'])} {p['start']}–{p['end']}"
+        for p in z["schedule"] or []
+    )
+    minima = [f"{z[k]:,.0f} m {w}" for k, w in (("separation_m", "apart"), ("vertical_separation_m", "vertically"))
+              if z.get(k) is not None]  # fmt: skip
+    return [
+        f"area: {shape}",
+        f"altitude: {low} to {high}" + (f", and {z['standoff_m']:,.0f} m beyond its edge" if z["standoff_m"] else ""),
+        f"hours: {hours} UTC" if hours else "hours: all the time it is in effect",
+        *([f"live tracks inside: at least {' and '.join(minima)}"] if minima else []),
+        "signatories: " + ", ".join(p["name"] or p["id"] for p in z["signatories"]),
+    ]
+
+
 @zones_app.command("list")
 def zones_list(
     url: UrlOpt = DEFAULT_URL,
@@ -509,6 +539,8 @@ def zones_show(zone_id: str, url: UrlOpt = DEFAULT_URL, token: TokenOpt = None, 
     if z is None:
         return
     out.print(_zone_table([z]))
+    for line in _zone_rules(z):
+        out.print(f"  {line}", markup=False)
     for r in z["responsible"]:
         out.print(f"  {r['role']}: {r['party_name']}")
     if z.get("description"):
