@@ -1,6 +1,6 @@
 // Notify an activity by drawing it: polygon, circle or corridor, a time window and an altitude band.
 // Its conflicts come back in the response and show at once.
-import { drawShape, outline, stopDrawing } from "./draw.js";
+import { drawShape, outline, shapeFromFile, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, numberOrNull, select, submitting } from "./dom.js";
 import { HOUR, human, sendTime, toLocalInput } from "./time.js";
 import { altitude } from "./layers.js";
@@ -15,6 +15,7 @@ export function notifyPanel(app) {
   const halfWidth = el("input", { name: "half_width_m", type: "number", min: 1, step: 1, value: 2000 });
   const geometry = el("output", { name: "geometry", tabindex: "0", dataset: { names: "volume volumes outline_polygon outline_circle outline_corridor vertices radius center line" } }, "Nothing drawn yet.");
   const drawButton = el("button", { type: "button" }, "Draw on the map");
+  const fromFile = el("input", { type: "file", name: "shape_file", accept: ".geojson,.json,.gpx,.kml" });
   const start = el("input", { name: "time_start", type: "datetime-local", required: true, value: toLocalInput(app.moment) });
   const end = el("input", { name: "time_end", type: "datetime-local", required: true, value: toLocalInput(app.moment + 2 * HOUR) });
   const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: 0 });
@@ -44,6 +45,22 @@ export function notifyPanel(app) {
     drawn = await drawShape(app, shape.value);
     geometry.textContent = describe(shape.value, drawn);
   });
+  // a convoy's route as the logistics office planned it: a GPX track, a KML or GeoJSON line or area
+  fromFile.addEventListener("change", async () => {
+    const file = fromFile.files[0];
+    fromFile.value = "";
+    if (!file) return;
+    try {
+      const got = await shapeFromFile(app, file, ["corridor", "area"]);
+      shape.value = got.kind;
+      syncShape();
+      drawn = got.layer;
+      geometry.textContent = `${got.kind === "corridor" ? "Corridor" : "Area"} of ${got.points} points loaded from ${file.name}.`;
+      if (!title.value.trim() && got.name) title.value = got.name;
+    } catch (e) {
+      geometry.textContent = e.message;
+    }
+  });
   const form = el(
     "form.panel",
     { novalidate: true },
@@ -56,6 +73,7 @@ export function notifyPanel(app) {
     field("Shape", shape),
     widthField,
     el("div.field", drawButton, geometry, el("div.field-error", { id: "geometry-error", role: "alert" })),
+    field("Or load it from a file", fromFile, "A route or track (GPX), or a line or area (GeoJSON, KML), as a GIS or a GPS wrote it: a line becomes a corridor of the half width above."),
     el("div.row", field("Start (UTC)", start), field("End (UTC)", end)),
     el("div.row", field("Lowest altitude (m, WGS84)", lower), field("Highest altitude (m)", upper)),
     el("div.row", field("Repeat", every), untilField),

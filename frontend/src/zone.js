@@ -1,7 +1,7 @@
 // A zone's page (negotiation history, responsibilities, sign-off, revision diff, ceasefire chart), and
 // proposing or revising a zone by drawing.
 import L from "./leaflet-global.js";
-import { drawShape, polygonGeoJSON, stopDrawing } from "./draw.js";
+import { drawShape, polygonGeoJSON, shapeFromFile, stopDrawing } from "./draw.js";
 import { clear, downloadButton, el, field, findControls, folded, select, submitting } from "./dom.js";
 import { newThreadPanel, SENDERS } from "./inbox.js";
 import { incidentsPanel } from "./incidents.js";
@@ -402,6 +402,20 @@ export function proposeZonePanel(app) {
     drawn = await drawShape(app, k);
     geometry.textContent = k === "circle" ? `Circle of ${Math.round(drawn.getRadius() / 1000)} km drawn.` : `Area of ${drawn.getLatLngs()[0].length} points drawn.`;
   };
+  const fromFile = el("input", { type: "file", name: "boundary_file", accept: ".geojson,.json,.kml,.gpx" });
+  fromFile.addEventListener("change", async () => {
+    const file = fromFile.files[0];
+    fromFile.value = "";
+    if (!file) return;
+    try {
+      const got = await shapeFromFile(app, file, ["area"]);
+      [drawn, drawnKind] = [got.layer, "area"];
+      geometry.textContent = `Area of ${got.points} points loaded from ${file.name}.`;
+      if (!name.value.trim() && got.name) name.value = got.name;
+    } catch (e) {
+      geometry.textContent = e.message;
+    }
+  });
   const form = el(
     "form.panel",
     { novalidate: true },
@@ -410,6 +424,7 @@ export function proposeZonePanel(app) {
     el("div.form-error", { role: "alert" }),
     el("div.buttons", el("button", { type: "button", onclick: draw("area") }, "Draw an area"), el("button", { type: "button", onclick: draw("circle") }, "Draw a circle")),
     el("div.field", geometry, el("div.field-error", { id: "zone-geometry-error", role: "alert" })),
+    field("Or load its boundary from a file", fromFile, "A polygon in GeoJSON or KML, as a GIS wrote it (its holes too)."),
     field("Name", name),
     field("Kind", kind),
     rules.nodes,

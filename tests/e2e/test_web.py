@@ -421,6 +421,78 @@ def test_a_corridor_and_a_circle_can_be_drawn(browser: Browser, server: tuple[st
     page.close()
 
 
+GPX_ROUTE = """<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="a logistics office's GPS" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>Convoy Ramtha to Daraa</name>
+    <trkseg>
+      <trkpt lat="32.560" lon="36.000"><ele>520</ele></trkpt><trkpt lat="32.580" lon="36.030"><ele>530</ele></trkpt>
+    </trkseg>
+    <trkseg>
+      <trkpt lat="32.600" lon="36.070"><ele>540</ele></trkpt><trkpt lat="32.620" lon="36.100"><ele>550</ele></trkpt>
+    </trkseg>
+  </trk>
+</gpx>
+"""
+KML_AREA = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>Tall Shihab buffer</name>
+  <Polygon><outerBoundaryIs><LinearRing><coordinates>
+    35.95,32.68 36.05,32.68 36.05,32.74 35.95,32.74 35.95,32.68
+  </coordinates></LinearRing></outerBoundaryIs></Polygon>
+</Placemark></Document></kml>
+"""
+
+
+def test_a_route_and_a_boundary_are_loaded_from_a_gps_or_gis_file(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """A logistics officer notifies a convoy from the GPX track its office planned (the segments joined
+    into one corridor, the GPS's heights dropped), and a zone is proposed from a KML polygon. A file
+    with no shape the form takes is named with why, and nothing is drawn."""
+    s = sign_in(browser, server, "World Food Programme")
+    page = s.page
+    page.get_by_role("button", name="Notify", exact=True).click()
+    form = page.locator("#panel form")
+    output = form.locator("output[name=geometry]")
+    point = tmp_path / "depot.geojson"
+    point.write_text(json.dumps({"type": "Feature", "geometry": {"type": "Point", "coordinates": [36.0, 32.56]},
+                                 "properties": {}}))  # fmt: skip
+    form.get_by_label("Or load it from a file").set_input_files(str(point))
+    expect(output).to_have_text("depot.geojson holds no line (a route or a track) or polygon")
+    route = tmp_path / "route.gpx"
+    route.write_text(GPX_ROUTE)
+    form.get_by_label("Kind").select_option("humanitarian_convoy")
+    form.get_by_label("Or load it from a file").set_input_files(str(route))
+    expect(output).to_have_text("Corridor of 4 points loaded from route.gpx.")
+    expect(form.get_by_label("Shape")).to_have_value("corridor")
+    expect(form.get_by_label("Title")).to_have_value("Convoy Ramtha to Daraa")
+    form.get_by_label("Half width (m)").fill("1500")
+    form.get_by_label("Start (UTC)").fill("2017-07-15T06:00")
+    form.get_by_label("End (UTC)").fill("2017-07-15T10:00")
+    form.get_by_role("button", name="Notify", exact=True).click()
+    expect(form.locator(".results")).to_contain_text("Notified: Convoy Ramtha to Daraa")
+    made = next(a for a in s.api("/v1/activities") if a["title"] == "Convoy Ramtha to Daraa")
+    corridor = made["volumes"][0]["volume"]["outline_corridor"]
+    assert corridor["half_width_m"] == 1500
+    assert corridor["line"]["coordinates"] == [[36.0, 32.56], [36.03, 32.58], [36.07, 32.6], [36.1, 32.62]]
+
+    page.get_by_role("button", name="Propose zone").click()
+    zone_form = page.locator("#panel form")
+    area = tmp_path / "buffer.kml"
+    area.write_text(KML_AREA)
+    zone_form.get_by_label("Or load its boundary from a file").set_input_files(str(route))
+    expect(zone_form.locator("#zone-geometry")).to_have_text("route.gpx holds no polygon")
+    zone_form.get_by_label("Or load its boundary from a file").set_input_files(str(area))
+    expect(zone_form.locator("#zone-geometry")).to_have_text("Area of 4 points loaded from buffer.kml.")
+    expect(zone_form.get_by_label("Name")).to_have_value("Tall Shihab buffer")
+    zone_form.get_by_label("Kind").select_option("buffer")
+    zone_form.get_by_role("button", name="Propose").click()
+    expect(page.locator("#panel h2")).to_have_text("Tall Shihab buffer", timeout=15_000)
+    zone = next(z for z in s.api("/v1/zones") if z["name"] == "Tall Shihab buffer")
+    assert zone["geometry"]["coordinates"][0][:4] == [[35.95, 32.68], [36.05, 32.68], [36.05, 32.74], [35.95, 32.74]]
+    assert not s.errors
+    page.close()
+
+
 def test_errors_from_the_api_show_next_to_the_field_and_nothing_is_stored(
     browser: Browser, server: tuple[str, dict[str, str], str]
 ) -> None:
