@@ -1,6 +1,7 @@
 // The hotline: the inbox (messages addressed to this party, with their deadlines, and Acknowledge),
 // the threads the party is in, and a new thread to other parties — the standing line between commands.
 import { el, field, findControls, folded, select, submitting } from "./dom.js";
+import { desktopSwitch } from "./desktop.js";
 import { historyToggle } from "./history.js";
 import { human } from "./time.js";
 
@@ -23,6 +24,7 @@ export function inboxPanel(app) {
     "section.panel",
     el("h2", { tabindex: "-1" }, "Hotline inbox"),
     hotlineNav(app, "inbox"),
+    desktopSwitch(app),
     field("Show", state),
     list,
   );

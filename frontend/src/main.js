@@ -15,6 +15,7 @@ import { ackButton, inboxPanel, threadPanel } from "./inbox.js";
 import { incidentPanel, incidentDetail } from "./incident.js";
 import { incidentsPanel } from "./incidents.js";
 import * as layers from "./layers.js";
+import { notifyDesktop } from "./desktop.js";
 import { notifyPanel } from "./notify.js";
 import { kept, outboxPanel, RETRY_EVERY_MS, sendKept } from "./outbox.js";
 import { askForKey, signIn } from "./signin.js";
@@ -313,6 +314,10 @@ class App {
         el("button.link", { type: "button", "aria-label": "Dismiss", onclick: () => box.remove() }, "Dismiss")),
     );
     $("toasts").append(box);
+    notifyDesktop(this, m, text, meta, () => {
+      this.show("thread", threadPanel(this, m.thread_id));
+      box.remove();
+    });
   }
 
   /** The live alerts refresh every 2 s, and the tracks with them while their layer is on. */

@@ -2128,6 +2128,76 @@ def test_suspend_resume_and_hand_out_responsibilities_from_the_zone_page(browser
         httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()
 
 
+# Records each notification the page makes (the system shows it; headless, nothing can see it there)
+# and passes it on to the browser's own Notification, whose permission the context grants.
+NOTIFICATION_SPY = """
+  window.__notifications = [];
+  window.Notification = new Proxy(window.Notification, {
+    construct(Real, args) {
+      const made = new Real(...args);
+      window.__notifications.push({ title: args[0], body: args[1].body, tag: args[1].tag, made });
+      return made;
+    },
+  });
+"""
+
+
+def test_desktop_notifications_tell_a_duty_officer_working_in_another_window(browser: Browser, server: Server) -> None:
+    """A duty officer turns desktop notifications on from the hotline panel; a message to acknowledge
+    arriving while the page is not in front shows as the system's notification, and a click on it brings
+    the page forward on its thread. While the page is in front, the page's own box is enough."""
+    url = server[0]
+    desk = _new_party(server, "Desktop test desk")
+    caller = _new_party(server, "Desktop test caller")
+    context = browser.new_context(viewport=DESKTOP, permissions=["notifications"])  # type: ignore[arg-type]
+    context.add_init_script(NOTIFICATION_SPY)
+    page = context.new_page()
+    s = Session(page, url, desk)
+    page.goto(f"{url}/")
+    dialog = page.get_by_role("dialog", name="Sign in")
+    dialog.get_by_label("Party token").fill(desk)
+    dialog.get_by_label("Party token").press("Enter")
+    expect(page.locator("body.signed-in")).to_have_count(1)
+    page.get_by_role("button", name="Hotline").click()
+    switch = page.locator("#panel").get_by_role("checkbox", name=re.compile("Desktop notifications"))
+    expect(switch).not_to_be_checked()
+    switch.check()
+    expect(page.locator("#panel p.desktop")).to_contain_text("On.")
+    shown = lambda: page.evaluate("window.__notifications.map(({ made, ...n }) => n)")  # noqa: E731
+    call = {"Authorization": f"Bearer {caller}"}
+
+    def send(headline: str) -> dict[str, Any]:
+        r = httpx.post(f"{url}/v1/threads", headers=call, json={
+            "subject": headline, "parties": ["Desktop test desk"], "message": {"headline": headline}})  # fmt: skip
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    # in front: the page's box says it, the system is not bothered
+    send("Convoy at Nasib at 06:00")
+    expect(page.locator("#toasts .alert", has_text="Convoy at Nasib at 06:00")).to_be_visible()
+    assert shown() == []
+    # the officer works in another window: the system shows it, until it is seen
+    # (headless, Playwright keeps every page focused: the window's focus is taken as another window would)
+    page.evaluate("document.hasFocus = () => false; window.dispatchEvent(new Event('blur'))")
+    sent = send("Patrol moved to 07:00")
+    page.wait_for_function("window.__notifications.length === 1")
+    (note,) = shown()
+    assert note["title"] == "Alert from Desktop test caller: Patrol moved to 07:00", note
+    assert note["tag"] == sent["message"]["id"] and note["body"].startswith("acknowledge by ")
+    # a click on it brings the page forward on the message's thread
+    page.evaluate("window.__notifications[0].made.onclick()")
+    expect(page.locator("#panel h2")).to_have_text("Patrol moved to 07:00")
+    # turned off, it stays off for this party on this device
+    page.get_by_role("button", name="Hotline").click()
+    page.locator("#panel").get_by_role("checkbox", name=re.compile("Desktop notifications")).uncheck()
+    page.reload()
+    expect(page.locator("body.signed-in")).to_have_count(1)
+    page.get_by_role("button", name="Hotline").click()
+    expect(page.locator("#panel").get_by_role("checkbox", name=re.compile("Desktop notifications"))).not_to_be_checked()
+    assert not s.errors
+    context.close()
+
+
 def test_hotline_messages_and_zone_news_arrive_live(browser: Browser, server: Server) -> None:
     """The page holds its party's live feed open: a message for it shows at once and stays until it is
     acknowledged, the badges follow; another party's step in a zone it negotiates shows as it happens,
