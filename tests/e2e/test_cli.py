@@ -1091,3 +1091,46 @@ def test_zones_show_says_how_its_rules_apply(server: tuple[str, dict[str, str], 
     plain = subprocess.run([str(BIN), "zones", "show", sw["id"]], capture_output=True, text=True, env=env, timeout=120)
     assert "hours: all the time it is in effect" in plain.stdout and "live tracks inside" not in plain.stdout
     assert re.search(r"area: (multi)?polygon of \d+ vertices", plain.stdout), plain.stdout
+
+
+def test_notify_a_convoy_from_a_gps_file_with_what_it_cannot_say(
+    server: tuple[str, dict[str, str], str], tmp_path: Path
+) -> None:
+    """A logistics officer notifies the route its GPS recorded: the GPX track becomes a corridor, its
+    name the title; the kind, window and width come from the options. A plain GIS line takes them the
+    same way, and a file with no route is one line naming why."""
+    url, tokens, _ = server
+    wfp = tokens["World Food Programme"]
+    route = tmp_path / "route.gpx"
+    route.write_text("""<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="test" xmlns="http://www.topografix.com/GPX/1/1">
+  <trk><name>Convoy Mafraq to Bosra</name>
+    <trkseg><trkpt lat="32.34" lon="36.21"/><trkpt lat="32.45" lon="36.30"/></trkseg>
+    <trkseg><trkpt lat="32.52" lon="36.48"/></trkseg>
+  </trk>
+</gpx>
+""")
+    window = ["--kind", "humanitarian_convoy", "--start", "2017-07-20T05:00:00Z", "--end", "2017-07-20T09:00:00Z"]
+    r = run("notify", str(route), *window, "--half-width-m", "1200", "--json", token=wfp, url=url)
+    assert r.returncode == 0, r.stderr
+    (made,) = json.loads(r.stdout)
+    a = made["activity"]
+    assert (a["kind"], a["title"]) == ("humanitarian_convoy", "Convoy Mafraq to Bosra")
+    corridor = a["volumes"][0]["volume"]["outline_corridor"]
+    assert corridor["half_width_m"] == 1200
+    assert corridor["line"]["coordinates"] == [[36.21, 32.34], [36.3, 32.45], [36.48, 32.52]]
+    # a GIS line with no properties: the options say all of it; the file's own would win
+    line = tmp_path / "line.geojson"
+    line.write_text(json.dumps({"type": "Feature", "properties": {"title": "Its own title"},
+                                "geometry": {"type": "LineString", "coordinates": [[36.2, 32.3], [36.3, 32.4]]}}))
+    r = run("notify", str(line), *window, "--title", "Not this one", "--half-width-m", "800", token=wfp, url=url)
+    assert r.returncode == 0, r.stderr
+    assert "notified humanitarian_convoy 'Its own title'" in r.stdout
+    # without a width or window, the server names the fields; with no route, the GPX reader says so
+    r = run("notify", str(route), "--kind", "humanitarian_convoy", token=wfp, url=url)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "outline_corridor/half_width_m: Input should be a valid number (+2 more)" in r.stderr
+    empty = tmp_path / "depot.gpx"
+    empty.write_text('<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><wpt lat="1" lon="2"/></gpx>')
+    r = run("notify", str(empty), *window, token=wfp, url=url)
+    assert r.returncode == 1 and "no track or route" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -178,6 +178,25 @@ def _read_json(path: Path) -> Any:
         fail(f"{path}: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}")
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        fail(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})")
+
+
+def _with_defaults(doc: Any, defaults: dict[str, Any]) -> Any:
+    """``doc``'s Features, each with the properties in ``defaults`` that it does not give itself."""
+    if not defaults or not isinstance(doc, dict):
+        return doc
+    features = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
+    for f in features if isinstance(features, list) else []:
+        if isinstance(f, dict) and f.get("type") == "Feature":
+            props = f.get("properties")
+            f["properties"] = {**defaults, **(props if isinstance(props, dict) else {})}
+    return doc
+
+
 # ---- server side ---------------------------------------------------------------------------------
 
 
@@ -653,11 +672,30 @@ def notify(
             "force) and print what they would break. Nothing is stored, nobody is told.",
         ),
     ] = False,
+    kind: Annotated[str | None, typer.Option(help="the kind of every plan in the file that does not say")] = None,
+    title: Annotated[str | None, typer.Option(help="the title of every plan that has none")] = None,
+    start: Annotated[str | None, typer.Option(help="its start (RFC 3339), where the file gives none")] = None,
+    end: Annotated[str | None, typer.Option(help="its end (RFC 3339), where the file gives none")] = None,
+    half_width_m: Annotated[
+        float | None, typer.Option(help="a route's half width in metres (its corridor), where none is given")
+    ] = None,
+    lower_m: Annotated[float | None, typer.Option(help="lowest altitude, m (default 0)")] = None,
+    upper_m: Annotated[float | None, typer.Option(help="highest altitude, m (default 1,000)")] = None,
 ) -> None:
-    """Notify activities from a GeoJSON Feature or FeatureCollection; prints the conflicts found."""
+    """Notify activities from a GeoJSON Feature or FeatureCollection, or the tracks and routes of a
+    GPS's GPX file (each a corridor); prints the conflicts found. The options give what the file does
+    not say (a GPX file never says a plan's kind or window)."""
     from truceline.adapters.geojson_io import activity_bodies
+    from truceline.adapters.gpx_io import gpx_features
 
-    bodies = guarded(lambda: activity_bodies(_read_json(file)))
+    given = {"kind": kind, "title": title, "time_start": start, "time_end": end, "half_width_m": half_width_m,
+             "altitude_lower_m": lower_m, "altitude_upper_m": upper_m}  # fmt: skip
+
+    def read() -> Any:
+        doc = gpx_features(_read_text(file)) if file.suffix.lower() == ".gpx" else _read_json(file)
+        return _with_defaults(doc, {k: v for k, v in given.items() if v is not None})
+
+    bodies = guarded(lambda: activity_bodies(read()))
     results = []
     with _client(url, token) as c:
         for b in bodies:
