@@ -583,9 +583,10 @@ def _new_party(server: Server, name: str, role: str = "officer") -> str:
     return str(r.json()["token"])
 
 
-def _sign_in_with(browser: Browser, server: Server, token: str, name: str) -> Session:
+def _sign_in_with(browser: Browser, server: Server, token: str, name: str, page: Page | None = None) -> Session:
+    """``token``'s party signed in, on a new page or on ``page`` (one of a context of the test's own)."""
     url = server[0]
-    page = browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
+    page = page or browser.new_page(viewport=DESKTOP)  # type: ignore[arg-type]
     s = Session(page, url, token)
     page.goto(f"{url}/")
     dialog = page.get_by_role("dialog", name="Sign in")
@@ -1395,14 +1396,7 @@ def test_a_report_made_while_the_link_is_down_waits_on_the_device_and_is_sent_on
         page = device.new_page()
         if down:
             page.route("**/v1/incidents**", link_down)
-        s = Session(page, url, token)
-        page.goto(f"{url}/")
-        dialog = page.get_by_role("dialog", name="Sign in")
-        dialog.get_by_label("Party token").fill(token)
-        dialog.get_by_label("Party token").press("Enter")
-        expect(page.locator("body.signed-in")).to_have_count(1)
-        expect(page.locator("#who")).to_contain_text(name)
-        return s
+        return _sign_in_with(browser, server, token, name, page)
 
     first = open_tab(monitor, "Outbox test monitor", down=True)
     page = first.page
@@ -2151,13 +2145,8 @@ def test_desktop_notifications_tell_a_duty_officer_working_in_another_window(bro
     caller = _new_party(server, "Desktop test caller")
     context = browser.new_context(viewport=DESKTOP, permissions=["notifications"])  # type: ignore[arg-type]
     context.add_init_script(NOTIFICATION_SPY)
-    page = context.new_page()
-    s = Session(page, url, desk)
-    page.goto(f"{url}/")
-    dialog = page.get_by_role("dialog", name="Sign in")
-    dialog.get_by_label("Party token").fill(desk)
-    dialog.get_by_label("Party token").press("Enter")
-    expect(page.locator("body.signed-in")).to_have_count(1)
+    s = _sign_in_with(browser, server, desk, "Desktop test desk", context.new_page())
+    page = s.page
     page.get_by_role("button", name="Hotline").click()
     switch = page.locator("#panel").get_by_role("checkbox", name=re.compile("Desktop notifications"))
     expect(switch).not_to_be_checked()
