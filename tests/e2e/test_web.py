@@ -2122,6 +2122,65 @@ def test_suspend_resume_and_hand_out_responsibilities_from_the_zone_page(browser
         httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()
 
 
+def test_a_kept_report_of_a_signing_party_waits_for_its_key(browser: Browser, server: Server, tmp_path: Path) -> None:
+    """A party that signs its writes reports with the link down; the tab is reopened read-only (its key
+    not loaded): the report waits, saying so, and nothing leaves the page. Once the key is loaded, it
+    goes, signed."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from truceline.domain.audit import public_key_b64
+
+    url = server[0]
+    token = _new_party(server, "Outbox signing monitor", role="monitor")
+    key = Ed25519PrivateKey.generate()
+    pem = tmp_path / "monitor.pem"
+    pem.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    me = {"Authorization": f"Bearer {token}"}
+    httpx.put(f"{url}/v1/me/key", json={"public_key": public_key_b64(key)}, headers=me).raise_for_status()
+    device = browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+
+    def load_key(page: Page) -> None:
+        dialog = page.get_by_role("dialog", name="Signing key")
+        dialog.get_by_label("Private key (PEM)").set_input_files(str(pem))
+        dialog.get_by_role("button", name="Use this key").click()
+        expect(page.locator("#signing")).to_have_text("Signing ✓")
+
+    first = device.new_page()
+    first.route("**/v1/incidents", lambda route: route.abort("internetdisconnected"))
+    s = _sign_in_with(browser, server, token, "Outbox signing monitor", first)
+    load_key(first)
+    first.get_by_role("button", name="Report incident").click()
+    form = first.locator("#panel form")
+    s.view(32.62, 36.10, 11)
+    first.mouse.click(*s.at(32.62, 36.10))
+    form.get_by_label("Actor 1", exact=True).fill("Unidentified Armed Group (Syria)")
+    form.get_by_label("Source").fill("Outbox signing test")
+    form.get_by_role("button", name="Report").click()
+    expect(form.locator(".results .kept")).to_contain_text("kept on this device", timeout=15_000)
+    first.close()
+
+    page = device.new_page()
+    writes: list[str] = []
+    page.on("request", lambda r: r.method == "POST" and writes.append(r.url))
+    again = _sign_in_with(browser, server, token, "Outbox signing monitor", page)
+    page.get_by_role("dialog", name="Signing key").get_by_role("button", name="Continue read-only").click()
+    page.locator("#outbox-button").click()
+    card = page.locator("#panel .outbox li.kept")
+    expect(card).to_contain_text("Waiting for your party's signing key")
+    assert not [w for w in writes if "/v1/incidents" in w]
+    page.locator("#signing").click()
+    load_key(page)
+    expect(page.locator("#toasts")).to_contain_text("Sent from this device: ", timeout=15_000)
+    (made,) = [i for i in again.api("/v1/incidents", limit=1000)
+               if any(src["name"] == "Outbox signing test" for src in i["sources"])]  # fmt: skip
+    entries = again.api("/v1/audit", limit=5000)
+    (entry,) = [e for e in entries if e["action"] == "incident.reported" and e["entity_id"] == made["id"]]
+    assert entry["payload"]["signed"]["path"] == "/v1/incidents"
+    assert not again.errors
+    device.close()
+
+
 # Records each notification the page makes (the system shows it; headless, nothing can see it there)
 # and passes it on to the browser's own Notification, whose permission the context grants.
 NOTIFICATION_SPY = """
