@@ -46,8 +46,10 @@ export class Api {
     return canonical(body);
   }
 
-  /** ``key``: the Idempotency-Key a write goes with, when the caller keeps it (the outbox does). */
-  async request(method, path, { body, params, accept, blob, key: given } = {}) {
+  /** ``key``: the Idempotency-Key a write goes with, when the caller keeps it (the outbox does).
+   * ``file``: a body sent as it is (a CSV file), {bytes: ArrayBuffer, type, sha256}: a party that signs
+   * signs its digest, as the server checks it (api.deps.signing_message). */
+  async request(method, path, { body, params, accept, blob, key: given, file } = {}) {
     const url = new URL(path, window.location.origin);
     for (const [k, v] of Object.entries(params || {})) {
       for (const one of Array.isArray(v) ? v : [v]) if (one !== undefined && one !== null && one !== "") url.searchParams.append(k, one);
@@ -55,20 +57,22 @@ export class Api {
     const headers = { Accept: accept || "application/json" };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (file) headers["Content-Type"] = file.type;
     if (method !== "GET" && this.mustSign && !this.key) {
       throw new ApiError(0, {
         title: "Signing key needed",
         detail: "Your party signs every change it sends: load its signing key first (Signing key, at the top).",
       });
     }
-    const text = body === undefined ? undefined : this.bodyText(body);
-    const what = `${method} ${url}\n${text ?? ""}`;
+    const text = file ? file.bytes : body === undefined ? undefined : this.bodyText(body);
+    const what = `${method} ${url}\n${file ? file.sha256 : text ?? ""}`;
+    const signed = file ? { sha256: file.sha256 } : body;
     const key = method === "POST" || method === "PATCH" ? given || (this.unanswered?.what === what ? this.unanswered.key : newKey()) : null;
     if (key) headers["Idempotency-Key"] = key;
     let res;
     for (let tries = 0; !res; tries++) {
       // signed afresh on each try: a signature's nonce is good once
-      if (method !== "GET" && this.mustSign) headers["Truceline-Signature"] = await signRequest(this.key, method, url.pathname, body);
+      if (method !== "GET" && this.mustSign) headers["Truceline-Signature"] = await signRequest(this.key, method, url.pathname, signed);
       try {
         res = await fetch(url, { method, headers, body: text });
       } catch (e) {

@@ -1,7 +1,7 @@
 // The incidents reported and imported, as a list: a monitor's queue of reports waiting to be taken up,
 // a zone's incidents over a month, one found again by its place or actor. On the map they show only
 // for the 7 days to the moment, and only where one looks.
-import { el, field, findControls, folded, select } from "./dom.js";
+import { el, field, findControls, folded, select, submitting } from "./dom.js";
 import { incidentDetail, incidentTitle } from "./incident.js";
 
 const PAGE = 200; // the newest this many match: narrower dates show older ones
@@ -81,13 +81,53 @@ export function incidentsPanel(app, preset = {}) {
       el("button.link", { type: "button", title: "ACLED's 31 columns: every incident these filters choose", onclick: () => save("csv") }, "Download as ACLED CSV"),
       el("button.link", { type: "button", title: "For a GIS: every incident these filters choose", onclick: () => save("geojson") }, "Download as GeoJSON")),
     shown,
-    list);
+    list,
+    IMPORTERS.has(app.me.role) ? importForm(app, () => load()) : null);
   // every incident the filters choose (the words narrow only the list on the page)
   const save = (format) => app.api
     .download("/v1/incidents/export", { ...query(), format }, { accept: format === "csv" ? "text/csv" : "application/geo+json", name: `incidents.${format}` })
     .catch((e) => app.toast(`Download: ${e.message}`));
   load();
   return { node, refresh: load };
+}
+
+// roles that may import incident data (services.access: incident.import)
+const IMPORTERS = new Set(["monitor", "admin"]);
+const hex = (bytes) => [...new Uint8Array(bytes)].map((x) => x.toString(16).padStart(2, "0")).join("");
+
+/** A partner's data file (ACLED or UCDP GED CSV) imported from the page: the rows the server refuses
+ * are listed by line, row and column, the good ones kept; a file sent twice adds nothing. */
+function importForm(app, reload) {
+  const file = el("input", { type: "file", name: "file", accept: ".csv,text/csv" });
+  const format = select("format", [["acled", "ACLED (31 columns)"], ["ucdp", "UCDP GED (49 columns)"]], "acled");
+  const result = el("div.results.import-result", { "aria-live": "polite" });
+  const form = el("form.import", { novalidate: true },
+    el("h3", "Import incidents"), el("div.form-error", { role: "alert" }),
+    field("CSV file", file, "Rows already imported (the same dataset and source id) are left as they are."),
+    field("Format", format),
+    el("button", { type: "submit" }, "Import"),
+    result);
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    submitting(form, async () => {
+      const chosen = file.files[0];
+      if (!chosen) {
+        form.querySelector(".form-error").textContent = "Choose a CSV file first.";
+        return;
+      }
+      const bytes = await chosen.arrayBuffer();
+      const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+      const r = await app.api.request("POST", "/v1/incidents/import", { params: { format: format.value }, file: { bytes, type: "text/csv", sha256 } });
+      const problems = r.problems.map((p) => el("li", `line ${p.line} (row ${p.row}), ${p.column || "the row"}: ${p.detail}`));
+      result.replaceChildren(
+        el("p.ok", `${chosen.name}: ${r.rows} row${r.rows === 1 ? "" : "s"}, ${r.inserted} new, ${r.unchanged} already imported, ${r.rejected} refused.`),
+        problems.length ? el("div.form-error", "Refused:", el("ul", problems), r.problems_truncated ? el("p", "(the first of them)") : null) : null);
+      file.value = "";
+      reload();
+      app.loadIncidents();
+    });
+  });
+  return form;
 }
 
 function card(app, i) {

@@ -2122,6 +2122,41 @@ def test_suspend_resume_and_hand_out_responsibilities_from_the_zone_page(browser
         httpx.post(f"{url}/v1/zones/{z['id']}/lapse", headers=israel).raise_for_status()
 
 
+def test_a_monitor_imports_a_partners_acled_file_from_the_incidents_panel(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    """A monitor imports a partner's ACLED CSV from the page: the good rows are kept and the bad one
+    named by line and column; sent again, nothing is added. An officer is not offered the form."""
+    from tests.helpers import acled_csv
+
+    s = sign_in(browser, server, "UN Ceasefire Monitoring Mission")
+    page = s.page
+    data = tmp_path / "partner.csv"
+    data.write_text(acled_csv(5, bad={3: ("event_date", "2017-02-30")}, first_id=7000))
+    page.get_by_role("button", name="Incidents", exact=True).click()
+    form = page.locator("#panel form.import")
+    form.get_by_role("button", name="Import").click()
+    expect(form.locator(".form-error").first).to_have_text("Choose a CSV file first.")
+    form.get_by_label("CSV file").set_input_files(str(data))
+    form.get_by_role("button", name="Import").click()
+    result = form.locator(".import-result")
+    expect(result.locator(".ok")).to_have_text("partner.csv: 5 rows, 4 new, 0 already imported, 1 refused.")
+    expect(result.locator("li")).to_have_count(1)
+    expect(result.locator("li")).to_contain_text("line 6 (row 3), event_date: ")  # each row's notes take 2 lines
+    ids = {i["external_id"] for i in s.api("/v1/incidents", limit=1000)}
+    assert {f"SYR{7000 + k}" for k in (1, 2, 4, 5)} <= ids and "SYR7003" not in ids
+    form.get_by_label("CSV file").set_input_files(str(data))
+    form.get_by_role("button", name="Import").click()
+    expect(result.locator(".ok")).to_have_text("partner.csv: 5 rows, 0 new, 4 already imported, 1 refused.")
+    assert not s.errors
+    page.close()
+    officer = sign_in(browser, server, "Jordan")
+    officer.page.get_by_role("button", name="Incidents", exact=True).click()
+    expect(officer.page.locator("#panel .incidents h2")).to_have_text("Incidents")
+    expect(officer.page.locator("#panel form.import")).to_have_count(0)
+    officer.page.close()
+
+
 def test_a_kept_report_of_a_signing_party_waits_for_its_key(browser: Browser, server: Server, tmp_path: Path) -> None:
     """A party that signs its writes reports with the link down; the tab is reopened read-only (its key
     not loaded): the report waits, saying so, and nothing leaves the page. Once the key is loaded, it
@@ -2177,6 +2212,20 @@ def test_a_kept_report_of_a_signing_party_waits_for_its_key(browser: Browser, se
     entries = again.api("/v1/audit", limit=5000)
     (entry,) = [e for e in entries if e["action"] == "incident.reported" and e["entity_id"] == made["id"]]
     assert entry["payload"]["signed"]["path"] == "/v1/incidents"
+    # a file imported from the page is signed by its digest, as the server checks it
+    from tests.helpers import acled_csv
+
+    data = tmp_path / "signed.csv"
+    data.write_text(acled_csv(2, first_id=8000))
+    page.get_by_role("button", name="Incidents", exact=True).click()
+    form = page.locator("#panel form.import")
+    form.get_by_label("CSV file").set_input_files(str(data))
+    form.get_by_role("button", name="Import").click()
+    expect(form.locator(".import-result .ok")).to_have_text("signed.csv: 2 rows, 2 new, 0 already imported, 0 refused.")
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    signed_imports = [e["payload"]["signed"] for e in again.api("/v1/audit", limit=5000)
+                      if e["action"] == "incidents.imported" and "signed" in e["payload"]]  # fmt: skip
+    assert [x["body"] for x in signed_imports] == [{"sha256": digest}], signed_imports
     assert not again.errors
     device.close()
 
