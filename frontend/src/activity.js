@@ -2,7 +2,7 @@
 // altitude band or dragging its outline on the map (a new version, checked again at once), and
 // cancelling it.
 import { clear, confirmButton, el, field, numberOrNull, select, submitting } from "./dom.js";
-import { outline } from "./draw.js";
+import { outline, shapeFromFile } from "./draw.js";
 import { entryItem, fillHistory } from "./history.js";
 import { HOUR, human, sendTime, toLocalInput } from "./time.js";
 import L from "./leaflet-global.js";
@@ -88,15 +88,31 @@ function changeForm(app, node, a) {
     const lower = el("input", { name: "altitude_lower", type: "number", step: 1, value: v.volume.altitude_lower.value });
     const upper = el("input", { name: "altitude_upper", type: "number", step: 1, value: v.volume.altitude_upper.value });
     const label = volumes.length > 1 ? ` (volume ${i + 1})` : "";
-    const row = { v, start, end, lower, upper, editing: null };
+    const row = { v, start, end, lower, upper, editing: null, loaded: null };
     const edit = el("button", { type: "button" }, `Edit the outline on the map${label}`);
     edit.addEventListener("click", () => {
       row.editing = editOutline(app, v);
       edit.replaceWith(el("p.hint", "Drag its corners (or a circle's centre and edge) on the map, then save."));
     });
+    // the route changed in the logistics office's GPS or GIS: its new line or area replaces the outline
+    const fromFile = el("input", { type: "file", name: "shape_file", accept: ".geojson,.json,.gpx,.kml" });
+    const said = el("p.hint", { role: "status" });
+    fromFile.addEventListener("change", async () => {
+      const file = fromFile.files[0];
+      fromFile.value = "";
+      if (!file) return;
+      try {
+        row.loaded = await shapeFromFile(app, file, ["corridor", "area"]);
+        row.editing = null;
+        const width = v.volume.outline_corridor?.half_width_m ?? DEFAULT_HALF_WIDTH_M;
+        said.textContent = `${row.loaded.kind === "corridor" ? `Corridor ${width} m either side` : "Area"} of ${row.loaded.points} points loaded from ${file.name}: saved with the new version.`;
+      } catch (e) {
+        said.textContent = e.message;
+      }
+    });
     row.node = el("fieldset", el("div.row", field(`Start (UTC)${label}`, start), field(`End (UTC)${label}`, end)),
       el("div.row", field(`Lowest altitude (${v.volume.altitude_lower.units.toLowerCase()})`, lower), field(`Highest altitude (${v.volume.altitude_upper.units.toLowerCase()})`, upper)),
-      edit);
+      edit, field(`Or its new outline from a file${label}`, fromFile), said);
     return row;
   });
   const choices = [["", "Once"], ["1", "Every day"], ["7", "Every week"]];
@@ -130,7 +146,9 @@ function changeForm(app, node, a) {
     description: a.description,
     volumes: rows.map((r) => ({
       volume: {
-        ...(r.editing ? drawnOutline(r.v.volume, r.editing) : outlineOf(r.v.volume)),
+        ...(r.loaded
+          ? outline(r.loaded.kind, r.loaded.layer, r.v.volume.outline_corridor?.half_width_m ?? DEFAULT_HALF_WIDTH_M)
+          : r.editing ? drawnOutline(r.v.volume, r.editing) : outlineOf(r.v.volume)),
         altitude_lower: { ...r.v.volume.altitude_lower, value: numberOrNull(r.lower.value) },
         altitude_upper: { ...r.v.volume.altitude_upper, value: numberOrNull(r.upper.value) },
       },
@@ -173,6 +191,8 @@ function cancelButton(app, node, a) {
 }
 
 const OUTLINES = ["outline_polygon", "outline_circle", "outline_corridor"];
+// a route loaded for a volume that was not a corridor: the Notify panel's default width
+const DEFAULT_HALF_WIDTH_M = 2000;
 const outlineOf = (volume) => Object.fromEntries(OUTLINES.filter((k) => volume[k]).map((k) => [k, volume[k]]));
 
 // The volume's outline, editable on the map (Leaflet-Geoman, as a zone's boundary is revised).

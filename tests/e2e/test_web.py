@@ -474,6 +474,19 @@ def test_a_route_and_a_boundary_are_loaded_from_a_gps_or_gis_file(
     corridor = made["volumes"][0]["volume"]["outline_corridor"]
     assert corridor["half_width_m"] == 1500
     assert corridor["line"]["coordinates"] == [[36.0, 32.56], [36.03, 32.58], [36.07, 32.6], [36.1, 32.62]]
+    # rerouted in the office: the new track replaces the corridor on the plan's page, its width kept
+    reroute = tmp_path / "reroute.gpx"
+    reroute.write_text(GPX_ROUTE.replace('lon="36.030"', 'lon="36.050"'))
+    page.evaluate("(id) => window.truceline.openActivity({id})", made["id"])
+    panel = page.locator("#panel")
+    expect(panel.get_by_role("heading", level=2)).to_have_text("Convoy Ramtha to Daraa")
+    panel.get_by_label("Or its new outline from a file").set_input_files(str(reroute))
+    expect(panel).to_contain_text("Corridor 1500 m either side of 4 points loaded from reroute.gpx")
+    panel.get_by_role("button", name="Save a new version").click()
+    expect(panel).to_contain_text("humanitarian convoy · active · version 2")
+    after = next(a for a in s.api("/v1/activities") if a["id"] == made["id"])["volumes"][0]["volume"]
+    assert after["outline_corridor"]["line"]["coordinates"][1] == [36.05, 32.58]
+    assert after["outline_corridor"]["half_width_m"] == 1500
 
     page.get_by_role("button", name="Propose zone").click()
     zone_form = page.locator("#panel form")
