@@ -503,6 +503,11 @@ export function zonesPanel(app) {
   refresh();
   return {
     node: el("section.panel", el("h2", { tabindex: "-1" }, "Zones"), waiting, downloadButton(app, "/v1/zones/export", "Download as GeoJSON (for a GIS)"),
+      el("button.link", {
+        type: "button", title: "For Google Earth or a phone's map app, offline: coloured by kind, each zone's rules in words",
+        onclick: () => app.api.download("/v1/zones/export", { format: "kml" }, { accept: "application/vnd.google-earth.kml+xml", name: "zones.kml" })
+          .catch((e) => app.toast(`Download: ${e.message}`)),
+      }, "Download as KML"),
       find.node, shown, list),
     refresh,
   };

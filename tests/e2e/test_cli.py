@@ -1091,6 +1091,9 @@ def test_zones_show_says_how_its_rules_apply(server: tuple[str, dict[str, str], 
     plain = subprocess.run([str(BIN), "zones", "show", sw["id"]], capture_output=True, text=True, env=env, timeout=120)
     assert "hours: all the time it is in effect" in plain.stdout and "live tracks inside" not in plain.stdout
     assert re.search(r"area: (multi)?polygon of \d+ vertices", plain.stdout), plain.stdout
+    # the zones for a phone's map app, offline
+    kml = run("zones", "export", "--format", "kml", "--status", "in_force", token=jordan, url=url)
+    assert kml.returncode == 0 and kml.stdout.startswith("<?xml") and "<name>Southwest" in kml.stdout, kml.stderr
 
 
 def test_notify_a_convoy_from_a_gps_file_with_what_it_cannot_say(

@@ -195,3 +195,61 @@ def test_pages_read_every_item_once_whatever_the_page_size() -> None:
     assert [x for page in pages(fetch, size=1201) for x in page] == items
     assert calls == [(1201, 0), (1201, 1201)]  # a full page may not be the last: ask once more
     assert list(pages(lambda limit, offset: [], size=10)) == []
+
+
+KML_NS = "{http://www.opengis.net/kml/2.2}"
+
+
+def _ring(node: Any) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y, *_ in (c.split(",") for c in node.text.split())]
+
+
+def test_zones_download_as_kml_for_the_maps_a_field_office_has_offline(api: Api) -> None:
+    """Google Earth or a phone's map app in a field office reads the zones as KML: a placemark each
+    with its boundary (holes kept; a circle zone as the polygon that contains it), coloured by kind,
+    its rules in words and its id; the filters choose them as for GeoJSON."""
+    from defusedxml.ElementTree import fromstring
+    from pyproj import Geod
+
+    c = api.client
+    zone_in_force_over_http(api, name="Southwest", standoff_m=500)
+    holed = square(36.0, 32.0, 0.4)
+    holed["coordinates"].append([[35.95, 31.95], [35.95, 32.05], [36.05, 32.05], [36.05, 31.95], [35.95, 31.95]])
+    for body in (
+        zone_body(name="Ring buffer", kind="buffer", geometry=holed,
+                  schedule=[{"days": ["FRI"], "start": "06:00", "end": "12:00"}]),
+        zone_body(name="Hospital", kind="protected_site", geometry={"type": "Point", "coordinates": [36.1, 32.6]},
+                  radius_m=800),
+    ):  # fmt: skip
+        assert c.post("/v1/zones", headers=api.h("B"), json=body).status_code == 201
+    r = c.get("/v1/zones/export", headers=api.h("Obs"), params={"format": "kml"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/vnd.google-earth.kml+xml"
+    assert r.headers["content-disposition"] == 'attachment; filename="zones.kml"'
+    root = fromstring(r.content)
+    marks = {pm.find(f"{KML_NS}name").text: pm for pm in root.iter(f"{KML_NS}Placemark")}
+    assert set(marks) == {"Southwest", "Ring buffer", "Hospital"}
+    sw = marks["Southwest"]
+    assert _ring(sw.find(f".//{KML_NS}outerBoundaryIs//{KML_NS}coordinates")) == [
+        tuple(p) for p in square(36.5, 32.8, 0.2)["coordinates"][0]]  # fmt: skip
+    said = sw.find(f"{KML_NS}description").text
+    assert "Forbids: fires, ground" in said and "Stand-off: 500 m beyond its edge" in said
+    assert "Altitude: the ground to no ceiling" in said and "in force" in said
+    ids = {d.get("name"): d.find(f"{KML_NS}value").text for d in sw.iter(f"{KML_NS}Data")}
+    assert ids["kind"] == "de_escalation" and ids["status"] == "in_force" and ids["id"]
+    ring = marks["Ring buffer"]
+    assert len(ring.findall(f".//{KML_NS}innerBoundaryIs")) == 1
+    assert "Hours: FRI 06:00–12:00 UTC" in ring.find(f"{KML_NS}description").text
+    hospital = _ring(marks["Hospital"].find(f".//{KML_NS}outerBoundaryIs//{KML_NS}coordinates"))
+    _, _, far = Geod(ellps="WGS84").inv([36.1] * len(hospital), [32.6] * len(hospital),
+                                        [x for x, _ in hospital], [y for _, y in hospital])  # fmt: skip
+    assert len(hospital) > 16 and min(far) >= 800  # it contains the circle
+    # colours by kind differ; the filters choose as for GeoJSON; a format it does not write is named
+    styles = {st.get("id"): st.find(f"{KML_NS}PolyStyle/{KML_NS}color").text for st in root.iter(f"{KML_NS}Style")}
+    colours = {n: styles[pm.find(f"{KML_NS}styleUrl").text.lstrip("#")] for n, pm in marks.items()}
+    assert len(set(colours.values())) == 3
+    only = c.get("/v1/zones/export", headers=api.h("Obs"), params={"format": "kml", "status": "in_force"})
+    assert [pm.find(f"{KML_NS}name").text for pm in fromstring(only.content).iter(f"{KML_NS}Placemark")] == [
+        "Southwest"]  # fmt: skip
+    r = c.get("/v1/zones/export", headers=api.h("Obs"), params={"format": "shp"})
+    assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "#query/format"

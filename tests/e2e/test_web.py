@@ -1001,6 +1001,12 @@ def test_zones_conflicts_and_activities_download_as_geojson(browser: Browser, se
     name, zones = download("Zones", "Download as GeoJSON (for a GIS)")
     assert name == "zones.geojson" and zones["type"] == "FeatureCollection"
     assert {f["properties"]["name"] for f in zones["features"]} == {z["name"] for z in s.api("/v1/zones")}
+    with page.expect_download() as info:  # for Google Earth or a phone's map app
+        panel.get_by_role("button", name="Download as KML").click()
+    assert info.value.suggested_filename == "zones.kml"
+    kml = Path(info.value.path()).read_text()
+    assert kml.count("<Placemark") >= len(zones["features"]) and all(
+        f"<name>{f['properties']['name']}</name>" in kml for f in zones["features"])  # fmt: skip
     name, conflicts = download("Conflicts", "Download as GeoJSON (for a GIS)")
     expected = s.api("/v1/conflicts")
     assert name == "conflicts.geojson" and expected

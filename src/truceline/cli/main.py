@@ -585,12 +585,14 @@ def zones_export(
     kind: Annotated[str | None, typer.Option(help="Filter by kind")] = None,
     status: Annotated[str | None, typer.Option(help="Filter by status")] = None,
     bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
+    format: Annotated[str, typer.Option(help="geojson, or kml for Google Earth and phones' map apps")] = "geojson",
     url: UrlOpt = DEFAULT_URL,
     token: TokenOpt = None,
 ) -> None:
     """Write zones as GeoJSON (a Feature per zone). Edit a boundary in a GIS, then send it back with
-    `zones revise ID --file` (the exported revision is the one you change), or `zones add` elsewhere."""
-    download(url, token, "/v1/zones/export", output, kind=kind, status=status, bbox=bbox)
+    `zones revise ID --file` (the exported revision is the one you change), or `zones add` elsewhere.
+    With `--format kml`, as KML for the maps a field office has offline (it does not read back in)."""
+    download(url, token, "/v1/zones/export", output, kind=kind, status=status, bbox=bbox, format=format)
 
 
 def _print_conflicts(conflicts: list[dict[str, Any]]) -> None:

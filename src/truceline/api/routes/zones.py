@@ -85,18 +85,39 @@ def list_zones(
     return _render(ctx, zones.list_zones(ctx.uow(), caller, **f, limit=limit, offset=offset))
 
 
+KML = "application/vnd.google-earth.kml+xml"
+
+
 @router.get(
-    "/export", operation_id="exportZones", response_class=StreamingResponse, responses=export.GEOJSON_RESPONSES
-)
-def export_zones(ctx: Ctx, caller: Caller, f: Filter) -> StreamingResponse:
+    "/export",
+    operation_id="exportZones",
+    response_class=StreamingResponse,
+    responses={200: {**export.GEOJSON_RESPONSES[200],
+                     "content": {**export.GEOJSON_RESPONSES[200]["content"], KML: {"schema": {"type": "string"}}}}},
+)  # fmt: skip
+def export_zones(
+    ctx: Ctx,
+    caller: Caller,
+    f: Filter,
+    format: Annotated[str, Query(pattern="^(geojson|kml)$", description="geojson (default) or kml")] = "geojson",
+) -> StreamingResponse:
     """Every zone the filters match, as a GeoJSON file: a Feature per zone, its rules, signatories and
     responsibilities as properties. Edit a boundary in a GIS and send it back as a revision
-    (``truceline zones revise ID --file``), or propose the zones elsewhere (``truceline zones add``)."""
-    return export.geojson_download(
-        lambda limit, offset: zones.list_zones(ctx.uow(), caller, **f, limit=limit, offset=offset),
-        lambda page: [geojson_io.zone_feature(z.model_dump(mode="json")) for z in _render(ctx, page)],
-        "zones.geojson",
-    )
+    (``truceline zones revise ID --file``), or propose the zones elsewhere (``truceline zones add``).
+    ``format=kml``: the same zones as KML, for the maps a field office has offline (Google Earth, a
+    phone's map app), coloured by kind, each with its rules in words."""
+    def fetch(limit: int, offset: int) -> list[Zone]:
+        return zones.list_zones(ctx.uow(), caller, **f, limit=limit, offset=offset)
+
+    def features(page: list[Zone]) -> list[dict[str, Any]]:
+        return [geojson_io.zone_feature(z.model_dump(mode="json")) for z in _render(ctx, page)]
+
+    if format == "kml":
+        from truceline.adapters.kml_io import zones_kml
+
+        every = [feature for page in export.pages(fetch) for feature in features(page)]
+        return export.attachment(iter([zones_kml(every)]), KML, "zones.kml")
+    return export.geojson_download(fetch, features, "zones.geojson")
 
 
 def etag(revision: int) -> str:
