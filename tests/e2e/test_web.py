@@ -849,11 +849,11 @@ def test_incidents_are_listed_by_status_date_zone_and_words(browser: Browser, se
     # dates the server refuses: said above the list, which stays as it was
     panel.get_by_label("To (optional)").fill("2017-07-01")
     panel.get_by_label("To (optional)").dispatch_event("change")
-    expect(panel.locator(".form-error")).to_contain_text("must not be before from")
+    expect(panel.locator("section.incidents > .form-error")).to_contain_text("must not be before from")
     expect(cards).to_have_count(3)
     panel.get_by_label("To (optional)").fill("2017-08-05")
     panel.get_by_label("To (optional)").dispatch_event("change")
-    expect(panel.locator(".form-error")).to_be_empty()
+    expect(panel.locator("section.incidents > .form-error")).to_be_empty()
     s.shot("web-incidents-list")
     # on the map at its day, then its page
     bosra = panel.locator(f'li[data-incident="{made["Bosra"]["id"]}"]')
