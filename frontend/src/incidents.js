@@ -3,6 +3,7 @@
 // for the 7 days to the moment, and only where one looks.
 import { el, field, findControls, folded, select, submitting } from "./dom.js";
 import { incidentDetail, incidentTitle } from "./incident.js";
+import { hex } from "./signing.js";
 
 const PAGE = 200; // the newest this many match: narrower dates show older ones
 // the verification statuses (domain.incidents.Verification); "waiting" is reported or under review
@@ -93,7 +94,6 @@ export function incidentsPanel(app, preset = {}) {
 
 // roles that may import incident data (services.access: incident.import)
 const IMPORTERS = new Set(["monitor", "admin"]);
-const hex = (bytes) => [...new Uint8Array(bytes)].map((x) => x.toString(16).padStart(2, "0")).join("");
 
 /** A partner's data file (ACLED or UCDP GED CSV) imported from the page: the rows the server refuses
  * are listed by line, row and column, the good ones kept; a file sent twice adds nothing. */

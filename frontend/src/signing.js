@@ -62,7 +62,7 @@ export function requestMessage(method, path, body, at, nonce) {
 }
 
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes)));
-const hex = (bytes) => [...new Uint8Array(bytes)].map((x) => x.toString(16).padStart(2, "0")).join("");
+export const hex = (bytes) => [...new Uint8Array(bytes)].map((x) => x.toString(16).padStart(2, "0")).join("");
 
 /** Evidence is signed with its content's SHA-256 in place of the content (domain.evidence.signed_form):
  * the audit log keeps what was signed, and a photograph has no place there. */

@@ -10,6 +10,8 @@ from typing import Any
 import simplekml
 
 from truceline.domain.geometry import circle
+from truceline.domain.schedule import parse_schedule
+from truceline.domain.zones import describe_band
 
 #: the web map's colours by kind (frontend/src/layers.js), as KML's aabbggrr with the alpha given
 KIND_COLOURS = {
@@ -35,20 +37,14 @@ def _polygons(feature: dict[str, Any]) -> list[list[list[tuple[float, float]]]]:
 
 
 def _describe(p: dict[str, Any]) -> str:
-    def band(m: float, default: str) -> str:
-        return default if m in (-500, 100_000) else f"{m:g} m"
-
-    hours = "; ".join(
-        f"{'daily' if h['days'] == ['ANY'] else ', '.join(h['days'])} {h['start']}–{h['end']} UTC"
-        for h in p.get("schedule") or []
-    )
+    hours = parse_schedule(p.get("schedule"))
     lines = [
         f"{p['kind'].replace('_', ' ')}, {p['status'].replace('_', ' ')}, revision {p['revision']}",
         f"In effect from {p['effective_from']}" + (f" until {until}" if (until := p.get("effective_until")) else ""),
         f"Forbids: {', '.join(k.replace('_', ' ') for k in p['forbidden_kinds']) or 'nothing'}",
-        f"Altitude: {band(p['altitude_lower_m'], 'the ground')} to {band(p['altitude_upper_m'], 'no ceiling')}",
+        f"Altitude: {describe_band(p['altitude_lower_m'], p['altitude_upper_m'])}",
         *([f"Stand-off: {p['standoff_m']:g} m beyond its edge"] if p.get("standoff_m") else []),
-        *([f"Hours: {hours}"] if hours else []),
+        *([f"Hours: {hours.describe()}"] if hours else []),
         f"Signatories: {', '.join(p['signatories'])}",
         *(f"{r['role'].capitalize()}: {r['party']} ({r['status']})" for r in p.get("responsible", [])),
     ]

@@ -490,7 +490,8 @@ def _zone_table(zones: list[dict[str, Any]]) -> Table:
 def _zone_rules(z: dict[str, Any]) -> list[str]:
     """What the zone covers and how its rules apply, beyond the card: its shape, band, stand-off,
     separation minima, hours and signatories."""
-    from truceline.domain.zones import DEFAULT_BAND
+    from truceline.domain.schedule import parse_schedule
+    from truceline.domain.zones import describe_band
 
     g = z["geometry"]
     if g["type"] == "Point":
@@ -499,19 +500,14 @@ def _zone_rules(z: dict[str, Any]) -> list[str]:
     else:
         rings = g["coordinates"] if g["type"] == "Polygon" else [r for p in g["coordinates"] for r in p]
         shape = f"{g['type'].lower()} of {sum(len(r) - 1 for r in rings)} vertices"
-    lo, hi = z["altitude_lower"], z["altitude_upper"]
-    low = "the ground" if lo["value"] == DEFAULT_BAND["lower"]["value"] else f"{lo['value']:g} {lo['units'].lower()}"
-    high = "no ceiling" if hi["value"] == DEFAULT_BAND["upper"]["value"] else f"{hi['value']:g} {hi['units'].lower()}"
-    hours = "; ".join(
-        f"{'daily' if p['days'] == ['ANY'] else ', '.join(p['days'])} {p['start']}–{p['end']}"
-        for p in z["schedule"] or []
-    )
+    band = describe_band(z["altitude_lower"]["value"], z["altitude_upper"]["value"])  # a zone is read in metres
+    hours = parse_schedule(z["schedule"])
     minima = [f"{z[k]:,.0f} m {w}" for k, w in (("separation_m", "apart"), ("vertical_separation_m", "vertically"))
               if z.get(k) is not None]  # fmt: skip
     return [
         f"area: {shape}",
-        f"altitude: {low} to {high}" + (f", and {z['standoff_m']:,.0f} m beyond its edge" if z["standoff_m"] else ""),
-        f"hours: {hours} UTC" if hours else "hours: all the time it is in effect",
+        f"altitude: {band}" + (f", and {z['standoff_m']:,.0f} m beyond its edge" if z["standoff_m"] else ""),
+        f"hours: {hours.describe()}" if hours else "hours: all the time it is in effect",
         *([f"live tracks inside: at least {' and '.join(minima)}"] if minima else []),
         "signatories: " + ", ".join(p["name"] or p["id"] for p in z["signatories"]),
     ]

@@ -26,6 +26,13 @@ DEFAULT_BAND = {
     "lower": {"value": -500, "reference": "W84", "units": "M"},
     "upper": {"value": 100_000, "reference": "W84", "units": "M"},
 }
+
+
+def describe_band(lower_m: float, upper_m: float) -> str:
+    """A zone's band in words, its default ends as "the ground" and "no ceiling": "the ground to 3000 m"."""
+    low = "the ground" if lower_m == DEFAULT_BAND["lower"]["value"] else f"{lower_m:g} m"
+    high = "no ceiling" if upper_m == DEFAULT_BAND["upper"]["value"] else f"{upper_m:g} m"
+    return f"{low} to {high}"
 MAX_STANDOFF_M = 100_000.0
 EDITABLE = (
     "name",
